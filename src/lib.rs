@@ -1,0 +1,10 @@
+//! galaxy-ha: a declarative reconciliation controller for the Galaxy redundant server
+//! (two Hyper-V hosts, System Galaxy in one VM, a Carbonite Full Server to Hyper-V job).
+
+pub mod cli;
+pub mod logging;
+pub mod commands;
+pub mod manifest;
+pub mod observed;
+pub mod plan;
+pub mod platform;

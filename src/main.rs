@@ -1,0 +1,21 @@
+//! The `galaxy-ha` binary: parse, run, map the outcome to an exit status.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use galaxy_ha::cli::Cli;
+use galaxy_ha::commands::{self, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    galaxy_ha::logging::init(cli.log_format);
+    match commands::run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Ok(Outcome::ChangesPending) => ExitCode::from(2),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The site manifest: types, loading with located errors, and validation.
+
+pub mod names;
+pub mod spec;

@@ -1,0 +1,414 @@
+//! The manifest's types (`apiVersion: galaxy-ha/v1`, `kind: RedundantServer`): what an admin
+//! writes in git. Defaults are the guide's; semantic rules live in `validate.rs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One manifest document: one site.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "galaxy-ha site manifest")]
+pub struct Manifest {
+    /// Always `galaxy-ha/v1`.
+    pub api_version: ApiVersion,
+    /// Always `RedundantServer`: one redundant pair of Hyper-V hosts.
+    pub kind: Kind,
+    pub metadata: Metadata,
+    pub spec: SiteSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ApiVersion {
+    #[serde(rename = "galaxy-ha/v1")]
+    V1,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum Kind {
+    RedundantServer,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    /// The site's name; unique in a manifest directory. Used in commands (`failover SITE`),
+    /// state file names and alerts.
+    pub name: String,
+}
+
+/// The desired state of one site.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SiteSpec {
+    #[serde(default)]
+    pub platform: PlatformSpec,
+    /// Exactly two Hyper-V hosts (the guide's SERVER-A and SERVER-B).
+    pub hosts: Vec<HostSpec>,
+    /// The host that should be live (run System Galaxy). Changing it asks for a planned
+    /// switchover; after an unplanned failover set it to the new live host.
+    pub primary: String,
+    /// The System Galaxy virtual machine.
+    pub vm: VmSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkSpec>,
+    #[serde(default)]
+    pub replication: ReplicationSpec,
+    #[serde(default)]
+    pub failover: FailoverSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drills: Option<DrillsSpec>,
+    /// Services required running on both hosts and in the VM (the guide's "About Services").
+    #[serde(default = "default_services")]
+    pub services: Vec<ServiceSpec>,
+    #[serde(default)]
+    pub firewall: FirewallSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceSpec>,
+}
+
+/// Which platform drives the hosts.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlatformSpec {
+    #[serde(default)]
+    pub kind: PlatformKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformKind {
+    /// The built-in simulated lab (state under `STATE/sim/`).
+    #[default]
+    Simulated,
+    /// Real Windows hosts through Windows PowerShell, the Hyper-V and DoubleTake modules.
+    Powershell,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostSpec {
+    /// The host's Windows computer name, e.g. `GCSHOSTA`. Compared case-insensitively.
+    pub name: String,
+    /// The host's static IP address (the guide: on the second NIC).
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VmSpec {
+    /// The Hyper-V VM running System Galaxy; also the job's source server name.
+    pub name: String,
+    /// The VM's static IP address (the third of the guide's three addresses).
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// CIDR prefix that all three addresses must lie inside, e.g. `10.100.0.0/24`.
+    pub prefix: String,
+}
+
+/// Names of the replication job and replica. Placeholders: `{vm}`, `{source}`, `{target}`,
+/// `{vm_address}`, `{site}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicationSpec {
+    #[serde(default = "default_job_name")]
+    pub job_name: String,
+    #[serde(default = "default_replica_name")]
+    pub replica_name: String,
+    #[serde(default = "default_replica_path")]
+    pub replica_path: String,
+}
+
+impl Default for ReplicationSpec {
+    fn default() -> Self {
+        Self {
+            job_name: default_job_name(),
+            replica_name: default_replica_name(),
+            replica_path: default_replica_path(),
+        }
+    }
+}
+
+fn default_job_name() -> String {
+    "{vm} to {target}".into()
+}
+fn default_replica_name() -> String {
+    "{vm}_Replica_{target}".into()
+}
+fn default_replica_path() -> String {
+    r"D:\HVRA_Replicas\{vm_address}".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FailoverMode {
+    /// "Wait for user to initiate failover": alert and wait for `galaxy-ha failover SITE`.
+    #[default]
+    Manual,
+    /// Fail over when the condition for failure is met and the controller agrees.
+    Automatic,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailoverSpec {
+    #[serde(default)]
+    pub mode: FailoverMode,
+    #[serde(default)]
+    pub monitor: MonitorSpec,
+    /// Apply data in the target queues before failover (the guide's step 4b).
+    #[serde(default = "yes")]
+    pub apply_queued_data: bool,
+    /// Automatic failover only while the last recovery point latency is at most this.
+    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub max_data_loss: Option<Duration>,
+}
+
+impl Default for FailoverSpec {
+    fn default() -> Self {
+        Self {
+            mode: FailoverMode::default(),
+            monitor: MonitorSpec::default(),
+            apply_queued_data: true,
+            max_data_loss: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The job's failover monitor. Exactly one of `totalTimeToFailure` and
+/// `consecutiveFailures`; when neither is given, total time to failure 5m.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MonitorSpec {
+    /// "Monitor on this interval" (default 10s).
+    #[serde(default = "default_interval", with = "humantime_serde")]
+    #[schemars(with = "String")]
+    pub interval: Duration,
+    /// "Total time to failure" (default 5m).
+    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub total_time_to_failure: Option<Duration>,
+    /// "Consecutive failures" (the guide's alternative, e.g. 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_failures: Option<u32>,
+}
+
+impl Default for MonitorSpec {
+    fn default() -> Self {
+        Self {
+            interval: default_interval(),
+            total_time_to_failure: None,
+            consecutive_failures: None,
+        }
+    }
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// The guide's default total time to failure.
+pub const DEFAULT_TOTAL_TIME_TO_FAILURE: Duration = Duration::from_secs(300);
+
+/// The failover monitor's threshold, resolved from the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Threshold {
+    TotalTime(#[serde(with = "humantime_serde")] Duration),
+    ConsecutiveFailures(u32),
+}
+
+impl Threshold {
+    /// How long the source must be missed before the condition for failure is met.
+    pub fn time_to_failure(&self, interval: Duration) -> Duration {
+        match *self {
+            Threshold::TotalTime(d) => d,
+            Threshold::ConsecutiveFailures(n) => interval * n,
+        }
+    }
+}
+
+impl MonitorSpec {
+    pub fn threshold(&self) -> Threshold {
+        match (self.total_time_to_failure, self.consecutive_failures) {
+            (_, Some(n)) if self.total_time_to_failure.is_none() => Threshold::ConsecutiveFailures(n),
+            (Some(d), _) => Threshold::TotalTime(d),
+            _ => Threshold::TotalTime(DEFAULT_TOTAL_TIME_TO_FAILURE),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DrillsSpec {
+    /// Status warns (`DrillOverdue`) when the last test failover is older than this.
+    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub test_failover_every: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Startup {
+    Automatic,
+    /// The guide: "Automatic Delayed Start".
+    AutomaticDelayed,
+    Manual,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// The Windows service name.
+    pub name: String,
+    pub startup: Startup,
+}
+
+/// The guide's two Double-Take services.
+pub fn default_services() -> Vec<ServiceSpec> {
+    vec![
+        ServiceSpec {
+            name: "Double-Take".into(),
+            startup: Startup::Automatic,
+        },
+        ServiceSpec {
+            name: "Double-Take Management Service".into(),
+            startup: Startup::AutomaticDelayed,
+        },
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FirewallSpec {
+    /// Ports opened for TCP and UDP on both hosts (the guide: 6320, 6325, 6330, 6332).
+    #[serde(default = "default_ports")]
+    pub ports: Vec<u32>,
+}
+
+impl Default for FirewallSpec {
+    fn default() -> Self {
+        Self {
+            ports: default_ports(),
+        }
+    }
+}
+
+fn default_ports() -> Vec<u32> {
+    vec![6320, 6325, 6330, 6332]
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationsSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSpec>,
+}
+
+/// The guide's "E-mail Notification" server properties, set on both hosts, and the
+/// controller's own alert e-mails.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmailSpec {
+    pub smtp: SmtpSpec,
+    pub from: String,
+    pub to: Vec<String>,
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    #[serde(default)]
+    pub add_event_description: bool,
+    #[serde(default = "default_include")]
+    pub include: Vec<EventLevel>,
+    /// Event IDs and ranges, comma separated, e.g. `4000,4002,4010-4020`.
+    #[serde(default)]
+    pub exclude_event_ids: String,
+}
+
+fn default_subject_prefix() -> String {
+    "[Galaxy HA]".into()
+}
+fn default_include() -> Vec<EventLevel> {
+    vec![EventLevel::Warning, EventLevel::Error]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventLevel {
+    Information,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SmtpSpec {
+    /// The mail server (SMTP) host name or address.
+    pub server: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u32,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Where the password comes from; never inline in the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_from: Option<SecretSource>,
+}
+
+fn default_smtp_port() -> u32 {
+    587
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+/// A secret read at use, never stored: `{ env: NAME }` or `{ file: /path }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum SecretSource {
+    Env(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MaintenanceSpec {
+    /// Why (shown in status).
+    pub reason: String,
+    /// RFC 3339 time when maintenance ends by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub until: Option<jiff::Timestamp>,
+}
+
+impl SiteSpec {
+    /// The host spec with this name (case-insensitive, as Windows compares).
+    pub fn host(&self, name: &str) -> Option<&HostSpec> {
+        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The other host of the pair.
+    pub fn other_host(&self, name: &str) -> Option<&HostSpec> {
+        self.hosts.iter().find(|h| !h.name.eq_ignore_ascii_case(name))
+    }
+}

@@ -1,0 +1,232 @@
+//! What a platform reports about one site: hosts, services, firewall, e-mail settings, VMs and
+//! the replication job, as the guide lets an admin see them in Services, Hyper-V Manager and
+//! the Replication Console.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
+
+/// One observation of a site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Observed {
+    /// Both hosts of the pair, in manifest order.
+    pub hosts: Vec<HostState>,
+    /// The replication job, as the target (where it lives) reports it; `None` when no job
+    /// exists or the host holding it cannot be reached.
+    pub job: Option<Job>,
+}
+
+/// One Hyper-V host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostState {
+    pub name: String,
+    /// Reachable from the controller. When false, everything else here is unknown (empty).
+    pub reachable: bool,
+    pub services: Vec<ServiceState>,
+    pub firewall: Vec<FirewallRule>,
+    /// The host's Double-Take e-mail notification settings; `None` when not enabled.
+    pub email: Option<EmailSettings>,
+    /// The VMs on this host that matter: System Galaxy and its replicas.
+    pub vms: Vec<Vm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceState {
+    pub name: String,
+    pub status: ServiceStatus,
+    pub startup: Startup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceStatus {
+    Running,
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// An inbound allow rule for one port and protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FirewallRule {
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// Double-Take's e-mail notification options on a host (no password: it cannot be read
+/// back, and it must never be stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    pub server: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject_prefix: String,
+    pub add_event_description: bool,
+    pub include: Vec<EventLevel>,
+    pub exclude_event_ids: String,
+}
+
+/// A Hyper-V VM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vm {
+    pub name: String,
+    pub state: VmState,
+    /// What the VM is to the site.
+    pub role: VmRole,
+    /// Booted without network (a test failover): it is not System Galaxy serving panels.
+    pub isolated: bool,
+    /// Services inside the guest; empty when the VM is off or its guest cannot be reached.
+    pub services: Vec<ServiceState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VmState {
+    Running,
+    Off,
+    Starting,
+    Stopping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VmRole {
+    /// The System Galaxy VM (the original, or a replica that was failed over to).
+    SystemGalaxy,
+    /// A replica kept by a job (off while protecting).
+    Replica,
+}
+
+impl Vm {
+    /// Running System Galaxy for real: running, not isolated.
+    pub fn is_live(&self) -> bool {
+        self.state == VmState::Running && !self.isolated && self.role == VmRole::SystemGalaxy
+    }
+}
+
+/// The replication job's activity, as the Replication Console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activity {
+    Provisioning,
+    Synchronizing,
+    Protecting,
+    ServerCommunicationError,
+    FailingOver,
+    FailedOver,
+    Stopped,
+    Failed,
+}
+
+impl Activity {
+    /// The console's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Activity::Provisioning => "Provisioning",
+            Activity::Synchronizing => "Synchronizing",
+            Activity::Protecting => "Protecting",
+            Activity::ServerCommunicationError => "Server Communication Error",
+            Activity::FailingOver => "Failing Over",
+            Activity::FailedOver => "Failed Over",
+            Activity::Stopped => "Stopped",
+            Activity::Failed => "Failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Activity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Warning,
+    Error,
+}
+
+/// The failover monitor's settings on a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorSettings {
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    pub threshold: Threshold,
+    /// "Wait for user to initiate failover". galaxy-ha always sets it: the controller is the
+    /// third vote.
+    pub wait_for_user: bool,
+}
+
+/// What the failover monitor (running on the target) reports about the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MonitorStatus {
+    /// The last monitor query reached the source.
+    pub source_alive: bool,
+    /// How long the source has been missed (0 while alive).
+    #[serde(with = "humantime_serde")]
+    pub missed_for: Duration,
+    /// Consecutive failed queries.
+    pub failed_queries: u32,
+    /// Time left until the condition for failure is met.
+    #[serde(with = "humantime_serde")]
+    pub remaining: Duration,
+    /// The condition for failure is met.
+    pub condition_met: bool,
+}
+
+/// The replication job, with the console's job highlights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub name: String,
+    /// The host the protected VM runs on (direction's origin).
+    pub source: String,
+    /// The host that holds the job and the replica.
+    pub target: String,
+    /// The replica VM's display name on the target.
+    pub replica: String,
+    pub activity: Activity,
+    /// Synchronizing percentage (0–100) while `Synchronizing`.
+    pub percent: Option<u8>,
+    pub health: Health,
+    /// Target data state `OK`.
+    pub target_data_ok: bool,
+    pub mirror_remaining_bytes: u64,
+    pub replication_queue_bytes: u64,
+    pub disk_queue_bytes: u64,
+    /// Data received by the target not yet applied to the replica.
+    pub target_queue_bytes: u64,
+    #[serde(with = "humantime_serde")]
+    pub recovery_point_latency: Duration,
+    pub bytes_sent: u64,
+    pub connected_since: Option<Timestamp>,
+    pub monitor: MonitorSettings,
+    pub monitor_status: MonitorStatus,
+}
+
+impl Observed {
+    pub fn host(&self, name: &str) -> Option<&HostState> {
+        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Hosts where System Galaxy runs live now.
+    pub fn live_hosts(&self) -> Vec<&str> {
+        self.hosts
+            .iter()
+            .filter(|h| h.reachable && h.vms.iter().any(Vm::is_live))
+            .map(|h| h.name.as_str())
+            .collect()
+    }
+}

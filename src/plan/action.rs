@@ -1,0 +1,257 @@
+//! Planned actions: what the controller will do, why, and whether it disrupts the site.
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::spec::{EventLevel, Startup, Threshold};
+use crate::observed::{EmailSettings, Protocol};
+use std::time::Duration;
+
+/// The `kind` field of a planned action (DESIGN §5), stable in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    StartService,
+    SetServiceStartup,
+    OpenFirewallPort,
+    SetEmailNotification,
+    CreateJob,
+    UpdateJob,
+    DeleteJob,
+    RemoveReplica,
+    StopVm,
+    Failover,
+    TestFailover,
+    Alert,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::StartService => "start-service",
+            ActionKind::SetServiceStartup => "set-service-startup",
+            ActionKind::OpenFirewallPort => "open-firewall-port",
+            ActionKind::SetEmailNotification => "set-email-notification",
+            ActionKind::CreateJob => "create-job",
+            ActionKind::UpdateJob => "update-job",
+            ActionKind::DeleteJob => "delete-job",
+            ActionKind::RemoveReplica => "remove-replica",
+            ActionKind::StopVm => "stop-vm",
+            ActionKind::Failover => "failover",
+            ActionKind::TestFailover => "test-failover",
+            ActionKind::Alert => "alert",
+        }
+    }
+}
+
+/// Where a service runs: on a host's OS, or inside the System Galaxy VM on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Place {
+    Host(String),
+    /// The guest OS of the live System Galaxy VM running on this host.
+    Guest(String),
+}
+
+impl Place {
+    pub fn host(&self) -> &str {
+        match self {
+            Place::Host(h) | Place::Guest(h) => h,
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Host(h) => write!(f, "{h}"),
+            Place::Guest(h) => write!(f, "the VM on {h}"),
+        }
+    }
+}
+
+/// The failover monitor a job is created or updated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorOptions {
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    pub threshold: Threshold,
+}
+
+/// Everything needed to create a Full Server to Hyper-V job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewJob {
+    pub name: String,
+    /// The System Galaxy VM (the job's source server).
+    pub vm: String,
+    /// The host the VM runs on.
+    pub source: String,
+    /// The host that will hold the replica; never the host running the VM.
+    pub target: String,
+    pub replica: String,
+    pub replica_path: String,
+    pub monitor: MonitorOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailoverMode {
+    /// Failover to live data: the replica goes live.
+    Live,
+    /// Boot the replica with no network; replication keeps protecting.
+    Test,
+}
+
+/// Severity of an alert, in the guide's e-mail levels.
+pub type Severity = EventLevel;
+
+/// What an alert is about; each kind has a runbook section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    FailureDetected,
+    ConditionMet,
+    FailoverStarted,
+    FailoverFinished,
+    FailoverFailed,
+    ReplicationResumed,
+    SplitBrainFenced,
+    ManifestStale,
+    ManifestInvalid,
+    WrongDirection,
+    DrillOverdue,
+    LinkDown,
+    Test,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::FailureDetected => "failure-detected",
+            AlertKind::ConditionMet => "condition-met",
+            AlertKind::FailoverStarted => "failover-started",
+            AlertKind::FailoverFinished => "failover-finished",
+            AlertKind::FailoverFailed => "failover-failed",
+            AlertKind::ReplicationResumed => "replication-resumed",
+            AlertKind::SplitBrainFenced => "split-brain-fenced",
+            AlertKind::ManifestStale => "manifest-stale",
+            AlertKind::ManifestInvalid => "manifest-invalid",
+            AlertKind::WrongDirection => "wrong-direction",
+            AlertKind::DrillOverdue => "drill-overdue",
+            AlertKind::LinkDown => "link-down",
+            AlertKind::Test => "test",
+        }
+    }
+}
+
+/// The typed operation a platform carries out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "op")]
+pub enum Operation {
+    StartService {
+        place: Place,
+        service: String,
+    },
+    SetServiceStartup {
+        place: Place,
+        service: String,
+        startup: Startup,
+    },
+    OpenFirewallPort {
+        host: String,
+        port: u16,
+        protocol: Protocol,
+    },
+    SetEmailNotification {
+        host: String,
+        settings: EmailSettings,
+    },
+    CreateJob(NewJob),
+    UpdateJob {
+        job: String,
+        /// The host holding the job.
+        target: String,
+        monitor: MonitorOptions,
+    },
+    DeleteJob {
+        job: String,
+        target: String,
+        /// Also delete the replica VM and its files on the target.
+        delete_replica: bool,
+    },
+    /// Remove a VM that must not exist (a stale replica left after a failover).
+    RemoveReplica {
+        host: String,
+        vm: String,
+    },
+    StopVm {
+        host: String,
+        vm: String,
+        /// Turn off at once (fencing) instead of a clean guest shutdown.
+        turn_off: bool,
+    },
+    Failover {
+        job: String,
+        target: String,
+        mode: FailoverMode,
+        apply_queued_data: bool,
+    },
+    Alert {
+        alert: AlertKind,
+        severity: Severity,
+        /// The condition this alert is about; one alert per condition change.
+        key: String,
+        message: String,
+    },
+}
+
+impl Operation {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Operation::StartService { .. } => ActionKind::StartService,
+            Operation::SetServiceStartup { .. } => ActionKind::SetServiceStartup,
+            Operation::OpenFirewallPort { .. } => ActionKind::OpenFirewallPort,
+            Operation::SetEmailNotification { .. } => ActionKind::SetEmailNotification,
+            Operation::CreateJob(_) => ActionKind::CreateJob,
+            Operation::UpdateJob { .. } => ActionKind::UpdateJob,
+            Operation::DeleteJob { .. } => ActionKind::DeleteJob,
+            Operation::RemoveReplica { .. } => ActionKind::RemoveReplica,
+            Operation::StopVm { .. } => ActionKind::StopVm,
+            Operation::Failover {
+                mode: FailoverMode::Live,
+                ..
+            } => ActionKind::Failover,
+            Operation::Failover {
+                mode: FailoverMode::Test,
+                ..
+            } => ActionKind::TestFailover,
+            Operation::Alert { .. } => ActionKind::Alert,
+        }
+    }
+
+    /// Failover, VM stop, job delete and replica removal disrupt the site: they are journaled
+    /// before they are issued.
+    pub fn disruptive(&self) -> bool {
+        matches!(
+            self.kind(),
+            ActionKind::Failover | ActionKind::StopVm | ActionKind::DeleteJob | ActionKind::RemoveReplica
+        )
+    }
+}
+
+/// One planned action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// Stable across passes for the same intent, e.g. `hq/open-firewall-port/GCSHOSTA/6320/tcp`.
+    pub id: String,
+    pub description: String,
+    /// Which rule planned it and what was observed.
+    pub reason: String,
+    pub disruptive: bool,
+    pub op: Operation,
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        self.op.kind()
+    }
+}

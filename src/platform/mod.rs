@@ -1,0 +1,60 @@
+//! The seam between the controller and the hosts: observe, act, and tell the time.
+
+pub mod sim;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::observed::Observed;
+use crate::plan::action::Operation;
+
+/// A platform drives one site's hosts.
+///
+/// # Guarantees
+/// `observe` reflects every `execute` that returned `Ok` before it. Time comes only from
+/// `now`, so a simulated platform can run a five-minute failure window in milliseconds.
+pub trait Platform: Send {
+    /// Observes the whole site afresh.
+    ///
+    /// # Errors
+    /// Only when nothing could be observed at all (e.g. the lab's state cannot be read);
+    /// an unreachable host is an observation (`reachable: false`), not an error.
+    fn observe(&mut self) -> Result<Observed, PlatformError>;
+
+    /// Carries out one operation.
+    ///
+    /// # Errors
+    /// When the host, Hyper-V or Carbonite refuses it or cannot be reached.
+    fn execute(&mut self, op: &Operation) -> Result<(), PlatformError>;
+
+    /// The platform's time (virtual on the simulated lab).
+    fn now(&self) -> Timestamp;
+
+    /// Waits `d` (on the simulated lab: advances the virtual clock).
+    fn sleep(&mut self, d: Duration);
+
+    /// The next instant at which something will change by itself (the lab's next event),
+    /// for `apply --wait` to jump to; `None` for real hosts.
+    fn next_change(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// Why a platform could not observe or act.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    /// The host cannot be reached from the controller.
+    #[error("host {host} cannot be reached from the controller")]
+    Unreachable { host: String },
+    /// Carbonite, Hyper-V or Windows refused the operation, in their words.
+    #[error("{system} refused: {message}")]
+    Refused {
+        /// `Carbonite`, `Hyper-V` or `Windows`.
+        system: &'static str,
+        message: String,
+    },
+    /// The platform's own state could not be read or written.
+    #[error("platform state {path}: {message}")]
+    State { path: String, message: String },
+}

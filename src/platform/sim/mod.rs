@@ -1,0 +1,1 @@
+//! The simulated lab: a deterministic model of the redundant pair.
