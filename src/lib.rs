@@ -7,4 +7,6 @@ pub mod commands;
 pub mod manifest;
 pub mod observed;
 pub mod plan;
+pub mod settings;
+pub mod state;
 pub mod platform;

@@ -2,3 +2,6 @@
 
 pub mod names;
 pub mod spec;
+pub mod load;
+
+pub use load::{Invalid, Site, load};

@@ -1,0 +1,70 @@
+//! Arguments shared by the commands that work on sites, resolved into settings: manifests
+//! loaded, the site chosen, the state dir found.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use crate::manifest::{self, Site};
+
+/// `-m PATH [--site NAME] [--state-dir DIR]`.
+#[derive(Debug, Clone, Args)]
+pub struct SiteArgs {
+    /// A manifest file or a directory of *.yaml manifests.
+    #[arg(short = 'm', long = "manifests", value_name = "PATH")]
+    pub manifests: PathBuf,
+    /// Only this site of the directory.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// Where the controller keeps memory, journal, outbox and the lab
+    /// [default: .galaxy-ha/ beside the manifests].
+    #[arg(long, env = "GALAXY_HA_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Resolved site arguments.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub sites: Vec<Site>,
+    pub state_dir: PathBuf,
+}
+
+impl SiteArgs {
+    /// The state dir: `--state-dir`, else `GALAXY_HA_STATE_DIR`, else `.galaxy-ha/` beside
+    /// the manifests (in the directory, or beside the file).
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.state_dir {
+            return dir.clone();
+        }
+        let base = if self.manifests.is_dir() {
+            self.manifests.as_path()
+        } else {
+            self.manifests.parent().unwrap_or(Path::new("."))
+        };
+        let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+        base.join(".galaxy-ha")
+    }
+
+    /// Loads the manifests and narrows them to `--site`.
+    ///
+    /// # Errors
+    /// Invalid manifests (every problem listed), or a `--site` that names no site.
+    pub fn resolve(&self) -> anyhow::Result<Settings> {
+        let mut sites = manifest::load(std::slice::from_ref(&self.manifests))
+            .with_context(|| format!("{}: manifests are invalid; nothing was done", self.manifests.display()))?;
+        if let Some(name) = &self.site {
+            sites.retain(|s| &s.name == name);
+            if sites.is_empty() {
+                bail!("no site named {name:?} in {}", self.manifests.display());
+            }
+        }
+        if sites.is_empty() {
+            bail!("no manifests (*.yaml) found in {}", self.manifests.display());
+        }
+        Ok(Settings {
+            sites,
+            state_dir: self.state_dir(),
+        })
+    }
+}
