@@ -2,7 +2,10 @@
 //! (two Hyper-V hosts, System Galaxy in one VM, a Carbonite Full Server to Hyper-V job).
 
 pub mod cli;
+pub mod journal;
+pub mod lock;
 pub mod logging;
+pub mod memory;
 pub mod commands;
 pub mod manifest;
 pub mod observed;

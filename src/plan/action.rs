@@ -248,6 +248,9 @@ pub struct Action {
     pub reason: String,
     pub disruptive: bool,
     pub op: Operation,
+    /// For a live failover: what it establishes (from, to, cause), kept in memory once it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<crate::memory::FailoverRecord>,
 }
 
 impl Action {

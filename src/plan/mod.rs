@@ -1,4 +1,125 @@
-//! The pure planner: compares a site's spec with what was observed and what the controller
-//! remembers, and plans the actions that converge it.
+//! The pure planner: compares a site's manifest with what was observed and what the
+//! controller remembers, and plans the actions that converge it (DESIGN §5).
+//!
+//! `plan` does no I/O, reads no clock and draws no random numbers: table and property tests
+//! call it with hand-built observations.
 
 pub mod action;
+mod backoff;
+mod baseline;
+mod builder;
+mod conditions;
+mod failover;
+mod fence;
+mod intent;
+mod protect;
+mod recover;
+pub mod render;
+mod resume;
+mod view;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use action::{Action, ActionKind, AlertKind, Operation};
+pub use backoff::error_policy;
+pub use failover::{Approval, approve};
+
+use crate::manifest::spec::Manifest;
+use crate::memory::Memory;
+use crate::observed::Observed;
+
+/// The plan for one site in one pass: plain data in a deterministic order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub site: String,
+    pub actions: Vec<Action>,
+    /// Every condition type, true or false, with why.
+    pub conditions: Vec<Condition>,
+    /// The memory to keep if the pass completes (the executor adds what its actions did).
+    pub memory: Memory,
+    pub live_host: Option<String>,
+    pub standby_host: Option<String>,
+    /// Why nothing is done this pass, when maintenance is on: every action is listed but none
+    /// is applied.
+    pub maintenance: Option<String>,
+    /// What the site waits for (progress, approvals, hosts to return), one line each.
+    pub waiting: Vec<String>,
+}
+
+impl Plan {
+    /// Actions to carry out; none while in maintenance.
+    pub fn actionable(&self) -> &[Action] {
+        if self.maintenance.is_some() { &[] } else { &self.actions }
+    }
+
+    pub fn condition(&self, kind: ConditionType) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.kind == kind)
+    }
+}
+
+/// The condition types of `status` (DESIGN §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ConditionType {
+    Ready,
+    Protected,
+    FailoverReady,
+    ManifestStale,
+    Maintenance,
+    DrillOverdue,
+    Degraded,
+}
+
+impl ConditionType {
+    pub const ALL: [ConditionType; 7] = [
+        ConditionType::Ready,
+        ConditionType::Protected,
+        ConditionType::FailoverReady,
+        ConditionType::ManifestStale,
+        ConditionType::Maintenance,
+        ConditionType::DrillOverdue,
+        ConditionType::Degraded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::Ready => "Ready",
+            ConditionType::Protected => "Protected",
+            ConditionType::FailoverReady => "FailoverReady",
+            ConditionType::ManifestStale => "ManifestStale",
+            ConditionType::Maintenance => "Maintenance",
+            ConditionType::DrillOverdue => "DrillOverdue",
+            ConditionType::Degraded => "Degraded",
+        }
+    }
+}
+
+/// One condition, in the shape of `status --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub kind: ConditionType,
+    pub status: bool,
+    /// One CamelCase word.
+    pub reason: String,
+    pub message: String,
+    pub last_transition: Option<Timestamp>,
+}
+
+/// Plans one pass for one site (DESIGN §5, rules in priority order).
+pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Timestamp) -> Plan {
+    let mut b = builder::Builder::new(manifest, observed, memory, now);
+    recover::plan(&mut b);
+    if fence::plan(&mut b) {
+        // Rule 1: nothing else runs on a split-brained site in the same pass.
+        return b.finish();
+    }
+    let view = view::establish(&mut b);
+    baseline::plan(&mut b, &view);
+    protect::plan(&mut b, &view);
+    failover::plan(&mut b, &view);
+    resume::plan(&mut b, &view);
+    intent::plan(&mut b, &view);
+    conditions::plan(&mut b, &view);
+    b.finish()
+}

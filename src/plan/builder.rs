@@ -1,0 +1,319 @@
+//! Collects one pass's actions, conditions and next memory, and applies the rules that
+//! cut across all others when the pass is finished: no actions on unreachable hosts
+//! (rule 2), back-off (rule 11), maintenance (rule 10), one alert per condition change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+
+use super::action::{Action, AlertKind, FailoverMode, Operation, Severity};
+use super::{Condition, ConditionType, Plan};
+use crate::manifest::spec::{Manifest, SiteSpec};
+use crate::memory::{FailoverCause, FailoverRecord, Memory, Transition};
+use crate::observed::Observed;
+
+pub(crate) struct Builder<'a> {
+    pub site: &'a str,
+    pub spec: &'a SiteSpec,
+    pub observed: &'a Observed,
+    pub memory: &'a Memory,
+    pub now: Timestamp,
+    /// The memory to keep after this pass.
+    pub next: Memory,
+    pub live_host: Option<String>,
+    pub standby_host: Option<String>,
+    pub waiting: Vec<String>,
+    actions: Vec<Action>,
+    conditions: BTreeMap<ConditionType, (bool, String, String)>,
+    degraded: Vec<(String, String)>,
+    active_alerts: BTreeSet<String>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(manifest: &'a Manifest, observed: &'a Observed, memory: &'a Memory, now: Timestamp) -> Self {
+        Builder {
+            site: &manifest.metadata.name,
+            spec: &manifest.spec,
+            observed,
+            memory,
+            now,
+            next: memory.clone(),
+            live_host: None,
+            standby_host: None,
+            waiting: Vec::new(),
+            actions: Vec::new(),
+            conditions: BTreeMap::new(),
+            degraded: Vec::new(),
+            active_alerts: BTreeSet::new(),
+        }
+    }
+
+    /// Plans an operation, with the rule and observation that call for it.
+    pub fn act(&mut self, op: Operation, reason: impl Into<String>) {
+        self.act_with(op, reason, None);
+    }
+
+    /// Plans a live failover, with the record memory keeps once it starts.
+    pub fn act_failover(&mut self, op: Operation, reason: impl Into<String>, from: &str, cause: FailoverCause) {
+        let to = match &op {
+            Operation::Failover { target, .. } => target.clone(),
+            _ => String::new(),
+        };
+        let record = FailoverRecord {
+            at: self.now,
+            from: from.to_string(),
+            to,
+            cause,
+        };
+        self.act_with(op, reason, Some(record));
+    }
+
+    fn act_with(&mut self, op: Operation, reason: impl Into<String>, failover: Option<FailoverRecord>) {
+        let id = action_id(self.site, &op);
+        if self.actions.iter().any(|a| a.id == id) {
+            return;
+        }
+        self.actions.push(Action {
+            id,
+            description: describe(&op),
+            reason: reason.into(),
+            disruptive: op.disruptive(),
+            op,
+            failover,
+        });
+    }
+
+    /// Raises an alert once per condition: while `key` stays active, later passes plan
+    /// nothing more for it; once it clears, it may alert again.
+    pub fn alert(&mut self, alert: AlertKind, severity: Severity, key: String, message: String, reason: impl Into<String>) {
+        self.active_alerts.insert(key.clone());
+        if self.memory.alerted.contains(&key) {
+            return;
+        }
+        self.act(
+            Operation::Alert {
+                alert,
+                severity,
+                key,
+                message,
+            },
+            reason,
+        );
+    }
+
+    pub fn set(&mut self, kind: ConditionType, status: bool, reason: &str, message: impl Into<String>) {
+        self.conditions.insert(kind, (status, reason.to_string(), message.into()));
+    }
+
+    pub fn degrade(&mut self, reason: &str, message: impl Into<String>) {
+        self.degraded.push((reason.to_string(), message.into()));
+    }
+
+    pub fn wait(&mut self, why: impl Into<String>) {
+        self.waiting.push(why.into());
+    }
+
+    /// Whether maintenance holds now (`until` not passed).
+    pub fn maintenance(&self) -> Option<String> {
+        let m = self.spec.maintenance.as_ref()?;
+        match m.until {
+            Some(until) if self.now >= until => None,
+            Some(until) => Some(format!("{} (until {until})", m.reason)),
+            None => Some(m.reason.clone()),
+        }
+    }
+
+    pub fn reachable(&self, host: &str) -> bool {
+        self.observed.host(host).is_some_and(|h| h.reachable)
+    }
+
+    pub fn finish(mut self) -> Plan {
+        let mut actions = Vec::new();
+        for action in std::mem::take(&mut self.actions) {
+            // Rule 2: an unreachable host gets no actions.
+            if let Some(host) = op_hosts(&action.op).into_iter().find(|h| !self.reachable(h)) {
+                self.waiting.push(format!("{}: waiting for {host} to be reachable", action.description));
+                continue;
+            }
+            // Rule 11: an action that failed waits for its back-off.
+            if let Some(f) = self.memory.failures.get(&action.id)
+                && f.retry_at > self.now
+                && !matches!(action.op, Operation::Alert { .. })
+            {
+                self.waiting.push(format!(
+                    "{}: failed {} time(s) ({}); retrying at {}",
+                    action.description, f.attempts, f.error, f.retry_at
+                ));
+                continue;
+            }
+            actions.push(action);
+        }
+        let maintenance = self.maintenance();
+        if maintenance.is_some() {
+            // Rule 10: plan everything, do nothing, and never fail over.
+            actions.retain(|a| {
+                !matches!(
+                    a.op,
+                    Operation::Failover {
+                        mode: FailoverMode::Live,
+                        ..
+                    }
+                )
+            });
+        }
+        self.next.alerted.retain(|k| self.active_alerts.contains(k));
+        let (memory, now) = (self.memory, self.now);
+        self.next.failures.retain(|id, _| {
+            actions.iter().any(|a| &a.id == id) || memory.failures.get(id).is_some_and(|f| f.retry_at > now)
+        });
+
+        let protected = self.conditions.get(&ConditionType::Protected).is_some_and(|c| c.0);
+        let pending = actions.iter().any(|a| !matches!(a.op, Operation::Alert { .. }));
+        if pending {
+            self.set(ConditionType::Ready, false, "ChangesPending", format!("{} action(s) pending", actions.len()));
+        } else if !protected {
+            self.set(ConditionType::Ready, false, "NotProtected", "the replication job is not protecting");
+        } else {
+            self.set(ConditionType::Ready, true, "Converged", "the site matches its manifest");
+        }
+        match maintenance.clone() {
+            Some(why) => self.set(ConditionType::Maintenance, true, "InMaintenance", format!("acting on nothing: {why}")),
+            None => self.set(ConditionType::Maintenance, false, "NoMaintenance", "the controller acts"),
+        }
+        if let Some((reason, _)) = self.degraded.first().cloned() {
+            let message = self.degraded.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");
+            self.set(ConditionType::Degraded, true, &reason, message);
+        } else {
+            self.set(ConditionType::Degraded, false, "Healthy", "nothing is degraded");
+        }
+
+        let mut conditions = Vec::new();
+        for kind in ConditionType::ALL {
+            let (status, reason, message) = self
+                .conditions
+                .remove(&kind)
+                .unwrap_or((false, "Unknown".into(), String::new()));
+            let key = kind.as_str().to_string();
+            let last = match self.memory.transitions.get(&key) {
+                Some(t) if t.status == status => t.at,
+                _ => {
+                    self.next.transitions.insert(key, Transition { status, at: self.now });
+                    self.now
+                }
+            };
+            conditions.push(Condition {
+                kind,
+                status,
+                reason,
+                message,
+                last_transition: Some(last),
+            });
+        }
+        Plan {
+            site: self.site.to_string(),
+            actions,
+            conditions,
+            memory: self.next,
+            live_host: self.live_host,
+            standby_host: self.standby_host,
+            maintenance,
+            waiting: self.waiting,
+        }
+    }
+}
+
+/// The hosts an operation touches (all must be reachable).
+fn op_hosts(op: &Operation) -> Vec<&str> {
+    match op {
+        Operation::StartService { place, .. } | Operation::SetServiceStartup { place, .. } => vec![place.host()],
+        Operation::OpenFirewallPort { host, .. }
+        | Operation::SetEmailNotification { host, .. }
+        | Operation::RemoveReplica { host, .. }
+        | Operation::StopVm { host, .. } => vec![host],
+        Operation::CreateJob(job) => vec![&job.source, &job.target],
+        Operation::UpdateJob { target, .. } | Operation::DeleteJob { target, .. } | Operation::Failover { target, .. } => {
+            vec![target]
+        }
+        Operation::Alert { .. } => vec![],
+    }
+}
+
+/// A stable id: the same intent gets the same id in every pass.
+fn action_id(site: &str, op: &Operation) -> String {
+    let kind = op.kind().as_str();
+    let rest = match op {
+        Operation::StartService { place, service } | Operation::SetServiceStartup { place, service, .. } => {
+            format!("{}/{service}", place_id(place))
+        }
+        Operation::OpenFirewallPort { host, port, protocol } => format!("{host}/{port}/{protocol:?}").to_lowercase(),
+        Operation::SetEmailNotification { host, .. } => host.clone(),
+        Operation::CreateJob(job) => job.name.clone(),
+        Operation::UpdateJob { job, .. } | Operation::DeleteJob { job, .. } | Operation::Failover { job, .. } => job.clone(),
+        Operation::RemoveReplica { host, vm } | Operation::StopVm { host, vm, .. } => format!("{host}/{vm}"),
+        Operation::Alert { key, .. } => key.clone(),
+    };
+    format!("{site}/{kind}/{rest}")
+}
+
+fn place_id(place: &super::action::Place) -> String {
+    match place {
+        super::action::Place::Host(h) => h.clone(),
+        super::action::Place::Guest(h) => format!("{h}/vm"),
+    }
+}
+
+/// One line for the plan.
+fn describe(op: &Operation) -> String {
+    match op {
+        Operation::StartService { place, service } => format!("start service {service:?} on {place}"),
+        Operation::SetServiceStartup { place, service, startup } => {
+            format!("set startup of {service:?} on {place} to {startup:?}")
+        }
+        Operation::OpenFirewallPort { host, port, protocol } => {
+            format!("open firewall port {port}/{} on {host}", format!("{protocol:?}").to_uppercase())
+        }
+        Operation::SetEmailNotification { host, settings } => {
+            format!("set e-mail notification on {host} (server {}, to {})", settings.server, settings.to.join(", "))
+        }
+        Operation::CreateJob(job) => format!(
+            "create job {:?}: {} on {} → replica {:?} on {}",
+            job.name, job.vm, job.source, job.replica, job.target
+        ),
+        Operation::UpdateJob { job, monitor, .. } => format!(
+            "update failover monitor of job {job:?} (interval {}, {})",
+            humantime::format_duration(monitor.interval),
+            threshold_text(monitor.threshold, monitor.interval)
+        ),
+        Operation::DeleteJob { job, target, delete_replica } => format!(
+            "delete job {job:?} on {target}{}",
+            if *delete_replica { " with its replica" } else { " (keep the replica VM)" }
+        ),
+        Operation::RemoveReplica { host, vm } => format!("remove stale VM {vm:?} on {host}"),
+        Operation::StopVm { host, vm, turn_off } => {
+            if *turn_off {
+                format!("turn off VM {vm:?} on {host} (fence)")
+            } else {
+                format!("shut down VM {vm:?} on {host} cleanly")
+            }
+        }
+        Operation::Failover { job, target, mode, apply_queued_data } => format!(
+            "{} job {job:?} to {target} ({})",
+            match mode {
+                FailoverMode::Live => "fail over",
+                FailoverMode::Test => "test failover of",
+            },
+            if *apply_queued_data { "apply data in target queues" } else { "discard target queues" }
+        ),
+        Operation::Alert { alert, severity, .. } => format!("alert {} ({severity:?})", alert.as_str()),
+    }
+}
+
+pub(crate) fn threshold_text(t: crate::manifest::spec::Threshold, interval: std::time::Duration) -> String {
+    match t {
+        crate::manifest::spec::Threshold::TotalTime(d) => format!("total time to failure {}", humantime::format_duration(d)),
+        crate::manifest::spec::Threshold::ConsecutiveFailures(n) => format!(
+            "{n} consecutive failures (~{})",
+            humantime::format_duration(interval * n)
+        ),
+    }
+}

@@ -1,0 +1,250 @@
+//! Rule 7: the live host failed. Both views must agree — the job's failover monitor (on the
+//! target) and the controller — before anything happens; then an automatic site fails over
+//! once, and a manual site alerts once and waits for a person.
+
+use std::time::Duration;
+
+use super::action::{AlertKind, FailoverMode, Operation, Severity};
+use super::builder::{Builder, threshold_text};
+use super::view::View;
+use crate::manifest::spec::{FailoverMode as Mode, Manifest};
+use crate::memory::{FailoverCause, Memory};
+use crate::observed::{Activity, Job, Observed};
+
+/// Whether the standby can take over through this job now (Carbonite accepts a failover).
+pub(crate) fn failover_possible(job: &Job) -> bool {
+    matches!(
+        job.activity,
+        Activity::Protecting | Activity::ServerCommunicationError | Activity::Stopped
+    ) && job.mirror_remaining_bytes == 0
+}
+
+pub(crate) fn plan(b: &mut Builder, view: &View) {
+    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else { return };
+    let Some(job) = view.job_forward().cloned() else { return };
+    if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) {
+        return;
+    }
+    if job.activity == Activity::Protecting {
+        // Protecting again: the latch of the last failover is released.
+        b.next.failover_latched = false;
+    }
+    if b.memory.switchover.is_some() {
+        // The VM is off by our own hand (rule 9 drives the switchover).
+        return;
+    }
+    let job_view_failed = !job.monitor_status.source_alive;
+    let controller_view_failed = !view.live_running;
+    let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
+    match (job_view_failed, controller_view_failed) {
+        (false, false) => {}
+        (true, false) => {
+            b.alert(
+                AlertKind::LinkDown,
+                Severity::Warning,
+                format!("link/{standby}/{live}"),
+                format!(
+                    "the failover monitor on {standby} cannot reach System Galaxy on {live} (missed for {}), but the controller can: the link between the hosts is down. No failover: one view alone is not a failure",
+                    fmt(job.monitor_status.missed_for)
+                ),
+                "rule 2 (one view only): the job misses the source; the controller sees it",
+            );
+            b.degrade("LinkDown", format!("{standby} cannot reach the VM on {live}; replication is interrupted"));
+        }
+        (false, true) => {
+            b.alert(
+                AlertKind::LinkDown,
+                Severity::Warning,
+                format!("controller-link/{live}"),
+                format!(
+                    "the controller cannot see System Galaxy on {live}, but the failover monitor on {standby} still reaches it: the controller's link is down. No failover"
+                ),
+                "rule 2 (one view only): the controller misses the live host; the job sees it",
+            );
+            b.degrade("ControllerLinkDown", format!("the controller cannot reach {live}"));
+        }
+        (true, true) => both_views_failed(b, &job, &live, &standby, threshold),
+    }
+}
+
+fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, threshold: Duration) {
+    let status = job.monitor_status;
+    b.degrade(
+        "LiveHostFailed",
+        format!("System Galaxy on {live} is missed by the controller and by the failover monitor for {}", fmt(status.missed_for)),
+    );
+    if !status.condition_met {
+        if status.missed_for >= threshold / 2 {
+            b.alert(
+                AlertKind::FailureDetected,
+                Severity::Warning,
+                format!("failure-detected/{live}"),
+                format!(
+                    "System Galaxy on {live} has been missed for {}; the condition for failure ({}) will be met in {}",
+                    fmt(status.missed_for),
+                    threshold_text(job.monitor.threshold, job.monitor.interval),
+                    fmt(status.remaining)
+                ),
+                "rule 7 (live host failed): half of the failover monitor's threshold has passed",
+            );
+        }
+        b.wait(format!("condition for failure in {}", fmt(status.remaining)));
+        return;
+    }
+    let approved = b.spec.primary.eq_ignore_ascii_case(standby)
+        && !b.memory.acknowledged_primary.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(standby));
+    let blockers = blockers(b, job, approved);
+    if blockers.is_empty() {
+        b.act_failover(
+            Operation::Failover {
+                job: job.name.clone(),
+                target: standby.to_string(),
+                mode: FailoverMode::Live,
+                apply_queued_data: b.spec.failover.apply_queued_data,
+            },
+            format!(
+                "rule 7 (live host failed): condition for failure met on {standby} and the controller cannot reach System Galaxy on {live}{}",
+                if approved { "; spec.primary names the standby host" } else { "; failover mode automatic" }
+            ),
+            live,
+            if approved { FailoverCause::Approved } else { FailoverCause::Automatic },
+        );
+        b.alert(
+            AlertKind::FailoverStarted,
+            Severity::Error,
+            format!("failover-started/{live}"),
+            format!("System Galaxy on {live} failed; failing over to {standby}"),
+            "rule 7 (live host failed)",
+        );
+    } else {
+        let waits = blockers.join("; ");
+        b.alert(
+            AlertKind::ConditionMet,
+            Severity::Warning,
+            format!("condition-met/{live}"),
+            format!(
+                "the condition for failure is met: System Galaxy on {live} has been missed for {}. Not failing over: {waits}. To fail over to {standby}: galaxy-ha failover {} (or set spec.primary: {standby})",
+                fmt(status.missed_for),
+                b.site
+            ),
+            "rule 7 (live host failed): condition for failure met",
+        );
+        b.wait(format!("failover to {standby} waits: {waits}"));
+    }
+}
+
+/// What keeps an automatic failover from happening, in words for the alert.
+fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if b.maintenance().is_some() {
+        out.push("the site is in maintenance".into());
+    }
+    if !approved {
+        if b.spec.failover.mode == Mode::Manual {
+            out.push("failover mode is manual (wait for user to initiate failover)".into());
+        }
+        if b.memory.failover_latched {
+            out.push("a failover already happened and the job has not been protecting since".into());
+        }
+        if !job.target_data_ok {
+            out.push("the target data state is not OK".into());
+        }
+        if let Some(max) = b.spec.failover.max_data_loss
+            && job.recovery_point_latency > max
+        {
+            out.push(format!(
+                "the last recovery point latency {} exceeds maxDataLoss {}",
+                fmt(job.recovery_point_latency),
+                fmt(max)
+            ));
+        }
+    }
+    if !failover_possible(job) {
+        out.push(format!("the job is {}, not ready to fail over", job.activity));
+    }
+    out
+}
+
+fn fmt(d: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+}
+
+/// A person's `galaxy-ha failover SITE`: what it would do now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Approval {
+    /// Both hosts healthy: a planned switchover (clean shutdown, then failover, no data lost).
+    Switchover { from: String, to: String },
+    /// The live host failed: fail over to the standby.
+    Failover { op: Operation, from: String },
+    /// A test failover: the replica boots isolated, replication keeps protecting.
+    Test { op: Operation },
+}
+
+/// Checks a person's failover request against the site.
+///
+/// # Errors
+/// Why the standby is not ready, in words for the admin.
+pub fn approve(manifest: &Manifest, observed: &Observed, memory: &Memory, test: bool) -> Result<Approval, String> {
+    let live_hosts = observed.live_hosts();
+    if live_hosts.len() > 1 {
+        return Err("System Galaxy runs on both hosts; the controller fences that first (run apply)".into());
+    }
+    let job = observed
+        .job
+        .as_ref()
+        .ok_or("there is no replication job (or its target cannot be reached): nothing to fail over to")?;
+    let standby = manifest
+        .spec
+        .host(&job.target)
+        .map(|h| h.name.clone())
+        .ok_or_else(|| format!("the job's target {} is not a host of the manifest", job.target))?;
+    let live = manifest
+        .spec
+        .other_host(&standby)
+        .map(|h| h.name.clone())
+        .ok_or("the manifest does not name two hosts")?;
+    if !observed.host(&standby).is_some_and(|h| h.reachable) {
+        return Err(format!("the standby host {standby} cannot be reached"));
+    }
+    if observed.host(&standby).is_some_and(|h| h.vms.iter().any(|v| v.is_live())) {
+        return Err(format!("System Galaxy already runs on {standby}"));
+    }
+    let _ = memory;
+    if test {
+        if job.activity != Activity::Protecting {
+            return Err(format!("a test failover needs a protecting job; job {:?} is {}", job.name, job.activity));
+        }
+        return Ok(Approval::Test {
+            op: Operation::Failover {
+                job: job.name.clone(),
+                target: standby,
+                mode: FailoverMode::Test,
+                apply_queued_data: true,
+            },
+        });
+    }
+    if !failover_possible(job) {
+        return Err(format!(
+            "job {:?} is {}{}: the replica on {standby} is not complete, a failover now would lose data",
+            job.name,
+            job.activity,
+            job.percent.map(|p| format!(" ({p}%)")).unwrap_or_default()
+        ));
+    }
+    let live_running = live_hosts.iter().any(|h| h.eq_ignore_ascii_case(&live));
+    if live_running {
+        if job.activity != Activity::Protecting {
+            return Err(format!("job {:?} is {}, a switchover needs it protecting", job.name, job.activity));
+        }
+        return Ok(Approval::Switchover { from: live, to: standby });
+    }
+    Ok(Approval::Failover {
+        op: Operation::Failover {
+            job: job.name.clone(),
+            target: standby,
+            mode: FailoverMode::Live,
+            apply_queued_data: manifest.spec.failover.apply_queued_data,
+        },
+        from: live,
+    })
+}

@@ -1,0 +1,113 @@
+//! Rule 9: the manifest's intent against reality. The controller never fails back on its
+//! own: `spec.primary` asks for a planned switchover only when it differs from both the live
+//! host and the acknowledged primary (a person changed it); otherwise a differing `primary`
+//! is merely stale.
+
+use super::action::{AlertKind, FailoverMode, Operation, Severity};
+use super::builder::Builder;
+use super::failover::failover_possible;
+use super::view::View;
+use crate::memory::{FailoverCause, Switchover};
+use crate::observed::{Activity, Vm};
+use crate::plan::ConditionType;
+
+pub(crate) fn plan(b: &mut Builder, view: &View) {
+    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else { return };
+    let Some(primary) = b.spec.host(&b.spec.primary).map(|h| h.name.clone()) else { return };
+    if primary == live {
+        b.next.acknowledged_primary = Some(primary);
+        if b.memory.switchover.is_some() {
+            b.next.switchover = None;
+        }
+        b.set(ConditionType::ManifestStale, false, "PrimaryIsLive", format!("spec.primary {live} is the live host"));
+        return;
+    }
+    let acknowledged = b.next.acknowledged_primary.clone();
+    let switching = b.memory.switchover.as_ref().filter(|s| s.to == standby).cloned();
+    if switching.is_none() && acknowledged.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&primary)) {
+        let since = b
+            .memory
+            .last_failover
+            .as_ref()
+            .filter(|f| f.to == live)
+            .map(|f| format!(" since {} after failover", f.at))
+            .unwrap_or_default();
+        let message = format!("live host is {live}{since}; set spec.primary: {live}");
+        b.set(ConditionType::ManifestStale, true, "PrimaryNotLive", message.clone());
+        b.alert(
+            AlertKind::ManifestStale,
+            Severity::Warning,
+            format!("manifest-stale/{live}"),
+            format!("{message} (the controller never fails back on its own)"),
+            "rule 9 (manifest intent): spec.primary names the standby host and was not changed by a person",
+        );
+        return;
+    }
+    b.set(
+        ConditionType::ManifestStale,
+        false,
+        "SwitchoverRequested",
+        format!("spec.primary asks to move System Galaxy from {live} to {primary}"),
+    );
+    switchover(b, view, &live, &standby, switching);
+}
+
+/// A planned switchover: shut the VM down cleanly, fail over with queued data applied, then
+/// resume (rule 8). No data lost.
+fn switchover(b: &mut Builder, view: &View, live: &str, standby: &str, in_progress: Option<Switchover>) {
+    if let Some(why) = b.maintenance() {
+        b.wait(format!("switchover to {standby} waits for maintenance to end: {why}"));
+        return;
+    }
+    let Some(job) = view.job_forward().cloned() else {
+        if view.job.as_ref().is_none_or(|j| !matches!(j.activity, Activity::FailingOver | Activity::FailedOver)) {
+            b.wait(format!("switchover to {standby} waits for a job from {live} to {standby}"));
+        }
+        return;
+    };
+    if in_progress.is_none() {
+        let ready = b.reachable(live) && b.reachable(standby) && view.live_running && job.activity == Activity::Protecting;
+        if !ready {
+            b.wait(format!(
+                "switchover to {standby} waits for both hosts reachable and the job protecting (it is {})",
+                job.activity
+            ));
+            return;
+        }
+        b.next.switchover = Some(Switchover {
+            from: live.to_string(),
+            to: standby.to_string(),
+            started: b.now,
+        });
+        b.next.acknowledged_primary = Some(standby.to_string());
+    }
+    let running_vm = b
+        .observed
+        .host(live)
+        .and_then(|h| h.vms.iter().find(|v| Vm::is_live(v)))
+        .map(|v| v.name.clone());
+    if let Some(vm) = running_vm {
+        b.act(
+            Operation::StopVm {
+                host: live.to_string(),
+                vm,
+                turn_off: false,
+            },
+            format!("rule 9 (planned switchover): spec.primary is {standby}; shut System Galaxy down cleanly on {live} first"),
+        );
+    } else if failover_possible(&job) {
+        b.act_failover(
+            Operation::Failover {
+                job: job.name.clone(),
+                target: standby.to_string(),
+                mode: FailoverMode::Live,
+                apply_queued_data: true,
+            },
+            format!("rule 9 (planned switchover): System Galaxy is shut down on {live}; fail over with queued data applied"),
+            live,
+            FailoverCause::Switchover,
+        );
+    } else {
+        b.wait(format!("switchover: job {:?} is {}, waiting to fail over", job.name, job.activity));
+    }
+}

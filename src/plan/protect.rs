@@ -1,0 +1,139 @@
+//! Rules 4–6: protect the live VM with a job to the standby host (never onto the host that
+//! runs it — the guide's warning about total loss of data), keep the job's failover monitor
+//! as the manifest says, and recreate a job that replicates in the wrong direction.
+
+use super::action::{AlertKind, MonitorOptions, NewJob, Operation, Severity};
+use super::builder::Builder;
+use super::view::View;
+use crate::manifest::names::job_names;
+use crate::observed::{Activity, MonitorSettings, VmState};
+
+/// The failover monitor every job gets. `wait_for_user` is always set: Carbonite alone has no
+/// third vote, and the controller is that vote.
+pub(crate) fn desired_monitor(b: &Builder) -> MonitorOptions {
+    MonitorOptions {
+        interval: b.spec.failover.monitor.interval,
+        threshold: b.spec.failover.monitor.threshold(),
+    }
+}
+
+/// The job to create for the current direction.
+pub(crate) fn new_job(b: &Builder, source: &str, target: &str) -> NewJob {
+    let names = job_names(b.site, b.spec, source, target);
+    NewJob {
+        name: names.job,
+        vm: b.spec.vm.name.clone(),
+        source: source.to_string(),
+        target: target.to_string(),
+        replica: names.replica,
+        replica_path: names.replica_path,
+        monitor: desired_monitor(b),
+    }
+}
+
+pub(crate) fn plan(b: &mut Builder, view: &View) {
+    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else {
+        b.degrade("NoLiveHost", "System Galaxy runs on no host");
+        return;
+    };
+    match &view.job {
+        None => {
+            if !view.live_running {
+                b.wait(format!("waiting for System Galaxy to run on {live} before protecting it"));
+                return;
+            }
+            remove_stale_vms(b, &standby, None);
+            let job = new_job(b, &live, &standby);
+            b.act(
+                Operation::CreateJob(job),
+                format!("rule 4 (protect): no replication job; System Galaxy runs on {live}, {standby} is the standby host"),
+            );
+        }
+        Some(job) if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) => {
+            // Rule 8 (resume) owns a job that failed over.
+        }
+        Some(job) if job.target.eq_ignore_ascii_case(&live) => {
+            // Rule 6: replicating onto the host that runs System Galaxy protects nothing.
+            let job = job.clone();
+            b.act(
+                Operation::DeleteJob {
+                    job: job.name.clone(),
+                    target: job.target.clone(),
+                    delete_replica: true,
+                },
+                format!(
+                    "rule 6 (wrong direction): job {:?} replicates onto {live}, the host that runs System Galaxy",
+                    job.name
+                ),
+            );
+            b.alert(
+                AlertKind::WrongDirection,
+                Severity::Error,
+                format!("wrong-direction/{}", job.name),
+                format!(
+                    "job {:?} replicated onto {live}, the live host: it protected nothing. It is deleted and recreated towards {standby}",
+                    job.name
+                ),
+                "rule 6 (wrong direction)",
+            );
+            if view.live_running {
+                let new = new_job(b, &live, &standby);
+                b.act(Operation::CreateJob(new), format!("rule 6 (wrong direction): replace it with a job from {live} to {standby}"));
+            }
+        }
+        Some(job) => {
+            let job = job.clone();
+            let want = desired_monitor(b);
+            let desired = MonitorSettings {
+                interval: want.interval,
+                threshold: want.threshold,
+                wait_for_user: true,
+            };
+            if job.monitor != desired {
+                b.act(
+                    Operation::UpdateJob {
+                        job: job.name.clone(),
+                        target: job.target.clone(),
+                        monitor: want,
+                    },
+                    format!("rule 5 (job settings drift): failover monitor of {:?} differs from the manifest", job.name),
+                );
+            }
+            remove_stale_vms(b, &standby, Some(&job.replica));
+            match job.activity {
+                Activity::Provisioning => b.wait(format!("job {:?} is provisioning the replica on {standby}", job.name)),
+                Activity::Synchronizing => b.wait(format!(
+                    "job {:?} is synchronizing: {}%",
+                    job.name,
+                    job.percent.unwrap_or(0)
+                )),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// VMs left on the standby host that no job keeps: the stale copy after a failover
+/// ("delete Replica Host, the one that is not running"). Only VMs that are off, only on the
+/// standby host, and only while System Galaxy runs on the live host.
+fn remove_stale_vms(b: &mut Builder, standby: &str, keep: Option<&str>) {
+    let Some(state) = b.observed.host(standby) else { return };
+    if !state.reachable {
+        return;
+    }
+    let stale: Vec<String> = state
+        .vms
+        .iter()
+        .filter(|v| v.state == VmState::Off && keep.is_none_or(|k| !v.name.eq_ignore_ascii_case(k)))
+        .map(|v| v.name.clone())
+        .collect();
+    for vm in stale {
+        b.act(
+            Operation::RemoveReplica {
+                host: standby.to_string(),
+                vm: vm.clone(),
+            },
+            format!("rule 8 (resume replication): {vm:?} on {standby} is off and no job keeps it: a stale copy"),
+        );
+    }
+}

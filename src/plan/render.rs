@@ -1,0 +1,120 @@
+//! Renders plans: text like a terraform plan, and the stable JSON of DESIGN §6.
+
+use serde::Serialize;
+
+use super::action::ActionKind;
+use super::{Action, Plan};
+
+/// The JSON format; grows compatibly, never renames.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The sign of an action in the text plan.
+pub fn sign(action: &Action) -> char {
+    if action.disruptive && !matches!(action.kind(), ActionKind::DeleteJob | ActionKind::RemoveReplica) {
+        return '!';
+    }
+    match action.kind() {
+        ActionKind::CreateJob | ActionKind::OpenFirewallPort => '+',
+        ActionKind::DeleteJob | ActionKind::RemoveReplica => '-',
+        ActionKind::Alert => '*',
+        _ => '~',
+    }
+}
+
+pub const LEGEND: &str = "Signs: + create  ~ change  - delete  ! disruptive  * alert";
+
+/// The text plan of several sites.
+pub fn text(plans: &[Plan]) -> String {
+    let mut out = String::new();
+    let mut counts = [0usize; 5];
+    for plan in plans {
+        out.push_str(&format!(
+            "Site {} (live host {}, standby host {})\n",
+            plan.site,
+            plan.live_host.as_deref().unwrap_or("unknown"),
+            plan.standby_host.as_deref().unwrap_or("unknown")
+        ));
+        if let Some(why) = &plan.maintenance {
+            out.push_str(&format!("  maintenance: nothing below is applied ({why})\n"));
+        }
+        if plan.actions.is_empty() {
+            out.push_str("  no changes\n");
+        }
+        for action in &plan.actions {
+            let s = sign(action);
+            counts[match s {
+                '+' => 0,
+                '~' => 1,
+                '-' => 2,
+                '!' => 3,
+                _ => 4,
+            }] += 1;
+            out.push_str(&format!("  {s} {}\n      # {}\n", action.description, action.reason));
+        }
+        for why in &plan.waiting {
+            out.push_str(&format!("  … {why}\n"));
+        }
+        out.push('\n');
+    }
+    out.push_str(LEGEND);
+    out.push('\n');
+    out.push_str(&format!(
+        "Plan: {} to create, {} to change, {} to delete, {} disruptive, {} alert(s).\n",
+        counts[0], counts[1], counts[2], counts[3], counts[4]
+    ));
+    out
+}
+
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    format_version: u32,
+    sites: Vec<JsonSite<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSite<'a> {
+    name: &'a str,
+    actions: Vec<JsonAction<'a>>,
+    live_host: Option<&'a str>,
+    standby_host: Option<&'a str>,
+    maintenance: Option<&'a str>,
+    waiting: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonAction<'a> {
+    id: &'a str,
+    kind: ActionKind,
+    description: &'a str,
+    reason: &'a str,
+    disruptive: bool,
+}
+
+/// `{format_version, sites: [{name, actions: [{id, kind, description, reason, disruptive}]}]}`.
+pub fn json(plans: &[Plan]) -> String {
+    let doc = JsonPlan {
+        format_version: FORMAT_VERSION,
+        sites: plans
+            .iter()
+            .map(|p| JsonSite {
+                name: &p.site,
+                actions: p
+                    .actions
+                    .iter()
+                    .map(|a| JsonAction {
+                        id: &a.id,
+                        kind: a.kind(),
+                        description: &a.description,
+                        reason: &a.reason,
+                        disruptive: a.disruptive,
+                    })
+                    .collect(),
+                live_host: p.live_host.as_deref(),
+                standby_host: p.standby_host.as_deref(),
+                maintenance: p.maintenance.as_deref(),
+                waiting: &p.waiting,
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}

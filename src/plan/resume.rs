@@ -1,0 +1,87 @@
+//! Rule 8: resume replication after a failover, as soon as the old live host is back —
+//! delete the old job (keeping its replica: it is the live VM now), remove the stale VM on
+//! the old host, and create the job in the new direction under its new name.
+
+use super::action::{AlertKind, Operation, Severity};
+use super::builder::Builder;
+use super::protect::new_job;
+use super::view::View;
+use crate::observed::{Activity, VmState};
+
+pub(crate) fn plan(b: &mut Builder, view: &View) {
+    let Some(job) = view.job.clone() else { return };
+    match job.activity {
+        Activity::FailingOver => {
+            b.wait(format!("job {:?} is failing over to {}", job.name, job.target));
+            b.degrade("FailingOver", format!("failing over to {}", job.target));
+        }
+        Activity::Failed if b.memory.failover_latched => {
+            b.alert(
+                AlertKind::FailoverFailed,
+                Severity::Error,
+                format!("failover-failed/{}", job.name),
+                format!("the failover of job {:?} to {} failed; System Galaxy may run nowhere. Check the job's logs on {}", job.name, job.target, job.target),
+                "rule 8: the job failed after a failover",
+            );
+            b.degrade("FailoverFailed", format!("the failover of {:?} failed", job.name));
+        }
+        Activity::FailedOver => {
+            let new_live = job.target.clone();
+            let old = job.source.clone();
+            b.alert(
+                AlertKind::FailoverFinished,
+                Severity::Warning,
+                format!("failover-finished/{}", job.name),
+                format!("failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back", job.name),
+                "rule 8: the job failed over",
+            );
+            b.degrade("NotProtected", format!("failed over to {new_live}; replication has not resumed"));
+            if !view.is_live(&new_live) || !view.live_running {
+                b.wait(format!("waiting for System Galaxy to run on {new_live} after the failover"));
+                return;
+            }
+            if !b.reachable(&old) {
+                b.wait(format!("waiting for {old} to return to resume replication"));
+                return;
+            }
+            b.act(
+                Operation::DeleteJob {
+                    job: job.name.clone(),
+                    target: job.target.clone(),
+                    delete_replica: false,
+                },
+                format!(
+                    "rule 8 (resume replication): job {:?} failed over and {old} is back; the virtual environment has no reverse roles",
+                    job.name
+                ),
+            );
+            if let Some(state) = b.observed.host(&old) {
+                let stale: Vec<String> = state
+                    .vms
+                    .iter()
+                    .filter(|v| v.state == VmState::Off)
+                    .map(|v| v.name.clone())
+                    .collect();
+                for vm in stale {
+                    b.act(
+                        Operation::RemoveReplica { host: old.clone(), vm: vm.clone() },
+                        format!("rule 8 (resume replication): {vm:?} on {old} is the stale copy (the one that is not running)"),
+                    );
+                }
+            }
+            let new = new_job(b, &new_live, &old);
+            b.alert(
+                AlertKind::ReplicationResumed,
+                Severity::Information,
+                format!("resumed/{}", new.name),
+                format!("replication resumes: new job {:?} from {new_live} to {old}", new.name),
+                "rule 8 (resume replication)",
+            );
+            b.act(
+                Operation::CreateJob(new),
+                format!("rule 8 (resume replication): protect {new_live} again, towards {old}"),
+            );
+        }
+        _ => {}
+    }
+}
