@@ -49,7 +49,10 @@ pub fn append(state_dir: &Path, site: &str, entry: &Entry) -> std::io::Result<()
     }
     let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
     file.write_all(&line)?;
     file.sync_data()
 }

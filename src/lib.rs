@@ -1,15 +1,17 @@
 //! galaxy-ha: a declarative reconciliation controller for the Galaxy redundant server
 //! (two Hyper-V hosts, System Galaxy in one VM, a Carbonite Full Server to Hyper-V job).
 
+pub mod alert;
 pub mod cli;
+pub mod commands;
+pub mod execute;
 pub mod journal;
 pub mod lock;
 pub mod logging;
-pub mod memory;
-pub mod commands;
 pub mod manifest;
+pub mod memory;
 pub mod observed;
 pub mod plan;
+pub mod platform;
 pub mod settings;
 pub mod state;
-pub mod platform;

@@ -15,7 +15,9 @@ pub struct StateLock {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another controller (or `apply`) works on this state dir.
-    #[error("another galaxy-ha process holds {path} (pid {holder}); only one controller may work on a state dir at a time. Stop it, or use another --state-dir")]
+    #[error(
+        "another galaxy-ha process holds {path} (pid {holder}); only one controller may work on a state dir at a time. Stop it, or use another --state-dir"
+    )]
     Held { path: PathBuf, holder: String },
     #[error("{path}: {source}")]
     Io {

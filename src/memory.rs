@@ -95,7 +95,9 @@ pub struct InFlight {
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
     /// The file exists but is not a memory document; acting on a guess could repeat a failover.
-    #[error("{path}: memory is unreadable ({message}); refusing to act on uncertain memory. Inspect it, restore it from a backup, or remove it to re-adopt the site as it is")]
+    #[error(
+        "{path}: memory is unreadable ({message}); refusing to act on uncertain memory. Inspect it, restore it from a backup, or remove it to re-adopt the site as it is"
+    )]
     Corrupt { path: PathBuf, message: String },
     /// Reading or writing failed.
     #[error("{path}: {source}")]

@@ -10,7 +10,9 @@ use crate::observed::{EmailSettings, FirewallRule, Protocol, ServiceState, Servi
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
     for host in b.spec.hosts.clone() {
-        let Some(state) = b.observed.host(&host.name) else { continue };
+        let Some(state) = b.observed.host(&host.name) else {
+            continue;
+        };
         if !state.reachable {
             continue;
         }
@@ -22,7 +24,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             services(b, Place::Guest(host.name.clone()), &vm.services.clone());
         }
         for port in b.spec.firewall.ports.clone() {
-            let Ok(port) = u16::try_from(port) else { continue };
+            let Ok(port) = u16::try_from(port) else {
+                continue;
+            };
             for protocol in [Protocol::Tcp, Protocol::Udp] {
                 if !state.firewall.contains(&FirewallRule { port, protocol }) {
                     b.act(
@@ -39,13 +43,20 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         if let Some(email) = b.spec.notifications.as_ref().and_then(|n| n.email.as_ref()) {
             let want = email_settings(email);
             if state.email.as_ref() != Some(&want) {
-                let what = if state.email.is_none() { "not set" } else { "differ from the manifest" };
+                let what = if state.email.is_none() {
+                    "not set"
+                } else {
+                    "differ from the manifest"
+                };
                 b.act(
                     Operation::SetEmailNotification {
                         host: host.name.clone(),
                         settings: want,
                     },
-                    format!("rule 3 (baseline): e-mail notification settings on {} are {what}", host.name),
+                    format!(
+                        "rule 3 (baseline): e-mail notification settings on {} are {what}",
+                        host.name
+                    ),
                 );
             }
         }
@@ -54,7 +65,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
 
 fn services(b: &mut Builder, place: Place, observed: &[ServiceState]) {
     for want in b.spec.services.clone() {
-        let seen = observed.iter().find(|s| s.name.eq_ignore_ascii_case(&want.name));
+        let seen = observed
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(&want.name));
         if seen.is_none_or(|s| s.startup != want.startup) {
             b.act(
                 Operation::SetServiceStartup {
@@ -65,7 +78,10 @@ fn services(b: &mut Builder, place: Place, observed: &[ServiceState]) {
                 format!(
                     "rule 3 (baseline): startup of {:?} on {place} is {}, should be {:?}",
                     want.name,
-                    seen.map_or("unknown (not installed?)".into(), |s| format!("{:?}", s.startup)),
+                    seen.map_or("unknown (not installed?)".into(), |s| format!(
+                        "{:?}",
+                        s.startup
+                    )),
                     want.startup
                 ),
             );
@@ -76,7 +92,10 @@ fn services(b: &mut Builder, place: Place, observed: &[ServiceState]) {
                     place: place.clone(),
                     service: want.name.clone(),
                 },
-                format!("rule 3 (baseline): {:?} is not running on {place}", want.name),
+                format!(
+                    "rule 3 (baseline): {:?} is not running on {place}",
+                    want.name
+                ),
             );
         }
     }

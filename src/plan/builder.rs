@@ -30,7 +30,12 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(manifest: &'a Manifest, observed: &'a Observed, memory: &'a Memory, now: Timestamp) -> Self {
+    pub fn new(
+        manifest: &'a Manifest,
+        observed: &'a Observed,
+        memory: &'a Memory,
+        now: Timestamp,
+    ) -> Self {
         Builder {
             site: &manifest.metadata.name,
             spec: &manifest.spec,
@@ -54,7 +59,13 @@ impl<'a> Builder<'a> {
     }
 
     /// Plans a live failover, with the record memory keeps once it starts.
-    pub fn act_failover(&mut self, op: Operation, reason: impl Into<String>, from: &str, cause: FailoverCause) {
+    pub fn act_failover(
+        &mut self,
+        op: Operation,
+        reason: impl Into<String>,
+        from: &str,
+        cause: FailoverCause,
+    ) {
         let to = match &op {
             Operation::Failover { target, .. } => target.clone(),
             _ => String::new(),
@@ -68,7 +79,12 @@ impl<'a> Builder<'a> {
         self.act_with(op, reason, Some(record));
     }
 
-    fn act_with(&mut self, op: Operation, reason: impl Into<String>, failover: Option<FailoverRecord>) {
+    fn act_with(
+        &mut self,
+        op: Operation,
+        reason: impl Into<String>,
+        failover: Option<FailoverRecord>,
+    ) {
         let id = action_id(self.site, &op);
         if self.actions.iter().any(|a| a.id == id) {
             return;
@@ -85,7 +101,14 @@ impl<'a> Builder<'a> {
 
     /// Raises an alert once per condition: while `key` stays active, later passes plan
     /// nothing more for it; once it clears, it may alert again.
-    pub fn alert(&mut self, alert: AlertKind, severity: Severity, key: String, message: String, reason: impl Into<String>) {
+    pub fn alert(
+        &mut self,
+        alert: AlertKind,
+        severity: Severity,
+        key: String,
+        message: String,
+        reason: impl Into<String>,
+    ) {
         self.active_alerts.insert(key.clone());
         if self.memory.alerted.contains(&key) {
             return;
@@ -101,8 +124,15 @@ impl<'a> Builder<'a> {
         );
     }
 
-    pub fn set(&mut self, kind: ConditionType, status: bool, reason: &str, message: impl Into<String>) {
-        self.conditions.insert(kind, (status, reason.to_string(), message.into()));
+    pub fn set(
+        &mut self,
+        kind: ConditionType,
+        status: bool,
+        reason: &str,
+        message: impl Into<String>,
+    ) {
+        self.conditions
+            .insert(kind, (status, reason.to_string(), message.into()));
     }
 
     pub fn degrade(&mut self, reason: &str, message: impl Into<String>) {
@@ -131,8 +161,14 @@ impl<'a> Builder<'a> {
         let mut actions = Vec::new();
         for action in std::mem::take(&mut self.actions) {
             // Rule 2: an unreachable host gets no actions.
-            if let Some(host) = op_hosts(&action.op).into_iter().find(|h| !self.reachable(h)) {
-                self.waiting.push(format!("{}: waiting for {host} to be reachable", action.description));
+            if let Some(host) = op_hosts(&action.op)
+                .into_iter()
+                .find(|h| !self.reachable(h))
+            {
+                self.waiting.push(format!(
+                    "{}: waiting for {host} to be reachable",
+                    action.description
+                ));
                 continue;
             }
             // Rule 11: an action that failed waits for its back-off.
@@ -164,40 +200,87 @@ impl<'a> Builder<'a> {
         self.next.alerted.retain(|k| self.active_alerts.contains(k));
         let (memory, now) = (self.memory, self.now);
         self.next.failures.retain(|id, _| {
-            actions.iter().any(|a| &a.id == id) || memory.failures.get(id).is_some_and(|f| f.retry_at > now)
+            actions.iter().any(|a| &a.id == id)
+                || memory.failures.get(id).is_some_and(|f| f.retry_at > now)
         });
 
-        let protected = self.conditions.get(&ConditionType::Protected).is_some_and(|c| c.0);
-        let pending = actions.iter().any(|a| !matches!(a.op, Operation::Alert { .. }));
+        let protected = self
+            .conditions
+            .get(&ConditionType::Protected)
+            .is_some_and(|c| c.0);
+        let pending = actions
+            .iter()
+            .any(|a| !matches!(a.op, Operation::Alert { .. }));
         if pending {
-            self.set(ConditionType::Ready, false, "ChangesPending", format!("{} action(s) pending", actions.len()));
+            self.set(
+                ConditionType::Ready,
+                false,
+                "ChangesPending",
+                format!("{} action(s) pending", actions.len()),
+            );
         } else if !protected {
-            self.set(ConditionType::Ready, false, "NotProtected", "the replication job is not protecting");
+            self.set(
+                ConditionType::Ready,
+                false,
+                "NotProtected",
+                "the replication job is not protecting",
+            );
         } else {
-            self.set(ConditionType::Ready, true, "Converged", "the site matches its manifest");
+            self.set(
+                ConditionType::Ready,
+                true,
+                "Converged",
+                "the site matches its manifest",
+            );
         }
         match maintenance.clone() {
-            Some(why) => self.set(ConditionType::Maintenance, true, "InMaintenance", format!("acting on nothing: {why}")),
-            None => self.set(ConditionType::Maintenance, false, "NoMaintenance", "the controller acts"),
+            Some(why) => self.set(
+                ConditionType::Maintenance,
+                true,
+                "InMaintenance",
+                format!("acting on nothing: {why}"),
+            ),
+            None => self.set(
+                ConditionType::Maintenance,
+                false,
+                "NoMaintenance",
+                "the controller acts",
+            ),
         }
         if let Some((reason, _)) = self.degraded.first().cloned() {
-            let message = self.degraded.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");
+            let message = self
+                .degraded
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
             self.set(ConditionType::Degraded, true, &reason, message);
         } else {
-            self.set(ConditionType::Degraded, false, "Healthy", "nothing is degraded");
+            self.set(
+                ConditionType::Degraded,
+                false,
+                "Healthy",
+                "nothing is degraded",
+            );
         }
 
         let mut conditions = Vec::new();
         for kind in ConditionType::ALL {
-            let (status, reason, message) = self
-                .conditions
-                .remove(&kind)
-                .unwrap_or((false, "Unknown".into(), String::new()));
+            let (status, reason, message) =
+                self.conditions
+                    .remove(&kind)
+                    .unwrap_or((false, "Unknown".into(), String::new()));
             let key = kind.as_str().to_string();
             let last = match self.memory.transitions.get(&key) {
                 Some(t) if t.status == status => t.at,
                 _ => {
-                    self.next.transitions.insert(key, Transition { status, at: self.now });
+                    self.next.transitions.insert(
+                        key,
+                        Transition {
+                            status,
+                            at: self.now,
+                        },
+                    );
                     self.now
                 }
             };
@@ -225,13 +308,17 @@ impl<'a> Builder<'a> {
 /// The hosts an operation touches (all must be reachable).
 fn op_hosts(op: &Operation) -> Vec<&str> {
     match op {
-        Operation::StartService { place, .. } | Operation::SetServiceStartup { place, .. } => vec![place.host()],
+        Operation::StartService { place, .. } | Operation::SetServiceStartup { place, .. } => {
+            vec![place.host()]
+        }
         Operation::OpenFirewallPort { host, .. }
         | Operation::SetEmailNotification { host, .. }
         | Operation::RemoveReplica { host, .. }
         | Operation::StopVm { host, .. } => vec![host],
         Operation::CreateJob(job) => vec![&job.source, &job.target],
-        Operation::UpdateJob { target, .. } | Operation::DeleteJob { target, .. } | Operation::Failover { target, .. } => {
+        Operation::UpdateJob { target, .. }
+        | Operation::DeleteJob { target, .. }
+        | Operation::Failover { target, .. } => {
             vec![target]
         }
         Operation::Alert { .. } => vec![],
@@ -242,14 +329,23 @@ fn op_hosts(op: &Operation) -> Vec<&str> {
 fn action_id(site: &str, op: &Operation) -> String {
     let kind = op.kind().as_str();
     let rest = match op {
-        Operation::StartService { place, service } | Operation::SetServiceStartup { place, service, .. } => {
+        Operation::StartService { place, service }
+        | Operation::SetServiceStartup { place, service, .. } => {
             format!("{}/{service}", place_id(place))
         }
-        Operation::OpenFirewallPort { host, port, protocol } => format!("{host}/{port}/{protocol:?}").to_lowercase(),
+        Operation::OpenFirewallPort {
+            host,
+            port,
+            protocol,
+        } => format!("{host}/{port}/{protocol:?}").to_lowercase(),
         Operation::SetEmailNotification { host, .. } => host.clone(),
         Operation::CreateJob(job) => job.name.clone(),
-        Operation::UpdateJob { job, .. } | Operation::DeleteJob { job, .. } | Operation::Failover { job, .. } => job.clone(),
-        Operation::RemoveReplica { host, vm } | Operation::StopVm { host, vm, .. } => format!("{host}/{vm}"),
+        Operation::UpdateJob { job, .. }
+        | Operation::DeleteJob { job, .. }
+        | Operation::Failover { job, .. } => job.clone(),
+        Operation::RemoveReplica { host, vm } | Operation::StopVm { host, vm, .. } => {
+            format!("{host}/{vm}")
+        }
         Operation::Alert { key, .. } => key.clone(),
     };
     format!("{site}/{kind}/{rest}")
@@ -265,15 +361,32 @@ fn place_id(place: &super::action::Place) -> String {
 /// One line for the plan.
 fn describe(op: &Operation) -> String {
     match op {
-        Operation::StartService { place, service } => format!("start service {service:?} on {place}"),
-        Operation::SetServiceStartup { place, service, startup } => {
+        Operation::StartService { place, service } => {
+            format!("start service {service:?} on {place}")
+        }
+        Operation::SetServiceStartup {
+            place,
+            service,
+            startup,
+        } => {
             format!("set startup of {service:?} on {place} to {startup:?}")
         }
-        Operation::OpenFirewallPort { host, port, protocol } => {
-            format!("open firewall port {port}/{} on {host}", format!("{protocol:?}").to_uppercase())
+        Operation::OpenFirewallPort {
+            host,
+            port,
+            protocol,
+        } => {
+            format!(
+                "open firewall port {port}/{} on {host}",
+                format!("{protocol:?}").to_uppercase()
+            )
         }
         Operation::SetEmailNotification { host, settings } => {
-            format!("set e-mail notification on {host} (server {}, to {})", settings.server, settings.to.join(", "))
+            format!(
+                "set e-mail notification on {host} (server {}, to {})",
+                settings.server,
+                settings.to.join(", ")
+            )
         }
         Operation::CreateJob(job) => format!(
             "create job {:?}: {} on {} → replica {:?} on {}",
@@ -284,9 +397,17 @@ fn describe(op: &Operation) -> String {
             humantime::format_duration(monitor.interval),
             threshold_text(monitor.threshold, monitor.interval)
         ),
-        Operation::DeleteJob { job, target, delete_replica } => format!(
+        Operation::DeleteJob {
+            job,
+            target,
+            delete_replica,
+        } => format!(
             "delete job {job:?} on {target}{}",
-            if *delete_replica { " with its replica" } else { " (keep the replica VM)" }
+            if *delete_replica {
+                " with its replica"
+            } else {
+                " (keep the replica VM)"
+            }
         ),
         Operation::RemoveReplica { host, vm } => format!("remove stale VM {vm:?} on {host}"),
         Operation::StopVm { host, vm, turn_off } => {
@@ -296,21 +417,37 @@ fn describe(op: &Operation) -> String {
                 format!("shut down VM {vm:?} on {host} cleanly")
             }
         }
-        Operation::Failover { job, target, mode, apply_queued_data } => format!(
+        Operation::Failover {
+            job,
+            target,
+            mode,
+            apply_queued_data,
+        } => format!(
             "{} job {job:?} to {target} ({})",
             match mode {
                 FailoverMode::Live => "fail over",
                 FailoverMode::Test => "test failover of",
             },
-            if *apply_queued_data { "apply data in target queues" } else { "discard target queues" }
+            if *apply_queued_data {
+                "apply data in target queues"
+            } else {
+                "discard target queues"
+            }
         ),
-        Operation::Alert { alert, severity, .. } => format!("alert {} ({severity:?})", alert.as_str()),
+        Operation::Alert {
+            alert, severity, ..
+        } => format!("alert {} ({severity:?})", alert.as_str()),
     }
 }
 
-pub(crate) fn threshold_text(t: crate::manifest::spec::Threshold, interval: std::time::Duration) -> String {
+pub(crate) fn threshold_text(
+    t: crate::manifest::spec::Threshold,
+    interval: std::time::Duration,
+) -> String {
     match t {
-        crate::manifest::spec::Threshold::TotalTime(d) => format!("total time to failure {}", humantime::format_duration(d)),
+        crate::manifest::spec::Threshold::TotalTime(d) => {
+            format!("total time to failure {}", humantime::format_duration(d))
+        }
         crate::manifest::spec::Threshold::ConsecutiveFailures(n) => format!(
             "{n} consecutive failures (~{})",
             humantime::format_duration(interval * n)

@@ -25,23 +25,46 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                     format!("{standby} holds a complete replica and can take over"),
                 );
             } else {
-                b.set(ConditionType::FailoverReady, false, "StandbyUnreachable", format!("{standby} cannot be reached"));
+                b.set(
+                    ConditionType::FailoverReady,
+                    false,
+                    "StandbyUnreachable",
+                    format!("{standby} cannot be reached"),
+                );
             }
         }
         Some(job) => {
             let message = match job.percent {
-                Some(p) if job.activity == Activity::Synchronizing => format!("job {:?} is synchronizing ({p}%)", job.name),
+                Some(p) if job.activity == Activity::Synchronizing => {
+                    format!("job {:?} is synchronizing ({p}%)", job.name)
+                }
                 _ => format!("job {:?} is {}", job.name, job.activity),
             };
-            b.set(ConditionType::Protected, false, "NotProtecting", message.clone());
-            b.set(ConditionType::FailoverReady, false, "NotProtecting", message);
+            b.set(
+                ConditionType::Protected,
+                false,
+                "NotProtecting",
+                message.clone(),
+            );
+            b.set(
+                ConditionType::FailoverReady,
+                false,
+                "NotProtecting",
+                message,
+            );
             if matches!(job.activity, Activity::Stopped | Activity::Failed) {
-                b.degrade("JobNotProtecting", format!("job {:?} is {}", job.name, job.activity));
+                b.degrade(
+                    "JobNotProtecting",
+                    format!("job {:?} is {}", job.name, job.activity),
+                );
             }
         }
         None => {
             let message = match &view.job {
-                Some(job) => format!("job {:?} replicates from {} to {}", job.name, job.source, job.target),
+                Some(job) => format!(
+                    "job {:?} replicates from {} to {}",
+                    job.name, job.source, job.target
+                ),
                 None => "there is no replication job".to_string(),
             };
             b.set(ConditionType::Protected, false, "NoJob", message.clone());
@@ -50,7 +73,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     }
     for host in &b.observed.hosts {
         if !host.reachable {
-            b.degrade("HostUnreachable", format!("{} cannot be reached from the controller", host.name));
+            b.degrade(
+                "HostUnreachable",
+                format!("{} cannot be reached from the controller", host.name),
+            );
         }
     }
     drills(b);
@@ -58,14 +84,21 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
 
 fn drills(b: &mut Builder) {
     let Some(every) = b.spec.drills.as_ref().and_then(|d| d.test_failover_every) else {
-        b.set(ConditionType::DrillOverdue, false, "NoSchedule", "no drill schedule (spec.drills)");
+        b.set(
+            ConditionType::DrillOverdue,
+            false,
+            "NoSchedule",
+            "no drill schedule (spec.drills)",
+        );
         return;
     };
     let every_text = humantime::format_duration(every).to_string();
     let overdue = match b.memory.last_test_failover {
         None => Some("no test failover recorded".to_string()),
         Some(at) => {
-            let due = at.checked_add(jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX));
+            let due = at.checked_add(
+                jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX),
+            );
             match due {
                 Ok(due) if b.now <= due => None,
                 _ => Some(format!("the last test failover was at {at}")),
@@ -74,10 +107,29 @@ fn drills(b: &mut Builder) {
     };
     match overdue {
         Some(why) => {
-            let message = format!("{why}; drills are due every {every_text}: galaxy-ha failover {} --test", b.site);
-            b.set(ConditionType::DrillOverdue, true, "DrillOverdue", message.clone());
-            b.alert(AlertKind::DrillOverdue, Severity::Warning, "drill-overdue".into(), message, "spec.drills.testFailoverEvery");
+            let message = format!(
+                "{why}; drills are due every {every_text}: galaxy-ha failover {} --test",
+                b.site
+            );
+            b.set(
+                ConditionType::DrillOverdue,
+                true,
+                "DrillOverdue",
+                message.clone(),
+            );
+            b.alert(
+                AlertKind::DrillOverdue,
+                Severity::Warning,
+                "drill-overdue".into(),
+                message,
+                "spec.drills.testFailoverEvery",
+            );
         }
-        None => b.set(ConditionType::DrillOverdue, false, "DrillRecent", format!("a test failover ran within {every_text}")),
+        None => b.set(
+            ConditionType::DrillOverdue,
+            false,
+            "DrillRecent",
+            format!("a test failover ran within {every_text}"),
+        ),
     }
 }

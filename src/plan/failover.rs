@@ -20,8 +20,12 @@ pub(crate) fn failover_possible(job: &Job) -> bool {
 }
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
-    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else { return };
-    let Some(job) = view.job_forward().cloned() else { return };
+    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else {
+        return;
+    };
+    let Some(job) = view.job_forward().cloned() else {
+        return;
+    };
     if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) {
         return;
     }
@@ -49,7 +53,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ),
                 "rule 2 (one view only): the job misses the source; the controller sees it",
             );
-            b.degrade("LinkDown", format!("{standby} cannot reach the VM on {live}; replication is interrupted"));
+            b.degrade(
+                "LinkDown",
+                format!("{standby} cannot reach the VM on {live}; replication is interrupted"),
+            );
         }
         (false, true) => {
             b.alert(
@@ -61,7 +68,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ),
                 "rule 2 (one view only): the controller misses the live host; the job sees it",
             );
-            b.degrade("ControllerLinkDown", format!("the controller cannot reach {live}"));
+            b.degrade(
+                "ControllerLinkDown",
+                format!("the controller cannot reach {live}"),
+            );
         }
         (true, true) => both_views_failed(b, &job, &live, &standby, threshold),
     }
@@ -88,11 +98,18 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
                 "rule 7 (live host failed): half of the failover monitor's threshold has passed",
             );
         }
-        b.wait(format!("condition for failure in {}", fmt(status.remaining)));
+        b.wait(format!(
+            "condition for failure in {}",
+            fmt(status.remaining)
+        ));
         return;
     }
     let approved = b.spec.primary.eq_ignore_ascii_case(standby)
-        && !b.memory.acknowledged_primary.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(standby));
+        && !b
+            .memory
+            .acknowledged_primary
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(standby));
     let blockers = blockers(b, job, approved);
     if blockers.is_empty() {
         b.act_failover(
@@ -144,7 +161,9 @@ fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
             out.push("failover mode is manual (wait for user to initiate failover)".into());
         }
         if b.memory.failover_latched {
-            out.push("a failover already happened and the job has not been protecting since".into());
+            out.push(
+                "a failover already happened and the job has not been protecting since".into(),
+            );
         }
         if !job.target_data_ok {
             out.push("the target data state is not OK".into());
@@ -160,7 +179,10 @@ fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
         }
     }
     if !failover_possible(job) {
-        out.push(format!("the job is {}, not ready to fail over", job.activity));
+        out.push(format!(
+            "the job is {}, not ready to fail over",
+            job.activity
+        ));
     }
     out
 }
@@ -184,20 +206,31 @@ pub enum Approval {
 ///
 /// # Errors
 /// Why the standby is not ready, in words for the admin.
-pub fn approve(manifest: &Manifest, observed: &Observed, memory: &Memory, test: bool) -> Result<Approval, String> {
+pub fn approve(
+    manifest: &Manifest,
+    observed: &Observed,
+    memory: &Memory,
+    test: bool,
+) -> Result<Approval, String> {
     let live_hosts = observed.live_hosts();
     if live_hosts.len() > 1 {
-        return Err("System Galaxy runs on both hosts; the controller fences that first (run apply)".into());
+        return Err(
+            "System Galaxy runs on both hosts; the controller fences that first (run apply)".into(),
+        );
     }
-    let job = observed
-        .job
-        .as_ref()
-        .ok_or("there is no replication job (or its target cannot be reached): nothing to fail over to")?;
+    let job = observed.job.as_ref().ok_or(
+        "there is no replication job (or its target cannot be reached): nothing to fail over to",
+    )?;
     let standby = manifest
         .spec
         .host(&job.target)
         .map(|h| h.name.clone())
-        .ok_or_else(|| format!("the job's target {} is not a host of the manifest", job.target))?;
+        .ok_or_else(|| {
+            format!(
+                "the job's target {} is not a host of the manifest",
+                job.target
+            )
+        })?;
     let live = manifest
         .spec
         .other_host(&standby)
@@ -206,13 +239,19 @@ pub fn approve(manifest: &Manifest, observed: &Observed, memory: &Memory, test: 
     if !observed.host(&standby).is_some_and(|h| h.reachable) {
         return Err(format!("the standby host {standby} cannot be reached"));
     }
-    if observed.host(&standby).is_some_and(|h| h.vms.iter().any(|v| v.is_live())) {
+    if observed
+        .host(&standby)
+        .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
+    {
         return Err(format!("System Galaxy already runs on {standby}"));
     }
     let _ = memory;
     if test {
         if job.activity != Activity::Protecting {
-            return Err(format!("a test failover needs a protecting job; job {:?} is {}", job.name, job.activity));
+            return Err(format!(
+                "a test failover needs a protecting job; job {:?} is {}",
+                job.name, job.activity
+            ));
         }
         return Ok(Approval::Test {
             op: Operation::Failover {
@@ -234,9 +273,15 @@ pub fn approve(manifest: &Manifest, observed: &Observed, memory: &Memory, test: 
     let live_running = live_hosts.iter().any(|h| h.eq_ignore_ascii_case(&live));
     if live_running {
         if job.activity != Activity::Protecting {
-            return Err(format!("job {:?} is {}, a switchover needs it protecting", job.name, job.activity));
+            return Err(format!(
+                "job {:?} is {}, a switchover needs it protecting",
+                job.name, job.activity
+            ));
         }
-        return Ok(Approval::Switchover { from: live, to: standby });
+        return Ok(Approval::Switchover {
+            from: live,
+            to: standby,
+        });
     }
     Ok(Approval::Failover {
         op: Operation::Failover {

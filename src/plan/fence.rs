@@ -24,7 +24,9 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
         running[0].to_string()
     };
     for host in running.iter().filter(|h| !h.eq_ignore_ascii_case(&keep)) {
-        let Some(state) = b.observed.host(host) else { continue };
+        let Some(state) = b.observed.host(host) else {
+            continue;
+        };
         for vm in state.vms.iter().filter(|v| Vm::is_live(v)) {
             b.act(
                 Operation::StopVm {
@@ -45,6 +47,9 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
     }
     b.live_host = Some(keep.clone());
     b.standby_host = b.spec.other_host(&keep).map(|h| h.name.clone());
-    b.degrade("SplitBrain", format!("System Galaxy ran on both hosts; fencing the one that is not {keep}"));
+    b.degrade(
+        "SplitBrain",
+        format!("System Galaxy ran on both hosts; fencing the one that is not {keep}"),
+    );
     true
 }

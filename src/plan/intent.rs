@@ -12,19 +12,37 @@ use crate::observed::{Activity, Vm};
 use crate::plan::ConditionType;
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
-    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else { return };
-    let Some(primary) = b.spec.host(&b.spec.primary).map(|h| h.name.clone()) else { return };
+    let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else {
+        return;
+    };
+    let Some(primary) = b.spec.host(&b.spec.primary).map(|h| h.name.clone()) else {
+        return;
+    };
     if primary == live {
         b.next.acknowledged_primary = Some(primary);
         if b.memory.switchover.is_some() {
             b.next.switchover = None;
         }
-        b.set(ConditionType::ManifestStale, false, "PrimaryIsLive", format!("spec.primary {live} is the live host"));
+        b.set(
+            ConditionType::ManifestStale,
+            false,
+            "PrimaryIsLive",
+            format!("spec.primary {live} is the live host"),
+        );
         return;
     }
     let acknowledged = b.next.acknowledged_primary.clone();
-    let switching = b.memory.switchover.as_ref().filter(|s| s.to == standby).cloned();
-    if switching.is_none() && acknowledged.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&primary)) {
+    let switching = b
+        .memory
+        .switchover
+        .as_ref()
+        .filter(|s| s.to == standby)
+        .cloned();
+    if switching.is_none()
+        && acknowledged
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(&primary))
+    {
         let since = b
             .memory
             .last_failover
@@ -33,7 +51,12 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             .map(|f| format!(" since {} after failover", f.at))
             .unwrap_or_default();
         let message = format!("live host is {live}{since}; set spec.primary: {live}");
-        b.set(ConditionType::ManifestStale, true, "PrimaryNotLive", message.clone());
+        b.set(
+            ConditionType::ManifestStale,
+            true,
+            "PrimaryNotLive",
+            message.clone(),
+        );
         b.alert(
             AlertKind::ManifestStale,
             Severity::Warning,
@@ -54,19 +77,36 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
 
 /// A planned switchover: shut the VM down cleanly, fail over with queued data applied, then
 /// resume (rule 8). No data lost.
-fn switchover(b: &mut Builder, view: &View, live: &str, standby: &str, in_progress: Option<Switchover>) {
+fn switchover(
+    b: &mut Builder,
+    view: &View,
+    live: &str,
+    standby: &str,
+    in_progress: Option<Switchover>,
+) {
     if let Some(why) = b.maintenance() {
-        b.wait(format!("switchover to {standby} waits for maintenance to end: {why}"));
+        b.wait(format!(
+            "switchover to {standby} waits for maintenance to end: {why}"
+        ));
         return;
     }
     let Some(job) = view.job_forward().cloned() else {
-        if view.job.as_ref().is_none_or(|j| !matches!(j.activity, Activity::FailingOver | Activity::FailedOver)) {
-            b.wait(format!("switchover to {standby} waits for a job from {live} to {standby}"));
+        if view
+            .job
+            .as_ref()
+            .is_none_or(|j| !matches!(j.activity, Activity::FailingOver | Activity::FailedOver))
+        {
+            b.wait(format!(
+                "switchover to {standby} waits for a job from {live} to {standby}"
+            ));
         }
         return;
     };
     if in_progress.is_none() {
-        let ready = b.reachable(live) && b.reachable(standby) && view.live_running && job.activity == Activity::Protecting;
+        let ready = b.reachable(live)
+            && b.reachable(standby)
+            && view.live_running
+            && job.activity == Activity::Protecting;
         if !ready {
             b.wait(format!(
                 "switchover to {standby} waits for both hosts reachable and the job protecting (it is {})",
@@ -108,6 +148,9 @@ fn switchover(b: &mut Builder, view: &View, live: &str, standby: &str, in_progre
             FailoverCause::Switchover,
         );
     } else {
-        b.wait(format!("switchover: job {:?} is {}, waiting to fail over", job.name, job.activity));
+        b.wait(format!(
+            "switchover: job {:?} is {}, waiting to fail over",
+            job.name, job.activity
+        ));
     }
 }

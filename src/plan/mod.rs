@@ -50,7 +50,11 @@ pub struct Plan {
 impl Plan {
     /// Actions to carry out; none while in maintenance.
     pub fn actionable(&self) -> &[Action] {
-        if self.maintenance.is_some() { &[] } else { &self.actions }
+        if self.maintenance.is_some() {
+            &[]
+        } else {
+            &self.actions
+        }
     }
 
     pub fn condition(&self, kind: ConditionType) -> Option<&Condition> {

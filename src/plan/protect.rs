@@ -39,7 +39,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     match &view.job {
         None => {
             if !view.live_running {
-                b.wait(format!("waiting for System Galaxy to run on {live} before protecting it"));
+                b.wait(format!(
+                    "waiting for System Galaxy to run on {live} before protecting it"
+                ));
                 return;
             }
             remove_stale_vms(b, &standby, None);
@@ -78,7 +80,12 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             );
             if view.live_running {
                 let new = new_job(b, &live, &standby);
-                b.act(Operation::CreateJob(new), format!("rule 6 (wrong direction): replace it with a job from {live} to {standby}"));
+                b.act(
+                    Operation::CreateJob(new),
+                    format!(
+                        "rule 6 (wrong direction): replace it with a job from {live} to {standby}"
+                    ),
+                );
             }
         }
         Some(job) => {
@@ -101,7 +108,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             }
             remove_stale_vms(b, &standby, Some(&job.replica));
             match job.activity {
-                Activity::Provisioning => b.wait(format!("job {:?} is provisioning the replica on {standby}", job.name)),
+                Activity::Provisioning => b.wait(format!(
+                    "job {:?} is provisioning the replica on {standby}",
+                    job.name
+                )),
                 Activity::Synchronizing => b.wait(format!(
                     "job {:?} is synchronizing: {}%",
                     job.name,
@@ -117,7 +127,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
 /// ("delete Replica Host, the one that is not running"). Only VMs that are off, only on the
 /// standby host, and only while System Galaxy runs on the live host.
 fn remove_stale_vms(b: &mut Builder, standby: &str, keep: Option<&str>) {
-    let Some(state) = b.observed.host(standby) else { return };
+    let Some(state) = b.observed.host(standby) else {
+        return;
+    };
     if !state.reachable {
         return;
     }

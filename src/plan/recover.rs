@@ -7,7 +7,9 @@ use super::builder::Builder;
 use crate::observed::{Activity, VmState};
 
 pub(crate) fn plan(b: &mut Builder) {
-    let Some(flight) = b.memory.in_flight.clone() else { return };
+    let Some(flight) = b.memory.in_flight.clone() else {
+        return;
+    };
     let observed = b.observed;
     let job_named = |name: &str| observed.job.as_ref().filter(|j| j.name == name);
     let started = match &flight.op {
@@ -17,15 +19,19 @@ pub(crate) fn plan(b: &mut Builder) {
             mode: FailoverMode::Live,
             ..
         } => {
-            job_named(job).is_some_and(|j| matches!(j.activity, Activity::FailingOver | Activity::FailedOver))
+            job_named(job)
+                .is_some_and(|j| matches!(j.activity, Activity::FailingOver | Activity::FailedOver))
                 || observed
                     .host(target)
                     .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
         }
         Operation::Failover { .. } => true,
-        Operation::StopVm { host, vm, .. } => observed
-            .host(host)
-            .is_some_and(|h| h.reachable && h.vms.iter().all(|v| &v.name != vm || v.state != VmState::Running)),
+        Operation::StopVm { host, vm, .. } => observed.host(host).is_some_and(|h| {
+            h.reachable
+                && h.vms
+                    .iter()
+                    .all(|v| &v.name != vm || v.state != VmState::Running)
+        }),
         Operation::DeleteJob { job, .. } => job_named(job).is_none(),
         Operation::RemoveReplica { host, vm } => observed
             .host(host)
@@ -38,8 +44,14 @@ pub(crate) fn plan(b: &mut Builder) {
             b.next.failover_latched = true;
             b.next.last_failover = Some(record);
         }
-        b.wait(format!("recovered: {} had started before a restart", flight.action_id));
+        b.wait(format!(
+            "recovered: {} had started before a restart",
+            flight.action_id
+        ));
     } else {
-        b.wait(format!("recovered: {} had not started before a restart; planned afresh", flight.action_id));
+        b.wait(format!(
+            "recovered: {} had not started before a restart; planned afresh",
+            flight.action_id
+        ));
     }
 }

@@ -10,7 +10,12 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// The sign of an action in the text plan.
 pub fn sign(action: &Action) -> char {
-    if action.disruptive && !matches!(action.kind(), ActionKind::DeleteJob | ActionKind::RemoveReplica) {
+    if action.disruptive
+        && !matches!(
+            action.kind(),
+            ActionKind::DeleteJob | ActionKind::RemoveReplica
+        )
+    {
         return '!';
     }
     match action.kind() {
@@ -35,7 +40,9 @@ pub fn text(plans: &[Plan]) -> String {
             plan.standby_host.as_deref().unwrap_or("unknown")
         ));
         if let Some(why) = &plan.maintenance {
-            out.push_str(&format!("  maintenance: nothing below is applied ({why})\n"));
+            out.push_str(&format!(
+                "  maintenance: nothing below is applied ({why})\n"
+            ));
         }
         if plan.actions.is_empty() {
             out.push_str("  no changes\n");
@@ -49,7 +56,10 @@ pub fn text(plans: &[Plan]) -> String {
                 '!' => 3,
                 _ => 4,
             }] += 1;
-            out.push_str(&format!("  {s} {}\n      # {}\n", action.description, action.reason));
+            out.push_str(&format!(
+                "  {s} {}\n      # {}\n",
+                action.description, action.reason
+            ));
         }
         for why in &plan.waiting {
             out.push_str(&format!("  … {why}\n"));

@@ -12,7 +12,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     let Some(job) = view.job.clone() else { return };
     match job.activity {
         Activity::FailingOver => {
-            b.wait(format!("job {:?} is failing over to {}", job.name, job.target));
+            b.wait(format!(
+                "job {:?} is failing over to {}",
+                job.name, job.target
+            ));
             b.degrade("FailingOver", format!("failing over to {}", job.target));
         }
         Activity::Failed if b.memory.failover_latched => {
@@ -23,7 +26,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 format!("the failover of job {:?} to {} failed; System Galaxy may run nowhere. Check the job's logs on {}", job.name, job.target, job.target),
                 "rule 8: the job failed after a failover",
             );
-            b.degrade("FailoverFailed", format!("the failover of {:?} failed", job.name));
+            b.degrade(
+                "FailoverFailed",
+                format!("the failover of {:?} failed", job.name),
+            );
         }
         Activity::FailedOver => {
             let new_live = job.target.clone();
@@ -35,9 +41,14 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 format!("failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back", job.name),
                 "rule 8: the job failed over",
             );
-            b.degrade("NotProtected", format!("failed over to {new_live}; replication has not resumed"));
+            b.degrade(
+                "NotProtected",
+                format!("failed over to {new_live}; replication has not resumed"),
+            );
             if !view.is_live(&new_live) || !view.live_running {
-                b.wait(format!("waiting for System Galaxy to run on {new_live} after the failover"));
+                b.wait(format!(
+                    "waiting for System Galaxy to run on {new_live} after the failover"
+                ));
                 return;
             }
             if !b.reachable(&old) {
@@ -74,7 +85,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 AlertKind::ReplicationResumed,
                 Severity::Information,
                 format!("resumed/{}", new.name),
-                format!("replication resumes: new job {:?} from {new_live} to {old}", new.name),
+                format!(
+                    "replication resumes: new job {:?} from {new_live} to {old}",
+                    new.name
+                ),
                 "rule 8 (resume replication)",
             );
             b.act(

@@ -17,7 +17,9 @@ pub(crate) struct View {
 
 impl View {
     pub fn is_live(&self, host: &str) -> bool {
-        self.live.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(host))
+        self.live
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case(host))
     }
 
     /// The job replicates from the live host to the standby host.
@@ -43,7 +45,8 @@ pub(crate) fn establish(b: &mut Builder) -> View {
         (Some(&host), Some(r)) if host.eq_ignore_ascii_case(r) => Some(host.to_string()),
         (Some(&host), Some(r)) => {
             let failed_over_here = job.as_ref().is_some_and(|j| {
-                matches!(j.activity, Activity::FailedOver | Activity::FailingOver) && j.target.eq_ignore_ascii_case(host)
+                matches!(j.activity, Activity::FailedOver | Activity::FailingOver)
+                    && j.target.eq_ignore_ascii_case(host)
             });
             if failed_over_here || b.reachable(r) {
                 // The failover completed, or System Galaxy moved while the old host is seen
@@ -71,19 +74,27 @@ pub(crate) fn establish(b: &mut Builder) -> View {
                     ),
                     "System Galaxy runs on the standby host while the live host is unreachable",
                 );
-                b.degrade("PossibleSplitBrain", format!("System Galaxy runs on {host} while {r} cannot be seen"));
+                b.degrade(
+                    "PossibleSplitBrain",
+                    format!("System Galaxy runs on {host} while {r} cannot be seen"),
+                );
                 Some(r.to_string())
             }
         }
         (None, Some(r)) => Some(r.to_string()),
         (None, None) => {
             // Nothing runs and nothing is remembered: the job's source, else the manifest.
-            job.as_ref().map(|j| j.source.clone()).or_else(|| Some(b.spec.primary.clone()))
+            job.as_ref()
+                .map(|j| j.source.clone())
+                .or_else(|| Some(b.spec.primary.clone()))
         }
     };
     // Canonical host names from the manifest.
     let live = live.and_then(|l| b.spec.host(&l).map(|h| h.name.clone()));
-    let standby = live.as_deref().and_then(|l| b.spec.other_host(l)).map(|h| h.name.clone());
+    let standby = live
+        .as_deref()
+        .and_then(|l| b.spec.other_host(l))
+        .map(|h| h.name.clone());
     let live_running = live.as_deref().is_some_and(|l| {
         b.observed
             .host(l)

@@ -1,0 +1,218 @@
+//! Runs a plan through a platform: journals intent before every disruptive action and its
+//! outcome after, keeps memory on disk after each disruptive step, and reports what was
+//! applied, what failed and what was skipped.
+
+use std::path::Path;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::alert::{Alert, AlertSink};
+use crate::journal::{self, Entry, Event};
+use crate::memory::{Failure, InFlight, Memory, MemoryError};
+use crate::plan::action::{Action, FailoverMode, Operation};
+use crate::plan::{Plan, error_policy};
+use crate::platform::Platform;
+
+/// What one apply did.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub applied: Vec<Action>,
+    pub failed: Vec<(Action, String)>,
+    /// Planned but not applied (maintenance).
+    pub skipped: Vec<Action>,
+}
+
+impl ApplyReport {
+    pub fn is_clean(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// Memory could not be kept; nothing further was issued.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    /// The journal could not be written; the disruptive action was not issued.
+    #[error("journal of site {site}: {source}; the disruptive action was not issued")]
+    Journal {
+        site: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A crash injected by a test at this step.
+    #[error("injected crash at step {0}")]
+    Crashed(u32),
+}
+
+/// Where a site's memory and journal live, and (for tests) a step at which to "crash".
+pub struct Store<'a> {
+    pub state_dir: &'a Path,
+    pub site: &'a str,
+    /// Stop dead before the durable step with this number (1-based), as a killed process would.
+    pub crash_at: Option<u32>,
+    steps: u32,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(state_dir: &'a Path, site: &'a str) -> Self {
+        Store {
+            state_dir,
+            site,
+            crash_at: None,
+            steps: 0,
+        }
+    }
+
+    /// Counts a durable step; fails when a test asked to crash here.
+    fn step(&mut self) -> Result<(), ExecuteError> {
+        self.steps += 1;
+        match self.crash_at {
+            Some(n) if n == self.steps => Err(ExecuteError::Crashed(n)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Durable steps counted so far.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    fn save(&mut self, memory: &Memory) -> Result<(), ExecuteError> {
+        self.step()?;
+        memory.save(self.state_dir, self.site)?;
+        Ok(())
+    }
+
+    fn journal(
+        &mut self,
+        at: Timestamp,
+        action: &Action,
+        event: Event,
+    ) -> Result<(), ExecuteError> {
+        self.step()?;
+        let entry = Entry {
+            at,
+            action_id: action.id.clone(),
+            kind: action.kind(),
+            event,
+        };
+        journal::append(self.state_dir, self.site, &entry).map_err(|source| ExecuteError::Journal {
+            site: self.site.to_string(),
+            source,
+        })
+    }
+}
+
+/// Applies a plan.
+///
+/// # Guarantees
+/// A disruptive action is issued only after its intent is in memory (`in_flight`) and in the
+/// journal; memory is on disk after each one, so a crash never repeats it.
+///
+/// # Errors
+/// Memory or journal could not be written (the pass stops there), or an injected crash.
+pub fn execute(
+    plan: &Plan,
+    platform: &mut dyn Platform,
+    store: &mut Store,
+    alerts: &mut dyn AlertSink,
+) -> Result<ApplyReport, ExecuteError> {
+    let mut memory = plan.memory.clone();
+    let mut report = ApplyReport::default();
+    if plan.maintenance.is_some() {
+        report.skipped = plan.actions.clone();
+        store.save(&memory)?;
+        return Ok(report);
+    }
+    for action in plan.actionable() {
+        let now = platform.now();
+        if let Operation::Alert {
+            alert,
+            severity,
+            key,
+            message,
+        } = &action.op
+        {
+            let raised = Alert {
+                site: plan.site.clone(),
+                kind: *alert,
+                severity: *severity,
+                key: key.clone(),
+                message: message.clone(),
+                at: now,
+            };
+            match alerts.raise(&raised) {
+                Ok(()) => {
+                    memory.alerted.insert(key.clone());
+                    report.applied.push(action.clone());
+                }
+                Err(e) => report.failed.push((action.clone(), e.to_string())),
+            }
+            continue;
+        }
+        if action.disruptive {
+            memory.in_flight = Some(InFlight {
+                action_id: action.id.clone(),
+                op: action.op.clone(),
+                at: now,
+                failover: action.failover.clone(),
+            });
+            store.save(&memory)?;
+            store.journal(
+                now,
+                action,
+                Event::Intent {
+                    description: action.description.clone(),
+                    op: action.op.clone(),
+                },
+            )?;
+        }
+        store.step()?;
+        let outcome = platform.execute(&action.op);
+        let event = match &outcome {
+            Ok(()) => {
+                if let Some(record) = &action.failover {
+                    memory.failover_latched = true;
+                    memory.last_failover = Some(record.clone());
+                }
+                if let Operation::Failover {
+                    mode: FailoverMode::Test,
+                    ..
+                } = action.op
+                {
+                    memory.last_test_failover = Some(now);
+                }
+                memory.failures.remove(&action.id);
+                report.applied.push(action.clone());
+                tracing::info!(site = %plan.site, action = %action.id, "applied: {}", action.description);
+                Event::Done
+            }
+            Err(e) => {
+                let attempts = memory.failures.get(&action.id).map_or(0, |f| f.attempts) + 1;
+                let wait =
+                    SignedDuration::try_from(error_policy(attempts)).unwrap_or(SignedDuration::MAX);
+                memory.failures.insert(
+                    action.id.clone(),
+                    Failure {
+                        attempts,
+                        retry_at: now.checked_add(wait).unwrap_or(now),
+                        error: e.to_string(),
+                    },
+                );
+                report.failed.push((action.clone(), e.to_string()));
+                tracing::warn!(site = %plan.site, action = %action.id, attempts, "failed: {}: {e}", action.description);
+                Event::Failed {
+                    error: e.to_string(),
+                }
+            }
+        };
+        store.journal(now, action, event)?;
+        if action.disruptive {
+            memory.in_flight = None;
+            store.save(&memory)?;
+        }
+    }
+    store.save(&memory)?;
+    Ok(report)
+}

@@ -1,0 +1,797 @@
+//! Table tests of the pure planner: one per rule of DESIGN §5 and per guard.
+
+use std::time::Duration;
+
+use galaxy_ha::memory::{FailoverCause, FailoverRecord, Failure, InFlight, Switchover};
+use galaxy_ha::observed::*;
+use galaxy_ha::plan::action::{FailoverMode, Place};
+use galaxy_ha::plan::{
+    self, ActionKind, AlertKind, Approval, ConditionType, Operation, Plan, approve, error_policy,
+};
+
+use crate::support::*;
+
+fn kinds(p: &Plan) -> Vec<ActionKind> {
+    p.actions.iter().map(|a| a.kind()).collect()
+}
+
+fn alerts(p: &Plan) -> Vec<AlertKind> {
+    p.actions
+        .iter()
+        .filter_map(|a| match a.op {
+            Operation::Alert { alert, .. } => Some(alert),
+            _ => None,
+        })
+        .collect()
+}
+
+fn failovers(p: &Plan) -> usize {
+    p.actions
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.op,
+                Operation::Failover {
+                    mode: FailoverMode::Live,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+fn cond(p: &Plan, kind: ConditionType) -> bool {
+    p.condition(kind).unwrap().status
+}
+
+fn run(mode: &str, o: &Observed, m: &galaxy_ha::memory::Memory) -> Plan {
+    plan::plan(&manifest(mode), o, m, now())
+}
+
+#[test]
+fn healthy_site_should_plan_nothing_and_be_ready() {
+    let p = run("manual", &healthy(), &adopted());
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    assert!(cond(&p, ConditionType::Ready));
+    assert!(cond(&p, ConditionType::Protected));
+    assert!(cond(&p, ConditionType::FailoverReady));
+    assert!(!cond(&p, ConditionType::Degraded));
+    assert_eq!(p.live_host.as_deref(), Some(A));
+    assert_eq!(p.standby_host.as_deref(), Some(B));
+}
+
+#[test]
+fn rule1_split_brain_should_fence_the_host_that_is_not_remembered_and_do_nothing_else() {
+    let mut o = healthy();
+    o.hosts[1].vms.push(sg_vm("GCSServer", VmState::Running));
+    o.hosts[0].firewall.clear(); // drift that must wait for the next pass
+    let p = run("automatic", &o, &adopted());
+    assert_eq!(kinds(&p), vec![ActionKind::StopVm, ActionKind::Alert]);
+    match &p.actions[0].op {
+        Operation::StopVm { host, turn_off, .. } => {
+            assert_eq!(host, B);
+            assert!(turn_off, "fencing turns the VM off at once");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(p.actions[0].disruptive);
+    assert_eq!(alerts(&p), vec![AlertKind::SplitBrainFenced]);
+}
+
+#[test]
+fn rule1_split_brain_without_memory_should_keep_the_jobs_source() {
+    let mut o = healthy();
+    o.hosts[1].vms.push(sg_vm("GCSServer", VmState::Running));
+    let mut m = adopted();
+    m.live_host = None;
+    let p = run("manual", &o, &m);
+    assert!(matches!(&p.actions[0].op, Operation::StopVm { host, .. } if host == B));
+}
+
+#[test]
+fn rule2_unreachable_host_should_get_no_actions() {
+    let mut o = healthy();
+    o.hosts[1].reachable = false;
+    o.hosts[1].firewall.clear();
+    o.hosts[1].services.clear();
+    let p = run("manual", &o, &adopted());
+    assert!(
+        p.actions
+            .iter()
+            .all(|a| !a.description.contains(B) || matches!(a.op, Operation::Alert { .. })),
+        "{:#?}",
+        p.actions
+    );
+    assert!(cond(&p, ConditionType::Degraded));
+    assert!(!cond(&p, ConditionType::FailoverReady));
+}
+
+#[test]
+fn rule3_baseline_should_start_services_fix_startup_open_ports_and_set_email() {
+    let mut o = healthy();
+    o.hosts[0].services[0].status = ServiceStatus::Stopped;
+    o.hosts[1].services[1].startup = startup_manual();
+    o.hosts[1].firewall.retain(|r| r.port != 6330);
+    let vm = &mut o.hosts[0].vms[0];
+    vm.services[1].status = ServiceStatus::Stopped;
+    let mut m = manifest("manual");
+    m.spec.notifications = serde_saphyr::from_str(
+        "email:\n  smtp:\n    server: mail.example.com\n  from: ha@example.com\n  to: [ops@example.com]\n",
+    )
+    .unwrap();
+    let p = plan::plan(&m, &o, &adopted(), now());
+    let ops: Vec<&Operation> = p.actions.iter().map(|a| &a.op).collect();
+    assert!(ops.contains(&&Operation::StartService {
+        place: Place::Host(A.into()),
+        service: "Double-Take".into()
+    }));
+    assert!(ops.contains(&&Operation::StartService {
+        place: Place::Guest(A.into()),
+        service: "Double-Take Management Service".into()
+    }));
+    assert!(ops.iter().any(
+        |o| matches!(o, Operation::SetServiceStartup { place: Place::Host(h), .. } if h == B)
+    ));
+    let ports: Vec<_> = ops
+        .iter()
+        .filter_map(|o| match o {
+            Operation::OpenFirewallPort {
+                host,
+                port,
+                protocol,
+            } => Some((host.as_str(), *port, *protocol)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ports,
+        vec![(B, 6330, Protocol::Tcp), (B, 6330, Protocol::Udp)]
+    );
+    let email_hosts: Vec<_> = ops
+        .iter()
+        .filter_map(|o| match o {
+            Operation::SetEmailNotification { host, .. } => Some(host.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(email_hosts, vec![A, B]);
+    assert!(!cond(&p, ConditionType::Ready));
+}
+
+#[test]
+fn rule4_no_job_should_create_one_from_the_live_host_to_the_other() {
+    let mut o = healthy();
+    o.job = None;
+    o.hosts[1].vms.clear();
+    let p = run("manual", &o, &adopted());
+    assert_eq!(kinds(&p), vec![ActionKind::CreateJob]);
+    let Operation::CreateJob(job) = &p.actions[0].op else {
+        unreachable!()
+    };
+    assert_eq!(job.source, A);
+    assert_eq!(job.target, B);
+    assert_eq!(job.name, "GCSServer to GCSHOSTB");
+    assert_eq!(job.replica, "GCSServer_Replica_GCSHOSTB");
+    assert_eq!(job.replica_path, r"D:\HVRA_Replicas\10.100.0.45");
+    assert_eq!(
+        job.monitor.threshold,
+        galaxy_ha::manifest::spec::Threshold::TotalTime(Duration::from_secs(300))
+    );
+}
+
+#[test]
+fn rule4_fresh_site_with_the_vm_on_the_standby_side_should_protect_towards_the_other_host() {
+    // Adopted as it is: System Galaxy runs on B, so the job goes B → A, never onto B.
+    let mut o = healthy();
+    o.job = None;
+    o.hosts[0].vms.clear();
+    o.hosts[1].vms = vec![sg_vm("GCSServer", VmState::Running)];
+    let p = run("manual", &o, &Default::default());
+    let Operation::CreateJob(job) = &p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::CreateJob)
+        .unwrap()
+        .op
+    else {
+        unreachable!()
+    };
+    assert_eq!((job.source.as_str(), job.target.as_str()), (B, A));
+    assert_eq!(p.memory.live_host.as_deref(), Some(B));
+    assert_eq!(p.memory.acknowledged_primary.as_deref(), Some(A));
+    assert!(
+        cond(&p, ConditionType::ManifestStale),
+        "adopted as it is; primary names the other host"
+    );
+}
+
+#[test]
+fn rule4_while_synchronizing_should_do_nothing_and_report_progress() {
+    let mut o = healthy();
+    let j = o.job.as_mut().unwrap();
+    j.activity = Activity::Synchronizing;
+    j.percent = Some(42);
+    j.mirror_remaining_bytes = 1 << 30;
+    let p = run("manual", &o, &adopted());
+    assert!(p.actions.is_empty());
+    assert!(
+        p.waiting.iter().any(|w| w.contains("42%")),
+        "{:?}",
+        p.waiting
+    );
+    assert!(!cond(&p, ConditionType::Protected));
+    assert!(!cond(&p, ConditionType::Ready));
+}
+
+#[test]
+fn rule5_monitor_drift_should_update_the_job_in_place() {
+    let mut o = healthy();
+    o.job.as_mut().unwrap().monitor.interval = Duration::from_secs(30);
+    let p = run("manual", &o, &adopted());
+    assert_eq!(kinds(&p), vec![ActionKind::UpdateJob]);
+    o.job.as_mut().unwrap().monitor.interval = Duration::from_secs(10);
+    o.job.as_mut().unwrap().monitor.wait_for_user = false;
+    let p = run("manual", &o, &adopted());
+    assert_eq!(
+        kinds(&p),
+        vec![ActionKind::UpdateJob],
+        "Carbonite must never fail over on its own"
+    );
+}
+
+#[test]
+fn rule6_wrong_direction_should_delete_and_recreate_with_an_error_alert() {
+    let mut o = healthy();
+    o.job = Some(job(B, A, Activity::Protecting));
+    o.hosts[1].vms.clear();
+    o.hosts[0]
+        .vms
+        .push(replica_vm("GCSServer_Replica_GCSHOSTA"));
+    let p = run("manual", &o, &adopted());
+    assert_eq!(
+        kinds(&p),
+        vec![
+            ActionKind::DeleteJob,
+            ActionKind::Alert,
+            ActionKind::CreateJob
+        ]
+    );
+    assert!(matches!(
+        &p.actions[0].op,
+        Operation::DeleteJob {
+            delete_replica: true,
+            ..
+        }
+    ));
+    let Operation::CreateJob(j) = &p.actions[2].op else {
+        unreachable!()
+    };
+    assert_eq!((j.source.as_str(), j.target.as_str()), (A, B));
+    assert_eq!(alerts(&p), vec![AlertKind::WrongDirection]);
+}
+
+#[test]
+fn rule7_before_half_the_threshold_should_do_nothing() {
+    let p = run(
+        "automatic",
+        &live_host_down(Duration::from_secs(60)),
+        &adopted(),
+    );
+    assert_eq!(failovers(&p), 0);
+    assert!(alerts(&p).is_empty(), "{:?}", alerts(&p));
+    assert!(cond(&p, ConditionType::Degraded));
+}
+
+#[test]
+fn rule7_at_half_the_threshold_should_warn_once() {
+    let p = run(
+        "automatic",
+        &live_host_down(Duration::from_secs(150)),
+        &adopted(),
+    );
+    assert_eq!(alerts(&p), vec![AlertKind::FailureDetected]);
+    assert_eq!(failovers(&p), 0);
+    let mut m = adopted();
+    m.alerted = p.memory.alerted.clone();
+    m.alerted.insert("failure-detected/GCSHOSTA".into());
+    let again = run("automatic", &live_host_down(Duration::from_secs(200)), &m);
+    assert!(
+        alerts(&again).is_empty(),
+        "one alert per condition, not per pass"
+    );
+}
+
+#[test]
+fn rule7_recovery_before_the_threshold_should_reset_the_alert() {
+    let mut m = adopted();
+    m.alerted.insert("failure-detected/GCSHOSTA".into());
+    let p = run("automatic", &healthy(), &m);
+    assert!(!p.memory.alerted.contains("failure-detected/GCSHOSTA"));
+}
+
+#[test]
+fn rule7_condition_met_in_automatic_mode_should_fail_over_once() {
+    let p = run(
+        "automatic",
+        &live_host_down(Duration::from_secs(300)),
+        &adopted(),
+    );
+    assert_eq!(failovers(&p), 1);
+    let a = p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::Failover)
+        .unwrap();
+    assert!(a.disruptive);
+    assert!(
+        matches!(&a.op, Operation::Failover { target, apply_queued_data: true, .. } if target == B)
+    );
+    assert_eq!(a.failover.as_ref().unwrap().cause, FailoverCause::Automatic);
+    assert!(alerts(&p).contains(&AlertKind::FailoverStarted));
+}
+
+#[test]
+fn rule7_condition_met_in_manual_mode_should_alert_once_and_wait() {
+    let p = run(
+        "manual",
+        &live_host_down(Duration::from_secs(310)),
+        &adopted(),
+    );
+    assert_eq!(failovers(&p), 0);
+    assert_eq!(alerts(&p), vec![AlertKind::ConditionMet]);
+    let Operation::Alert { message, .. } = &p.actions[0].op else {
+        unreachable!()
+    };
+    assert!(message.contains("galaxy-ha failover hq"), "{message}");
+    assert!(message.contains("spec.primary: GCSHOSTB"), "{message}");
+    let mut m = adopted();
+    m.alerted.insert("condition-met/GCSHOSTA".into());
+    assert!(
+        run("manual", &live_host_down(Duration::from_secs(400)), &m)
+            .actions
+            .is_empty()
+    );
+}
+
+#[test]
+fn rule7_primary_set_to_the_standby_should_approve_a_manual_failover() {
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let p = plan::plan(
+        &m,
+        &live_host_down(Duration::from_secs(310)),
+        &adopted(),
+        now(),
+    );
+    assert_eq!(failovers(&p), 1);
+    assert_eq!(
+        p.actions
+            .iter()
+            .find_map(|a| a.failover.clone())
+            .unwrap()
+            .cause,
+        FailoverCause::Approved
+    );
+}
+
+#[test]
+fn rule7_only_the_link_between_the_hosts_down_should_warn_and_never_fail_over() {
+    let mut o = healthy();
+    let j = o.job.as_mut().unwrap();
+    j.activity = Activity::ServerCommunicationError;
+    j.monitor_status = MonitorStatus {
+        source_alive: false,
+        missed_for: Duration::from_secs(3600),
+        failed_queries: 360,
+        remaining: Duration::ZERO,
+        condition_met: true,
+    };
+    let p = run("automatic", &o, &adopted());
+    assert_eq!(failovers(&p), 0);
+    assert_eq!(alerts(&p), vec![AlertKind::LinkDown]);
+}
+
+#[test]
+fn rule7_only_the_controller_link_down_should_never_fail_over() {
+    let mut o = healthy();
+    o.hosts[0].reachable = false;
+    o.hosts[0].vms.clear();
+    let p = run("automatic", &o, &adopted());
+    assert_eq!(failovers(&p), 0);
+    assert_eq!(alerts(&p), vec![AlertKind::LinkDown]);
+}
+
+#[test]
+fn rule7_max_data_loss_exceeded_should_wait_for_approval() {
+    let mut m = manifest("automatic");
+    m.spec.failover.max_data_loss = Some(Duration::from_secs(30));
+    let mut o = live_host_down(Duration::from_secs(300));
+    o.job.as_mut().unwrap().recovery_point_latency = Duration::from_secs(45);
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert_eq!(failovers(&p), 0);
+    let Operation::Alert { message, .. } = &p.actions[0].op else {
+        panic!("{:?}", p.actions)
+    };
+    assert!(message.contains("maxDataLoss"), "{message}");
+    o.job.as_mut().unwrap().recovery_point_latency = Duration::from_secs(20);
+    assert_eq!(failovers(&plan::plan(&m, &o, &adopted(), now())), 1);
+}
+
+#[test]
+fn rule7_target_data_not_ok_should_block_automatic_failover() {
+    let mut o = live_host_down(Duration::from_secs(300));
+    o.job.as_mut().unwrap().target_data_ok = false;
+    assert_eq!(failovers(&run("automatic", &o, &adopted())), 0);
+}
+
+#[test]
+fn rule7_no_second_automatic_failover_before_protecting() {
+    let mut m = adopted();
+    m.failover_latched = true;
+    let p = run("automatic", &live_host_down(Duration::from_secs(600)), &m);
+    assert_eq!(failovers(&p), 0);
+    assert!(p.memory.failover_latched);
+    let p = run("automatic", &healthy(), &m);
+    assert!(
+        !p.memory.failover_latched,
+        "protecting again releases the latch"
+    );
+}
+
+#[test]
+fn rule8_failed_over_should_wait_for_the_old_host_then_resume_in_the_other_direction() {
+    let mut o = healthy();
+    o.hosts[0] = HostState {
+        reachable: false,
+        services: vec![],
+        firewall: vec![],
+        vms: vec![],
+        ..o.hosts[0].clone()
+    };
+    o.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running)];
+    o.job.as_mut().unwrap().activity = Activity::FailedOver;
+    let p = run("automatic", &o, &adopted());
+    assert_eq!(p.live_host.as_deref(), Some(B));
+    assert_eq!(p.memory.live_host.as_deref(), Some(B));
+    assert_eq!(
+        alerts(&p),
+        vec![AlertKind::FailoverFinished, AlertKind::ManifestStale],
+        "{:#?}",
+        p.actions
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![ActionKind::Alert, ActionKind::Alert],
+        "only alerts while GCSHOSTA is away"
+    );
+    assert!(p.waiting.iter().any(|w| w.contains("GCSHOSTA to return")));
+
+    o.hosts[0] = host(A, vec![sg_vm("GCSServer", VmState::Off)]);
+    let p = run("automatic", &o, &adopted());
+    let ks: Vec<_> = kinds(&p)
+        .into_iter()
+        .filter(|k| *k != ActionKind::Alert)
+        .collect();
+    assert_eq!(
+        ks,
+        vec![
+            ActionKind::DeleteJob,
+            ActionKind::RemoveReplica,
+            ActionKind::CreateJob
+        ]
+    );
+    assert!(
+        matches!(
+            &p.actions
+                .iter()
+                .find(|a| a.kind() == ActionKind::DeleteJob)
+                .unwrap()
+                .op,
+            Operation::DeleteJob {
+                delete_replica: false,
+                ..
+            }
+        ),
+        "the replica is the live VM now"
+    );
+    let Operation::CreateJob(j) = &p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::CreateJob)
+        .unwrap()
+        .op
+    else {
+        unreachable!()
+    };
+    assert_eq!((j.source.as_str(), j.target.as_str()), (B, A));
+    assert_eq!(
+        j.name, "GCSServer to GCSHOSTA",
+        "the recreated job is renamed"
+    );
+    assert!(cond(&p, ConditionType::ManifestStale));
+}
+
+#[test]
+fn rule9_manifest_stale_should_report_and_never_fail_back() {
+    let mut o = healthy();
+    o.hosts[0].vms = vec![replica_vm("GCSServer_Replica_GCSHOSTA")];
+    o.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running)];
+    o.job = Some(job(B, A, Activity::Protecting));
+    let mut m = adopted();
+    m.live_host = Some(B.into());
+    m.last_failover = Some(FailoverRecord {
+        at: now(),
+        from: A.into(),
+        to: B.into(),
+        cause: FailoverCause::Automatic,
+    });
+    let p = run("automatic", &o, &m);
+    assert!(cond(&p, ConditionType::ManifestStale));
+    assert_eq!(kinds(&p), vec![ActionKind::Alert]);
+    assert_eq!(alerts(&p), vec![AlertKind::ManifestStale]);
+    let msg = &p.condition(ConditionType::ManifestStale).unwrap().message;
+    assert!(msg.contains("set spec.primary: GCSHOSTB"), "{msg}");
+}
+
+#[test]
+fn rule9_primary_changed_by_a_person_should_start_a_clean_switchover() {
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let p = plan::plan(&m, &healthy(), &adopted(), now());
+    assert_eq!(kinds(&p), vec![ActionKind::StopVm]);
+    assert!(
+        matches!(&p.actions[0].op, Operation::StopVm { host, turn_off: false, .. } if host == A)
+    );
+    assert_eq!(p.memory.switchover.as_ref().unwrap().to, B);
+    assert_eq!(p.memory.acknowledged_primary.as_deref(), Some(B));
+}
+
+#[test]
+fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let mut o = healthy();
+    o.hosts[0].vms = vec![sg_vm("GCSServer", VmState::Off)];
+    let mut mem = adopted();
+    mem.acknowledged_primary = Some(B.into());
+    mem.switchover = Some(Switchover {
+        from: A.into(),
+        to: B.into(),
+        started: now(),
+    });
+    let p = plan::plan(&m, &o, &mem, now());
+    assert_eq!(failovers(&p), 1);
+    let a = p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::Failover)
+        .unwrap();
+    assert!(matches!(
+        a.op,
+        Operation::Failover {
+            apply_queued_data: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        a.failover.as_ref().unwrap().cause,
+        FailoverCause::Switchover
+    );
+    assert!(
+        alerts(&p).is_empty(),
+        "our own shutdown is no failure: {:?}",
+        alerts(&p)
+    );
+}
+
+#[test]
+fn rule9_switchover_should_wait_while_not_protecting() {
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let mut o = healthy();
+    o.job.as_mut().unwrap().activity = Activity::Synchronizing;
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert!(p.actions.is_empty());
+    assert!(p.memory.switchover.is_none());
+}
+
+#[test]
+fn rule10_maintenance_should_plan_but_apply_nothing_and_never_fail_over() {
+    let mut m = manifest("automatic");
+    m.spec.maintenance = serde_saphyr::from_str("reason: SQL Server patching\n").unwrap();
+    let mut o = live_host_down(Duration::from_secs(600));
+    o.hosts[1].firewall.clear();
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert!(
+        p.maintenance
+            .as_deref()
+            .unwrap()
+            .contains("SQL Server patching")
+    );
+    assert_eq!(failovers(&p), 0);
+    assert!(
+        p.actions
+            .iter()
+            .any(|a| a.kind() == ActionKind::OpenFirewallPort)
+    );
+    assert!(p.actionable().is_empty());
+    assert!(cond(&p, ConditionType::Maintenance));
+}
+
+#[test]
+fn rule10_maintenance_should_end_by_itself_at_until() {
+    let mut m = manifest("automatic");
+    m.spec.maintenance =
+        serde_saphyr::from_str("reason: patching\nuntil: 2026-01-05T08:00:00Z\n").unwrap();
+    let p = plan::plan(
+        &m,
+        &live_host_down(Duration::from_secs(600)),
+        &adopted(),
+        now(),
+    );
+    assert!(p.maintenance.is_none());
+    assert_eq!(failovers(&p), 1);
+    m.spec.maintenance =
+        serde_saphyr::from_str("reason: patching\nuntil: 2026-01-05T10:00:00Z\n").unwrap();
+    let p = plan::plan(
+        &m,
+        &live_host_down(Duration::from_secs(600)),
+        &adopted(),
+        now(),
+    );
+    assert!(
+        p.maintenance
+            .as_deref()
+            .unwrap()
+            .contains("until 2026-01-05T10:00:00Z")
+    );
+}
+
+#[test]
+fn rule11_failed_action_should_wait_for_its_back_off() {
+    let mut o = healthy();
+    o.hosts[1]
+        .firewall
+        .retain(|r| r.port != 6320 || r.protocol != Protocol::Tcp);
+    let id = "hq/open-firewall-port/gcshostb/6320/tcp".to_string();
+    let mut m = adopted();
+    m.failures.insert(
+        id.clone(),
+        Failure {
+            attempts: 2,
+            retry_at: now() + jiff::SignedDuration::from_secs(20),
+            error: "refused".into(),
+        },
+    );
+    let p = run("manual", &o, &m);
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert!(p.memory.failures.contains_key(&id));
+    m.failures.get_mut(&id).unwrap().retry_at = now();
+    let p = run("manual", &o, &m);
+    assert_eq!(p.actions.len(), 1);
+    assert_eq!(p.actions[0].id, id);
+}
+
+#[test]
+fn error_policy_should_double_from_ten_seconds_to_ten_minutes() {
+    let secs: Vec<u64> = (1..=8).map(|n| error_policy(n).as_secs()).collect();
+    assert_eq!(secs, vec![10, 20, 40, 80, 160, 320, 600, 600]);
+    assert_eq!(error_policy(u32::MAX).as_secs(), 600);
+}
+
+#[test]
+fn recovery_should_not_repeat_a_failover_the_world_shows_started() {
+    let mut o = live_host_down(Duration::from_secs(400));
+    o.job.as_mut().unwrap().activity = Activity::FailingOver;
+    let mut m = adopted();
+    let record = FailoverRecord {
+        at: now(),
+        from: A.into(),
+        to: B.into(),
+        cause: FailoverCause::Automatic,
+    };
+    m.in_flight = Some(InFlight {
+        action_id: "hq/failover/GCSServer to GCSHOSTB".into(),
+        op: Operation::Failover {
+            job: "GCSServer to GCSHOSTB".into(),
+            target: B.into(),
+            mode: FailoverMode::Live,
+            apply_queued_data: true,
+        },
+        at: now(),
+        failover: Some(record.clone()),
+    });
+    let p = run("automatic", &o, &m);
+    assert_eq!(failovers(&p), 0);
+    assert!(p.memory.in_flight.is_none());
+    assert!(p.memory.failover_latched);
+    assert_eq!(p.memory.last_failover, Some(record));
+}
+
+#[test]
+fn recovery_should_plan_afresh_a_failover_that_never_started() {
+    let o = live_host_down(Duration::from_secs(400));
+    let mut m = adopted();
+    m.in_flight = Some(InFlight {
+        action_id: "hq/failover/GCSServer to GCSHOSTB".into(),
+        op: Operation::Failover {
+            job: "GCSServer to GCSHOSTB".into(),
+            target: B.into(),
+            mode: FailoverMode::Live,
+            apply_queued_data: true,
+        },
+        at: now(),
+        failover: None,
+    });
+    let p = run("automatic", &o, &m);
+    assert_eq!(failovers(&p), 1);
+    assert!(p.memory.in_flight.is_none());
+}
+
+#[test]
+fn approve_should_refuse_when_the_standby_is_not_ready() {
+    let m = manifest("manual");
+    let mut o = healthy();
+    o.job.as_mut().unwrap().activity = Activity::Synchronizing;
+    o.job.as_mut().unwrap().percent = Some(40);
+    o.job.as_mut().unwrap().mirror_remaining_bytes = 10;
+    let err = approve(&m, &o, &adopted(), false).unwrap_err();
+    assert!(err.contains("Synchronizing (40%)"), "{err}");
+    o.job = None;
+    assert!(
+        approve(&m, &o, &adopted(), false)
+            .unwrap_err()
+            .contains("no replication job")
+    );
+    let mut o = live_host_down(Duration::from_secs(10));
+    o.hosts[1].reachable = false;
+    assert!(
+        approve(&m, &o, &adopted(), false)
+            .unwrap_err()
+            .contains("cannot be reached")
+    );
+}
+
+#[test]
+fn approve_should_switch_over_a_healthy_site_and_fail_over_a_failed_one() {
+    let m = manifest("manual");
+    assert_eq!(
+        approve(&m, &healthy(), &adopted(), false).unwrap(),
+        Approval::Switchover {
+            from: A.into(),
+            to: B.into()
+        }
+    );
+    assert!(matches!(
+        approve(
+            &m,
+            &live_host_down(Duration::from_secs(30)),
+            &adopted(),
+            false
+        )
+        .unwrap(),
+        Approval::Failover { .. }
+    ));
+    assert!(matches!(
+        approve(&m, &healthy(), &adopted(), true).unwrap(),
+        Approval::Test { .. }
+    ));
+    assert!(
+        approve(
+            &m,
+            &live_host_down(Duration::from_secs(30)),
+            &adopted(),
+            true
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn plan_should_be_deterministic() {
+    let o = live_host_down(Duration::from_secs(400));
+    assert_eq!(
+        run("automatic", &o, &adopted()),
+        run("automatic", &o, &adopted())
+    );
+}

@@ -1,0 +1,177 @@
+//! Fixtures shared by the test modules: a site manifest and hand-built observations of it.
+
+#![allow(dead_code)] // each test module uses its own part of the fixtures
+
+use std::time::Duration;
+
+use galaxy_ha::manifest::spec::{Manifest, Startup, Threshold, default_services};
+use galaxy_ha::memory::Memory;
+use galaxy_ha::observed::*;
+
+pub const A: &str = "GCSHOSTA";
+pub const B: &str = "GCSHOSTB";
+
+/// The guide's site, in the given failover mode, as YAML.
+pub fn manifest_yaml(mode: &str) -> String {
+    format!(
+        r#"apiVersion: galaxy-ha/v1
+kind: RedundantServer
+metadata:
+  name: hq
+spec:
+  hosts:
+    - name: GCSHOSTA
+      address: 10.100.0.43
+    - name: GCSHOSTB
+      address: 10.100.0.44
+  primary: GCSHOSTA
+  vm:
+    name: GCSServer
+    address: 10.100.0.45
+  failover:
+    mode: {mode}
+"#
+    )
+}
+
+pub fn manifest(mode: &str) -> Manifest {
+    serde_saphyr::from_str(&manifest_yaml(mode)).expect("fixture manifest parses")
+}
+
+pub fn now() -> jiff::Timestamp {
+    "2026-01-05T09:00:00Z".parse().unwrap()
+}
+
+pub fn services() -> Vec<ServiceState> {
+    default_services()
+        .into_iter()
+        .map(|s| ServiceState {
+            name: s.name,
+            status: ServiceStatus::Running,
+            startup: s.startup,
+        })
+        .collect()
+}
+
+pub fn firewall() -> Vec<FirewallRule> {
+    let mut out = Vec::new();
+    for port in [6320, 6325, 6330, 6332] {
+        for protocol in [Protocol::Tcp, Protocol::Udp] {
+            out.push(FirewallRule { port, protocol });
+        }
+    }
+    out
+}
+
+pub fn sg_vm(name: &str, state: VmState) -> Vm {
+    Vm {
+        name: name.into(),
+        state,
+        role: VmRole::SystemGalaxy,
+        isolated: false,
+        services: if state == VmState::Running {
+            services()
+        } else {
+            vec![]
+        },
+    }
+}
+
+pub fn replica_vm(name: &str) -> Vm {
+    Vm {
+        name: name.into(),
+        state: VmState::Off,
+        role: VmRole::Replica,
+        isolated: false,
+        services: vec![],
+    }
+}
+
+pub fn host(name: &str, vms: Vec<Vm>) -> HostState {
+    HostState {
+        name: name.into(),
+        reachable: true,
+        services: services(),
+        firewall: firewall(),
+        email: None,
+        vms,
+    }
+}
+
+pub fn job(source: &str, target: &str, activity: Activity) -> Job {
+    Job {
+        name: format!("GCSServer to {target}"),
+        source: source.into(),
+        target: target.into(),
+        replica: format!("GCSServer_Replica_{target}"),
+        activity,
+        percent: None,
+        health: Health::Ok,
+        target_data_ok: true,
+        mirror_remaining_bytes: 0,
+        replication_queue_bytes: 0,
+        disk_queue_bytes: 0,
+        target_queue_bytes: 0,
+        recovery_point_latency: Duration::from_secs(1),
+        bytes_sent: 1 << 30,
+        connected_since: Some(now()),
+        monitor: MonitorSettings {
+            interval: Duration::from_secs(10),
+            threshold: Threshold::TotalTime(Duration::from_secs(300)),
+            wait_for_user: true,
+        },
+        monitor_status: MonitorStatus {
+            source_alive: true,
+            missed_for: Duration::ZERO,
+            failed_queries: 0,
+            remaining: Duration::from_secs(300),
+            condition_met: false,
+        },
+    }
+}
+
+/// A healthy, protected pair: System Galaxy on A, job A → B protecting.
+pub fn healthy() -> Observed {
+    Observed {
+        hosts: vec![
+            host(A, vec![sg_vm("GCSServer", VmState::Running)]),
+            host(B, vec![replica_vm("GCSServer_Replica_GCSHOSTB")]),
+        ],
+        job: Some(job(A, B, Activity::Protecting)),
+    }
+}
+
+/// A has been missed by both views for `missed`; the monitor's condition is met at 5 min.
+pub fn live_host_down(missed: Duration) -> Observed {
+    let mut o = healthy();
+    o.hosts[0] = HostState {
+        reachable: false,
+        services: vec![],
+        firewall: vec![],
+        vms: vec![],
+        ..o.hosts[0].clone()
+    };
+    let j = o.job.as_mut().unwrap();
+    j.activity = Activity::ServerCommunicationError;
+    j.monitor_status = MonitorStatus {
+        source_alive: false,
+        missed_for: missed,
+        failed_queries: (missed.as_secs() / 10) as u32,
+        remaining: Duration::from_secs(300).saturating_sub(missed),
+        condition_met: missed >= Duration::from_secs(300),
+    };
+    o
+}
+
+/// Memory of a site adopted with A live.
+pub fn adopted() -> Memory {
+    Memory {
+        live_host: Some(A.into()),
+        acknowledged_primary: Some(A.into()),
+        ..Memory::default()
+    }
+}
+
+pub fn startup_manual() -> Startup {
+    Startup::Manual
+}
