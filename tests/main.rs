@@ -5,3 +5,6 @@ mod support;
 
 /// Table tests of the pure planner, a rule and a guard each.
 mod planner_rules;
+
+/// Property tests of the safety invariants over random observations and memories.
+mod planner_props;

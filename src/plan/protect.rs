@@ -106,7 +106,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                     format!("rule 5 (job settings drift): failover monitor of {:?} differs from the manifest", job.name),
                 );
             }
-            remove_stale_vms(b, &standby, Some(&job.replica));
+            if view.live_running {
+                remove_stale_vms(b, &standby, Some(&job.replica));
+            }
             match job.activity {
                 Activity::Provisioning => b.wait(format!(
                     "job {:?} is provisioning the replica on {standby}",
