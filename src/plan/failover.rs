@@ -184,6 +184,12 @@ fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
             job.activity
         ));
     }
+    if b.observed
+        .host(&job.target)
+        .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
+    {
+        out.push(format!("System Galaxy already runs on {}", job.target));
+    }
     out
 }
 

@@ -121,6 +121,15 @@ fn switchover(
         });
         b.next.acknowledged_primary = Some(standby.to_string());
     }
+    if !b.reachable(live)
+        || b.observed
+            .host(standby)
+            .is_some_and(|h| h.vms.iter().any(Vm::is_live))
+    {
+        // Only a shutdown we can see ends the old side; never a second live copy.
+        b.wait(format!("switchover: waiting to see System Galaxy shut down on {live} and not running on {standby}"));
+        return;
+    }
     let running_vm = b
         .observed
         .host(live)
