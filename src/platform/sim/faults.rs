@@ -1,0 +1,332 @@
+//! Faults as verbs on the world: what `galaxy-ha sim fault` injects.
+
+use serde::{Deserialize, Serialize};
+
+use super::job::Phase;
+use super::world::{CONTROLLER, World, link_key};
+use crate::manifest::spec::{EventLevel, SmtpSecurity};
+use crate::observed::{EmailSettings, VmRole};
+
+/// A fault the lab cannot inject as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    /// The name is neither a host of the site nor `controller` (where allowed).
+    #[error("no host named {0:?} in this site")]
+    UnknownHost(String),
+    /// The host has no service by that name.
+    #[error("host {host} has no service named {service:?}")]
+    UnknownService { host: String, service: String },
+    /// Both ends of a link are the same.
+    #[error("a link joins two different ends, not {0} to itself")]
+    SameEnds(String),
+    /// The host is down, so nothing can be done on it.
+    #[error("host {0} is down")]
+    HostDown(String),
+    /// `vm-start` found no VM that is off on the host.
+    #[error("host {0} has no VM that is off")]
+    NoVmToStart(String),
+    /// `job-stop` without a job.
+    #[error("there is no replication job")]
+    NoJob,
+    /// A fault verb or its arguments could not be read.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// One fault, as `galaxy-ha sim fault KIND ARGS...` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Fault {
+    HostDown { host: String },
+    HostUp { host: String },
+    LinkDown { a: String, b: String },
+    LinkUp { a: String, b: String },
+    ServiceStop { host: String, service: String },
+    PortClose { host: String, port: u16 },
+    VmStart { host: String },
+    EmailDrift { host: String },
+    JobStop,
+}
+
+impl Fault {
+    /// The fault verbs, as the CLI spells them.
+    pub const KINDS: [&'static str; 9] = [
+        "host-down",
+        "host-up",
+        "link-down",
+        "link-up",
+        "service-stop",
+        "port-close",
+        "vm-start",
+        "email-drift",
+        "job-stop",
+    ];
+
+    /// Reads `KIND ARGS...`.
+    ///
+    /// # Errors
+    /// An unknown kind, or the wrong number or form of arguments, with the expected usage.
+    pub fn parse(kind: &str, args: &[String]) -> Result<Self, FaultError> {
+        let usage = |u: &str| FaultError::Usage(format!("usage: sim fault {kind} {u}"));
+        let one = |u: &str| match args {
+            [h] => Ok(h.clone()),
+            _ => Err(usage(u)),
+        };
+        let two = |u: &str| match args {
+            [a, b] => Ok((a.clone(), b.clone())),
+            _ => Err(usage(u)),
+        };
+        Ok(match kind {
+            "host-down" => Fault::HostDown { host: one("HOST")? },
+            "host-up" => Fault::HostUp { host: one("HOST")? },
+            "link-down" => {
+                let (a, b) = two("A B   (a host name or `controller`)")?;
+                Fault::LinkDown { a, b }
+            }
+            "link-up" => {
+                let (a, b) = two("A B   (a host name or `controller`)")?;
+                Fault::LinkUp { a, b }
+            }
+            "service-stop" => {
+                let (host, service) = two("HOST SERVICE")?;
+                Fault::ServiceStop { host, service }
+            }
+            "port-close" => {
+                let (host, port) = two("HOST PORT")?;
+                let port = port
+                    .parse()
+                    .map_err(|_| FaultError::Usage(format!("port {port:?} is not a number from 1 to 65535")))?;
+                Fault::PortClose { host, port }
+            }
+            "vm-start" => Fault::VmStart { host: one("HOST")? },
+            "email-drift" => Fault::EmailDrift { host: one("HOST")? },
+            "job-stop" if args.is_empty() => Fault::JobStop,
+            "job-stop" => return Err(usage("")),
+            other => {
+                return Err(FaultError::Usage(format!(
+                    "unknown fault {other:?}; one of: {}",
+                    Fault::KINDS.join(", ")
+                )));
+            }
+        })
+    }
+}
+
+impl World {
+    /// Injects one fault.
+    ///
+    /// # Errors
+    /// See the individual verbs.
+    pub fn inject(&mut self, fault: &Fault) -> Result<(), FaultError> {
+        match fault {
+            Fault::HostDown { host } => self.host_down(host),
+            Fault::HostUp { host } => self.host_up(host),
+            Fault::LinkDown { a, b } => self.link_down(a, b),
+            Fault::LinkUp { a, b } => self.link_up(a, b),
+            Fault::ServiceStop { host, service } => self.service_stop(host, service),
+            Fault::PortClose { host, port } => self.port_close(host, *port),
+            Fault::VmStart { host } => self.vm_start(host),
+            Fault::EmailDrift { host } => self.email_drift(host),
+            Fault::JobStop => self.job_stop(),
+        }
+    }
+
+    fn canonical_host(&self, name: &str) -> Result<String, FaultError> {
+        self.host(name)
+            .map(|h| h.name.clone())
+            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))
+    }
+
+    fn link_end(&self, name: &str) -> Result<String, FaultError> {
+        if name.eq_ignore_ascii_case(CONTROLLER) {
+            Ok(CONTROLLER.to_string())
+        } else {
+            self.canonical_host(name)
+        }
+    }
+
+    /// A hard failure: the host's VMs stop at once, its services with it; a source queue in
+    /// its guest is lost; a target queue on it goes back to the source to be resent.
+    ///
+    /// # Errors
+    /// An unknown host.
+    pub fn host_down(&mut self, host: &str) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        if let Some(h) = self.host_mut(&name) {
+            h.up = false;
+            h.services.iter_mut().for_each(|s| s.running = false);
+            h.vms.iter_mut().for_each(|v| v.power_off());
+        }
+        if let Some(job) = self.job.as_mut() {
+            if job.source.eq_ignore_ascii_case(&name) {
+                self.ledger.lost += job.source_queue.clear();
+            }
+            if job.target.eq_ignore_ascii_case(&name) {
+                let resend = std::mem::take(&mut job.target_queue);
+                job.source_queue.prepend(resend);
+                job.test_until_ms = None;
+                job.missed_since_ms = None;
+                job.failed_queries = 0;
+                job.connected_since_ms = None;
+                if matches!(job.phase, Phase::FailingOver { .. }) {
+                    job.phase = Phase::Failed;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The host boots: its VMs stay off (a failed host does not start System Galaxy by
+    /// itself); services come back per their startup type.
+    ///
+    /// # Errors
+    /// An unknown host.
+    pub fn host_up(&mut self, host: &str) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        if let Some(h) = self.host_mut(&name)
+            && !h.up
+        {
+            h.up = true;
+            h.services.iter_mut().for_each(|s| s.boot());
+        }
+        Ok(())
+    }
+
+    /// Cuts the link between `a` and `b` (host names or `controller`).
+    ///
+    /// # Errors
+    /// An unknown end, or the same end twice.
+    pub fn link_down(&mut self, a: &str, b: &str) -> Result<(), FaultError> {
+        let key = self.link(a, b)?;
+        self.links_down.insert(key);
+        Ok(())
+    }
+
+    /// Restores the link between `a` and `b`.
+    ///
+    /// # Errors
+    /// An unknown end, or the same end twice.
+    pub fn link_up(&mut self, a: &str, b: &str) -> Result<(), FaultError> {
+        let key = self.link(a, b)?;
+        self.links_down.remove(&key);
+        Ok(())
+    }
+
+    fn link(&self, a: &str, b: &str) -> Result<(String, String), FaultError> {
+        let (a, b) = (self.link_end(a)?, self.link_end(b)?);
+        if a.eq_ignore_ascii_case(&b) {
+            return Err(FaultError::SameEnds(a));
+        }
+        Ok(link_key(&a, &b))
+    }
+
+    /// Stops a service on a host (its startup type is kept).
+    ///
+    /// # Errors
+    /// An unknown host or service, or a host that is down.
+    pub fn service_stop(&mut self, host: &str, service: &str) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        let h = self.host_mut(&name).ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
+        if !h.up {
+            return Err(FaultError::HostDown(name));
+        }
+        let s = h.service_mut(service).ok_or_else(|| FaultError::UnknownService {
+            host: name.clone(),
+            service: service.to_string(),
+        })?;
+        s.running = false;
+        Ok(())
+    }
+
+    /// Removes the firewall rules for a port, TCP and UDP.
+    ///
+    /// # Errors
+    /// An unknown host.
+    pub fn port_close(&mut self, host: &str, port: u16) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        if let Some(h) = self.host_mut(&name) {
+            h.firewall.retain(|r| r.port != port);
+        }
+        Ok(())
+    }
+
+    /// Starts System Galaxy's VM, or else the replica, on the host, with network: the way
+    /// to provoke split brain. A replica started this way runs System Galaxy, and its job
+    /// goes `Failed`, as Carbonite's would.
+    ///
+    /// # Errors
+    /// An unknown host, a host that is down, or no VM that is off there.
+    pub fn vm_start(&mut self, host: &str) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        let now = self.clock_ms;
+        let h = self.host_mut(&name).ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
+        if !h.up {
+            return Err(FaultError::HostDown(name));
+        }
+        let pick = h
+            .vms
+            .iter()
+            .position(|v| !v.running && v.role == VmRole::SystemGalaxy)
+            .or_else(|| h.vms.iter().position(|v| !v.running));
+        let Some(i) = pick else {
+            return Err(FaultError::NoVmToStart(name));
+        };
+        let vm = &mut h.vms[i];
+        vm.role = VmRole::SystemGalaxy;
+        vm.power_on(now, false);
+        let vm_name = vm.name.clone();
+        if let Some(job) = self.job.as_mut()
+            && job.target.eq_ignore_ascii_case(&name)
+            && job.replica.eq_ignore_ascii_case(&vm_name)
+            && !matches!(job.phase, Phase::FailedOver)
+        {
+            job.phase = Phase::Failed;
+            job.test_until_ms = None;
+        }
+        Ok(())
+    }
+
+    /// Changes the host's e-mail notification settings behind the controller's back.
+    ///
+    /// # Errors
+    /// An unknown host.
+    pub fn email_drift(&mut self, host: &str) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        if let Some(h) = self.host_mut(&name) {
+            let drifted = match h.email.take() {
+                Some(mut s) => {
+                    s.server = format!("drifted.{}", s.server);
+                    s.include = vec![EventLevel::Error];
+                    s
+                }
+                None => EmailSettings {
+                    server: "smtp.drifted.example".into(),
+                    port: 25,
+                    security: SmtpSecurity::None,
+                    username: None,
+                    from: "doubletake@drifted.example".into(),
+                    to: vec!["nobody@drifted.example".into()],
+                    subject_prefix: String::new(),
+                    add_event_description: true,
+                    include: vec![EventLevel::Error],
+                    exclude_event_ids: String::new(),
+                },
+            };
+            h.email = Some(drifted);
+        }
+        Ok(())
+    }
+
+    /// Stops the job: replication stops, the console shows `Stopped`.
+    ///
+    /// # Errors
+    /// No job.
+    pub fn job_stop(&mut self) -> Result<(), FaultError> {
+        let job = self.job.as_mut().ok_or(FaultError::NoJob)?;
+        job.phase = Phase::Stopped;
+        job.connected_since_ms = None;
+        job.missed_since_ms = None;
+        job.failed_queries = 0;
+        Ok(())
+    }
+}

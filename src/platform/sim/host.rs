@@ -1,0 +1,114 @@
+//! Hosts, their Windows services and their Hyper-V VMs, as the lab keeps them.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::spec::Startup;
+use crate::observed::{EmailSettings, FirewallRule, ServiceState, ServiceStatus, VmRole};
+
+/// A Windows service on a host or in a VM's guest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimService {
+    pub name: String,
+    pub running: bool,
+    pub startup: Startup,
+}
+
+impl SimService {
+    /// What Windows does with the service at boot: automatic ones start, the others stay
+    /// stopped.
+    pub fn boot(&mut self) {
+        self.running = matches!(self.startup, Startup::Automatic | Startup::AutomaticDelayed);
+    }
+
+    pub fn observed(&self) -> ServiceState {
+        ServiceState {
+            name: self.name.clone(),
+            status: if self.running {
+                ServiceStatus::Running
+            } else {
+                ServiceStatus::Stopped
+            },
+            startup: self.startup,
+        }
+    }
+}
+
+/// A Hyper-V VM. Power changes are instant in the lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimVm {
+    pub name: String,
+    pub role: VmRole,
+    pub running: bool,
+    /// Booted without network (a test failover).
+    pub isolated: bool,
+    /// When it last started; when two VMs run System Galaxy (split brain) the panels talk
+    /// to the one that started last, as the last ARP announcement wins.
+    pub started_at_ms: u64,
+    pub guest_services: Vec<SimService>,
+}
+
+impl SimVm {
+    /// Running System Galaxy for the panels: running, with network, not a replica.
+    pub fn is_live(&self) -> bool {
+        self.running && !self.isolated && self.role == VmRole::SystemGalaxy
+    }
+
+    /// Powers the VM on; its guest services start per their startup type.
+    pub fn power_on(&mut self, now_ms: u64, isolated: bool) {
+        self.running = true;
+        self.isolated = isolated;
+        self.started_at_ms = now_ms;
+        self.guest_services.iter_mut().for_each(SimService::boot);
+    }
+
+    /// Powers the VM off (clean or not: the difference is in the replication queue).
+    pub fn power_off(&mut self) {
+        self.running = false;
+        self.isolated = false;
+        self.guest_services.iter_mut().for_each(|s| s.running = false);
+    }
+}
+
+/// One Hyper-V host of the pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    pub name: String,
+    pub address: String,
+    /// Powered on and booted.
+    pub up: bool,
+    pub services: Vec<SimService>,
+    pub firewall: BTreeSet<FirewallRule>,
+    pub email: Option<EmailSettings>,
+    pub vms: Vec<SimVm>,
+}
+
+impl Host {
+    pub fn vm(&self, name: &str) -> Option<&SimVm> {
+        self.vms.iter().find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn vm_mut(&mut self, name: &str) -> Option<&mut SimVm> {
+        self.vms.iter_mut().find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn service_mut(&mut self, name: &str) -> Option<&mut SimService> {
+        self.services.iter_mut().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Every named service exists here and runs.
+    pub fn runs_all(&self, names: &[String]) -> bool {
+        runs_all(&self.services, names)
+    }
+
+    /// The VM running System Galaxy live on this host, if any.
+    pub fn live_vm(&self) -> Option<&SimVm> {
+        self.vms.iter().find(|v| v.is_live())
+    }
+}
+
+/// Every named service exists in `services` and runs.
+pub fn runs_all(services: &[SimService], names: &[String]) -> bool {
+    names.iter().all(|n| services.iter().any(|s| s.name.eq_ignore_ascii_case(n) && s.running))
+}

@@ -1,0 +1,90 @@
+//! What an admin would see of the world from the controller: Services, Hyper-V Manager and
+//! the Replication Console, for the hosts the controller can reach.
+
+use std::time::Duration;
+
+use super::world::World;
+use crate::observed::{HostState, Job, Observed, Vm, VmState};
+
+impl World {
+    /// The site as the controller sees it now.
+    ///
+    /// # Guarantees
+    /// A host the controller cannot reach reports `reachable: false` and nothing else. The
+    /// job is reported only while its target (which holds it) is reachable; otherwise
+    /// `job` is `None`, and the planner must not read that as "no job".
+    pub fn observe(&self) -> Observed {
+        let hosts = self
+            .hosts
+            .iter()
+            .map(|h| {
+                if !self.reachable(&h.name) {
+                    return HostState {
+                        name: h.name.clone(),
+                        reachable: false,
+                        services: Vec::new(),
+                        firewall: Vec::new(),
+                        email: None,
+                        vms: Vec::new(),
+                    };
+                }
+                HostState {
+                    name: h.name.clone(),
+                    reachable: true,
+                    services: h.services.iter().map(|s| s.observed()).collect(),
+                    firewall: h.firewall.iter().copied().collect(),
+                    email: h.email.clone(),
+                    vms: h
+                        .vms
+                        .iter()
+                        .map(|v| Vm {
+                            name: v.name.clone(),
+                            state: if v.running { VmState::Running } else { VmState::Off },
+                            role: v.role,
+                            isolated: v.isolated,
+                            // An isolated guest has no network to be asked through.
+                            services: if v.running && !v.isolated {
+                                v.guest_services.iter().map(|s| s.observed()).collect()
+                            } else {
+                                Vec::new()
+                            },
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let job = self
+            .job
+            .as_ref()
+            .filter(|j| self.reachable(&j.target))
+            .map(|j| {
+                let now = self.clock_ms;
+                let event_bytes = self.params.event_bytes;
+                let queue_bytes = j.source_queue.len() * event_bytes;
+                let oldest = [j.source_queue.oldest_ms(), j.target_queue.oldest_ms()]
+                    .into_iter()
+                    .flatten()
+                    .min();
+                Job {
+                    name: j.name.clone(),
+                    source: j.source.clone(),
+                    target: j.target.clone(),
+                    replica: j.replica.clone(),
+                    activity: j.activity(),
+                    percent: j.percent(),
+                    health: self.health(j),
+                    target_data_ok: j.target_data_ok(),
+                    mirror_remaining_bytes: j.mirror_remaining_bytes,
+                    replication_queue_bytes: queue_bytes,
+                    disk_queue_bytes: queue_bytes.saturating_sub(self.params.memory_queue_bytes),
+                    target_queue_bytes: j.target_queue.len() * event_bytes,
+                    recovery_point_latency: Duration::from_millis(oldest.map_or(0, |t| now.saturating_sub(t))),
+                    bytes_sent: j.bytes_sent,
+                    connected_since: j.connected_since_ms.map(|t| self.timestamp_at(t)),
+                    monitor: j.monitor,
+                    monitor_status: j.monitor_status(now),
+                }
+            });
+        Observed { hosts, job }
+    }
+}

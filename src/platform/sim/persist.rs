@@ -1,0 +1,176 @@
+//! The lab as a [`Platform`]: a world, optionally persisted at `STATE/sim/SITE.json` so that
+//! CLI runs continue one world.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::world::{FORMAT_VERSION, World};
+use crate::manifest::Site;
+use crate::observed::Observed;
+use crate::plan::action::Operation;
+use crate::platform::{Platform, PlatformError};
+
+/// The environment variable that seeds new worlds.
+pub const SEED_ENV: &str = "GALAXY_HA_SIM_SEED";
+
+/// The seed when `GALAXY_HA_SIM_SEED` is not set: fixed, so runs repeat.
+pub const DEFAULT_SEED: u64 = 20_260_105;
+
+/// The seed from `GALAXY_HA_SIM_SEED`, else [`DEFAULT_SEED`].
+///
+/// # Errors
+/// A value that is not an unsigned integer (a typo must not silently change the run).
+pub fn seed_from_env() -> Result<u64, PlatformError> {
+    match std::env::var(SEED_ENV) {
+        Ok(v) => v.trim().parse().map_err(|_| PlatformError::State {
+            path: SEED_ENV.into(),
+            message: format!("{v:?} is not an unsigned integer seed"),
+        }),
+        Err(_) => Ok(DEFAULT_SEED),
+    }
+}
+
+/// Where a site's world is kept: `STATE/sim/SITE.json`.
+pub fn world_path(state_dir: &Path, site: &str) -> PathBuf {
+    state_dir.join("sim").join(format!("{site}.json"))
+}
+
+/// The simulated lab of one site.
+#[derive(Debug, Clone)]
+pub struct Lab {
+    world: World,
+    /// Where the world is saved after every change; `None` keeps it in memory only.
+    path: Option<PathBuf>,
+}
+
+impl Lab {
+    /// A lab kept in memory (tests, benchmarks).
+    pub fn new(world: World) -> Self {
+        Self { world, path: None }
+    }
+
+    /// The site's world from the state dir, or a fresh one from the manifest (seeded by
+    /// `GALAXY_HA_SIM_SEED`), saved at once.
+    ///
+    /// # Errors
+    /// A world file that cannot be read or parsed, or one built from another manifest;
+    /// the message names the file and says that `galaxy-ha sim reset` starts afresh.
+    pub fn load_or_create(state_dir: &Path, site: &Site) -> Result<Self, PlatformError> {
+        let path = world_path(state_dir, &site.name);
+        if !path.exists() {
+            return Self::create(state_dir, site);
+        }
+        let world = load(&path)?;
+        let spec = &site.manifest.spec;
+        let same_hosts = world.hosts.len() == spec.hosts.len()
+            && world.hosts.iter().zip(&spec.hosts).all(|(w, s)| w.name.eq_ignore_ascii_case(&s.name));
+        if !same_hosts || world.site != site.name {
+            return Err(corrupt(
+                &path,
+                "the world was built from a different manifest (its hosts or site name differ)",
+            ));
+        }
+        Ok(Self {
+            world,
+            path: Some(path),
+        })
+    }
+
+    /// A fresh world from the manifest, replacing any saved one.
+    ///
+    /// # Errors
+    /// The seed variable is invalid or the world cannot be written.
+    pub fn create(state_dir: &Path, site: &Site) -> Result<Self, PlatformError> {
+        let world = World::new(&site.name, &site.manifest.spec, seed_from_env()?);
+        let lab = Self {
+            world,
+            path: Some(world_path(state_dir, &site.name)),
+        };
+        lab.save()?;
+        Ok(lab)
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The world, for faults and clock moves; call [`Lab::save`] afterwards to keep them.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Writes the world atomically to its file (nothing when kept in memory).
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn save(&self) -> Result<(), PlatformError> {
+        let Some(path) = &self.path else { return Ok(()) };
+        let json = serde_json::to_vec_pretty(&self.world).map_err(|e| PlatformError::State {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        crate::state::write_atomic(path, &json).map_err(|e| PlatformError::State {
+            path: path.display().to_string(),
+            message: format!("cannot write the simulated lab's world: {e}"),
+        })
+    }
+}
+
+fn corrupt(path: &Path, why: &str) -> PlatformError {
+    PlatformError::State {
+        path: path.display().to_string(),
+        message: format!("{why}; `galaxy-ha sim reset` starts a fresh world from the manifest"),
+    }
+}
+
+/// Reads a saved world.
+fn load(path: &Path) -> Result<World, PlatformError> {
+    let text = std::fs::read(path).map_err(|e| corrupt(path, &format!("cannot read the simulated lab's world: {e}")))?;
+    let world: World = serde_json::from_slice(&text)
+        .map_err(|e| corrupt(path, &format!("the simulated lab's world is corrupt ({e})")))?;
+    if world.format_version != FORMAT_VERSION {
+        return Err(corrupt(
+            path,
+            &format!(
+                "the world file has format {} but this galaxy-ha reads format {FORMAT_VERSION}",
+                world.format_version
+            ),
+        ));
+    }
+    Ok(world)
+}
+
+impl Platform for Lab {
+    fn observe(&mut self) -> Result<Observed, PlatformError> {
+        Ok(self.world.observe())
+    }
+
+    /// Carries out the operation and saves the world when it changed it.
+    fn execute(&mut self, op: &Operation) -> Result<(), PlatformError> {
+        self.world.execute(op)?;
+        self.save()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.world.now()
+    }
+
+    /// Advances the virtual clock and saves the world (a save failure is logged: `sleep`
+    /// cannot fail, and the next `execute` reports it).
+    fn sleep(&mut self, d: Duration) {
+        self.world.advance(d);
+        if let Err(e) = self.save() {
+            tracing::warn!(error = %e, "could not save the simulated lab");
+        }
+    }
+
+    fn next_change(&self) -> Option<Duration> {
+        self.world.next_event_in()
+    }
+}

@@ -1,0 +1,275 @@
+//! The world: every simulated thing of one site, its parameters and its virtual clock.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::events::Ledger;
+use super::host::{Host, SimService, SimVm};
+use super::job::SimJob;
+use crate::manifest::spec::{SiteSpec, Startup};
+use crate::observed::VmRole;
+
+/// The lab's clock starts at 2026-01-05T08:00:00Z, a Monday morning.
+pub const EPOCH_SECONDS: i64 = 1_767_600_000;
+
+/// The name links use for the controller's end.
+pub const CONTROLLER: &str = "controller";
+
+/// How fast and how big things are. Defaults are those of a typical Galaxy pair on a
+/// 100 Mbit/s LAN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    /// How long a new job stays `Provisioning` (creating the replica VM).
+    #[serde(with = "humantime_serde")]
+    pub provisioning: Duration,
+    /// The System Galaxy VM's disk, mirrored while `Synchronizing`.
+    pub vm_disk_bytes: u64,
+    /// Mirror speed while synchronizing.
+    pub mirror_bytes_per_sec: u64,
+    /// Host↔host link speed: how fast the replication queue drains to the target.
+    pub link_bytes_per_sec: u64,
+    /// How fast the target applies its queue to the replica.
+    pub apply_bytes_per_sec: u64,
+    /// Replication queue held in memory; beyond it the queue spills to disk (disk queue).
+    pub memory_queue_bytes: u64,
+    /// How long `Failing Over` lasts.
+    #[serde(with = "humantime_serde")]
+    pub failover: Duration,
+    /// How long a test failover's isolated replica stays up unless stopped earlier.
+    #[serde(with = "humantime_serde")]
+    pub test_failover: Duration,
+    /// Events the panels produce per second (all panels together).
+    pub event_rate_per_sec: u32,
+    /// Per-second jitter of production, in percent of the rate.
+    pub event_jitter_percent: u32,
+    /// Size of one event in the database and on the wire.
+    pub event_bytes: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            provisioning: Duration::from_secs(180),
+            vm_disk_bytes: 40 << 30,
+            mirror_bytes_per_sec: 100 << 20,
+            link_bytes_per_sec: 12_500_000,
+            apply_bytes_per_sec: 50 << 20,
+            memory_queue_bytes: 64 << 20,
+            failover: Duration::from_secs(120),
+            test_failover: Duration::from_secs(600),
+            event_rate_per_sec: 1,
+            event_jitter_percent: 20,
+            event_bytes: 2048,
+        }
+    }
+}
+
+impl Params {
+    /// Events per second a byte rate carries (at least one, so queues always drain).
+    pub(crate) fn events_per_sec(&self, bytes_per_sec: u64) -> u64 {
+        (bytes_per_sec / self.event_bytes.max(1)).max(1)
+    }
+}
+
+/// All simulated state of one site.
+///
+/// # Guarantees
+/// Deterministic: the same site, spec, seed, parameters and sequence of calls give the same
+/// world, whether or not it was saved and loaded in between.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    pub(crate) format_version: u32,
+    pub(crate) site: String,
+    pub(crate) seed: u64,
+    pub(crate) params: Params,
+    /// Virtual time since [`EPOCH_SECONDS`].
+    pub(crate) clock_ms: u64,
+    /// The System Galaxy VM's name (also the job's source server name).
+    pub(crate) vm_name: String,
+    /// Services Double-Take needs running on the target and in the source guest.
+    pub(crate) required_services: Vec<String>,
+    pub(crate) hosts: Vec<Host>,
+    /// Links that are down, each as a sorted pair of lower-case ends.
+    pub(crate) links_down: BTreeSet<(String, String)>,
+    pub(crate) job: Option<SimJob>,
+    pub(crate) ledger: Ledger,
+}
+
+/// The world file's format; bumped on incompatible change (loading then says to reset).
+pub const FORMAT_VERSION: u32 = 1;
+
+impl World {
+    /// A world where the guide starts: both hosts installed and up, the Double-Take services
+    /// stopped with manual startup (hosts and guest), the ports closed, no e-mail settings,
+    /// System Galaxy running on the primary host, no job.
+    pub fn new(site: &str, spec: &SiteSpec, seed: u64) -> Self {
+        Self::with_params(site, spec, seed, Params::default())
+    }
+
+    pub fn with_params(site: &str, spec: &SiteSpec, seed: u64, params: Params) -> Self {
+        let stopped: Vec<SimService> = spec
+            .services
+            .iter()
+            .map(|s| SimService {
+                name: s.name.clone(),
+                running: false,
+                startup: Startup::Manual,
+            })
+            .collect();
+        let primary = spec
+            .host(&spec.primary)
+            .or(spec.hosts.first())
+            .map(|h| h.name.clone())
+            .unwrap_or_default();
+        let hosts = spec
+            .hosts
+            .iter()
+            .map(|h| Host {
+                name: h.name.clone(),
+                address: h.address.clone(),
+                up: true,
+                services: stopped.clone(),
+                firewall: BTreeSet::new(),
+                email: None,
+                vms: if h.name == primary {
+                    vec![SimVm {
+                        name: spec.vm.name.clone(),
+                        role: VmRole::SystemGalaxy,
+                        running: true,
+                        isolated: false,
+                        started_at_ms: 0,
+                        guest_services: stopped.clone(),
+                    }]
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        Self {
+            format_version: FORMAT_VERSION,
+            site: site.to_string(),
+            seed,
+            params,
+            clock_ms: 0,
+            vm_name: spec.vm.name.clone(),
+            required_services: spec.services.iter().map(|s| s.name.clone()).collect(),
+            hosts,
+            links_down: BTreeSet::new(),
+            job: None,
+            ledger: Ledger::default(),
+        }
+    }
+
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Parameters may change mid-run (e.g. a test slows the link); the next tick uses them.
+    pub fn params_mut(&mut self) -> &mut Params {
+        &mut self.params
+    }
+
+    pub fn hosts(&self) -> &[Host] {
+        &self.hosts
+    }
+
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    pub(crate) fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
+        self.hosts.iter_mut().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn job(&self) -> Option<&SimJob> {
+        self.job.as_ref()
+    }
+
+    /// Virtual time elapsed since the world began.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_millis(self.clock_ms)
+    }
+
+    /// The virtual clock.
+    pub fn now(&self) -> Timestamp {
+        let ms = i64::try_from(self.clock_ms).unwrap_or(i64::MAX);
+        Timestamp::from_second(EPOCH_SECONDS)
+            .ok()
+            .and_then(|t| t.checked_add(jiff::SignedDuration::from_millis(ms)).ok())
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    pub(crate) fn timestamp_at(&self, ms: u64) -> Timestamp {
+        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        Timestamp::from_second(EPOCH_SECONDS)
+            .ok()
+            .and_then(|t| t.checked_add(jiff::SignedDuration::from_millis(ms)).ok())
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    /// The link between two ends (host names or `controller`) is up.
+    pub fn link_is_up(&self, a: &str, b: &str) -> bool {
+        !self.links_down.contains(&link_key(a, b))
+    }
+
+    /// The controller can reach the host: the host is up and its link to the controller is.
+    pub fn reachable(&self, host: &str) -> bool {
+        self.host(host).is_some_and(|h| h.up) && self.link_is_up(CONTROLLER, host)
+    }
+
+    /// Advances the virtual clock by `d`, running every whole-second tick on the way.
+    pub fn advance(&mut self, d: Duration) {
+        let target = self
+            .clock_ms
+            .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        loop {
+            let next_tick = (self.clock_ms / 1000 + 1) * 1000;
+            if next_tick > target {
+                break;
+            }
+            self.clock_ms = next_tick;
+            self.tick();
+        }
+        self.clock_ms = target;
+    }
+
+    /// One second of the world, in a fixed order: timed transitions, the failover monitor,
+    /// the panels, then replication.
+    fn tick(&mut self) {
+        self.lifecycle_tick();
+        self.monitor_tick();
+        self.produce_tick();
+        self.replicate_tick();
+    }
+
+    /// Time until the next lifecycle transition (provisioning done, synchronized, failover
+    /// done, test failover over, the failover monitor's next change); `None` when nothing
+    /// will change by itself. Advancing by it makes the transition happen.
+    pub fn next_event_in(&self) -> Option<Duration> {
+        self.job_next_change_ms().map(Duration::from_millis)
+    }
+}
+
+/// Rounds a virtual instant up to the next whole second, where ticks happen.
+pub(crate) fn ceil_second(ms: u64) -> u64 {
+    ms.div_ceil(1000) * 1000
+}
+
+/// A link's key: the two ends, lower-cased and sorted.
+pub(crate) fn link_key(a: &str, b: &str) -> (String, String) {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    if a <= b { (a, b) } else { (b, a) }
+}
