@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::settings::SiteArgs;
 
 /// Keeps a Galaxy redundant server (two Hyper-V hosts, System Galaxy, a Carbonite
 /// Full Server to Hyper-V job) in the state its manifest in git describes.
@@ -48,5 +52,79 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Show what the controller would do now, without doing it.
+    ///
+    /// Exit status: 0 no changes, 2 changes pending, 1 error.
+    ///
+    /// Example: galaxy-ha plan -m manifests/hq.yaml --format json
+    #[command(after_help = "Signs: + create  ~ change  - delete  ! disruptive  * alert")]
+    Plan {
+        #[command(flatten)]
+        site: SiteArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Carry out the plan: converge the sites to their manifests.
+    ///
+    /// Asks for confirmation on a terminal; without one, --yes is required. With --wait it
+    /// keeps reconciling until every site is protecting (on the simulated lab the virtual
+    /// clock jumps instead of sleeping).
+    ///
+    /// Example: galaxy-ha apply -m manifests/ --yes --wait --timeout 30m
+    Apply {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Keep reconciling until converged or --timeout.
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait may take (platform time).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        timeout: Duration,
+    },
+    /// Show each site's job health, conditions and history, as the Replication Console would.
+    ///
+    /// Example: galaxy-ha status -m manifests/ --format json
+    Status {
+        #[command(flatten)]
+        site: SiteArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Fail a site over to its standby host now: a person's approval.
+    ///
+    /// When the live host failed, the replica goes live. When both hosts are healthy, it is a
+    /// planned switchover: System Galaxy is shut down cleanly first, no data is lost. With
+    /// --test the replica boots without network and replication keeps protecting. Refuses,
+    /// saying why, when the standby is not ready.
+    ///
+    /// Example: galaxy-ha failover hq -m manifests/ --yes
+    Failover {
+        /// The site (metadata.name).
+        name: String,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// A test failover: the replica boots isolated; nothing else changes.
+        #[arg(long)]
+        test: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// How long a switchover may take to complete (platform time).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        timeout: Duration,
+    },
+    /// The guide's four stages, end to end, on a fresh simulated lab: protect, the live host
+    /// fails, resume replication, planned switchover back. Checks each stage; exit 1 if any
+    /// check fails.
+    ///
+    /// Example: galaxy-ha demo
+    Demo {
+        /// Keep the lab's state dir here instead of a temporary one.
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
 }

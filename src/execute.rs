@@ -52,6 +52,8 @@ pub struct Store<'a> {
     /// Stop dead before the durable step with this number (1-based), as a killed process would.
     pub crash_at: Option<u32>,
     steps: u32,
+    /// What is on disk, so that a pass that changed nothing writes nothing.
+    saved: Option<Memory>,
 }
 
 impl<'a> Store<'a> {
@@ -61,6 +63,7 @@ impl<'a> Store<'a> {
             site,
             crash_at: None,
             steps: 0,
+            saved: None,
         }
     }
 
@@ -79,8 +82,12 @@ impl<'a> Store<'a> {
     }
 
     fn save(&mut self, memory: &Memory) -> Result<(), ExecuteError> {
+        if self.saved.as_ref() == Some(memory) {
+            return Ok(());
+        }
         self.step()?;
         memory.save(self.state_dir, self.site)?;
+        self.saved = Some(memory.clone());
         Ok(())
     }
 

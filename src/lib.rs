@@ -13,5 +13,7 @@ pub mod memory;
 pub mod observed;
 pub mod plan;
 pub mod platform;
+pub mod reconcile;
 pub mod settings;
 pub mod state;
+pub mod status;

@@ -40,6 +40,10 @@ pub struct Memory {
     pub failures: BTreeMap<String, Failure>,
     /// A disruptive action whose intent was written but whose outcome was not.
     pub in_flight: Option<InFlight>,
+    /// Since when the controller has not seen System Galaxy on the live host, while the
+    /// failover monitor still does; a warning waits two monitor intervals so that the first
+    /// moments of a real failure (before the monitor's next query) are not called a link fault.
+    pub controller_missed_since: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

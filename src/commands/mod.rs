@@ -1,5 +1,12 @@
 //! One module per command: resolve the arguments, call the library, report.
 
+mod apply;
+mod demo;
+mod failover;
+mod plan;
+mod prompt;
+mod status;
+
 use crate::cli::{Cli, Command};
 
 /// How a command ended, mapped to an exit status in `main.rs` only.
@@ -27,5 +34,21 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let _ = out;
             Ok(Outcome::Success)
         }
+        Command::Plan { site, format } => plan::run(&site, format),
+        Command::Apply {
+            site,
+            yes,
+            wait,
+            timeout,
+        } => apply::run(&site, yes, wait, timeout),
+        Command::Status { site, format } => status::run(&site, format),
+        Command::Failover {
+            name,
+            site,
+            test,
+            yes,
+            timeout,
+        } => failover::run(&name, &site, test, yes, timeout),
+        Command::Demo { state_dir } => demo::run(state_dir),
     }
 }

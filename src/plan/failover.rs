@@ -39,6 +39,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     }
     let job_view_failed = !job.monitor_status.source_alive;
     let controller_view_failed = !view.live_running;
+    if !controller_view_failed {
+        b.next.controller_missed_since = None;
+    }
     let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
     match (job_view_failed, controller_view_failed) {
         (false, false) => {}
@@ -59,15 +62,20 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             );
         }
         (false, true) => {
-            b.alert(
-                AlertKind::LinkDown,
-                Severity::Warning,
-                format!("controller-link/{live}"),
-                format!(
-                    "the controller cannot see System Galaxy on {live}, but the failover monitor on {standby} still reaches it: the controller's link is down. No failover"
-                ),
-                "rule 2 (one view only): the controller misses the live host; the job sees it",
-            );
+            let since = *b.next.controller_missed_since.get_or_insert(b.now);
+            let grace = jiff::SignedDuration::try_from(job.monitor.interval * 2)
+                .unwrap_or(jiff::SignedDuration::ZERO);
+            if b.now.duration_since(since) >= grace {
+                b.alert(
+                    AlertKind::LinkDown,
+                    Severity::Warning,
+                    format!("controller-link/{live}"),
+                    format!(
+                        "the controller cannot see System Galaxy on {live}, but the failover monitor on {standby} still reaches it: the controller's link is down. No failover"
+                    ),
+                    "rule 2 (one view only): the controller misses the live host; the job sees it",
+                );
+            }
             b.degrade(
                 "ControllerLinkDown",
                 format!("the controller cannot reach {live}"),

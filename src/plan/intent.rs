@@ -18,11 +18,26 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     let Some(primary) = b.spec.host(&b.spec.primary).map(|h| h.name.clone()) else {
         return;
     };
-    if primary == live {
-        b.next.acknowledged_primary = Some(primary);
-        if b.memory.switchover.is_some() {
+    // A switchover in progress (asked through the manifest or `galaxy-ha failover`) runs to
+    // its end before the manifest is read again.
+    if let Some(s) = b.memory.switchover.clone() {
+        if s.to.eq_ignore_ascii_case(&live) {
+            b.next.switchover = None;
+        } else if s.from.eq_ignore_ascii_case(&live) {
+            b.set(
+                ConditionType::ManifestStale,
+                false,
+                "SwitchoverInProgress",
+                format!("moving System Galaxy from {live} to {standby}"),
+            );
+            switchover(b, view, &live, &standby, Some(s));
+            return;
+        } else {
             b.next.switchover = None;
         }
+    }
+    if primary == live {
+        b.next.acknowledged_primary = Some(primary);
         b.set(
             ConditionType::ManifestStale,
             false,
@@ -32,16 +47,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         return;
     }
     let acknowledged = b.next.acknowledged_primary.clone();
-    let switching = b
-        .memory
-        .switchover
-        .as_ref()
-        .filter(|s| s.to == standby)
-        .cloned();
-    if switching.is_none()
-        && acknowledged
-            .as_deref()
-            .is_some_and(|a| a.eq_ignore_ascii_case(&primary))
+    if acknowledged
+        .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case(&primary))
     {
         let since = b
             .memory
@@ -72,37 +80,40 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         "SwitchoverRequested",
         format!("spec.primary asks to move System Galaxy from {live} to {primary}"),
     );
-    switchover(b, view, &live, &standby, switching);
+    if switchover(b, view, &live, &standby, None) {
+        b.next.acknowledged_primary = Some(primary);
+    }
 }
 
 /// A planned switchover: shut the VM down cleanly, fail over with queued data applied, then
-/// resume (rule 8). No data lost.
+/// resume (rule 8). No data lost. Returns true when a new switchover starts this pass.
 fn switchover(
     b: &mut Builder,
     view: &View,
     live: &str,
     standby: &str,
     in_progress: Option<Switchover>,
-) {
+) -> bool {
     if let Some(why) = b.maintenance() {
         b.wait(format!(
             "switchover to {standby} waits for maintenance to end: {why}"
         ));
-        return;
+        return false;
     }
     let Some(job) = view.job_forward().cloned() else {
-        if view
+        let failing_over = view
             .job
             .as_ref()
-            .is_none_or(|j| !matches!(j.activity, Activity::FailingOver | Activity::FailedOver))
-        {
+            .is_some_and(|j| matches!(j.activity, Activity::FailingOver | Activity::FailedOver));
+        if !failing_over {
             b.wait(format!(
                 "switchover to {standby} waits for a job from {live} to {standby}"
             ));
         }
-        return;
+        return false;
     };
-    if in_progress.is_none() {
+    let starts = in_progress.is_none();
+    if starts {
         let ready = b.reachable(live)
             && b.reachable(standby)
             && view.live_running
@@ -112,23 +123,24 @@ fn switchover(
                 "switchover to {standby} waits for both hosts reachable and the job protecting (it is {})",
                 job.activity
             ));
-            return;
+            return false;
         }
         b.next.switchover = Some(Switchover {
             from: live.to_string(),
             to: standby.to_string(),
             started: b.now,
         });
-        b.next.acknowledged_primary = Some(standby.to_string());
     }
-    if !b.reachable(live)
-        || b.observed
-            .host(standby)
-            .is_some_and(|h| h.vms.iter().any(Vm::is_live))
-    {
+    let standby_live = b
+        .observed
+        .host(standby)
+        .is_some_and(|h| h.vms.iter().any(Vm::is_live));
+    if !b.reachable(live) || standby_live {
         // Only a shutdown we can see ends the old side; never a second live copy.
-        b.wait(format!("switchover: waiting to see System Galaxy shut down on {live} and not running on {standby}"));
-        return;
+        b.wait(format!(
+            "switchover: waiting to see System Galaxy shut down on {live} and not running on {standby}"
+        ));
+        return starts;
     }
     let running_vm = b
         .observed
@@ -142,7 +154,7 @@ fn switchover(
                 vm,
                 turn_off: false,
             },
-            format!("rule 9 (planned switchover): spec.primary is {standby}; shut System Galaxy down cleanly on {live} first"),
+            format!("rule 9 (planned switchover): moving to {standby}; shut System Galaxy down cleanly on {live} first"),
         );
     } else if failover_possible(&job) {
         b.act_failover(
@@ -162,4 +174,5 @@ fn switchover(
             job.name, job.activity
         ));
     }
+    starts
 }

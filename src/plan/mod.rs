@@ -127,3 +127,52 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
     conditions::plan(&mut b, &view);
     b.finish()
 }
+
+/// The plan for a person's `galaxy-ha failover SITE`, checked by [`approve`] first.
+pub fn approved(
+    manifest: &Manifest,
+    observed: &Observed,
+    memory: &Memory,
+    now: Timestamp,
+    approval: &Approval,
+) -> Plan {
+    let mut b = builder::Builder::new(manifest, observed, memory, now);
+    let view = view::establish(&mut b);
+    match approval {
+        Approval::Test { op } => b.act(
+            op.clone(),
+            "approved by a person: galaxy-ha failover --test",
+        ),
+        Approval::Failover { op, from } => b.act_failover(
+            op.clone(),
+            "approved by a person: galaxy-ha failover",
+            from,
+            crate::memory::FailoverCause::Approved,
+        ),
+        Approval::Switchover { from, to } => {
+            // The switchover runs to its end in the next passes (rule 9); `spec.primary` is
+            // left as it is, so afterwards the manifest is stale until a person updates it.
+            b.next.switchover = Some(crate::memory::Switchover {
+                from: from.clone(),
+                to: to.clone(),
+                started: now,
+            });
+            let vm = observed
+                .host(from)
+                .and_then(|h| h.vms.iter().find(|v| v.is_live()))
+                .map(|v| v.name.clone());
+            if let Some(vm) = vm {
+                b.act(
+                    Operation::StopVm {
+                        host: from.clone(),
+                        vm,
+                        turn_off: false,
+                    },
+                    format!("approved by a person: galaxy-ha failover (planned switchover to {to}); shut System Galaxy down cleanly first"),
+                );
+            }
+        }
+    }
+    conditions::plan(&mut b, &view);
+    b.finish()
+}

@@ -41,6 +41,25 @@ pub trait Platform: Send {
     }
 }
 
+/// Opens the platform a site's manifest names.
+///
+/// # Errors
+/// The lab's world cannot be read, or the platform is not available in this build.
+pub fn open(
+    site: &crate::manifest::Site,
+    state_dir: &std::path::Path,
+) -> Result<Box<dyn Platform>, PlatformError> {
+    match site.manifest.spec.platform.kind {
+        crate::manifest::spec::PlatformKind::Simulated => {
+            Ok(Box::new(sim::Lab::load_or_create(state_dir, site)?))
+        }
+        crate::manifest::spec::PlatformKind::Powershell => Err(PlatformError::Unavailable {
+            site: site.name.clone(),
+            kind: "powershell",
+        }),
+    }
+}
+
 /// Why a platform could not observe or act.
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
@@ -54,6 +73,11 @@ pub enum PlatformError {
         system: &'static str,
         message: String,
     },
+    /// The manifest names a platform this build cannot drive yet.
+    #[error(
+        "site {site}: the {kind} platform is not available in this build of galaxy-ha; use `platform: {{kind: simulated}}` to try the manifest on the simulated lab"
+    )]
+    Unavailable { site: String, kind: &'static str },
     /// The platform's own state could not be read or written.
     #[error("platform state {path}: {message}")]
     State { path: String, message: String },

@@ -1,0 +1,135 @@
+//! `galaxy-ha apply`: show the plan, confirm, carry it out; with `--wait`, keep reconciling
+//! until every site is protecting.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::alert::LogSink;
+use crate::commands::{Outcome, prompt};
+use crate::execute::{self, Store};
+use crate::lock::StateLock;
+use crate::observed::Activity;
+use crate::plan::render;
+use crate::platform::Platform;
+use crate::reconcile;
+use crate::settings::SiteArgs;
+
+pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow::Result<Outcome> {
+    let settings = args.resolve()?;
+    let _lock = StateLock::acquire(&settings.state_dir)?;
+    let mut platforms = Vec::new();
+    let mut plans = Vec::new();
+    for site in &settings.sites {
+        let mut platform = crate::platform::open(site, &settings.state_dir)
+            .with_context(|| format!("site {}", site.name))?;
+        let store = Store::new(&settings.state_dir, &site.name);
+        plans.push(reconcile::dry_run(site, platform.as_mut(), &store)?);
+        platforms.push(platform);
+    }
+    print!("{}", render::text(&plans));
+    let pending: usize = plans.iter().map(|p| p.actionable().len()).sum();
+    if pending > 0 && !prompt::confirm(&format!("Apply {pending} action(s)?"), yes)? {
+        println!("Apply cancelled; nothing was done.");
+        return Ok(Outcome::Failed);
+    }
+    let mut ok = true;
+    for ((site, plan), platform) in settings.sites.iter().zip(&plans).zip(platforms.iter_mut()) {
+        let mut store = Store::new(&settings.state_dir, &site.name);
+        let mut alerts = LogSink::default();
+        let report = execute::execute(plan, platform.as_mut(), &mut store, &mut alerts)?;
+        println!(
+            "Site {}: {} applied, {} failed, {} skipped{}",
+            site.name,
+            report.applied.len(),
+            report.failed.len(),
+            report.skipped.len(),
+            plan.maintenance
+                .as_ref()
+                .map(|m| format!(" (maintenance: {m})"))
+                .unwrap_or_default()
+        );
+        for (action, error) in &report.failed {
+            println!("  failed: {}: {error}", action.description);
+            ok = false;
+        }
+        if wait {
+            let bar = Progress::default();
+            match reconcile::converge(
+                site,
+                platform.as_mut(),
+                &mut store,
+                &mut alerts,
+                timeout,
+                |o, p| bar.show(o, p),
+            ) {
+                Ok(outcome) => {
+                    bar.done();
+                    println!(
+                        "Site {}: converged at {}: {}",
+                        site.name,
+                        platform.now(),
+                        outcome
+                            .plan
+                            .condition(crate::plan::ConditionType::Protected)
+                            .map(|c| c.message.as_str())
+                            .unwrap_or_default()
+                    );
+                }
+                Err(e) => {
+                    bar.done();
+                    eprintln!("error: {e}");
+                    ok = false;
+                }
+            }
+        }
+    }
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// A progress bar while the job synchronizes, and one line per activity change for logs.
+#[derive(Default)]
+struct Progress {
+    bar: std::cell::RefCell<Option<ProgressBar>>,
+    last: std::cell::Cell<Option<Activity>>,
+}
+
+impl Progress {
+    fn show(&self, outcome: &reconcile::Outcome, platform: &dyn Platform) {
+        let job = outcome.observed.job.as_ref();
+        let current = job.map(|j| j.activity);
+        if current != self.last.get() {
+            self.last.set(current);
+            let what = job.map_or("no job".to_string(), |j| {
+                format!("job {:?} {}", j.name, j.activity)
+            });
+            eprintln!("[{}] {}: {what}", platform.now(), outcome.plan.site);
+        }
+        if let Some(percent) = job
+            .filter(|j| j.activity == Activity::Synchronizing)
+            .and_then(|j| j.percent)
+        {
+            let mut bar = self.bar.borrow_mut();
+            let bar = bar.get_or_insert_with(|| {
+                let b = ProgressBar::new(100);
+                b.set_style(
+                    ProgressStyle::with_template("synchronizing {bar:40} {pos:>3}%")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                b
+            });
+            bar.set_position(u64::from(percent));
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `galaxy-ha failover SITE`: a person's approval to fail over, switch over, or test.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::alert::LogSink;
+use crate::commands::{Outcome, prompt};
+use crate::execute::{self, Store};
+use crate::lock::StateLock;
+use crate::plan::{self, Approval, render};
+use crate::reconcile;
+use crate::settings::SiteArgs;
+
+pub fn run(
+    name: &str,
+    args: &SiteArgs,
+    test: bool,
+    yes: bool,
+    timeout: Duration,
+) -> anyhow::Result<Outcome> {
+    let settings = args.resolve()?;
+    let Some(site) = settings.sites.iter().find(|s| s.name == name) else {
+        bail!("no site named {name:?} in {}", args.manifests.display());
+    };
+    let _lock = StateLock::acquire(&settings.state_dir)?;
+    let mut platform =
+        crate::platform::open(site, &settings.state_dir).with_context(|| format!("site {name}"))?;
+    let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
+    if let Some(why) = &look.plan.maintenance {
+        bail!("site {name} is in maintenance ({why}); remove spec.maintenance first");
+    }
+    let approval = match plan::approve(&site.manifest, &look.observed, &look.memory, test) {
+        Ok(a) => a,
+        Err(why) => {
+            eprintln!("error: refusing to fail over site {name}: {why}");
+            return Ok(Outcome::Failed);
+        }
+    };
+    let plan = plan::approved(
+        &site.manifest,
+        &look.observed,
+        &look.memory,
+        platform.now(),
+        &approval,
+    );
+    print!("{}", render::text(std::slice::from_ref(&plan)));
+    let question = match &approval {
+        Approval::Test { .. } => "Start a test failover?".to_string(),
+        Approval::Failover { from, .. } => {
+            format!("Fail over from {from}? System Galaxy goes live on the standby host.")
+        }
+        Approval::Switchover { from, to } => {
+            format!("Switch over from {from} to {to}? System Galaxy shuts down cleanly first.")
+        }
+    };
+    if !prompt::confirm(&question, yes)? {
+        println!("Failover cancelled; nothing was done.");
+        return Ok(Outcome::Failed);
+    }
+    let mut store = Store::new(&settings.state_dir, name);
+    let mut alerts = LogSink::default();
+    let report = execute::execute(&plan, platform.as_mut(), &mut store, &mut alerts)?;
+    if let Some((action, error)) = report.failed.first() {
+        eprintln!("error: {}: {error}", action.description);
+        return Ok(Outcome::Failed);
+    }
+    match approval {
+        Approval::Test { .. } => println!(
+            "Test failover started: the replica boots without network; replication keeps protecting."
+        ),
+        Approval::Failover { .. } => println!(
+            "Failover started. Replication resumes in the other direction when the old live host returns; then set spec.primary to the new live host."
+        ),
+        Approval::Switchover { to, .. } => {
+            let outcome = reconcile::converge(
+                site,
+                platform.as_mut(),
+                &mut store,
+                &mut alerts,
+                timeout,
+                |_, _| {},
+            )?;
+            println!(
+                "Switchover complete: System Galaxy runs on {to} ({}). Set spec.primary: {to} in the manifest.",
+                outcome
+                    .plan
+                    .condition(crate::plan::ConditionType::Protected)
+                    .map(|c| c.message.as_str())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,185 @@
+//! One reconcile pass for one site — observe, plan, execute — and the loop that repeats it
+//! until the site converges (`apply --wait`, the demo, tests).
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::alert::AlertSink;
+use crate::execute::{self, ApplyReport, ExecuteError, Store};
+use crate::manifest::Site;
+use crate::memory::{Memory, MemoryError};
+use crate::observed::Observed;
+use crate::plan::{self, ConditionType, Plan};
+use crate::platform::{Platform, PlatformError};
+
+/// What one pass did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub observed: Observed,
+    pub plan: Plan,
+    pub report: ApplyReport,
+}
+
+impl Outcome {
+    /// Nothing left to do and the site is protecting.
+    pub fn converged(&self) -> bool {
+        self.plan
+            .condition(ConditionType::Ready)
+            .is_some_and(|c| c.status)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error("site {site}: cannot observe: {source}")]
+    Observe {
+        site: String,
+        #[source]
+        source: PlatformError,
+    },
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    /// `converge` ran out of time.
+    #[error("site {site}: not converged after {waited}: {why}")]
+    Timeout {
+        site: String,
+        waited: String,
+        why: String,
+    },
+}
+
+/// What a look at a site found: the observation, the memory and the plan they make.
+#[derive(Debug)]
+pub struct Look {
+    pub observed: Observed,
+    pub memory: Memory,
+    pub plan: Plan,
+}
+
+/// Observes and plans without acting or remembering anything.
+///
+/// # Errors
+/// Memory cannot be read, or the platform cannot observe.
+pub fn look(
+    site: &Site,
+    platform: &mut dyn Platform,
+    state_dir: &Path,
+) -> Result<Look, ReconcileError> {
+    let memory = Memory::load(state_dir, &site.name)?;
+    let observed = platform
+        .observe()
+        .map_err(|source| ReconcileError::Observe {
+            site: site.name.clone(),
+            source,
+        })?;
+    let plan = plan::plan(&site.manifest, &observed, &memory, platform.now());
+    Ok(Look {
+        observed,
+        memory,
+        plan,
+    })
+}
+
+/// The plan alone, as `plan` shows it.
+///
+/// # Errors
+/// As [`look`].
+pub fn dry_run(
+    site: &Site,
+    platform: &mut dyn Platform,
+    store: &Store,
+) -> Result<Plan, ReconcileError> {
+    Ok(look(site, platform, store.state_dir)?.plan)
+}
+
+/// One pass: observe, plan, execute, remember.
+///
+/// # Errors
+/// Memory cannot be read or written, the platform cannot observe, or the journal fails.
+pub fn pass(
+    site: &Site,
+    platform: &mut dyn Platform,
+    store: &mut Store,
+    alerts: &mut dyn AlertSink,
+) -> Result<Outcome, ReconcileError> {
+    let Look { observed, plan, .. } = look(site, platform, store.state_dir)?;
+    let report = execute::execute(&plan, platform, store, alerts)?;
+    Ok(Outcome {
+        observed,
+        plan,
+        report,
+    })
+}
+
+/// Runs passes until the site converges or `timeout` (platform time) passes. Between passes
+/// it waits for the platform's next change, at most one monitor interval (on the simulated
+/// lab that is a jump of the virtual clock).
+///
+/// # Errors
+/// As [`pass`], or `Timeout` with what the site still waits for.
+pub fn converge(
+    site: &Site,
+    platform: &mut dyn Platform,
+    store: &mut Store,
+    alerts: &mut dyn AlertSink,
+    timeout: Duration,
+    mut progress: impl FnMut(&Outcome, &dyn Platform),
+) -> Result<Outcome, ReconcileError> {
+    let start = platform.now();
+    let interval = site
+        .manifest
+        .spec
+        .failover
+        .monitor
+        .interval
+        .max(Duration::from_secs(1));
+    loop {
+        let outcome = pass(site, platform, store, alerts)?;
+        progress(&outcome, platform);
+        // Converged once the pass acted on nothing and the next plan would be empty too.
+        if outcome.converged()
+            && outcome
+                .report
+                .applied
+                .iter()
+                .all(|a| a.kind() == crate::plan::ActionKind::Alert)
+        {
+            return Ok(outcome);
+        }
+        let waited = platform.now().duration_since(start);
+        let waited = Duration::try_from(waited).unwrap_or_default();
+        if waited >= timeout {
+            let mut why: Vec<String> = outcome.plan.waiting.clone();
+            why.extend(
+                outcome
+                    .report
+                    .failed
+                    .iter()
+                    .map(|(a, e)| format!("{} failed: {e}", a.description)),
+            );
+            if why.is_empty() {
+                why.push(format!(
+                    "{} action(s) still pending",
+                    outcome.plan.actions.len()
+                ));
+            }
+            return Err(ReconcileError::Timeout {
+                site: site.name.clone(),
+                waited: humantime::format_duration(Duration::from_secs(waited.as_secs()))
+                    .to_string(),
+                why: why.join("; "),
+            });
+        }
+        let step = if outcome.report.applied.is_empty() {
+            platform
+                .next_change()
+                .unwrap_or(interval)
+                .clamp(Duration::from_secs(1), interval)
+        } else {
+            Duration::from_secs(1)
+        };
+        platform.sleep(step.min(timeout.saturating_sub(waited).max(Duration::from_secs(1))));
+    }
+}
