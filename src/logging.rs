@@ -4,11 +4,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
 
-/// Installs the global subscriber on standard error. Default level: `info` for galaxy-ha,
-/// `warn` for everything else.
-pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,galaxy_ha=info"));
+/// Installs the global subscriber on standard error. `RUST_LOG` overrides `default`
+/// (e.g. `warn,galaxy_ha=info`).
+pub fn init(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

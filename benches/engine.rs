@@ -1,0 +1,89 @@
+//! Engine benchmarks: `plan()` for one site, and one observe + plan pass over 10,000
+//! simulated sites with nothing to do.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use galaxy_ha::alert::LogSink;
+use galaxy_ha::execute::Store;
+use galaxy_ha::manifest::Site;
+use galaxy_ha::manifest::spec::Manifest;
+use galaxy_ha::memory::Memory;
+use galaxy_ha::platform::Platform;
+use galaxy_ha::platform::sim::{Lab, World};
+use galaxy_ha::{plan, reconcile};
+
+const MANIFEST: &str = r#"apiVersion: galaxy-ha/v1
+kind: RedundantServer
+metadata:
+  name: bench
+spec:
+  hosts:
+    - name: GCSHOSTA
+      address: 10.100.0.43
+    - name: GCSHOSTB
+      address: 10.100.0.44
+  primary: GCSHOSTA
+  vm:
+    name: GCSServer
+    address: 10.100.0.45
+  failover:
+    mode: automatic
+"#;
+
+/// A converged lab and its memory: the steady state of a healthy site.
+fn converged() -> (Site, Lab, Memory) {
+    let manifest: Manifest = serde_saphyr::from_str(MANIFEST).expect("bench manifest");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let site = Site {
+        name: "bench".into(),
+        path: dir.path().join("bench.yaml"),
+        manifest,
+    };
+    let mut lab = Lab::new(World::new("bench", &site.manifest.spec, 1));
+    let mut store = Store::new(dir.path(), "bench");
+    reconcile::converge(&site, &mut lab, &mut store, &mut LogSink::default(), Duration::from_secs(7200), |_, _| {})
+        .expect("bench site converges");
+    let memory = Memory::load(dir.path(), "bench").expect("memory");
+    (site, lab, memory)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+pub fn plan_one_site() {
+    let (site, mut lab, memory) = converged();
+    let observed = lab.observe().expect("observe");
+    let now = lab.now();
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let start = Instant::now();
+        for _ in 0..100 {
+            black_box(plan::plan(black_box(&site.manifest), black_box(&observed), black_box(&memory), now));
+        }
+        samples.push(start.elapsed() / 100);
+    }
+    let m = median(samples);
+    println!("plan() one converged site: median {:.2} µs per call (target < 20 µs)", m.as_secs_f64() * 1e6);
+}
+
+pub fn pass_10000_sites() {
+    let (site, lab, memory) = converged();
+    let mut labs: Vec<Lab> = (0..10_000).map(|_| lab.clone()).collect();
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut actions = 0;
+        for lab in &mut labs {
+            let observed = lab.observe().expect("observe");
+            let p = plan::plan(&site.manifest, &observed, &memory, lab.now());
+            actions += p.actions.len();
+        }
+        runs.push(start.elapsed());
+        assert_eq!(actions, 0, "converged sites plan nothing");
+    }
+    let m = median(runs);
+    println!("observe + plan over 10,000 converged simulated sites: median {:.3} s (target < 2 s)", m.as_secs_f64());
+}
