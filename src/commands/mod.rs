@@ -1,5 +1,8 @@
 //! One module per command: resolve the arguments, call the library, report.
 
+pub mod schema;
+pub mod validate;
+
 use crate::cli::{Cli, Command};
 
 /// How a command ended, mapped to an exit status in `main.rs` only.
@@ -19,13 +22,7 @@ pub enum Outcome {
 /// Any error that is not a reported validation failure; `main` prints it and exits 1.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Validate { paths } => {
-            let _ = paths;
-            Ok(Outcome::Success)
-        }
-        Command::Schema { out } => {
-            let _ = out;
-            Ok(Outcome::Success)
-        }
+        Command::Validate { paths } => validate::run(&paths),
+        Command::Schema { out } => schema::run(out.as_deref()),
     }
 }

@@ -36,6 +36,7 @@ pub enum Kind {
 pub struct Metadata {
     /// The site's name; unique in a manifest directory. Used in commands (`failover SITE`),
     /// state file names and alerts.
+    #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9._-]+$"))]
     pub name: String,
 }
 
@@ -46,6 +47,7 @@ pub struct SiteSpec {
     #[serde(default)]
     pub platform: PlatformSpec,
     /// Exactly two Hyper-V hosts (the guide's SERVER-A and SERVER-B).
+    #[schemars(length(min = 2, max = 2))]
     pub hosts: Vec<HostSpec>,
     /// The host that should be live (run System Galaxy). Changing it asks for a planned
     /// switchover; after an unplanned failover set it to the new live host.
@@ -168,7 +170,11 @@ pub struct FailoverSpec {
     #[serde(default = "yes")]
     pub apply_queued_data: bool,
     /// Automatic failover only while the last recovery point latency is at most this.
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>")]
     pub max_data_loss: Option<Duration>,
 }
@@ -198,11 +204,16 @@ pub struct MonitorSpec {
     #[schemars(with = "String")]
     pub interval: Duration,
     /// "Total time to failure" (default 5m).
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>")]
     pub total_time_to_failure: Option<Duration>,
     /// "Consecutive failures" (the guide's alternative, e.g. 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub consecutive_failures: Option<u32>,
 }
 
@@ -244,7 +255,9 @@ impl Threshold {
 impl MonitorSpec {
     pub fn threshold(&self) -> Threshold {
         match (self.total_time_to_failure, self.consecutive_failures) {
-            (_, Some(n)) if self.total_time_to_failure.is_none() => Threshold::ConsecutiveFailures(n),
+            (_, Some(n)) if self.total_time_to_failure.is_none() => {
+                Threshold::ConsecutiveFailures(n)
+            }
             (Some(d), _) => Threshold::TotalTime(d),
             _ => Threshold::TotalTime(DEFAULT_TOTAL_TIME_TO_FAILURE),
         }
@@ -255,7 +268,11 @@ impl MonitorSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DrillsSpec {
     /// Status warns (`DrillOverdue`) when the last test failover is older than this.
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>")]
     pub test_failover_every: Option<Duration>,
 }
@@ -297,6 +314,7 @@ pub fn default_services() -> Vec<ServiceSpec> {
 pub struct FirewallSpec {
     /// Ports opened for TCP and UDP on both hosts (the guide: 6320, 6325, 6330, 6332).
     #[serde(default = "default_ports")]
+    #[schemars(inner(range(min = 1, max = 65535)))]
     pub ports: Vec<u32>,
 }
 
@@ -325,13 +343,18 @@ pub struct NotificationsSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EmailSpec {
     pub smtp: SmtpSpec,
+    /// The sender address, e.g. `galaxy-ha@domain.com`.
     pub from: String,
+    /// At least one recipient address.
+    #[schemars(length(min = 1))]
     pub to: Vec<String>,
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
     #[serde(default)]
     pub add_event_description: bool,
+    /// The event levels sent (the guide: warning and error).
     #[serde(default = "default_include")]
+    #[schemars(length(min = 1))]
     pub include: Vec<EventLevel>,
     /// Event IDs and ranges, comma separated, e.g. `4000,4002,4010-4020`.
     #[serde(default)]
@@ -345,7 +368,9 @@ fn default_include() -> Vec<EventLevel> {
     vec![EventLevel::Warning, EventLevel::Error]
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventLevel {
     Information,
@@ -359,6 +384,7 @@ pub struct SmtpSpec {
     /// The mail server (SMTP) host name or address.
     pub server: String,
     #[serde(default = "default_smtp_port")]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
     #[serde(default)]
     pub security: SmtpSecurity,
@@ -397,18 +423,22 @@ pub struct MaintenanceSpec {
     pub reason: String,
     /// RFC 3339 time when maintenance ends by itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
     pub until: Option<jiff::Timestamp>,
 }
 
 impl SiteSpec {
     /// The host spec with this name (case-insensitive, as Windows compares).
     pub fn host(&self, name: &str) -> Option<&HostSpec> {
-        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// The other host of the pair.
     pub fn other_host(&self, name: &str) -> Option<&HostSpec> {
-        self.hosts.iter().find(|h| !h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter()
+            .find(|h| !h.name.eq_ignore_ascii_case(name))
     }
 }
