@@ -1,1 +1,10 @@
 //! Integration tests: one binary, one module per scenario family.
+
+// Every file in tests/bad/ fails validation with the snapshotted diagnostics.
+mod manifest_bad;
+// Loading never panics, whatever the bytes (proptest).
+mod manifest_fuzz;
+// The checked-in schema is current, and every example manifest satisfies it.
+mod manifest_schema;
+// `galaxy-ha validate` on good manifests, directories, JSON, exit codes.
+mod manifest_validate;

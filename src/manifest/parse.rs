@@ -74,7 +74,7 @@ pub fn parse(text: &str, positions: &Positions) -> Result<Manifest, ParseError> 
             column: to_usize(l.column()).max(1),
         })
         .unwrap_or_else(|| positions.locate(&path));
-    if raw.starts_with("missing field") && path != DOCUMENT {
+    if raw.starts_with("missing field") {
         position = positions.locate_key(&path);
     }
     let (path, message) = reword(path, &raw, text);
@@ -149,7 +149,7 @@ fn reword(path: String, raw: &str, text: &str) -> (String, String) {
         let field = quoted(rest).unwrap_or("").to_string();
         // serde_path_to_error's path already ends with the unknown field.
         let full = path.clone();
-        if field == "password" && path.ends_with("smtp") {
+        if field == "password" && path.ends_with("smtp.password") {
             return (
                 full,
                 "an inline password is not allowed (manifests are kept in git); remove it and use \
@@ -251,12 +251,48 @@ fn reword(path: String, raw: &str, text: &str) -> (String, String) {
             format!("{raw}; YAML indents with spaces only, replace the tab with spaces"),
         );
     }
-    if raw.contains("budget") || (raw.contains("alias") && raw.contains("limit")) {
+    if raw.contains("unknown anchor") {
+        return (
+            path,
+            "an alias (*name) refers to an anchor (&name) not defined before it in this file; \
+             define the anchor first or write the value out"
+                .to_string(),
+        );
+    }
+    if let Some(what) = raw.strip_prefix("budget breached: ") {
+        let what = what.split([' ', '{']).next().unwrap_or(what).to_lowercase();
         return (
             path,
             format!(
-                "{raw}; a manifest needs no deep nesting and few aliases, write it out plainly"
+                "too many {what} for a manifest (a site needs a few dozen nodes and few aliases); write it out plainly"
             ),
+        );
+    }
+    if raw.contains("alias") && raw.contains("limit") {
+        return (
+            path,
+            format!("{raw}; a manifest needs few aliases, write it out plainly"),
+        );
+    }
+    if raw.starts_with("invalid u") || raw.starts_with("invalid i") {
+        let msg = if last.starts_with("port") {
+            "not a port number; ports run from 1 to 65535"
+        } else {
+            "not a whole number in range here; write a number such as 20"
+        };
+        return (path, msg.to_string());
+    }
+    if raw == "expected sequence start" {
+        return (
+            path,
+            "expected a list here: [a, b] on one line, or one `- item` per line".to_string(),
+        );
+    }
+    if raw == "expected mapping start" {
+        return (
+            path,
+            "expected a mapping (`key: value` lines) here; see the schema (galaxy-ha schema)"
+                .to_string(),
         );
     }
     if raw.starts_with("invalid type") {

