@@ -127,6 +127,88 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Where a field that is unique to one mapping belongs, to tell a misplaced field (wrong
+/// indentation) from a misspelt one.
+const HOMES: &[(&str, &str)] = &[
+    ("apiVersion", ""),
+    ("metadata", ""),
+    ("spec", ""),
+    ("platform", "spec"),
+    ("hosts", "spec"),
+    ("primary", "spec"),
+    ("vm", "spec"),
+    ("network", "spec"),
+    ("replication", "spec"),
+    ("failover", "spec"),
+    ("drills", "spec"),
+    ("services", "spec"),
+    ("firewall", "spec"),
+    ("notifications", "spec"),
+    ("maintenance", "spec"),
+    ("prefix", "spec.network"),
+    ("jobName", "spec.replication"),
+    ("replicaName", "spec.replication"),
+    ("replicaPath", "spec.replication"),
+    ("mode", "spec.failover"),
+    ("monitor", "spec.failover"),
+    ("applyQueuedData", "spec.failover"),
+    ("maxDataLoss", "spec.failover"),
+    ("interval", "spec.failover.monitor"),
+    ("totalTimeToFailure", "spec.failover.monitor"),
+    ("consecutiveFailures", "spec.failover.monitor"),
+    ("testFailoverEvery", "spec.drills"),
+    ("startup", "spec.services[]"),
+    ("ports", "spec.firewall"),
+    ("email", "spec.notifications"),
+    ("smtp", "spec.notifications.email"),
+    ("from", "spec.notifications.email"),
+    ("to", "spec.notifications.email"),
+    ("subjectPrefix", "spec.notifications.email"),
+    ("addEventDescription", "spec.notifications.email"),
+    ("include", "spec.notifications.email"),
+    ("excludeEventIds", "spec.notifications.email"),
+    ("server", "spec.notifications.email.smtp"),
+    ("security", "spec.notifications.email.smtp"),
+    ("username", "spec.notifications.email.smtp"),
+    ("passwordFrom", "spec.notifications.email.smtp"),
+    ("reason", "spec.maintenance"),
+    ("until", "spec.maintenance"),
+];
+
+fn home_of(field: &str) -> Option<&'static str> {
+    HOMES
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, h)| match *h {
+            "" => "the top level",
+            h => h,
+        })
+}
+
+/// `spec.services[1]` → `spec.services[]`; the top level → `the top level`.
+fn generic(path: &str) -> String {
+    if path.is_empty() || path == DOCUMENT {
+        return "the top level".to_string();
+    }
+    let mut out = String::new();
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Text between the first pair of backquotes.
 fn quoted(s: &str) -> Option<&str> {
     let start = s.find('`')? + 1;
@@ -166,6 +248,11 @@ fn reword(path: String, raw: &str, text: &str) -> (String, String) {
             .map(|(_, e)| e)
             .unwrap_or(expected);
         let mut msg = format!("unknown field `{field}`");
+        let here = full.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
+        if let Some(home) = home_of(&field).filter(|h| *h != generic(here)) {
+            msg.push_str(&format!("; it belongs under {home}, check the indentation"));
+            return (full, msg);
+        }
         match did_you_mean(&field, expected) {
             Some(s) => msg.push_str(&format!("; did you mean `{s}`?")),
             None if !expected.is_empty() => {
@@ -329,6 +416,26 @@ mod tests {
             Some("primary")
         );
         assert_eq!(did_you_mean("zzzzzzzzzz", "platform, hosts, primary"), None);
+    }
+
+    #[test]
+    fn a_misplaced_field_is_told_from_a_misspelt_one() {
+        let (_, msg) = reword(
+            "spec.monitor".into(),
+            "unknown field `monitor`, expected one of platform",
+            "",
+        );
+        assert_eq!(
+            msg,
+            "unknown field `monitor`; it belongs under spec.failover, check the indentation"
+        );
+        let (_, msg) = reword(
+            "spec.primry".into(),
+            "unknown field `primry`, expected one of hosts, primary",
+            "",
+        );
+        assert_eq!(msg, "unknown field `primry`; did you mean `primary`?");
+        assert_eq!(generic("spec.services[12]"), "spec.services[]");
     }
 
     #[test]
