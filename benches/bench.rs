@@ -1,8 +1,11 @@
-//! Benchmarks that print figures: `cargo bench --bench bench`.
+//! Benchmarks, run with `cargo bench --bench bench`: a plain main that prints figures, one
+//! module per area, one function per benchmark.
 
 mod engine;
+mod manifests;
 
 fn main() {
+    manifests::bench_validate_1000();
     engine::plan_one_site();
     engine::pass_10000_sites();
 }

@@ -42,8 +42,15 @@ fn converged() -> (Site, Lab, Memory) {
     };
     let mut lab = Lab::new(World::new("bench", &site.manifest.spec, 1));
     let mut store = Store::new(dir.path(), "bench");
-    reconcile::converge(&site, &mut lab, &mut store, &mut LogSink::default(), Duration::from_secs(7200), |_, _| {})
-        .expect("bench site converges");
+    reconcile::converge(
+        &site,
+        &mut lab,
+        &mut store,
+        &mut LogSink::default(),
+        Duration::from_secs(7200),
+        |_, _| {},
+    )
+    .expect("bench site converges");
     let memory = Memory::load(dir.path(), "bench").expect("memory");
     (site, lab, memory)
 }
@@ -61,12 +68,20 @@ pub fn plan_one_site() {
     for _ in 0..200 {
         let start = Instant::now();
         for _ in 0..100 {
-            black_box(plan::plan(black_box(&site.manifest), black_box(&observed), black_box(&memory), now));
+            black_box(plan::plan(
+                black_box(&site.manifest),
+                black_box(&observed),
+                black_box(&memory),
+                now,
+            ));
         }
         samples.push(start.elapsed() / 100);
     }
     let m = median(samples);
-    println!("plan() one converged site: median {:.2} µs per call (target < 20 µs)", m.as_secs_f64() * 1e6);
+    println!(
+        "plan() one converged site: median {:.2} µs per call (target < 20 µs)",
+        m.as_secs_f64() * 1e6
+    );
 }
 
 pub fn pass_10000_sites() {
@@ -85,5 +100,8 @@ pub fn pass_10000_sites() {
         assert_eq!(actions, 0, "converged sites plan nothing");
     }
     let m = median(runs);
-    println!("observe + plan over 10,000 converged simulated sites: median {:.3} s (target < 2 s)", m.as_secs_f64());
+    println!(
+        "observe + plan over 10,000 converged simulated sites: median {:.3} s (target < 2 s)",
+        m.as_secs_f64()
+    );
 }

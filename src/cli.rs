@@ -38,16 +38,27 @@ pub enum Command {
     /// Check manifests: every problem of every file, each with FILE:LINE:COL.
     ///
     /// Exit status: 0 when every manifest is valid, 1 when any is not.
-    ///
-    /// Example: galaxy-ha validate manifests/
+    #[command(after_help = "\
+Examples:
+  galaxy-ha validate manifests/                  every *.yaml in the directory
+  galaxy-ha validate manifests/hq.yaml new.yaml  files; site names must be unique across all
+
+Each problem is printed on standard error as FILE:LINE:COL: path: message, e.g.
+  manifests/hq.yaml:12:12: spec.primary: \"GCSHOSTC\" is not one of the hosts (GCSHOSTA, GCSHOSTB); ...
+A file reports its first YAML syntax or type error, or else all of its other problems.")]
     Validate {
         /// Manifest files or directories of *.yaml files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
     /// Print the manifest's JSON Schema (for editors and CI).
-    ///
-    /// Example: galaxy-ha schema --out schemas/manifest.schema.json
+    #[command(after_help = "\
+Examples:
+  galaxy-ha schema --out schemas/manifest.schema.json   regenerate the checked-in schema
+  galaxy-ha schema > /tmp/manifest.schema.json
+
+Editors (yaml-language-server) use it through the first line of a manifest:
+  # yaml-language-server: $schema=../schemas/manifest.schema.json")]
     Schema {
         /// Write to this file instead of standard output.
         #[arg(long)]

@@ -10,7 +10,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own timeline; its log shows only what went wrong.
     let quiet = matches!(cli.command, Command::Demo { .. });
-    galaxy_ha::logging::init(cli.log_format, if quiet { "warn" } else { "warn,galaxy_ha=info" });
+    galaxy_ha::logging::init(
+        cli.log_format,
+        if quiet { "warn" } else { "warn,galaxy_ha=info" },
+    );
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),

@@ -8,3 +8,12 @@ mod planner_rules;
 
 /// Property tests of the safety invariants over random observations and memories.
 mod planner_props;
+
+// Every file in tests/bad/ fails validation with the snapshotted diagnostics.
+mod manifest_bad;
+// Loading never panics, whatever the bytes (proptest).
+mod manifest_fuzz;
+// The checked-in schema is current, and every example manifest satisfies it.
+mod manifest_schema;
+// `galaxy-ha validate` on good manifests, directories, JSON, exit codes.
+mod manifest_validate;

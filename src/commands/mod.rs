@@ -5,7 +5,9 @@ mod demo;
 mod failover;
 mod plan;
 mod prompt;
+pub mod schema;
 mod status;
+pub mod validate;
 
 use crate::cli::{Cli, Command};
 
@@ -26,14 +28,8 @@ pub enum Outcome {
 /// Any error that is not a reported validation failure; `main` prints it and exits 1.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Validate { paths } => {
-            let _ = paths;
-            Ok(Outcome::Success)
-        }
-        Command::Schema { out } => {
-            let _ = out;
-            Ok(Outcome::Success)
-        }
+        Command::Validate { paths } => validate::run(&paths),
+        Command::Schema { out } => schema::run(out.as_deref()),
         Command::Plan { site, format } => plan::run(&site, format),
         Command::Apply {
             site,

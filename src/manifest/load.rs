@@ -1,8 +1,18 @@
-//! Finding and reading manifest files. (Located diagnostics and validation come next.)
+//! Finding manifest files and loading them: size cap, UTF-8 check, parse, validate, and every
+//! problem placed at its line and column. A `Site` exists only for a manifest without problems.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::diagnostic::{Diagnostic, Invalid, Position};
+use super::parse::parse;
+use super::positions::Positions;
 use super::spec::Manifest;
+use super::validate::validate;
+
+/// Larger files are refused unread: a manifest is a few kilobytes, and the cap keeps a
+/// mistaken path (a log, a disk image) from costing memory and time.
+pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 
 /// A manifest that loaded and validated: one site.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,18 +23,20 @@ pub struct Site {
     pub manifest: Manifest,
 }
 
-/// Manifests that could not be loaded; `Display` prints every problem, one per line.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", .problems.join("\n"))]
-pub struct Invalid {
-    pub problems: Vec<String>,
-}
-
 /// The `*.yaml` / `*.yml` files named by `paths` (files as given, directories one level deep),
-/// sorted for a stable order.
+/// sorted within each directory for a stable order.
+///
+/// # Errors
+/// Every path that does not exist or cannot be read, and a directory without manifests.
 pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Invalid> {
     let mut files = Vec::new();
-    let mut problems = Vec::new();
+    let mut diagnostics = Vec::new();
+    let whole = |file: &Path, message: String| Diagnostic {
+        file: file.to_path_buf(),
+        position: None,
+        path: String::new(),
+        message,
+    };
     for path in paths {
         if path.is_dir() {
             match std::fs::read_dir(path) {
@@ -34,20 +46,30 @@ pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Invalid> {
                         .filter(|p| p.is_file() && is_manifest_name(p))
                         .collect();
                     found.sort();
+                    if found.is_empty() {
+                        diagnostics.push(whole(
+                            path,
+                            "no manifests (*.yaml or *.yml) in this directory; name the files or the right directory"
+                                .into(),
+                        ));
+                    }
                     files.extend(found);
                 }
-                Err(e) => problems.push(format!("{}: cannot read directory: {e}", path.display())),
+                Err(e) => diagnostics.push(whole(path, format!("cannot read directory: {e}"))),
             }
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            problems.push(format!("{}: no such file or directory", path.display()));
+            diagnostics.push(whole(
+                path,
+                "no such file or directory; check the path".into(),
+            ));
         }
     }
-    if problems.is_empty() {
+    if diagnostics.is_empty() {
         Ok(files)
     } else {
-        Err(Invalid { problems })
+        Err(Invalid { diagnostics })
     }
 }
 
@@ -55,30 +77,141 @@ fn is_manifest_name(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
-/// Loads and validates every manifest under `paths`.
+/// Loads and validates every manifest under `paths`, and checks that site names are unique
+/// across all of them (case-insensitively: a site name is a directory name on Windows too).
 ///
 /// # Errors
 /// Every problem of every file, when any file is invalid; nothing is returned half-loaded.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Site>, Invalid> {
-    let files = manifest_files(paths)?;
+    let (files, mut diagnostics) = match manifest_files(paths) {
+        Ok(files) => (files, Vec::new()),
+        Err(Invalid { diagnostics }) => {
+            // Still check the files that were found: report everything in one run.
+            let files = paths.iter().filter(|p| p.is_file()).cloned().collect();
+            let dirs: Vec<PathBuf> = paths.iter().filter(|p| p.is_dir()).cloned().collect();
+            let mut files: Vec<PathBuf> = files;
+            if let Ok(more) = manifest_files(&dirs) {
+                files.extend(more);
+            }
+            (files, diagnostics)
+        }
+    };
     let mut sites = Vec::new();
-    let mut problems = Vec::new();
+    let mut names: HashMap<String, PathBuf> = HashMap::new();
     for path in files {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match serde_saphyr::from_str::<Manifest>(&text) {
-                Ok(manifest) => sites.push(Site {
-                    name: manifest.metadata.name.clone(),
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                diagnostics.push(Diagnostic {
+                    file: path,
+                    position: None,
+                    path: String::new(),
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        match load_located(&path, &bytes) {
+            Ok((manifest, positions)) => {
+                let name = manifest.metadata.name.clone();
+                if let Some(first) = names.get(&name.to_lowercase()) {
+                    diagnostics.push(Diagnostic {
+                        file: path.clone(),
+                        position: Some(positions.locate("metadata.name")),
+                        path: "metadata.name".into(),
+                        message: format!(
+                            "site name {name:?} is already used by {}; each site needs a name of its own",
+                            first.display()
+                        ),
+                    });
+                } else {
+                    names.insert(name.to_lowercase(), path.clone());
+                }
+                sites.push(Site {
+                    name,
                     path,
                     manifest,
-                }),
-                Err(e) => problems.push(format!("{}: {e}", path.display())),
-            },
-            Err(e) => problems.push(format!("{}: {e}", path.display())),
+                });
+            }
+            Err(mut found) => diagnostics.append(&mut found),
         }
     }
-    if problems.is_empty() {
+    if diagnostics.is_empty() {
         Ok(sites)
     } else {
-        Err(Invalid { problems })
+        Err(Invalid { diagnostics })
+    }
+}
+
+/// Loads one manifest from its bytes; `file` only labels the diagnostics. Never panics,
+/// whatever the bytes.
+///
+/// # Errors
+/// The first syntax or type error, or else every semantic problem, each located.
+pub fn load_bytes(file: &Path, bytes: &[u8]) -> Result<Manifest, Vec<Diagnostic>> {
+    load_located(file, bytes).map(|(manifest, _)| manifest)
+}
+
+/// [`load_bytes`] for text.
+///
+/// # Errors
+/// As [`load_bytes`].
+pub fn load_str(file: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
+    load_bytes(file, text.as_bytes())
+}
+
+fn load_located(file: &Path, bytes: &[u8]) -> Result<(Manifest, Positions), Vec<Diagnostic>> {
+    let at = |position: Position, path: &str, message: String| Diagnostic {
+        file: file.to_path_buf(),
+        position: Some(position),
+        path: path.to_string(),
+        message,
+    };
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(vec![Diagnostic {
+            file: file.to_path_buf(),
+            position: None,
+            path: String::new(),
+            message: format!(
+                "{} bytes is too large for a manifest (at most {MAX_MANIFEST_BYTES}); is this the right file?",
+                bytes.len()
+            ),
+        }]);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+            return Err(vec![at(
+                end_of(&valid),
+                "document",
+                format!(
+                    "byte 0x{:02X} is not UTF-8; save the file as UTF-8 (editors call it \"UTF-8\", not \"ANSI\" or \"UTF-16\")",
+                    bytes[e.valid_up_to()]
+                ),
+            )]);
+        }
+    };
+    let positions = Positions::of(text);
+    let manifest = parse(text, &positions).map_err(|e| vec![at(e.position, &e.path, e.message)])?;
+    let mut problems: Vec<Diagnostic> = validate(&manifest)
+        .into_iter()
+        .map(|p| at(positions.locate(&p.path), &p.path, p.message))
+        .collect();
+    if problems.is_empty() {
+        Ok((manifest, positions))
+    } else {
+        problems.sort_by_key(|d| d.position);
+        Err(problems)
+    }
+}
+
+/// The position just after `text`: where the first invalid byte sits.
+fn end_of(text: &str) -> Position {
+    let line = text.matches('\n').count() + 1;
+    let last = text.rsplit('\n').next().unwrap_or("");
+    Position {
+        line,
+        column: last.chars().count() + 1,
     }
 }

@@ -36,6 +36,7 @@ pub enum Kind {
 pub struct Metadata {
     /// The site's name; unique in a manifest directory. Used in commands (`failover SITE`),
     /// state file names and alerts.
+    #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9._-]+$"))]
     pub name: String,
 }
 
@@ -46,6 +47,7 @@ pub struct SiteSpec {
     #[serde(default)]
     pub platform: PlatformSpec,
     /// Exactly two Hyper-V hosts (the guide's SERVER-A and SERVER-B).
+    #[schemars(length(min = 2, max = 2))]
     pub hosts: Vec<HostSpec>,
     /// The host that should be live (run System Galaxy). Changing it asks for a planned
     /// switchover; after an unplanned failover set it to the new live host.
@@ -211,6 +213,7 @@ pub struct MonitorSpec {
     pub total_time_to_failure: Option<Duration>,
     /// "Consecutive failures" (the guide's alternative, e.g. 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub consecutive_failures: Option<u32>,
 }
 
@@ -311,6 +314,7 @@ pub fn default_services() -> Vec<ServiceSpec> {
 pub struct FirewallSpec {
     /// Ports opened for TCP and UDP on both hosts (the guide: 6320, 6325, 6330, 6332).
     #[serde(default = "default_ports")]
+    #[schemars(inner(range(min = 1, max = 65535)))]
     pub ports: Vec<u32>,
 }
 
@@ -339,13 +343,18 @@ pub struct NotificationsSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EmailSpec {
     pub smtp: SmtpSpec,
+    /// The sender address, e.g. `galaxy-ha@domain.com`.
     pub from: String,
+    /// At least one recipient address.
+    #[schemars(length(min = 1))]
     pub to: Vec<String>,
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
     #[serde(default)]
     pub add_event_description: bool,
+    /// The event levels sent (the guide: warning and error).
     #[serde(default = "default_include")]
+    #[schemars(length(min = 1))]
     pub include: Vec<EventLevel>,
     /// Event IDs and ranges, comma separated, e.g. `4000,4002,4010-4020`.
     #[serde(default)]
@@ -375,6 +384,7 @@ pub struct SmtpSpec {
     /// The mail server (SMTP) host name or address.
     pub server: String,
     #[serde(default = "default_smtp_port")]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
     #[serde(default)]
     pub security: SmtpSecurity,
@@ -413,7 +423,7 @@ pub struct MaintenanceSpec {
     pub reason: String,
     /// RFC 3339 time when maintenance ends by itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
     pub until: Option<jiff::Timestamp>,
 }
 

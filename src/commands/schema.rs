@@ -1,0 +1,26 @@
+//! `galaxy-ha schema [--out FILE]`: prints or writes the manifest's JSON Schema.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::Outcome;
+use crate::manifest;
+
+/// Prints the schema, or writes it to `out` (atomically enough for a checked-in file: the
+/// whole text at once).
+///
+/// # Errors
+/// The file cannot be written.
+pub fn run(out: Option<&Path>) -> anyhow::Result<Outcome> {
+    let text = manifest::schema_json();
+    match out {
+        None => print!("{text}"),
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("{}: cannot write the schema", path.display()))?;
+            tracing::info!(path = %path.display(), "schema written");
+        }
+    }
+    Ok(Outcome::Success)
+}
