@@ -175,13 +175,10 @@ pub fn text(status: &Status) -> String {
                     out.push_str(&format!("  {k:<24}{v}\n"));
                 }
                 if let Some(left) = s.failover_monitor_remaining_s {
+                    let left = clock(Duration::from_secs(left));
                     out.push_str(&format!(
-                        "  {:<24}{}\n",
-                        "Failover monitor",
-                        format!(
-                            "source missed; condition for failure in {}",
-                            clock(Duration::from_secs(left))
-                        )
+                        "  {:<24}source missed; condition for failure in {left}\n",
+                        "Failover monitor"
                     ));
                 }
             }
