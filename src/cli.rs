@@ -49,4 +49,11 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Drive the simulated lab: show it, advance its virtual clock, reset it, inject faults.
+    ///
+    /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
+    Sim {
+        #[command(subcommand)]
+        command: crate::commands::sim::SimCommand,
+    },
 }

@@ -1,5 +1,7 @@
 //! One module per command: resolve the arguments, call the library, report.
 
+pub mod sim;
+
 use crate::cli::{Cli, Command};
 
 /// How a command ended, mapped to an exit status in `main.rs` only.
@@ -27,5 +29,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let _ = out;
             Ok(Outcome::Success)
         }
+        Command::Sim { command } => sim::run(command),
     }
 }
