@@ -29,7 +29,13 @@ impl Lab {
     }
 
     fn show(&self) -> Value {
-        let out = self.sim(&["show", "--format", "json"]).assert().success().get_output().stdout.clone();
+        let out = self
+            .sim(&["show", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         serde_json::from_slice(&out).expect("show json")
     }
 }
@@ -58,8 +64,12 @@ fn sim_advance_fault_and_reset_continue_one_world_across_runs() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2026-01-05T08:06:00Z"));
-    lab.sim(&["fault", "host-down", "GCSHOSTA"]).assert().success();
-    lab.sim(&["fault", "link-down", "controller", "GCSHOSTB"]).assert().success();
+    lab.sim(&["fault", "host-down", "GCSHOSTA"])
+        .assert()
+        .success();
+    lab.sim(&["fault", "link-down", "controller", "GCSHOSTB"])
+        .assert()
+        .success();
     lab.sim(&["advance", "1m"]).assert().success();
     let v = lab.show();
     assert_eq!(v["clock"], "2026-01-05T08:07:00Z");
@@ -81,15 +91,17 @@ fn sim_advance_fault_and_reset_continue_one_world_across_runs() {
 #[test]
 fn sim_fault_errors_are_clear() {
     let lab = Lab::new();
-    lab.sim(&["fault", "meteor"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("unknown fault").and(predicate::str::contains("host-down")));
+    lab.sim(&["fault", "meteor"]).assert().code(1).stderr(
+        predicate::str::contains("unknown fault").and(predicate::str::contains("host-down")),
+    );
     lab.sim(&["fault", "host-down", "GCSHOSTZ"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no host named \"GCSHOSTZ\""));
-    lab.sim(&["fault", "link-down", "GCSHOSTA"]).assert().code(1).stderr(predicate::str::contains("usage"));
+    lab.sim(&["fault", "link-down", "GCSHOSTA"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("usage"));
 }
 
 #[test]
@@ -98,10 +110,9 @@ fn a_corrupt_world_file_says_how_to_fix_it() {
     let path = lab.dir.path().join(".galaxy-ha/sim/hq.json");
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(&path, "garbage").expect("write");
-    lab.sim(&["show"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("hq.json").and(predicate::str::contains("galaxy-ha sim reset")));
+    lab.sim(&["show"]).assert().code(1).stderr(
+        predicate::str::contains("hq.json").and(predicate::str::contains("galaxy-ha sim reset")),
+    );
     lab.sim(&["reset"]).assert().success();
     lab.sim(&["show"]).assert().success();
 }
@@ -109,7 +120,11 @@ fn a_corrupt_world_file_says_how_to_fix_it() {
 #[test]
 fn several_sites_need_site() {
     let lab = Lab::new();
-    std::fs::write(lab.dir.path().join("b.yaml"), MANIFEST.replace("name: hq", "name: branch")).expect("manifest");
+    std::fs::write(
+        lab.dir.path().join("b.yaml"),
+        MANIFEST.replace("name: hq", "name: branch"),
+    )
+    .expect("manifest");
     Command::cargo_bin("galaxy-ha")
         .expect("binary")
         .current_dir(lab.dir.path())

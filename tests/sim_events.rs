@@ -25,13 +25,22 @@ fn planned_switchover_loses_no_events() {
     let mut w = congested();
     let queued = job(&w).replication_queue_bytes;
     assert!(queued > 0);
-    w.execute(&Operation::StopVm { host: A.into(), vm: VM.into(), turn_off: false }).expect("clean shutdown");
+    w.execute(&Operation::StopVm {
+        host: A.into(),
+        vm: VM.into(),
+        turn_off: false,
+    })
+    .expect("clean shutdown");
     let j = job(&w);
-    assert_eq!(j.replication_queue_bytes, 0, "a clean shutdown flushes the source queue to the target");
+    assert_eq!(
+        j.replication_queue_bytes, 0,
+        "a clean shutdown flushes the source queue to the target"
+    );
     assert!(j.target_queue_bytes >= queued);
     w.advance(secs(30));
     assert_eq!(activity(&w), Some(Activity::ServerCommunicationError));
-    w.execute(&failover(B, FailoverMode::Live, true)).expect("failover");
+    w.execute(&failover(B, FailoverMode::Live, true))
+        .expect("failover");
     run_until(&mut w, 5, |w| activity(w) == Some(Activity::FailedOver));
     w.advance(secs(5));
     let e = w.events();
@@ -48,11 +57,15 @@ fn host_failure_loses_exactly_the_source_queue() {
     w.host_down(A).expect("down");
     assert_eq!(w.events().lost, queued);
     run_until(&mut w, 10, |w| job(w).monitor_status.condition_met);
-    w.execute(&failover(B, FailoverMode::Live, true)).expect("failover");
+    w.execute(&failover(B, FailoverMode::Live, true))
+        .expect("failover");
     run_until(&mut w, 5, |w| activity(w) == Some(Activity::FailedOver));
     w.advance(secs(5));
     let e = w.events();
-    assert_eq!(e.lost, queued, "events produced while no VM was live waited in the panels");
+    assert_eq!(
+        e.lost, queued,
+        "events produced while no VM was live waited in the panels"
+    );
     assert_eq!(e.produced, e.stored + e.lost);
 }
 
@@ -67,7 +80,8 @@ fn failover_discarding_the_target_queue_loses_it() {
     assert!(target_queue > 0);
     let lost_before = w.events().lost;
     let source_queue = w.job().map(|j| j.source_queue.len()).expect("job");
-    w.execute(&failover(B, FailoverMode::Live, false)).expect("failover");
+    w.execute(&failover(B, FailoverMode::Live, false))
+        .expect("failover");
     assert_eq!(w.events().lost, lost_before + source_queue + target_queue);
     assert_ledger(&w);
 }
@@ -75,7 +89,12 @@ fn failover_discarding_the_target_queue_loses_it() {
 #[test]
 fn events_wait_in_the_panels_while_no_vm_is_live_and_are_sent_later() {
     let mut w = world();
-    w.execute(&Operation::StopVm { host: A.into(), vm: VM.into(), turn_off: false }).expect("stop");
+    w.execute(&Operation::StopVm {
+        host: A.into(),
+        vm: VM.into(),
+        turn_off: false,
+    })
+    .expect("stop");
     w.advance(secs(100));
     let e = w.events();
     assert_eq!(e.buffered, e.produced - e.stored);
@@ -93,7 +112,10 @@ fn production_follows_the_configured_rate_with_jitter() {
     w.params_mut().event_rate_per_sec = 5;
     w.advance(secs(3600));
     let n = w.events().produced;
-    assert!((17_000..=19_000).contains(&n), "{n} events in an hour at 5/s");
+    assert!(
+        (17_000..=19_000).contains(&n),
+        "{n} events in an hour at 5/s"
+    );
     let mut exact = world();
     exact.params_mut().event_jitter_percent = 0;
     exact.advance(secs(3600));
@@ -127,7 +149,11 @@ fn one_seed_gives_one_history() {
     let mut d = World::new("hq", &spec(), seed());
     c.advance(secs(600));
     d.advance(secs(600));
-    assert_ne!(c.events().produced, d.events().produced, "the seed drives the jitter");
+    assert_ne!(
+        c.events().produced,
+        d.events().produced,
+        "the seed drives the jitter"
+    );
 }
 
 #[test]
@@ -207,14 +233,25 @@ fn apply(w: &mut World, s: &Step) {
             let _ = w.vm_start(host(a));
         }
         Step::StopVm(a, turn_off) => {
-            let vms: Vec<String> = w.host(host(a)).map(|h| h.vms.iter().map(|v| v.name.clone()).collect()).unwrap_or_default();
+            let vms: Vec<String> = w
+                .host(host(a))
+                .map(|h| h.vms.iter().map(|v| v.name.clone()).collect())
+                .unwrap_or_default();
             for vm in vms {
-                let _ = w.execute(&Operation::StopVm { host: host(a).into(), vm, turn_off });
+                let _ = w.execute(&Operation::StopVm {
+                    host: host(a).into(),
+                    vm,
+                    turn_off,
+                });
             }
         }
         Step::Failover(live, apply) => {
             if let Some(target) = w.job().map(|j| j.target.clone()) {
-                let mode = if live { FailoverMode::Live } else { FailoverMode::Test };
+                let mode = if live {
+                    FailoverMode::Live
+                } else {
+                    FailoverMode::Test
+                };
                 let _ = w.execute(&failover(&target, mode, apply));
             }
         }
@@ -223,7 +260,11 @@ fn apply(w: &mut World, s: &Step) {
         }
         Step::Delete(replica) => {
             if let Some(j) = w.job().cloned() {
-                let _ = w.execute(&Operation::DeleteJob { job: j.name, target: j.target, delete_replica: replica });
+                let _ = w.execute(&Operation::DeleteJob {
+                    job: j.name,
+                    target: j.target,
+                    delete_replica: replica,
+                });
             }
         }
         Step::JobStop => {

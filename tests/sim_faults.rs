@@ -13,13 +13,20 @@ fn host_down_stops_its_vms_and_hides_the_host_and_its_job() {
     w.host_down(B).expect("down");
     let o = w.observe();
     assert!(!o.host(B).expect("B").reachable);
-    assert!(o.job.is_none(), "the job lives on the target, which is down");
+    assert!(
+        o.job.is_none(),
+        "the job lives on the target, which is down"
+    );
     assert_eq!(o.live_hosts(), vec![A]);
     w.host_down(A).expect("down");
     let o = w.observe();
     assert!(o.live_hosts().is_empty());
     assert!(w.hosts().iter().all(|h| h.vms.iter().all(|v| !v.running)));
-    assert!(w.hosts().iter().all(|h| h.services.iter().all(|s| !s.running)));
+    assert!(
+        w.hosts()
+            .iter()
+            .all(|h| h.services.iter().all(|s| !s.running))
+    );
 }
 
 #[test]
@@ -37,10 +44,17 @@ fn host_up_brings_services_back_per_startup_type_and_leaves_vms_off() {
     let o = w.observe();
     let a = o.host(A).expect("A");
     assert!(a.reachable);
-    assert_eq!(a.vms[0].state, VmState::Off, "a failed host does not start System Galaxy by itself");
+    assert_eq!(
+        a.vms[0].state,
+        VmState::Off,
+        "a failed host does not start System Galaxy by itself"
+    );
     let status = |name: &str| a.services.iter().find(|s| s.name == name).map(|s| s.status);
     assert_eq!(status("Double-Take"), Some(ServiceStatus::Running));
-    assert_eq!(status("Double-Take Management Service"), Some(ServiceStatus::Stopped));
+    assert_eq!(
+        status("Double-Take Management Service"),
+        Some(ServiceStatus::Stopped)
+    );
 }
 
 #[test]
@@ -49,7 +63,10 @@ fn only_the_link_between_the_hosts_down_is_told_apart_from_the_live_host_down() 
     w.link_down(A, B).expect("link");
     w.advance(secs(30));
     let o = w.observe();
-    assert!(o.host(A).expect("A").reachable, "the controller still sees the live host");
+    assert!(
+        o.host(A).expect("A").reachable,
+        "the controller still sees the live host"
+    );
     assert_eq!(o.live_hosts(), vec![A]);
     let j = o.job.expect("job");
     assert_eq!(j.activity, Activity::ServerCommunicationError);
@@ -60,17 +77,31 @@ fn only_the_link_between_the_hosts_down_is_told_apart_from_the_live_host_down() 
     w.advance(secs(30));
     let o = w.observe();
     assert!(!o.host(A).expect("A").reachable);
-    assert_eq!(o.job.expect("job").activity, Activity::Protecting, "the target still reaches the source");
-    w.link_up("CONTROLLER", "gcshosta").expect("names are case-insensitive");
+    assert_eq!(
+        o.job.expect("job").activity,
+        Activity::Protecting,
+        "the target still reaches the source"
+    );
+    w.link_up("CONTROLLER", "gcshosta")
+        .expect("names are case-insensitive");
     assert!(w.observe().host(A).expect("A").reachable);
 }
 
 #[test]
 fn link_faults_reject_unknown_ends_and_a_link_to_itself() {
     let mut w = world();
-    assert_eq!(w.link_down(A, "GCSHOSTZ"), Err(FaultError::UnknownHost("GCSHOSTZ".into())));
-    assert!(matches!(w.link_down(A, "gcshosta"), Err(FaultError::SameEnds(_))));
-    assert!(matches!(w.vm_start("nope"), Err(FaultError::UnknownHost(_))));
+    assert_eq!(
+        w.link_down(A, "GCSHOSTZ"),
+        Err(FaultError::UnknownHost("GCSHOSTZ".into()))
+    );
+    assert!(matches!(
+        w.link_down(A, "gcshosta"),
+        Err(FaultError::SameEnds(_))
+    ));
+    assert!(matches!(
+        w.vm_start("nope"),
+        Err(FaultError::UnknownHost(_))
+    ));
 }
 
 #[test]
@@ -78,15 +109,34 @@ fn service_stop_on_the_target_stops_replication() {
     let mut w = protected();
     w.service_stop(B, "double-take").expect("stop");
     let o = w.observe();
-    let s = o.host(B).expect("B").services.iter().find(|s| s.name == "Double-Take").cloned().expect("svc");
-    assert_eq!((s.status, s.startup), (ServiceStatus::Stopped, Startup::Automatic));
+    let s = o
+        .host(B)
+        .expect("B")
+        .services
+        .iter()
+        .find(|s| s.name == "Double-Take")
+        .cloned()
+        .expect("svc");
+    assert_eq!(
+        (s.status, s.startup),
+        (ServiceStatus::Stopped, Startup::Automatic)
+    );
     w.advance(secs(30));
     let j = job(&w);
     assert_eq!(j.health, Health::Error);
-    assert!(j.replication_queue_bytes > 0, "nothing is sent while Double-Take is stopped on the target");
-    assert!(matches!(w.service_stop(B, "Spooler"), Err(FaultError::UnknownService { .. })));
+    assert!(
+        j.replication_queue_bytes > 0,
+        "nothing is sent while Double-Take is stopped on the target"
+    );
+    assert!(matches!(
+        w.service_stop(B, "Spooler"),
+        Err(FaultError::UnknownService { .. })
+    ));
     w.host_down(A).expect("down");
-    assert_eq!(w.service_stop(A, "Double-Take"), Err(FaultError::HostDown(A.into())));
+    assert_eq!(
+        w.service_stop(A, "Double-Take"),
+        Err(FaultError::HostDown(A.into()))
+    );
 }
 
 #[test]
@@ -106,7 +156,10 @@ fn vm_start_of_the_replica_provokes_split_brain_and_fails_the_job() {
     let o = w.observe();
     assert_eq!(o.live_hosts(), vec![A, B]);
     let vm = &o.host(B).expect("B").vms[0];
-    assert_eq!((vm.role, vm.state), (VmRole::SystemGalaxy, VmState::Running));
+    assert_eq!(
+        (vm.role, vm.state),
+        (VmRole::SystemGalaxy, VmState::Running)
+    );
     assert_eq!(o.job.expect("job").activity, Activity::Failed);
     assert_eq!(w.vm_start(B), Err(FaultError::NoVmToStart(B.into())));
     w.advance(secs(10));
@@ -131,9 +184,17 @@ fn vm_start_after_host_up_restarts_system_galaxy() {
 fn email_drift_changes_the_settings() {
     let mut w = world();
     w.email_drift(A).expect("drift");
-    let first = w.observe().host(A).and_then(|h| h.email.clone()).expect("set");
+    let first = w
+        .observe()
+        .host(A)
+        .and_then(|h| h.email.clone())
+        .expect("set");
     w.email_drift(A).expect("drift again");
-    let second = w.observe().host(A).and_then(|h| h.email.clone()).expect("set");
+    let second = w
+        .observe()
+        .host(A)
+        .and_then(|h| h.email.clone())
+        .expect("set");
     assert_ne!(first, second);
     assert!(w.observe().host(B).and_then(|h| h.email.clone()).is_none());
 }
@@ -155,22 +216,46 @@ fn job_stop_stops_the_job() {
 #[test]
 fn faults_parse_from_the_cli_words() {
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(Fault::parse("host-down", &args(&[A])), Ok(Fault::HostDown { host: A.into() }));
+    assert_eq!(
+        Fault::parse("host-down", &args(&[A])),
+        Ok(Fault::HostDown { host: A.into() })
+    );
     assert_eq!(
         Fault::parse("link-down", &args(&["controller", B])),
-        Ok(Fault::LinkDown { a: "controller".into(), b: B.into() })
+        Ok(Fault::LinkDown {
+            a: "controller".into(),
+            b: B.into()
+        })
     );
-    assert_eq!(Fault::parse("port-close", &args(&[A, "6320"])), Ok(Fault::PortClose { host: A.into(), port: 6320 }));
+    assert_eq!(
+        Fault::parse("port-close", &args(&[A, "6320"])),
+        Ok(Fault::PortClose {
+            host: A.into(),
+            port: 6320
+        })
+    );
     assert_eq!(Fault::parse("job-stop", &[]), Ok(Fault::JobStop));
-    assert!(matches!(Fault::parse("port-close", &args(&[A, "x"])), Err(FaultError::Usage(_))));
-    assert!(matches!(Fault::parse("host-down", &[]), Err(FaultError::Usage(_))));
-    assert!(matches!(Fault::parse("meteor", &[]), Err(FaultError::Usage(m)) if m.contains("host-down")));
+    assert!(matches!(
+        Fault::parse("port-close", &args(&[A, "x"])),
+        Err(FaultError::Usage(_))
+    ));
+    assert!(matches!(
+        Fault::parse("host-down", &[]),
+        Err(FaultError::Usage(_))
+    ));
+    assert!(
+        matches!(Fault::parse("meteor", &[]), Err(FaultError::Usage(m)) if m.contains("host-down"))
+    );
     for kind in Fault::KINDS {
         // Every listed kind is known to the parser (arity errors only).
         let err = Fault::parse(kind, &args(&["a", "b", "c"]));
-        assert!(matches!(err, Err(FaultError::Usage(m)) if m.starts_with("usage")), "{kind}");
+        assert!(
+            matches!(err, Err(FaultError::Usage(m)) if m.starts_with("usage")),
+            "{kind}"
+        );
     }
     let mut w = world();
-    w.inject(&Fault::parse("host-down", &args(&[B])).expect("parse")).expect("inject");
+    w.inject(&Fault::parse("host-down", &args(&[B])).expect("parse"))
+        .expect("inject");
     assert!(!w.observe().host(B).expect("B").reachable);
 }

@@ -32,10 +32,14 @@ fn a_lab_is_created_saved_after_every_change_and_read_back_the_same() {
     let mut w = lab.world().clone();
     baseline(&mut w);
     *lab.world_mut() = w;
-    lab.execute(&Operation::CreateJob(new_job(A, B))).expect("create job");
+    lab.execute(&Operation::CreateJob(new_job(A, B)))
+        .expect("create job");
     lab.sleep(secs(200));
     assert_eq!(lab.now().to_string(), "2026-01-05T08:03:20Z");
-    assert_eq!(lab.observe().expect("observe").job.map(|j| j.activity), Some(Activity::Synchronizing));
+    assert_eq!(
+        lab.observe().expect("observe").job.map(|j| j.activity),
+        Some(Activity::Synchronizing)
+    );
     let next = lab.next_change().expect("sync end");
 
     let again = Lab::load_or_create(dir.path(), &site).expect("load");

@@ -29,12 +29,17 @@ spec:
 "#;
 
 pub fn spec() -> SiteSpec {
-    serde_saphyr::from_str::<Manifest>(MANIFEST).expect("test manifest parses").spec
+    serde_saphyr::from_str::<Manifest>(MANIFEST)
+        .expect("test manifest parses")
+        .spec
 }
 
 /// The seed from `GALAXY_HA_SIM_SEED` (printed, so a failure can be rerun), else the default.
 pub fn seed() -> u64 {
-    let seed = std::env::var(SEED_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SEED);
+    let seed = std::env::var(SEED_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_SEED);
     eprintln!("{SEED_ENV}={seed}");
     seed
 }
@@ -58,11 +63,19 @@ pub fn baseline(w: &mut World) {
         .filter(|h| h.live_vm().is_some())
         .map(|h| h.name.clone())
         .collect();
-    let mut places: Vec<Place> = [A, B].iter().filter(|h| w.reachable(h)).map(|h| Place::Host(h.to_string())).collect();
+    let mut places: Vec<Place> = [A, B]
+        .iter()
+        .filter(|h| w.reachable(h))
+        .map(|h| Place::Host(h.to_string()))
+        .collect();
     places.extend(live.into_iter().map(Place::Guest));
     for place in places {
         for s in SERVICES {
-            let startup = if s == "Double-Take" { Startup::Automatic } else { Startup::AutomaticDelayed };
+            let startup = if s == "Double-Take" {
+                Startup::Automatic
+            } else {
+                Startup::AutomaticDelayed
+            };
             w.execute(&Operation::SetServiceStartup {
                 place: place.clone(),
                 service: s.into(),
@@ -113,7 +126,8 @@ pub fn new_job(source: &str, target: &str) -> NewJob {
 }
 
 pub fn create(w: &mut World, source: &str, target: &str) {
-    w.execute(&Operation::CreateJob(new_job(source, target))).expect("create job");
+    w.execute(&Operation::CreateJob(new_job(source, target)))
+        .expect("create job");
 }
 
 /// Jumps from transition to transition until `done` holds (at most `limit` jumps).
@@ -157,5 +171,9 @@ pub fn failover(target: &str, mode: FailoverMode, apply: bool) -> Operation {
 /// `produced == stored + buffered + lost + in_flight`.
 pub fn assert_ledger(w: &World) {
     let e = w.events();
-    assert_eq!(e.produced, e.stored + e.buffered + e.lost + e.in_flight, "ledger broken: {e:?}");
+    assert_eq!(
+        e.produced,
+        e.stored + e.buffered + e.lost + e.in_flight,
+        "ledger broken: {e:?}"
+    );
 }

@@ -126,7 +126,12 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
             let mut lab = Lab::load_or_create(&state_dir, &site)?;
             lab.world_mut().inject(&fault)?;
             lab.save()?;
-            println!("{}: {kind} {} at {}", site.name, args.join(" "), lab.world().now());
+            println!(
+                "{}: {kind} {} at {}",
+                site.name,
+                args.join(" "),
+                lab.world().now()
+            );
         }
     }
     Ok(Outcome::Success)

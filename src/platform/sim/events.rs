@@ -90,7 +90,9 @@ impl Queue {
     fn move_front(&mut self, n: u64, mut to: Option<&mut Queue>) -> u64 {
         let mut left = n;
         while left > 0 {
-            let Some(front) = self.batches.front_mut() else { break };
+            let Some(front) = self.batches.front_mut() else {
+                break;
+            };
             let k = front.events.min(left);
             if let Some(to) = to.as_deref_mut() {
                 to.push(front.at_ms, k);

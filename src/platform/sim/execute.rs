@@ -6,8 +6,8 @@ use super::job::{Phase, SimJob};
 use super::world::{World, ceil_second};
 use crate::manifest::spec::Startup;
 use crate::observed::{FirewallRule, MonitorSettings, VmRole};
-use crate::platform::PlatformError;
 use crate::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
+use crate::platform::PlatformError;
 
 fn refused(system: &'static str, message: impl Into<String>) -> PlatformError {
     PlatformError::Refused {
@@ -47,7 +47,11 @@ impl World {
                 service,
                 startup,
             } => self.set_service_startup(place, service, *startup),
-            Operation::OpenFirewallPort { host, port, protocol } => {
+            Operation::OpenFirewallPort {
+                host,
+                port,
+                protocol,
+            } => {
                 let i = self.reach(host)?;
                 self.hosts[i].firewall.insert(FirewallRule {
                     port: *port,
@@ -67,7 +71,11 @@ impl World {
                 Ok(())
             }
             Operation::CreateJob(new) => self.create_job(new),
-            Operation::UpdateJob { job, target, monitor } => self.update_job(job, target, monitor),
+            Operation::UpdateJob {
+                job,
+                target,
+                monitor,
+            } => self.update_job(job, target, monitor),
             Operation::DeleteJob {
                 job,
                 target,
@@ -103,7 +111,10 @@ impl World {
 
     /// The services of a place: the host's, or the guest's of the System Galaxy VM running
     /// on that host.
-    fn services_at(&mut self, place: &Place) -> Result<&mut Vec<super::host::SimService>, PlatformError> {
+    fn services_at(
+        &mut self,
+        place: &Place,
+    ) -> Result<&mut Vec<super::host::SimService>, PlatformError> {
         let i = self.reach(place.host())?;
         let host = &mut self.hosts[i];
         match place {
@@ -114,7 +125,11 @@ impl World {
                     .iter_mut()
                     .find(|v| v.running && v.role == VmRole::SystemGalaxy)
                     .map(|v| &mut v.guest_services)
-                    .ok_or_else(|| hyperv(format!("no running System Galaxy virtual machine on {name}")))
+                    .ok_or_else(|| {
+                        hyperv(format!(
+                            "no running System Galaxy virtual machine on {name}"
+                        ))
+                    })
             }
         }
     }
@@ -125,7 +140,11 @@ impl World {
             .services_at(place)?
             .iter_mut()
             .find(|s| s.name.eq_ignore_ascii_case(service))
-            .ok_or_else(|| windows(format!("Cannot find any service with service name '{service}' on {where_}")))?;
+            .ok_or_else(|| {
+                windows(format!(
+                    "Cannot find any service with service name '{service}' on {where_}"
+                ))
+            })?;
         if s.startup == Startup::Disabled {
             return Err(windows(format!(
                 "Service '{service}' cannot be started on {where_}: it is disabled"
@@ -135,13 +154,22 @@ impl World {
         Ok(())
     }
 
-    fn set_service_startup(&mut self, place: &Place, service: &str, startup: Startup) -> Result<(), PlatformError> {
+    fn set_service_startup(
+        &mut self,
+        place: &Place,
+        service: &str,
+        startup: Startup,
+    ) -> Result<(), PlatformError> {
         let where_ = place.to_string();
         let s = self
             .services_at(place)?
             .iter_mut()
             .find(|s| s.name.eq_ignore_ascii_case(service))
-            .ok_or_else(|| windows(format!("Cannot find any service with service name '{service}' on {where_}")))?;
+            .ok_or_else(|| {
+                windows(format!(
+                    "Cannot find any service with service name '{service}' on {where_}"
+                ))
+            })?;
         s.startup = startup;
         Ok(())
     }
@@ -176,7 +204,11 @@ impl World {
                 ))
             });
         }
-        if let Some(v) = target.vms.iter().find(|v| v.name.eq_ignore_ascii_case(&new.replica)) {
+        if let Some(v) = target
+            .vms
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(&new.replica))
+        {
             return Err(hyperv(format!(
                 "a virtual machine named {:?} already exists on {}",
                 v.name, target.name
@@ -210,7 +242,10 @@ impl World {
             guest_services: vm
                 .guest_services
                 .iter()
-                .map(|g| super::host::SimService { running: false, ..g.clone() })
+                .map(|g| super::host::SimService {
+                    running: false,
+                    ..g.clone()
+                })
                 .collect(),
         };
         let job = SimJob {
@@ -244,24 +279,44 @@ impl World {
     fn job_at(&mut self, name: &str, target: &str) -> Result<&mut SimJob, PlatformError> {
         self.reach(target)?;
         match self.job.as_mut() {
-            Some(j) if j.name.eq_ignore_ascii_case(name) && j.target.eq_ignore_ascii_case(target) => Ok(j),
+            Some(j)
+                if j.name.eq_ignore_ascii_case(name) && j.target.eq_ignore_ascii_case(target) =>
+            {
+                Ok(j)
+            }
             _ => Err(carbonite(format!("no job named {name:?} on {target}"))),
         }
     }
 
-    fn update_job(&mut self, name: &str, target: &str, monitor: &MonitorOptions) -> Result<(), PlatformError> {
+    fn update_job(
+        &mut self,
+        name: &str,
+        target: &str,
+        monitor: &MonitorOptions,
+    ) -> Result<(), PlatformError> {
         let job = self.job_at(name, target)?;
         if matches!(job.phase, Phase::FailingOver { .. }) {
-            return Err(carbonite(format!("job {:?} is failing over and cannot be edited", job.name)));
+            return Err(carbonite(format!(
+                "job {:?} is failing over and cannot be edited",
+                job.name
+            )));
         }
         job.monitor = monitor_settings(monitor);
         Ok(())
     }
 
-    fn delete_job(&mut self, name: &str, target: &str, delete_replica: bool) -> Result<(), PlatformError> {
+    fn delete_job(
+        &mut self,
+        name: &str,
+        target: &str,
+        delete_replica: bool,
+    ) -> Result<(), PlatformError> {
         let job = self.job_at(name, target)?;
         if matches!(job.phase, Phase::FailingOver { .. }) {
-            return Err(carbonite(format!("job {:?} is failing over and cannot be deleted", job.name)));
+            return Err(carbonite(format!(
+                "job {:?} is failing over and cannot be deleted",
+                job.name
+            )));
         }
         let failed_over = job.phase == Phase::FailedOver;
         let (target, replica) = (job.target.clone(), job.replica.clone());
@@ -331,8 +386,10 @@ impl World {
         let vm_name = v.name.clone();
         let replicating = self.job.as_ref().is_some_and(|j| self.replicating(j));
         if let Some(job) = self.job.as_mut() {
-            let is_source = job.source.eq_ignore_ascii_case(&host_name) && job.source_vm.eq_ignore_ascii_case(&vm_name);
-            let is_replica = job.target.eq_ignore_ascii_case(&host_name) && job.replica.eq_ignore_ascii_case(&vm_name);
+            let is_source = job.source.eq_ignore_ascii_case(&host_name)
+                && job.source_vm.eq_ignore_ascii_case(&vm_name);
+            let is_replica = job.target.eq_ignore_ascii_case(&host_name)
+                && job.replica.eq_ignore_ascii_case(&vm_name);
             if is_source && turn_off {
                 // Turned off like a power cut: the queue in the guest's memory is gone.
                 self.ledger.lost += job.source_queue.clear();
@@ -352,7 +409,13 @@ impl World {
         Ok(())
     }
 
-    fn failover(&mut self, name: &str, target: &str, mode: FailoverMode, apply: bool) -> Result<(), PlatformError> {
+    fn failover(
+        &mut self,
+        name: &str,
+        target: &str,
+        mode: FailoverMode,
+        apply: bool,
+    ) -> Result<(), PlatformError> {
         let ready = self
             .host(target)
             .is_some_and(|h| h.runs_all(&self.required_services));
@@ -375,7 +438,9 @@ impl World {
                 )));
             }
             Phase::FailingOver { .. } | Phase::FailedOver => {
-                return Err(carbonite(format!("job {job_name:?} has already failed over")));
+                return Err(carbonite(format!(
+                    "job {job_name:?} has already failed over"
+                )));
             }
             Phase::Stopped | Phase::Failed => {
                 return Err(carbonite(format!(
@@ -393,9 +458,15 @@ impl World {
                 let vm = self
                     .host_mut(target)
                     .and_then(|h| h.vm_mut(&replica))
-                    .ok_or_else(|| hyperv(format!("the replica \"{replica}\" does not exist on {target}")))?;
+                    .ok_or_else(|| {
+                        hyperv(format!(
+                            "the replica \"{replica}\" does not exist on {target}"
+                        ))
+                    })?;
                 if vm.running {
-                    return Err(hyperv(format!("the replica \"{replica}\" is already running")));
+                    return Err(hyperv(format!(
+                        "the replica \"{replica}\" is already running"
+                    )));
                 }
                 vm.power_on(now, true);
                 if let Some(job) = self.job.as_mut() {

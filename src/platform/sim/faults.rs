@@ -93,9 +93,9 @@ impl Fault {
             }
             "port-close" => {
                 let (host, port) = two("HOST PORT")?;
-                let port = port
-                    .parse()
-                    .map_err(|_| FaultError::Usage(format!("port {port:?} is not a number from 1 to 65535")))?;
+                let port = port.parse().map_err(|_| {
+                    FaultError::Usage(format!("port {port:?} is not a number from 1 to 65535"))
+                })?;
                 Fault::PortClose { host, port }
             }
             "vm-start" => Fault::VmStart { host: one("HOST")? },
@@ -226,14 +226,18 @@ impl World {
     /// An unknown host or service, or a host that is down.
     pub fn service_stop(&mut self, host: &str, service: &str) -> Result<(), FaultError> {
         let name = self.canonical_host(host)?;
-        let h = self.host_mut(&name).ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
+        let h = self
+            .host_mut(&name)
+            .ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
         if !h.up {
             return Err(FaultError::HostDown(name));
         }
-        let s = h.service_mut(service).ok_or_else(|| FaultError::UnknownService {
-            host: name.clone(),
-            service: service.to_string(),
-        })?;
+        let s = h
+            .service_mut(service)
+            .ok_or_else(|| FaultError::UnknownService {
+                host: name.clone(),
+                service: service.to_string(),
+            })?;
         s.running = false;
         Ok(())
     }
@@ -259,7 +263,9 @@ impl World {
     pub fn vm_start(&mut self, host: &str) -> Result<(), FaultError> {
         let name = self.canonical_host(host)?;
         let now = self.clock_ms;
-        let h = self.host_mut(&name).ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
+        let h = self
+            .host_mut(&name)
+            .ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
         if !h.up {
             return Err(FaultError::HostDown(name));
         }

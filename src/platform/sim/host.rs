@@ -67,7 +67,9 @@ impl SimVm {
     pub fn power_off(&mut self) {
         self.running = false;
         self.isolated = false;
-        self.guest_services.iter_mut().for_each(|s| s.running = false);
+        self.guest_services
+            .iter_mut()
+            .for_each(|s| s.running = false);
     }
 }
 
@@ -90,11 +92,15 @@ impl Host {
     }
 
     pub fn vm_mut(&mut self, name: &str) -> Option<&mut SimVm> {
-        self.vms.iter_mut().find(|v| v.name.eq_ignore_ascii_case(name))
+        self.vms
+            .iter_mut()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
     }
 
     pub fn service_mut(&mut self, name: &str) -> Option<&mut SimService> {
-        self.services.iter_mut().find(|s| s.name.eq_ignore_ascii_case(name))
+        self.services
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
     /// Every named service exists here and runs.
@@ -110,5 +116,9 @@ impl Host {
 
 /// Every named service exists in `services` and runs.
 pub fn runs_all(services: &[SimService], names: &[String]) -> bool {
-    names.iter().all(|n| services.iter().any(|s| s.name.eq_ignore_ascii_case(n) && s.running))
+    names.iter().all(|n| {
+        services
+            .iter()
+            .any(|s| s.name.eq_ignore_ascii_case(n) && s.running)
+    })
 }

@@ -17,12 +17,16 @@ use crate::observed::{Activity, Health, MonitorSettings, MonitorStatus, VmRole};
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     /// Creating the replica VM on the target, until `until_ms`.
-    Provisioning { until_ms: u64 },
+    Provisioning {
+        until_ms: u64,
+    },
     /// Mirroring the VM's disk.
     Synchronizing,
     Protecting,
     /// Until `until_ms`, then `FailedOver` with the replica live.
-    FailingOver { until_ms: u64 },
+    FailingOver {
+        until_ms: u64,
+    },
     FailedOver,
     Stopped,
     /// The replica was started outside a failover, or the target died while failing over.
@@ -91,7 +95,10 @@ impl SimJob {
 
     /// Target data state `OK`: the replica holds a complete, consistent image.
     pub fn target_data_ok(&self) -> bool {
-        !matches!(self.phase, Phase::Provisioning { .. } | Phase::Synchronizing | Phase::Failed)
+        !matches!(
+            self.phase,
+            Phase::Provisioning { .. } | Phase::Synchronizing | Phase::Failed
+        )
     }
 
     /// What the failover monitor reports at `now_ms`.
@@ -99,10 +106,15 @@ impl SimJob {
         let missed_for_ms = self.missed_since_ms.map_or(0, |t| now_ms.saturating_sub(t));
         let missed_for = Duration::from_millis(missed_for_ms);
         let (condition_met, remaining) = match self.monitor.threshold {
-            Threshold::TotalTime(d) => (self.missed_since_ms.is_some() && missed_for >= d, d.saturating_sub(missed_for)),
+            Threshold::TotalTime(d) => (
+                self.missed_since_ms.is_some() && missed_for >= d,
+                d.saturating_sub(missed_for),
+            ),
             Threshold::ConsecutiveFailures(n) => (
                 self.failed_queries >= n,
-                Duration::from_millis(self.interval_ms() * u64::from(n.saturating_sub(self.failed_queries))),
+                Duration::from_millis(
+                    self.interval_ms() * u64::from(n.saturating_sub(self.failed_queries)),
+                ),
             ),
         };
         MonitorStatus {
@@ -129,12 +141,15 @@ impl World {
         };
         s.up && t.up
             && self.link_is_up(&job.source, &job.target)
-            && s.vm(&job.source_vm).is_some_and(|v| v.running && !v.isolated)
+            && s.vm(&job.source_vm)
+                .is_some_and(|v| v.running && !v.isolated)
     }
 
     /// Double-Take runs on the target host and in the source's guest.
     pub(crate) fn services_ready(&self, job: &SimJob) -> bool {
-        let target_ok = self.host(&job.target).is_some_and(|t| t.runs_all(&self.required_services));
+        let target_ok = self
+            .host(&job.target)
+            .is_some_and(|t| t.runs_all(&self.required_services));
         let source_ok = self
             .host(&job.source)
             .and_then(|s| s.vm(&job.source_vm))
@@ -144,14 +159,18 @@ impl World {
 
     /// Data flows from source to target now.
     pub(crate) fn replicating(&self, job: &SimJob) -> bool {
-        matches!(job.phase, Phase::Synchronizing | Phase::Protecting) && self.source_alive(job) && self.services_ready(job)
+        matches!(job.phase, Phase::Synchronizing | Phase::Protecting)
+            && self.source_alive(job)
+            && self.services_ready(job)
     }
 
     /// Console health: green while healthy, a warning around failover, red on errors.
     pub(crate) fn health(&self, job: &SimJob) -> Health {
         match job.activity() {
             Activity::ServerCommunicationError | Activity::Failed => Health::Error,
-            Activity::Synchronizing | Activity::Protecting if !self.services_ready(job) => Health::Error,
+            Activity::Synchronizing | Activity::Protecting if !self.services_ready(job) => {
+                Health::Error
+            }
             Activity::FailingOver | Activity::FailedOver | Activity::Stopped => Health::Warning,
             _ => Health::Ok,
         }
@@ -231,7 +250,10 @@ impl World {
         } else if matches!(job.phase, Phase::Synchronizing | Phase::Protecting) {
             job.connected_since_ms = None;
         }
-        let applying = matches!(job.phase, Phase::Synchronizing | Phase::Protecting | Phase::Stopped);
+        let applying = matches!(
+            job.phase,
+            Phase::Synchronizing | Phase::Protecting | Phase::Stopped
+        );
         if applying && target_up {
             self.ledger.stored += job.target_queue.drain(apply);
         }
@@ -244,9 +266,14 @@ impl World {
         let next_tick = (now / 1000 + 1) * 1000;
         let mut due: Vec<u64> = Vec::new();
         match job.phase {
-            Phase::Provisioning { until_ms } | Phase::FailingOver { until_ms } => due.push(until_ms.max(next_tick)),
+            Phase::Provisioning { until_ms } | Phase::FailingOver { until_ms } => {
+                due.push(until_ms.max(next_tick))
+            }
             Phase::Synchronizing if self.replicating(job) => {
-                let ticks = job.mirror_remaining_bytes.div_ceil(self.params.mirror_bytes_per_sec.max(1)).max(1);
+                let ticks = job
+                    .mirror_remaining_bytes
+                    .div_ceil(self.params.mirror_bytes_per_sec.max(1))
+                    .max(1);
                 due.push(next_tick + (ticks - 1) * 1000);
             }
             _ => {}

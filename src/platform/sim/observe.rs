@@ -39,7 +39,11 @@ impl World {
                         .iter()
                         .map(|v| Vm {
                             name: v.name.clone(),
-                            state: if v.running { VmState::Running } else { VmState::Off },
+                            state: if v.running {
+                                VmState::Running
+                            } else {
+                                VmState::Off
+                            },
                             role: v.role,
                             isolated: v.isolated,
                             // An isolated guest has no network to be asked through.
@@ -78,7 +82,9 @@ impl World {
                     replication_queue_bytes: queue_bytes,
                     disk_queue_bytes: queue_bytes.saturating_sub(self.params.memory_queue_bytes),
                     target_queue_bytes: j.target_queue.len() * event_bytes,
-                    recovery_point_latency: Duration::from_millis(oldest.map_or(0, |t| now.saturating_sub(t))),
+                    recovery_point_latency: Duration::from_millis(
+                        oldest.map_or(0, |t| now.saturating_sub(t)),
+                    ),
                     bytes_sent: j.bytes_sent,
                     connected_since: j.connected_since_ms.map(|t| self.timestamp_at(t)),
                     monitor: j.monitor,

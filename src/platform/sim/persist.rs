@@ -65,7 +65,11 @@ impl Lab {
         let world = load(&path)?;
         let spec = &site.manifest.spec;
         let same_hosts = world.hosts.len() == spec.hosts.len()
-            && world.hosts.iter().zip(&spec.hosts).all(|(w, s)| w.name.eq_ignore_ascii_case(&s.name));
+            && world
+                .hosts
+                .iter()
+                .zip(&spec.hosts)
+                .all(|(w, s)| w.name.eq_ignore_ascii_case(&s.name));
         if !same_hosts || world.site != site.name {
             return Err(corrupt(
                 &path,
@@ -110,7 +114,9 @@ impl Lab {
     /// # Errors
     /// The file cannot be written.
     pub fn save(&self) -> Result<(), PlatformError> {
-        let Some(path) = &self.path else { return Ok(()) };
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
         let json = serde_json::to_vec_pretty(&self.world).map_err(|e| PlatformError::State {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -131,7 +137,8 @@ fn corrupt(path: &Path, why: &str) -> PlatformError {
 
 /// Reads a saved world.
 fn load(path: &Path) -> Result<World, PlatformError> {
-    let text = std::fs::read(path).map_err(|e| corrupt(path, &format!("cannot read the simulated lab's world: {e}")))?;
+    let text = std::fs::read(path)
+        .map_err(|e| corrupt(path, &format!("cannot read the simulated lab's world: {e}")))?;
     let world: World = serde_json::from_slice(&text)
         .map_err(|e| corrupt(path, &format!("the simulated lab's world is corrupt ({e})")))?;
     if world.format_version != FORMAT_VERSION {

@@ -107,11 +107,25 @@ impl World {
                             isolated: v.isolated,
                         })
                         .collect(),
-                    services_running: h.services.iter().filter(|s| s.running).map(|s| s.name.clone()).collect(),
+                    services_running: h
+                        .services
+                        .iter()
+                        .filter(|s| s.running)
+                        .map(|s| s.name.clone())
+                        .collect(),
                     open_ports: h
                         .firewall
                         .iter()
-                        .map(|r| format!("{}/{}", r.port, serde_json::to_value(r.protocol).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))
+                        .map(|r| {
+                            format!(
+                                "{}/{}",
+                                r.port,
+                                serde_json::to_value(r.protocol)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default()
+                            )
+                        })
                         .collect(),
                     email_configured: h.email.is_some(),
                 }
@@ -120,7 +134,10 @@ impl World {
         let job = self.job.as_ref().map(|j| {
             let now = self.clock_ms;
             let status = j.monitor_status(now);
-            let oldest = [j.source_queue.oldest_ms(), j.target_queue.oldest_ms()].into_iter().flatten().min();
+            let oldest = [j.source_queue.oldest_ms(), j.target_queue.oldest_ms()]
+                .into_iter()
+                .flatten()
+                .min();
             JobView {
                 name: j.name.clone(),
                 source: j.source.clone(),
@@ -164,7 +181,8 @@ impl World {
 impl World {
     /// A link end as the site spells it (`controller` or the host's name).
     fn end_name(&self, end: &str) -> String {
-        self.host(end).map_or_else(|| end.to_string(), |h| h.name.clone())
+        self.host(end)
+            .map_or_else(|| end.to_string(), |h| h.name.clone())
     }
 }
 
@@ -176,7 +194,11 @@ fn bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} bytes") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 fn dur(ms: u64) -> String {
@@ -186,9 +208,20 @@ fn dur(ms: u64) -> String {
 /// The snapshot as a readable table: Hyper-V states per host, then the job's highlights.
 pub fn render_text(s: &Snapshot) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "site {}   clock {} (+{})   seed {}", s.site, s.clock, dur(s.elapsed_ms), s.seed);
+    let _ = writeln!(
+        out,
+        "site {}   clock {} (+{})   seed {}",
+        s.site,
+        s.clock,
+        dur(s.elapsed_ms),
+        s.seed
+    );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<14} {:<5} {:<10} {:<9} VMS", "HOST", "UP", "REACHABLE", "VM");
+    let _ = writeln!(
+        out,
+        "{:<14} {:<5} {:<10} {:<9} VMS",
+        "HOST", "UP", "REACHABLE", "VM"
+    );
     for h in &s.hosts {
         let vms: Vec<String> = h
             .vms
@@ -199,7 +232,11 @@ pub fn render_text(s: &Snapshot) -> String {
                     (true, true) => "Running (isolated)",
                     _ => "Off",
                 };
-                let role = if v.role == VmRole::Replica { " [replica]" } else { "" };
+                let role = if v.role == VmRole::Replica {
+                    " [replica]"
+                } else {
+                    ""
+                };
                 format!("{}{role}: {state}", v.name)
             })
             .collect();
@@ -210,19 +247,43 @@ pub fn render_text(s: &Snapshot) -> String {
             if h.up { "up" } else { "DOWN" },
             if h.reachable { "yes" } else { "no" },
             h.vm_state,
-            if vms.is_empty() { "-".into() } else { vms.join(", ") }
+            if vms.is_empty() {
+                "-".into()
+            } else {
+                vms.join(", ")
+            }
         );
         let _ = writeln!(
             out,
             "{:<14} services running: {}; open ports: {}; e-mail: {}",
             "",
-            if h.services_running.is_empty() { "none".into() } else { h.services_running.join(", ") },
-            if h.open_ports.is_empty() { "none".into() } else { h.open_ports.join(" ") },
+            if h.services_running.is_empty() {
+                "none".into()
+            } else {
+                h.services_running.join(", ")
+            },
+            if h.open_ports.is_empty() {
+                "none".into()
+            } else {
+                h.open_ports.join(" ")
+            },
             if h.email_configured { "set" } else { "not set" }
         );
     }
-    let links: Vec<String> = s.links_down.iter().map(|[a, b]| format!("{a}<->{b}")).collect();
-    let _ = writeln!(out, "links down: {}", if links.is_empty() { "none".into() } else { links.join(", ") });
+    let links: Vec<String> = s
+        .links_down
+        .iter()
+        .map(|[a, b]| format!("{a}<->{b}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "links down: {}",
+        if links.is_empty() {
+            "none".into()
+        } else {
+            links.join(", ")
+        }
+    );
     let _ = writeln!(out);
     match &s.job {
         None => {
@@ -233,17 +294,37 @@ pub fn render_text(s: &Snapshot) -> String {
                 Some(p) => format!("{} {p}%", j.activity.label()),
                 None => j.activity.label().to_string(),
             };
-            let _ = writeln!(out, "{:<28} {:<14} {:<14} {:<28} HEALTH", "JOB", "SOURCE", "TARGET", "ACTIVITY");
+            let _ = writeln!(
+                out,
+                "{:<28} {:<14} {:<14} {:<28} HEALTH",
+                "JOB", "SOURCE", "TARGET", "ACTIVITY"
+            );
             let _ = writeln!(
                 out,
                 "{:<28} {:<14} {:<14} {:<28} {:?}",
                 j.name, j.source, j.target, activity, j.health
             );
             let _ = writeln!(out, "  Target data state:      {}", j.target_data_state);
-            let _ = writeln!(out, "  Mirror remaining:       {}", bytes(j.mirror_remaining_bytes));
-            let _ = writeln!(out, "  Replication queue:      {}", bytes(j.replication_queue_bytes));
-            let _ = writeln!(out, "  Target queue:           {}", bytes(j.target_queue_bytes));
-            let _ = writeln!(out, "  Recovery point latency: {}", dur(j.recovery_point_latency_ms));
+            let _ = writeln!(
+                out,
+                "  Mirror remaining:       {}",
+                bytes(j.mirror_remaining_bytes)
+            );
+            let _ = writeln!(
+                out,
+                "  Replication queue:      {}",
+                bytes(j.replication_queue_bytes)
+            );
+            let _ = writeln!(
+                out,
+                "  Target queue:           {}",
+                bytes(j.target_queue_bytes)
+            );
+            let _ = writeln!(
+                out,
+                "  Recovery point latency: {}",
+                dur(j.recovery_point_latency_ms)
+            );
             let _ = writeln!(out, "  Bytes sent:             {}", bytes(j.bytes_sent));
             let _ = writeln!(
                 out,

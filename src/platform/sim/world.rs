@@ -187,11 +187,15 @@ impl World {
     }
 
     pub fn host(&self, name: &str) -> Option<&Host> {
-        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     pub(crate) fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
-        self.hosts.iter_mut().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter_mut()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     pub fn job(&self) -> Option<&SimJob> {
