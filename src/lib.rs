@@ -2,11 +2,11 @@
 //! (two Hyper-V hosts, System Galaxy in one VM, a Carbonite Full Server to Hyper-V job).
 
 pub mod cli;
-pub mod logging;
 pub mod commands;
+pub mod logging;
 pub mod manifest;
 pub mod observed;
 pub mod plan;
+pub mod platform;
 pub mod settings;
 pub mod state;
-pub mod platform;

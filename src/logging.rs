@@ -7,8 +7,8 @@ use crate::cli::LogFormat;
 /// Installs the global subscriber on standard error. Default level: `info` for galaxy-ha,
 /// `warn` for everything else.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,galaxy_ha=info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,galaxy_ha=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -218,7 +218,9 @@ pub struct Job {
 
 impl Observed {
     pub fn host(&self, name: &str) -> Option<&HostState> {
-        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// Hosts where System Galaxy runs live now.

@@ -42,7 +42,11 @@ impl SiteArgs {
         } else {
             self.manifests.parent().unwrap_or(Path::new("."))
         };
-        let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+        let base = if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base
+        };
         base.join(".galaxy-ha")
     }
 
@@ -51,8 +55,13 @@ impl SiteArgs {
     /// # Errors
     /// Invalid manifests (every problem listed), or a `--site` that names no site.
     pub fn resolve(&self) -> anyhow::Result<Settings> {
-        let mut sites = manifest::load(std::slice::from_ref(&self.manifests))
-            .with_context(|| format!("{}: manifests are invalid; nothing was done", self.manifests.display()))?;
+        let mut sites =
+            manifest::load(std::slice::from_ref(&self.manifests)).with_context(|| {
+                format!(
+                    "{}: manifests are invalid; nothing was done",
+                    self.manifests.display()
+                )
+            })?;
         if let Some(name) = &self.site {
             sites.retain(|s| &s.name == name);
             if sites.is_empty() {
@@ -60,7 +69,10 @@ impl SiteArgs {
             }
         }
         if sites.is_empty() {
-            bail!("no manifests (*.yaml) found in {}", self.manifests.display());
+            bail!(
+                "no manifests (*.yaml) found in {}",
+                self.manifests.display()
+            );
         }
         Ok(Settings {
             sites,

@@ -44,7 +44,11 @@ pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Invalid> {
             problems.push(format!("{}: no such file or directory", path.display()));
         }
     }
-    if problems.is_empty() { Ok(files) } else { Err(Invalid { problems }) }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(Invalid { problems })
+    }
 }
 
 fn is_manifest_name(p: &Path) -> bool {
@@ -72,5 +76,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Site>, Invalid> {
             Err(e) => problems.push(format!("{}: {e}", path.display())),
         }
     }
-    if problems.is_empty() { Ok(sites) } else { Err(Invalid { problems }) }
+    if problems.is_empty() {
+        Ok(sites)
+    } else {
+        Err(Invalid { problems })
+    }
 }

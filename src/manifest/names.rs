@@ -25,7 +25,14 @@ pub fn job_names(site: &str, spec: &SiteSpec, source: &str, target: &str) -> Job
 }
 
 /// Replaces each `{placeholder}` in `template`.
-pub fn render(template: &str, site: &str, vm: &str, vm_address: &str, source: &str, target: &str) -> String {
+pub fn render(
+    template: &str,
+    site: &str,
+    vm: &str,
+    vm_address: &str,
+    source: &str,
+    target: &str,
+) -> String {
     template
         .replace("{vm_address}", vm_address)
         .replace("{vm}", vm)

@@ -168,7 +168,11 @@ pub struct FailoverSpec {
     #[serde(default = "yes")]
     pub apply_queued_data: bool,
     /// Automatic failover only while the last recovery point latency is at most this.
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>")]
     pub max_data_loss: Option<Duration>,
 }
@@ -198,7 +202,11 @@ pub struct MonitorSpec {
     #[schemars(with = "String")]
     pub interval: Duration,
     /// "Total time to failure" (default 5m).
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>")]
     pub total_time_to_failure: Option<Duration>,
     /// "Consecutive failures" (the guide's alternative, e.g. 20).
@@ -244,7 +252,9 @@ impl Threshold {
 impl MonitorSpec {
     pub fn threshold(&self) -> Threshold {
         match (self.total_time_to_failure, self.consecutive_failures) {
-            (_, Some(n)) if self.total_time_to_failure.is_none() => Threshold::ConsecutiveFailures(n),
+            (_, Some(n)) if self.total_time_to_failure.is_none() => {
+                Threshold::ConsecutiveFailures(n)
+            }
             (Some(d), _) => Threshold::TotalTime(d),
             _ => Threshold::TotalTime(DEFAULT_TOTAL_TIME_TO_FAILURE),
         }
@@ -255,7 +265,11 @@ impl MonitorSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DrillsSpec {
     /// Status warns (`DrillOverdue`) when the last test failover is older than this.
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>")]
     pub test_failover_every: Option<Duration>,
 }
@@ -345,7 +359,9 @@ fn default_include() -> Vec<EventLevel> {
     vec![EventLevel::Warning, EventLevel::Error]
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventLevel {
     Information,
@@ -404,11 +420,15 @@ pub struct MaintenanceSpec {
 impl SiteSpec {
     /// The host spec with this name (case-insensitive, as Windows compares).
     pub fn host(&self, name: &str) -> Option<&HostSpec> {
-        self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
     /// The other host of the pair.
     pub fn other_host(&self, name: &str) -> Option<&HostSpec> {
-        self.hosts.iter().find(|h| !h.name.eq_ignore_ascii_case(name))
+        self.hosts
+            .iter()
+            .find(|h| !h.name.eq_ignore_ascii_case(name))
     }
 }

@@ -233,7 +233,10 @@ impl Operation {
     pub fn disruptive(&self) -> bool {
         matches!(
             self.kind(),
-            ActionKind::Failover | ActionKind::StopVm | ActionKind::DeleteJob | ActionKind::RemoveReplica
+            ActionKind::Failover
+                | ActionKind::StopVm
+                | ActionKind::DeleteJob
+                | ActionKind::RemoveReplica
         )
     }
 }
