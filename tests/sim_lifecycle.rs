@@ -312,3 +312,23 @@ fn resume_replication_after_failover_protects_in_the_other_direction() {
     assert_eq!((j.source.as_str(), j.target.as_str()), (B, A));
     assert_ledger(&w);
 }
+
+#[test]
+fn show_text_reads_like_the_replication_console_and_hyper_v_manager() {
+    let mut w = protected();
+    w.link_down(A, B).expect("link");
+    w.advance(secs(40));
+    let text = galaxy_ha::platform::sim::render_text(&w.snapshot());
+    eprintln!("{text}");
+    for needle in [
+        "GCSServer: Running",
+        "GCSServer_Replica_GCSHOSTB [replica]: Off",
+        "Server Communication Error",
+        "Target data state:      OK",
+        "condition for failure met in",
+        "links down: GCSHOSTA<->GCSHOSTB",
+        "events: produced",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+}
