@@ -3,9 +3,11 @@
 
 mod engine;
 mod manifests;
+mod sim;
 
 fn main() {
     manifests::bench_validate_1000();
+    sim::bench_sim_24h();
     engine::plan_one_site();
     engine::pass_10000_sites();
 }

@@ -138,4 +138,11 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
+    /// Drive the simulated lab: show it, advance its virtual clock, reset it, inject faults.
+    ///
+    /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
+    Sim {
+        #[command(subcommand)]
+        command: crate::commands::sim::SimCommand,
+    },
 }

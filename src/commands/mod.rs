@@ -6,6 +6,7 @@ mod failover;
 mod plan;
 mod prompt;
 pub mod schema;
+pub mod sim;
 mod status;
 pub mod validate;
 
@@ -46,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             timeout,
         } => failover::run(&name, &site, test, yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
+        Command::Sim { command } => sim::run(command),
     }
 }

@@ -13,6 +13,9 @@
 //!   of the job's source VM first flushes its replication queue to the target when it can.
 //! - The job is observable only while its target (where it lives) is reachable from the
 //!   controller; otherwise `Observed.job` is `None`.
+//! - Replication needs the manifest's services (Double-Take) running on the target host and
+//!   in the source VM's guest; the firewall rules are observed and set but do not gate
+//!   replication (the lab has no packet filter).
 //! - Events in the source queue count as lost at a hard failure of the source (host down or
 //!   VM turned off), and at a live failover (they never reach the replica).
 

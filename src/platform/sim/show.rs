@@ -169,12 +169,20 @@ impl World {
             links_down: self
                 .links_down
                 .iter()
-                .map(|(a, b)| [a.clone(), b.clone()])
+                .map(|(a, b)| [self.end_name(a), self.end_name(b)])
                 .collect(),
             job,
             events: self.events(),
             next_event_in_ms: self.next_event_in().map(ms),
         }
+    }
+}
+
+impl World {
+    /// A link end as the site spells it (`controller` or the host's name).
+    fn end_name(&self, end: &str) -> String {
+        self.host(end)
+            .map_or_else(|| end.to_string(), |h| h.name.clone())
     }
 }
 

@@ -209,13 +209,10 @@ impl World {
 
     /// The virtual clock.
     pub fn now(&self) -> Timestamp {
-        let ms = i64::try_from(self.clock_ms).unwrap_or(i64::MAX);
-        Timestamp::from_second(EPOCH_SECONDS)
-            .ok()
-            .and_then(|t| t.checked_add(jiff::SignedDuration::from_millis(ms)).ok())
-            .unwrap_or(Timestamp::MAX)
+        self.timestamp_at(self.clock_ms)
     }
 
+    /// The instant `ms` after the lab's epoch.
     pub(crate) fn timestamp_at(&self, ms: u64) -> Timestamp {
         let ms = i64::try_from(ms).unwrap_or(i64::MAX);
         Timestamp::from_second(EPOCH_SECONDS)
@@ -276,4 +273,56 @@ pub(crate) fn ceil_second(ms: u64) -> u64 {
 pub(crate) fn link_key(a: &str, b: &str) -> (String, String) {
     let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
     if a <= b { (a, b) } else { (b, a) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::spec::Manifest;
+
+    fn world() -> World {
+        let yaml = "apiVersion: galaxy-ha/v1\nkind: RedundantServer\nmetadata: {name: t}\nspec:\n  \
+            hosts: [{name: A, address: 10.0.0.1}, {name: B, address: 10.0.0.2}]\n  primary: B\n  \
+            vm: {name: V, address: 10.0.0.3}\n";
+        let spec = serde_saphyr::from_str::<Manifest>(yaml).map(|m| m.spec);
+        World::new("t", &spec.expect("manifest"), 3)
+    }
+
+    #[test]
+    fn ticks_happen_only_on_whole_seconds_however_the_clock_is_advanced() {
+        let mut whole = world();
+        whole.params_mut().event_jitter_percent = 0;
+        let mut parts = whole.clone();
+        whole.advance(Duration::from_secs(10));
+        for _ in 0..40 {
+            parts.advance(Duration::from_millis(250));
+        }
+        assert_eq!(whole, parts);
+        assert_eq!(whole.events().produced, 10);
+        parts.advance(Duration::from_millis(999));
+        assert_eq!(
+            parts.events().produced,
+            10,
+            "no tick before the next whole second"
+        );
+        assert_eq!(parts.now().to_string(), "2026-01-05T08:00:10.999Z");
+    }
+
+    #[test]
+    fn system_galaxy_starts_on_the_primary_host() {
+        let w = world();
+        assert!(w.host("A").is_some_and(|h| h.vms.is_empty()));
+        assert!(w.host("b").is_some_and(|h| h.live_vm().is_some()));
+        assert!(w.reachable("A") && !w.reachable("C"));
+    }
+
+    #[test]
+    fn link_keys_ignore_order_and_case() {
+        assert_eq!(
+            link_key("GCSHOSTB", "controller"),
+            link_key("CONTROLLER", "gcshostb")
+        );
+        assert_eq!(ceil_second(1), 1000);
+        assert_eq!(ceil_second(2000), 2000);
+    }
 }
