@@ -32,3 +32,8 @@ mod sim_events;
 mod sim_persist;
 // `galaxy-ha sim` on the real binary in a temp dir.
 mod sim_cli;
+
+// Engine scenarios through the real binary on the simulated lab.
+mod engine_cli;
+// Engine scenarios through the library, for situations no fault verb makes.
+mod engine_lib;

@@ -808,3 +808,29 @@ fn plan_should_be_deterministic() {
         run("automatic", &o, &adopted())
     );
 }
+
+#[test]
+fn rule6_should_keep_the_replica_when_it_is_what_runs_system_galaxy() {
+    // System Galaxy was moved by hand onto B's replica: the job A → B now targets the live host.
+    let mut o = healthy();
+    o.hosts[0].vms = vec![sg_vm("GCSServer", VmState::Off)];
+    o.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running)];
+    o.job.as_mut().unwrap().activity = Activity::Failed;
+    let p = run("manual", &o, &adopted());
+    assert_eq!(p.live_host.as_deref(), Some(B));
+    let delete = p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::DeleteJob)
+        .expect("wrong direction");
+    assert!(
+        matches!(
+            delete.op,
+            Operation::DeleteJob {
+                delete_replica: false,
+                ..
+            }
+        ),
+        "never delete the live VM"
+    );
+}

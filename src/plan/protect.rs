@@ -57,11 +57,16 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         Some(job) if job.target.eq_ignore_ascii_case(&live) => {
             // Rule 6: replicating onto the host that runs System Galaxy protects nothing.
             let job = job.clone();
+            // The replica may be what runs System Galaxy now (started by hand): keep it then.
+            let replica_live = b
+                .observed
+                .host(&job.target)
+                .is_some_and(|h| h.vms.iter().any(|v| v.name == job.replica && v.is_live()));
             b.act(
                 Operation::DeleteJob {
                     job: job.name.clone(),
                     target: job.target.clone(),
-                    delete_replica: true,
+                    delete_replica: !replica_live,
                 },
                 format!(
                     "rule 6 (wrong direction): job {:?} replicates onto {live}, the host that runs System Galaxy",

@@ -175,3 +175,73 @@ pub fn adopted() -> Memory {
 pub fn startup_manual() -> Startup {
     Startup::Manual
 }
+
+/// A site on a simulated lab kept in a temp state dir, driven through the library.
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub site: galaxy_ha::manifest::Site,
+    pub lab: galaxy_ha::platform::sim::Lab,
+    pub alerts: galaxy_ha::alert::LogSink,
+}
+
+impl Rig {
+    pub fn new(mode: &str) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let site = galaxy_ha::manifest::Site {
+            name: "hq".into(),
+            path: dir.path().join("hq.yaml"),
+            manifest: manifest(mode),
+        };
+        let lab = galaxy_ha::platform::sim::Lab::create(dir.path(), &site).unwrap();
+        Rig {
+            dir,
+            site,
+            lab,
+            alerts: Default::default(),
+        }
+    }
+
+    pub fn store(&self) -> galaxy_ha::execute::Store<'_> {
+        galaxy_ha::execute::Store::new(self.dir.path(), "hq")
+    }
+
+    pub fn pass(&mut self) -> galaxy_ha::reconcile::Outcome {
+        let dir = self.dir.path().to_path_buf();
+        let mut store = galaxy_ha::execute::Store::new(&dir, "hq");
+        galaxy_ha::reconcile::pass(&self.site, &mut self.lab, &mut store, &mut self.alerts).unwrap()
+    }
+
+    pub fn converge(&mut self) -> galaxy_ha::reconcile::Outcome {
+        let dir = self.dir.path().to_path_buf();
+        let mut store = galaxy_ha::execute::Store::new(&dir, "hq");
+        galaxy_ha::reconcile::converge(
+            &self.site,
+            &mut self.lab,
+            &mut store,
+            &mut self.alerts,
+            Duration::from_secs(7200),
+            |_, _| {},
+        )
+        .unwrap()
+    }
+
+    /// Passes every monitor interval for `total` of virtual time.
+    pub fn run_for(&mut self, total: Duration) {
+        use galaxy_ha::platform::Platform;
+        let end = self.lab.now() + jiff::SignedDuration::try_from(total).unwrap();
+        while self.lab.now() < end {
+            self.pass();
+            self.lab.sleep(Duration::from_secs(10));
+        }
+    }
+
+    /// The process dies and restarts: only what is on disk survives.
+    pub fn restart(&mut self) {
+        self.lab =
+            galaxy_ha::platform::sim::Lab::load_or_create(self.dir.path(), &self.site).unwrap();
+    }
+
+    pub fn memory(&self) -> Memory {
+        Memory::load(self.dir.path(), "hq").unwrap()
+    }
+}

@@ -474,6 +474,7 @@ impl World {
                 }
             }
             FailoverMode::Live => {
+                self.failovers += 1;
                 if let Some(job) = self.job.as_mut() {
                     // What the source had not sent will never reach the replica.
                     self.ledger.lost += job.source_queue.clear();

@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub links_down: Vec<[String; 2]>,
     pub job: Option<JobView>,
     pub events: EventCounts,
+    /// Live failovers carried out since the world began.
+    pub failovers: u32,
     /// Time until the next lifecycle transition, if any.
     pub next_event_in_ms: Option<u64>,
 }
@@ -173,6 +175,7 @@ impl World {
                 .collect(),
             job,
             events: self.events(),
+            failovers: self.failovers,
             next_event_in_ms: self.next_event_in().map(ms),
         }
     }

@@ -98,6 +98,10 @@ pub struct World {
     pub(crate) links_down: BTreeSet<(String, String)>,
     pub(crate) job: Option<SimJob>,
     pub(crate) ledger: Ledger,
+    /// Live failovers carried out since the world began: what tests count to prove one
+    /// failure never makes two failovers.
+    #[serde(default)]
+    pub(crate) failovers: u32,
 }
 
 /// The world file's format; bumped on incompatible change (loading then says to reset).
@@ -162,7 +166,13 @@ impl World {
             links_down: BTreeSet::new(),
             job: None,
             ledger: Ledger::default(),
+            failovers: 0,
         }
+    }
+
+    /// Live failovers carried out since the world began.
+    pub fn failovers(&self) -> u32 {
+        self.failovers
     }
 
     pub fn site(&self) -> &str {

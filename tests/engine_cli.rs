@@ -1,0 +1,381 @@
+//! Scenario tests of the engine through the real binary on the simulated lab (DESIGN §5, §6).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::{A, B, manifest_yaml};
+
+/// A site manifest in a temp dir, and the binary run against it.
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new(mode: &str) -> Self {
+        Self::with_yaml(&manifest_yaml(mode))
+    }
+
+    fn with_yaml(yaml: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hq.yaml"), yaml).unwrap();
+        Site { dir }
+    }
+
+    fn manifest(&self) -> PathBuf {
+        self.dir.path().join("hq.yaml")
+    }
+
+    fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.manifest()).unwrap();
+        assert!(text.contains(from), "manifest has no {from:?}");
+        std::fs::write(self.manifest(), text.replacen(from, to, 1)).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+            .args(args)
+            .arg("-m")
+            .arg(self.manifest())
+            .env("RUST_LOG", "warn,galaxy_ha=info")
+            .env_remove("GALAXY_HA_STATE_DIR")
+            .output()
+            .unwrap();
+        out
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "galaxy-ha {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    fn code(&self, args: &[&str]) -> i32 {
+        self.run(args).status.code().unwrap()
+    }
+
+    fn show(&self) -> Value {
+        let out = self.run(&["sim", "show", "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn status(&self) -> Value {
+        let out = self.run(&["status", "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn condition(&self, kind: &str) -> String {
+        let s = self.status();
+        s["sites"][0]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == kind)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap()
+    }
+
+    /// Converges from wherever the lab is.
+    fn converge(&self) {
+        self.ok(&["apply", "--yes", "--wait", "--timeout", "2h"]);
+    }
+
+    /// One pass every `step` for `total`, as a controller would; returns all output.
+    fn passes(&self, step: &str, count: usize) -> String {
+        let mut log = String::new();
+        for _ in 0..count {
+            log.push_str(&self.ok(&["apply", "--yes"]));
+            self.ok(&["sim", "advance", step]);
+        }
+        log
+    }
+
+    fn failovers(&self) -> u64 {
+        self.show()["failovers"].as_u64().unwrap()
+    }
+
+    fn elapsed_s(&self) -> u64 {
+        self.show()["elapsed_ms"].as_u64().unwrap() / 1000
+    }
+}
+
+#[test]
+fn fresh_lab_should_converge_and_then_plan_nothing() {
+    let site = Site::new("manual");
+    assert_eq!(site.code(&["plan"]), 2, "a fresh lab has changes pending");
+    let out = site.ok(&["apply", "--yes", "--wait"]);
+    assert!(out.contains("converged"), "{out}");
+    assert_eq!(site.code(&["plan"]), 0, "converged: no changes");
+    assert_eq!(site.condition("Protected"), "True");
+    assert_eq!(site.condition("Ready"), "True");
+    let job = &site.show()["job"];
+    assert_eq!(job["source"], A);
+    assert_eq!(job["target"], B);
+}
+
+#[test]
+fn plan_json_should_have_the_documented_shape() {
+    let site = Site::new("manual");
+    let out = site.run(&["plan", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format_version"], 1);
+    let action = &v["sites"][0]["actions"][0];
+    for key in ["id", "kind", "description", "reason", "disruptive"] {
+        assert!(!action[key].is_null(), "action lacks {key}: {action}");
+    }
+    assert_eq!(v["sites"][0]["name"], "hq");
+}
+
+#[test]
+fn apply_without_a_terminal_should_refuse_unless_yes() {
+    let site = Site::new("manual");
+    let out = site.run(&["apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes"));
+    assert_eq!(site.code(&["plan"]), 2, "nothing was applied");
+}
+
+#[test]
+fn automatic_failover_should_come_after_the_threshold_and_within_one_interval() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["sim", "fault", "host-down", A]);
+    let failed_at = site.elapsed_s();
+    let mut failover_at = None;
+    for _ in 0..40 {
+        site.ok(&["apply", "--yes"]);
+        if site.failovers() > 0 {
+            failover_at = Some(site.elapsed_s());
+            break;
+        }
+        site.ok(&["sim", "advance", "10s"]);
+    }
+    let waited = failover_at.expect("failed over") - failed_at;
+    assert!(
+        (300..=310).contains(&waited),
+        "failover {waited}s after the failure"
+    );
+    // More passes never make a second failover.
+    site.passes("30s", 10);
+    assert_eq!(site.failovers(), 1);
+}
+
+#[test]
+fn manual_mode_should_alert_once_and_wait_for_the_failover_command() {
+    let site = Site::new("manual");
+    site.converge();
+    site.ok(&["sim", "fault", "host-down", A]);
+    let log = site.passes("30s", 16);
+    assert_eq!(
+        log.matches("alert=\"condition-met\"").count(),
+        1,
+        "one alert, not one per pass:\n{log}"
+    );
+    assert_eq!(site.failovers(), 0, "manual mode waits");
+    let out = site.ok(&["failover", "hq", "--yes"]);
+    assert!(out.contains("Failover started"), "{out}");
+    assert_eq!(site.failovers(), 1);
+    assert_eq!(site.show()["job"]["activity"], "failing-over");
+}
+
+#[test]
+fn failover_should_refuse_while_synchronizing() {
+    let site = Site::new("manual");
+    site.ok(&["apply", "--yes"]);
+    site.ok(&["sim", "advance", "4m"]);
+    let out = site.run(&["failover", "hq", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Synchronizing"), "{err}");
+    assert_eq!(site.failovers(), 0);
+}
+
+#[test]
+fn test_failover_should_leave_the_job_protecting() {
+    let site = Site::new("manual");
+    site.converge();
+    site.ok(&["failover", "hq", "--test", "--yes"]);
+    let show = site.show();
+    assert_eq!(show["job"]["activity"], "protecting");
+    assert_eq!(show["failovers"], 0);
+    let hb = show["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == B)
+        .unwrap()
+        .clone();
+    assert_eq!(hb["vm_state"], "isolated", "{hb}");
+    assert!(site.status()["sites"][0]["last_test_failover"].is_string());
+}
+
+#[test]
+fn only_the_link_between_the_hosts_down_should_warn_and_not_fail_over() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["sim", "fault", "link-down", A, B]);
+    let log = site.passes("1m", 12);
+    assert!(log.contains("link-down"), "{log}");
+    assert_eq!(site.failovers(), 0);
+}
+
+#[test]
+fn only_the_controller_link_to_the_live_host_down_should_not_fail_over() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["sim", "fault", "link-down", "controller", A]);
+    let log = site.passes("1m", 12);
+    assert!(log.contains("link-down"), "{log}");
+    assert_eq!(site.failovers(), 0);
+}
+
+#[test]
+fn system_galaxy_started_on_the_standby_should_be_fenced_in_the_next_pass() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["sim", "fault", "vm-start", B]);
+    let out = site.ok(&["apply", "--yes"]);
+    assert!(out.contains("split-brain"), "{out}");
+    let show = site.show();
+    let state = |h: &str| {
+        show["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == h)
+            .unwrap()["vm_state"]
+            .clone()
+    };
+    assert_eq!(state(A), "running");
+    assert_ne!(state(B), "running");
+    assert_eq!(site.failovers(), 0);
+}
+
+#[test]
+fn drifted_settings_should_be_corrected() {
+    let yaml = manifest_yaml("manual")
+        + "  notifications:\n    email:\n      smtp:\n        server: 127.0.0.1\n      from: ha@example.com\n      to: [ops@example.com]\n";
+    let site = Site::with_yaml(&yaml);
+    site.converge();
+    site.ok(&["sim", "fault", "service-stop", B, "Double-Take"]);
+    site.ok(&["sim", "fault", "port-close", A, "6320"]);
+    site.ok(&["sim", "fault", "email-drift", B]);
+    let out = site.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(2));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "start service \"Double-Take\" on GCSHOSTB",
+        "open firewall port 6320/TCP on GCSHOSTA",
+        "set e-mail notification on GCSHOSTB",
+    ] {
+        assert!(plan.contains(want), "plan lacks {want}:\n{plan}");
+    }
+    site.converge();
+    assert_eq!(site.code(&["plan"]), 0);
+}
+
+#[test]
+fn maintenance_should_do_nothing_not_even_fail_over() {
+    let site = Site::new("automatic");
+    site.converge();
+    let yaml = std::fs::read_to_string(site.manifest()).unwrap()
+        + "  maintenance:\n    reason: SQL Server patching\n";
+    std::fs::write(site.manifest(), yaml).unwrap();
+    site.ok(&["sim", "fault", "host-down", A]);
+    site.ok(&["sim", "fault", "port-close", B, "6320"]);
+    let log = site.passes("1m", 10);
+    assert!(log.contains("maintenance"), "{log}");
+    assert_eq!(site.failovers(), 0);
+    let status = site.status();
+    assert!(
+        status["sites"][0]["conditions"]
+            .to_string()
+            .contains("SQL Server patching")
+    );
+    let plan = String::from_utf8_lossy(&site.run(&["plan"]).stdout).to_string();
+    assert!(
+        plan.contains("open firewall port 6320/TCP on GCSHOSTB"),
+        "still planned: {plan}"
+    );
+}
+
+#[test]
+fn after_an_unplanned_failover_the_manifest_is_stale_and_nothing_fails_back() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["sim", "fault", "host-down", A]);
+    site.passes("10s", 40);
+    assert_eq!(site.failovers(), 1);
+    site.ok(&["sim", "fault", "host-up", A]);
+    site.converge();
+    assert_eq!(site.condition("ManifestStale"), "True");
+    let status = site.status();
+    assert_eq!(status["sites"][0]["live_host"], B);
+    let stale = status["sites"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "ManifestStale")
+        .unwrap()["message"]
+        .clone();
+    assert!(
+        stale
+            .as_str()
+            .unwrap()
+            .contains("set spec.primary: GCSHOSTB"),
+        "{stale}"
+    );
+    site.passes("10m", 6);
+    assert_eq!(site.failovers(), 1, "never a failback nobody asked for");
+    assert_eq!(site.status()["sites"][0]["live_host"], B);
+}
+
+#[test]
+fn a_planned_switchover_should_lose_no_event() {
+    let site = Site::new("manual");
+    site.converge();
+    site.ok(&["sim", "advance", "1h"]);
+    site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
+    site.converge();
+    let show = site.show();
+    assert_eq!(show["job"]["source"], B);
+    assert_eq!(show["job"]["target"], A);
+    assert_eq!(show["failovers"], 1);
+    assert_eq!(show["events"]["lost"], 0, "{}", show["events"]);
+    assert_eq!(site.condition("ManifestStale"), "False");
+}
+
+#[test]
+fn a_second_controller_on_the_same_state_dir_should_exit_1() {
+    let site = Site::new("manual");
+    let state = site.dir.path().join(".galaxy-ha");
+    let _held = galaxy_ha::lock::StateLock::acquire(&state).unwrap();
+    let out = site.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("only one controller may work on a state dir"),
+        "{err}"
+    );
+}

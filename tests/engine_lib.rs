@@ -1,0 +1,76 @@
+//! Engine scenarios through the library on the simulated lab, for situations no `sim fault`
+//! verb makes directly.
+
+use std::time::Duration;
+
+use galaxy_ha::observed::Activity;
+use galaxy_ha::plan::action::{MonitorOptions, Operation};
+use galaxy_ha::plan::{ActionKind, AlertKind};
+use galaxy_ha::platform::Platform;
+
+use crate::support::{A, B, Rig};
+
+#[test]
+fn a_job_in_the_wrong_direction_should_be_deleted_and_recreated() {
+    let mut rig = Rig::new("manual");
+    rig.converge();
+    // Someone moves System Galaxy by hand: shuts it down on A and starts the replica on B.
+    rig.lab
+        .execute(&Operation::StopVm {
+            host: A.into(),
+            vm: "GCSServer".into(),
+            turn_off: false,
+        })
+        .unwrap();
+    rig.lab.world_mut().vm_start(B).unwrap();
+    rig.lab.save().unwrap();
+    let o = rig.pass();
+    let kinds: Vec<ActionKind> = o.report.applied.iter().map(|a| a.kind()).collect();
+    assert!(
+        kinds.contains(&ActionKind::DeleteJob),
+        "{kinds:?} {:#?} {:#?}",
+        o.report.failed,
+        o.plan.actions
+    );
+    assert!(kinds.contains(&ActionKind::CreateJob), "{kinds:?}");
+    assert!(
+        rig.alerts
+            .raised
+            .iter()
+            .any(|a| a.kind == AlertKind::WrongDirection)
+    );
+    let out = rig.converge();
+    let job = out.observed.job.unwrap();
+    assert_eq!((job.source.as_str(), job.target.as_str()), (B, A));
+    assert_eq!(job.activity, Activity::Protecting);
+    assert_eq!(rig.lab.world().failovers(), 0);
+}
+
+#[test]
+fn a_drifted_failover_monitor_should_be_updated_in_place() {
+    let mut rig = Rig::new("manual");
+    rig.converge();
+    let job = rig.lab.observe().unwrap().job.unwrap();
+    rig.lab
+        .execute(&Operation::UpdateJob {
+            job: job.name.clone(),
+            target: job.target.clone(),
+            monitor: MonitorOptions {
+                interval: Duration::from_secs(60),
+                threshold: job.monitor.threshold,
+            },
+        })
+        .unwrap();
+    let o = rig.pass();
+    assert_eq!(
+        o.report
+            .applied
+            .iter()
+            .map(|a| a.kind())
+            .collect::<Vec<_>>(),
+        vec![ActionKind::UpdateJob]
+    );
+    let after = rig.lab.observe().unwrap().job.unwrap();
+    assert_eq!(after.monitor.interval, Duration::from_secs(10));
+    assert_eq!(after.name, job.name, "updated in place, not recreated");
+}
