@@ -37,3 +37,5 @@ mod sim_cli;
 mod engine_cli;
 // Engine scenarios through the library, for situations no fault verb makes.
 mod engine_lib;
+// Crash after every durable step of a failover and a resume: one failover each time.
+mod engine_crash;
