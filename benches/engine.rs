@@ -7,33 +7,15 @@ use std::time::{Duration, Instant};
 use galaxy_ha::alert::LogSink;
 use galaxy_ha::execute::Store;
 use galaxy_ha::manifest::Site;
-use galaxy_ha::manifest::spec::Manifest;
+use galaxy_ha::manifest::spec::FailoverMode;
 use galaxy_ha::memory::Memory;
 use galaxy_ha::platform::Platform;
 use galaxy_ha::platform::sim::{Lab, World};
 use galaxy_ha::{plan, reconcile};
 
-const MANIFEST: &str = r#"apiVersion: galaxy-ha/v1
-kind: RedundantServer
-metadata:
-  name: bench
-spec:
-  hosts:
-    - name: GCSHOSTA
-      address: 10.100.0.43
-    - name: GCSHOSTB
-      address: 10.100.0.44
-  primary: GCSHOSTA
-  vm:
-    name: GCSServer
-    address: 10.100.0.45
-  failover:
-    mode: automatic
-"#;
-
 /// A converged lab and its memory: the steady state of a healthy site.
 fn converged() -> (Site, Lab, Memory) {
-    let manifest: Manifest = serde_saphyr::from_str(MANIFEST).expect("bench manifest");
+    let manifest = galaxy_ha::manifest::sample::guide_site(FailoverMode::Automatic);
     let dir = tempfile::tempdir().expect("temp dir");
     let site = Site {
         name: "bench".into(),

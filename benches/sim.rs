@@ -6,18 +6,14 @@ use std::time::{Duration, Instant};
 /// then the live host fails, the monitor's condition is met, the job fails over, and the
 /// new live host runs for the rest of the day. Target: under 1 s of real time.
 pub fn bench_sim_24h() {
-    use galaxy_ha::manifest::spec::{Manifest, Startup, Threshold};
+    use galaxy_ha::manifest::spec::{Startup, Threshold};
     use galaxy_ha::observed::{Activity, Protocol};
     use galaxy_ha::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
     use galaxy_ha::platform::sim::{Params, World};
 
-    const MANIFEST: &str = "apiVersion: galaxy-ha/v1\nkind: RedundantServer\nmetadata: {name: bench}\n\
-        spec:\n  hosts: [{name: GCSHOSTA, address: 10.100.0.43}, {name: GCSHOSTB, address: 10.100.0.44}]\n  \
-        primary: GCSHOSTA\n  vm: {name: GCSServer, address: 10.100.0.45}\n";
-    let spec = match serde_saphyr::from_str::<Manifest>(MANIFEST) {
-        Ok(m) => m.spec,
-        Err(e) => panic!("bench manifest: {e}"),
-    };
+    let spec =
+        galaxy_ha::manifest::sample::guide_site(galaxy_ha::manifest::spec::FailoverMode::Manual)
+            .spec;
     let params = Params {
         event_rate_per_sec: 5,
         ..Params::default()

@@ -72,7 +72,11 @@ fn run(template: &Path, site: &Site, crash_at: Option<u32>) -> Run {
             }
             Err(e) => panic!("pass failed: {e}"),
             Ok(o) => {
-                let failed_over = o.observed.job.as_ref().is_some_and(|j| j.activity == Activity::FailedOver);
+                let failed_over = o
+                    .observed
+                    .job
+                    .as_ref()
+                    .is_some_and(|j| j.activity == Activity::FailedOver);
                 if failed_over && !returned {
                     lab.world_mut().host_up(A).unwrap();
                     lab.save().unwrap();
@@ -104,21 +108,39 @@ fn a_crash_after_any_step_of_a_failover_and_resume_should_converge_with_one_fail
     let template = rig.dir.path();
     let clean = run(template, &rig.site, None);
     assert_eq!(clean.failovers, 1);
-    assert!(clean.steps > 5, "a failover and a resume take several durable steps ({})", clean.steps);
+    assert!(
+        clean.steps > 5,
+        "a failover and a resume take several durable steps ({})",
+        clean.steps
+    );
     let mut crashes = 0;
     for k in 1..=clean.steps {
         let r = run(template, &rig.site, Some(k));
         assert!(r.crashed, "crash point {k} was reached");
         crashes += 1;
-        assert_eq!(r.failovers, 1, "crash before step {k}: exactly one failover");
+        assert_eq!(
+            r.failovers, 1,
+            "crash before step {k}: exactly one failover"
+        );
         assert_eq!(
             r.forward,
             Some((B.to_string(), A.to_string(), Activity::Protecting)),
             "crash before step {k}: replication resumed from {B} to {A}"
         );
-        assert!(r.memory.in_flight.is_none(), "crash before step {k}: no intent left open");
-        let last = r.memory.last_failover.as_ref().expect("the failover is remembered");
-        assert_eq!((last.from.as_str(), last.to.as_str()), (A, B), "crash before step {k}");
+        assert!(
+            r.memory.in_flight.is_none(),
+            "crash before step {k}: no intent left open"
+        );
+        let last = r
+            .memory
+            .last_failover
+            .as_ref()
+            .expect("the failover is remembered");
+        assert_eq!(
+            (last.from.as_str(), last.to.as_str()),
+            (A, B),
+            "crash before step {k}"
+        );
         assert_eq!(r.memory.live_host.as_deref(), Some(B));
     }
     assert_eq!(crashes, clean.steps);

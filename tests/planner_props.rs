@@ -139,25 +139,6 @@ fn spec_choice() -> impl Strategy<Value = (bool, usize, bool)> {
     (any::<bool>(), 0..2usize, any::<bool>())
 }
 
-fn touched(op: &Operation) -> Vec<&str> {
-    match op {
-        Operation::StartService { place, .. } | Operation::SetServiceStartup { place, .. } => {
-            vec![place.host()]
-        }
-        Operation::OpenFirewallPort { host, .. }
-        | Operation::SetEmailNotification { host, .. }
-        | Operation::RemoveReplica { host, .. }
-        | Operation::StopVm { host, .. } => vec![host.as_str()],
-        Operation::CreateJob(job) => vec![job.source.as_str(), job.target.as_str()],
-        Operation::UpdateJob { target, .. }
-        | Operation::DeleteJob { target, .. }
-        | Operation::Failover { target, .. } => {
-            vec![target.as_str()]
-        }
-        Operation::Alert { .. } => vec![],
-    }
-}
-
 fn live_on(o: &Observed, host: &str) -> bool {
     o.host(host)
         .is_some_and(|h| h.reachable && h.vms.iter().any(Vm::is_live))
@@ -229,7 +210,7 @@ proptest! {
                 _ => {}
             }
             // No action on an unreachable host.
-            for h in touched(&a.op) {
+            for h in a.op.hosts() {
                 prop_assert!(o.host(h).is_some_and(|h| h.reachable), "action on unreachable {}: {:?}", h, a);
             }
         }

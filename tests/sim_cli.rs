@@ -4,7 +4,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::sim_support::MANIFEST;
+use crate::sim_support::manifest_text;
 
 struct Lab {
     dir: tempfile::TempDir,
@@ -13,7 +13,7 @@ struct Lab {
 impl Lab {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("hq.yaml"), MANIFEST).expect("manifest");
+        std::fs::write(dir.path().join("hq.yaml"), manifest_text()).expect("manifest");
         Self { dir }
     }
 
@@ -122,7 +122,7 @@ fn several_sites_need_site() {
     let lab = Lab::new();
     std::fs::write(
         lab.dir.path().join("b.yaml"),
-        MANIFEST.replace("name: hq", "name: branch"),
+        manifest_text().replace("name: hq", "name: branch"),
     )
     .expect("manifest");
     Command::cargo_bin("galaxy-ha")

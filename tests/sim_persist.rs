@@ -23,7 +23,7 @@ fn site(yaml: &str) -> Site {
 #[test]
 fn a_lab_is_created_saved_after_every_change_and_read_back_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let site = site(MANIFEST);
+    let site = site(&manifest_text());
     let mut lab = Lab::load_or_create(dir.path(), &site).expect("create");
     let path = world_path(dir.path(), "hq");
     assert_eq!(lab.path(), Some(path.as_path()));
@@ -53,7 +53,7 @@ fn a_corrupt_world_file_names_the_file_and_the_fix() {
     let path = world_path(dir.path(), "hq");
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(&path, "{ not json").expect("write");
-    match Lab::load_or_create(dir.path(), &site(MANIFEST)) {
+    match Lab::load_or_create(dir.path(), &site(&manifest_text())) {
         Err(e @ PlatformError::State { .. }) => {
             let msg = e.to_string();
             assert!(msg.contains(&path.display().to_string()), "{msg}");
@@ -61,16 +61,16 @@ fn a_corrupt_world_file_names_the_file_and_the_fix() {
         }
         other => panic!("expected a state error, got {other:?}"),
     }
-    let lab = Lab::create(dir.path(), &site(MANIFEST)).expect("reset");
+    let lab = Lab::create(dir.path(), &site(&manifest_text())).expect("reset");
     assert_eq!(lab.world().elapsed(), secs(0));
-    assert!(Lab::load_or_create(dir.path(), &site(MANIFEST)).is_ok());
+    assert!(Lab::load_or_create(dir.path(), &site(&manifest_text())).is_ok());
 }
 
 #[test]
 fn a_world_built_from_another_manifest_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    Lab::load_or_create(dir.path(), &site(MANIFEST)).expect("create");
-    let other = MANIFEST.replace("GCSHOSTB", "GCSHOSTC");
+    Lab::load_or_create(dir.path(), &site(&manifest_text())).expect("create");
+    let other = manifest_text().replace("GCSHOSTB", "GCSHOSTC");
     let err = Lab::load_or_create(dir.path(), &site(&other)).expect_err("different hosts");
     assert!(err.to_string().contains("different manifest"), "{err}");
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use galaxy_ha::manifest::spec::{Manifest, SiteSpec, Startup, Threshold};
+use galaxy_ha::manifest::spec::{SiteSpec, Startup, Threshold};
 use galaxy_ha::observed::{Activity, Job, Protocol};
 use galaxy_ha::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use galaxy_ha::platform::sim::{DEFAULT_SEED, SEED_ENV, World};
@@ -12,26 +12,13 @@ pub const A: &str = "GCSHOSTA";
 pub const B: &str = "GCSHOSTB";
 pub const VM: &str = "GCSServer";
 
-pub const MANIFEST: &str = r#"apiVersion: galaxy-ha/v1
-kind: RedundantServer
-metadata:
-  name: hq
-spec:
-  hosts:
-    - name: GCSHOSTA
-      address: 10.100.0.43
-    - name: GCSHOSTB
-      address: 10.100.0.44
-  primary: GCSHOSTA
-  vm:
-    name: GCSServer
-    address: 10.100.0.45
-"#;
+/// The guide's site in manual mode, as YAML.
+pub fn manifest_text() -> String {
+    galaxy_ha::manifest::sample::guide_site_yaml(galaxy_ha::manifest::spec::FailoverMode::Manual)
+}
 
 pub fn spec() -> SiteSpec {
-    serde_saphyr::from_str::<Manifest>(MANIFEST)
-        .expect("test manifest parses")
-        .spec
+    galaxy_ha::manifest::sample::guide_site(galaxy_ha::manifest::spec::FailoverMode::Manual).spec
 }
 
 /// The seed from `GALAXY_HA_SIM_SEED` (printed, so a failure can be rerun), else the default.

@@ -10,7 +10,8 @@ use crate::alert::{Alert, AlertError, AlertSink};
 use crate::commands::Outcome;
 use crate::execute::Store;
 use crate::manifest::Site;
-use crate::manifest::spec::Manifest;
+use crate::manifest::sample;
+use crate::manifest::spec::FailoverMode;
 use crate::memory::Memory;
 use crate::observed::Activity;
 use crate::plan::{ActionKind, ConditionType};
@@ -21,31 +22,11 @@ use crate::reconcile::{self, Outcome as Pass};
 const A: &str = "GCSHOSTA";
 const B: &str = "GCSHOSTB";
 
-/// The guide's site in automatic mode: the monitor's defaults (10 s, 5 min).
-const MANIFEST: &str = r#"apiVersion: galaxy-ha/v1
-kind: RedundantServer
-metadata:
-  name: hq
-spec:
-  platform:
-    kind: simulated
-  hosts:
-    - name: GCSHOSTA
-      address: 10.100.0.43
-    - name: GCSHOSTB
-      address: 10.100.0.44
-  primary: GCSHOSTA
-  vm:
-    name: GCSServer
-    address: 10.100.0.45
-  failover:
-    mode: automatic
-"#;
-
 pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
     let tmp = tempfile::tempdir().context("cannot make a temporary state dir")?;
     let dir = state_dir.unwrap_or_else(|| tmp.path().to_path_buf());
-    let manifest: Manifest = serde_saphyr::from_str(MANIFEST).context("the demo's manifest")?;
+    // The guide's site in automatic mode, with the monitor's defaults (10 s, 5 min).
+    let manifest = sample::guide_site(FailoverMode::Automatic);
     let mut site = Site {
         name: manifest.metadata.name.clone(),
         path: dir.join("hq.yaml"),
@@ -70,15 +51,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
     let mut alerts = Printer::default();
 
     demo.stage("1. Protect: services, firewall ports, then a Full Server to Hyper-V job");
-    let out = reconcile::converge(
-        &site,
-        &mut lab,
-        &mut store,
-        &mut alerts,
-        Duration::from_secs(7200),
-        |o, p| demo.track(o, p),
-    )?;
-    demo.flush(&mut alerts, &lab);
+    let out = demo.converge(&site, &mut lab, &mut store, &mut alerts)?;
     let job = out.observed.job.clone();
     demo.check(
         "the job protects GCSHOSTA's VM onto GCSHOSTB",
@@ -164,15 +137,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
         &lab,
         &format!("{A} is repaired and boots (its old VM stays off)"),
     );
-    let out = reconcile::converge(
-        &site,
-        &mut lab,
-        &mut store,
-        &mut alerts,
-        Duration::from_secs(7200),
-        |o, p| demo.track(o, p),
-    )?;
-    demo.flush(&mut alerts, &lab);
+    let out = demo.converge(&site, &mut lab, &mut store, &mut alerts)?;
     let job = out.observed.job.clone();
     demo.check(
         "a new job \"GCSServer to GCSHOSTA\" protects GCSHOSTB's VM onto GCSHOSTA",
@@ -212,15 +177,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
         "admin plans the move back in git: spec.primary: GCSHOSTA",
     );
     let lost_before = lab.world().events().lost;
-    let out = reconcile::converge(
-        &site,
-        &mut lab,
-        &mut store,
-        &mut alerts,
-        Duration::from_secs(7200),
-        |o, p| demo.track(o, p),
-    )?;
-    demo.flush(&mut alerts, &lab);
+    let out = demo.converge(&site, &mut lab, &mut store, &mut alerts)?;
     lab.sleep(Duration::from_secs(60));
     let events = lab.world().events();
     demo.check(
@@ -254,6 +211,26 @@ struct Demo {
 }
 
 impl Demo {
+    /// Reconciles until the site converges, printing the timeline as it goes.
+    fn converge(
+        &mut self,
+        site: &Site,
+        lab: &mut Lab,
+        store: &mut Store,
+        alerts: &mut Printer,
+    ) -> anyhow::Result<Pass> {
+        let out = reconcile::converge(
+            site,
+            lab,
+            store,
+            alerts,
+            Duration::from_secs(7200),
+            |o, p| self.track(o, p),
+        )?;
+        self.flush(alerts, lab);
+        Ok(out)
+    }
+
     fn stage(&self, title: &str) {
         println!("\n== {title}");
     }

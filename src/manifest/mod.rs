@@ -8,6 +8,7 @@ pub mod load;
 pub mod names;
 pub mod parse;
 pub mod positions;
+pub mod sample;
 pub mod schema;
 pub mod spec;
 pub mod validate;

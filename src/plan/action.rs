@@ -228,6 +228,26 @@ impl Operation {
         }
     }
 
+    /// The hosts the operation acts on; every one must be reachable (rule 2).
+    pub fn hosts(&self) -> Vec<&str> {
+        match self {
+            Operation::StartService { place, .. } | Operation::SetServiceStartup { place, .. } => {
+                vec![place.host()]
+            }
+            Operation::OpenFirewallPort { host, .. }
+            | Operation::SetEmailNotification { host, .. }
+            | Operation::RemoveReplica { host, .. }
+            | Operation::StopVm { host, .. } => vec![host],
+            Operation::CreateJob(job) => vec![&job.source, &job.target],
+            Operation::UpdateJob { target, .. }
+            | Operation::DeleteJob { target, .. }
+            | Operation::Failover { target, .. } => {
+                vec![target]
+            }
+            Operation::Alert { .. } => vec![],
+        }
+    }
+
     /// Failover, VM stop, job delete and replica removal disrupt the site: they are journaled
     /// before they are issued.
     pub fn disruptive(&self) -> bool {

@@ -161,10 +161,7 @@ impl<'a> Builder<'a> {
         let mut actions = Vec::new();
         for action in std::mem::take(&mut self.actions) {
             // Rule 2: an unreachable host gets no actions.
-            if let Some(host) = op_hosts(&action.op)
-                .into_iter()
-                .find(|h| !self.reachable(h))
-            {
+            if let Some(host) = action.op.hosts().into_iter().find(|h| !self.reachable(h)) {
                 self.waiting.push(format!(
                     "{}: waiting for {host} to be reachable",
                     action.description
@@ -302,26 +299,6 @@ impl<'a> Builder<'a> {
             maintenance,
             waiting: self.waiting,
         }
-    }
-}
-
-/// The hosts an operation touches (all must be reachable).
-fn op_hosts(op: &Operation) -> Vec<&str> {
-    match op {
-        Operation::StartService { place, .. } | Operation::SetServiceStartup { place, .. } => {
-            vec![place.host()]
-        }
-        Operation::OpenFirewallPort { host, .. }
-        | Operation::SetEmailNotification { host, .. }
-        | Operation::RemoveReplica { host, .. }
-        | Operation::StopVm { host, .. } => vec![host],
-        Operation::CreateJob(job) => vec![&job.source, &job.target],
-        Operation::UpdateJob { target, .. }
-        | Operation::DeleteJob { target, .. }
-        | Operation::Failover { target, .. } => {
-            vec![target]
-        }
-        Operation::Alert { .. } => vec![],
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use galaxy_ha::manifest::spec::{Manifest, Startup, Threshold, default_services};
+use galaxy_ha::manifest::spec::{FailoverMode, Manifest, Startup, Threshold, default_services};
 use galaxy_ha::memory::Memory;
 use galaxy_ha::observed::*;
 
@@ -13,29 +13,18 @@ pub const B: &str = "GCSHOSTB";
 
 /// The guide's site, in the given failover mode, as YAML.
 pub fn manifest_yaml(mode: &str) -> String {
-    format!(
-        r#"apiVersion: galaxy-ha/v1
-kind: RedundantServer
-metadata:
-  name: hq
-spec:
-  hosts:
-    - name: GCSHOSTA
-      address: 10.100.0.43
-    - name: GCSHOSTB
-      address: 10.100.0.44
-  primary: GCSHOSTA
-  vm:
-    name: GCSServer
-    address: 10.100.0.45
-  failover:
-    mode: {mode}
-"#
-    )
+    galaxy_ha::manifest::sample::guide_site_yaml(failover_mode(mode))
 }
 
 pub fn manifest(mode: &str) -> Manifest {
-    serde_saphyr::from_str(&manifest_yaml(mode)).expect("fixture manifest parses")
+    galaxy_ha::manifest::sample::guide_site(failover_mode(mode))
+}
+
+fn failover_mode(mode: &str) -> FailoverMode {
+    match mode {
+        "automatic" => FailoverMode::Automatic,
+        _ => FailoverMode::Manual,
+    }
 }
 
 pub fn now() -> jiff::Timestamp {
