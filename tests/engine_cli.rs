@@ -34,15 +34,14 @@ impl Site {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
             .args(args)
             .arg("-m")
             .arg(self.manifest())
             .env("RUST_LOG", "warn,galaxy_ha=info")
             .env_remove("GALAXY_HA_STATE_DIR")
             .output()
-            .unwrap();
-        out
+            .unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
