@@ -105,6 +105,19 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
     },
+    /// The journal as a timeline: failovers, switchovers, resumes, fences, drills, alerts and
+    /// manifest changes (with their git commit when the manifests are a git checkout).
+    ///
+    /// Example: galaxy-ha history -m manifests/ --since 24h
+    History {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Only what happened in this last stretch of time (e.g. 24h, 7d).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        since: Option<Duration>,
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
     /// Fail a site over to its standby host now: a person's approval.
     ///
     /// When the live host failed, the replica goes live. When both hosts are healthy, it is a

@@ -101,7 +101,9 @@ impl<'a> Store<'a> {
         let entry = Entry {
             at,
             action_id: action.id.clone(),
-            kind: action.kind(),
+            kind: Some(action.kind()),
+            description: action.description.clone(),
+            reason: action.reason.clone(),
             event,
         };
         journal::append(self.state_dir, self.site, &entry).map_err(|source| ExecuteError::Journal {
@@ -149,13 +151,23 @@ pub fn execute(
                 message: message.clone(),
                 at: now,
             };
-            match alerts.raise(&raised) {
+            let event = match alerts.raise(&raised) {
                 Ok(()) => {
                     memory.alerted.insert(key.clone());
                     report.applied.push(action.clone());
+                    Event::Done
                 }
-                Err(e) => report.failed.push((action.clone(), e.to_string())),
-            }
+                Err(e) => {
+                    report.failed.push((action.clone(), e.to_string()));
+                    Event::Failed {
+                        error: e.to_string(),
+                    }
+                }
+            };
+            // The alert's words, for history.
+            let mut logged = action.clone();
+            logged.description = format!("{}: {message}", alert.as_str());
+            store.journal(now, &logged, event)?;
             continue;
         }
         if action.disruptive {
@@ -170,7 +182,6 @@ pub fn execute(
                 now,
                 action,
                 Event::Intent {
-                    description: action.description.clone(),
                     op: action.op.clone(),
                 },
             )?;

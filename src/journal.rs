@@ -15,8 +15,18 @@ use crate::plan::action::{ActionKind, Operation};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub at: Timestamp,
+    /// The action's stable id; empty for entries that are not actions (manifest changes).
+    #[serde(default)]
     pub action_id: String,
-    pub kind: ActionKind,
+    /// The action's kind; `None` for entries that are not actions.
+    #[serde(default)]
+    pub kind: Option<ActionKind>,
+    /// The action's one-line description, for history.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Which rule planned it and why, for history.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
     #[serde(flatten)]
     pub event: Event,
 }
@@ -25,13 +35,21 @@ pub struct Entry {
 #[serde(rename_all = "kebab-case", tag = "event")]
 pub enum Event {
     /// About to issue; the operation in full.
-    Intent { description: String, op: Operation },
+    Intent { op: Operation },
     /// Issued and accepted.
     Done,
     /// Issued and refused or failed.
     Failed { error: String },
     /// Found after a restart: the intent's outcome as the world showed it.
     Recovered { note: String },
+    /// The site's manifest changed since the last pass (a merge, a pull, an edit).
+    ManifestChanged {
+        /// The git commit of the manifest file, when its directory is a git checkout.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+        /// What changed, in the manifest's words (e.g. `spec.primary: GCSHOSTA → GCSHOSTB`).
+        changes: Vec<String>,
+    },
 }
 
 pub fn path(state_dir: &Path, site: &str) -> PathBuf {

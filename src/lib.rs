@@ -5,6 +5,8 @@ pub mod alert;
 pub mod cli;
 pub mod commands;
 pub mod execute;
+pub mod git;
+pub mod history;
 pub mod journal;
 pub mod lock;
 pub mod logging;

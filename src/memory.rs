@@ -44,6 +44,8 @@ pub struct Memory {
     /// failover monitor still does; a warning waits two monitor intervals so that the first
     /// moments of a real failure (before the monitor's next query) are not called a link fault.
     pub controller_missed_since: Option<Timestamp>,
+    /// The site's spec at the last pass, so that history records each manifest change once.
+    pub spec_seen: Option<crate::manifest::spec::SiteSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::alert::AlertSink;
 use crate::execute::{self, ApplyReport, ExecuteError, Store};
+use crate::journal;
 use crate::manifest::Site;
 use crate::memory::{Memory, MemoryError};
 use crate::observed::Observed;
@@ -41,6 +42,12 @@ pub enum ReconcileError {
     },
     #[error(transparent)]
     Execute(#[from] ExecuteError),
+    #[error("site {site}: cannot write the journal: {source}")]
+    Journal {
+        site: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// `converge` ran out of time.
     #[error("site {site}: not converged after {waited}: {why}")]
     Timeout {
@@ -94,6 +101,47 @@ pub fn dry_run(
     Ok(look(site, platform, store.state_dir)?.plan)
 }
 
+/// Journals the site's manifest when it differs from the one the last pass saw (with its
+/// git commit), and remembers it in the plan's memory.
+///
+/// # Errors
+/// The journal cannot be written.
+pub fn remember_manifest(
+    site: &Site,
+    plan: &mut Plan,
+    state_dir: &Path,
+    now: jiff::Timestamp,
+) -> Result<(), ReconcileError> {
+    let spec = &site.manifest.spec;
+    if plan.memory.spec_seen.as_ref() == Some(spec) {
+        return Ok(());
+    }
+    let changes = match &plan.memory.spec_seen {
+        Some(old) => crate::manifest::diff::diff(old, spec),
+        None => vec![format!(
+            "first seen by the controller ({})",
+            site.path.display()
+        )],
+    };
+    let entry = journal::Entry {
+        at: now,
+        action_id: String::new(),
+        kind: None,
+        description: format!("manifest {} changed", site.path.display()),
+        reason: String::new(),
+        event: journal::Event::ManifestChanged {
+            commit: crate::git::last_commit(&site.path),
+            changes,
+        },
+    };
+    journal::append(state_dir, &site.name, &entry).map_err(|source| ReconcileError::Journal {
+        site: site.name.clone(),
+        source,
+    })?;
+    plan.memory.spec_seen = Some(spec.clone());
+    Ok(())
+}
+
 /// One pass: observe, plan, execute, remember.
 ///
 /// # Errors
@@ -104,7 +152,10 @@ pub fn pass(
     store: &mut Store,
     alerts: &mut dyn AlertSink,
 ) -> Result<Outcome, ReconcileError> {
-    let Look { observed, plan, .. } = look(site, platform, store.state_dir)?;
+    let Look {
+        observed, mut plan, ..
+    } = look(site, platform, store.state_dir)?;
+    remember_manifest(site, &mut plan, store.state_dir, platform.now())?;
     let report = execute::execute(&plan, platform, store, alerts)?;
     Ok(Outcome {
         observed,

@@ -39,3 +39,5 @@ mod engine_cli;
 mod engine_lib;
 // Crash after every durable step of a failover and a resume: one failover each time.
 mod engine_crash;
+// `galaxy-ha history`: the journal as a timeline with manifest commits.
+mod history_cli;

@@ -38,6 +38,9 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     for ((site, plan), platform) in settings.sites.iter().zip(&plans).zip(platforms.iter_mut()) {
         let mut store = Store::new(&settings.state_dir, &site.name);
         let mut alerts = LogSink::default();
+        let mut plan = plan.clone();
+        reconcile::remember_manifest(site, &mut plan, &settings.state_dir, platform.now())?;
+        let plan = &plan;
         let report = execute::execute(plan, platform.as_mut(), &mut store, &mut alerts)?;
         println!(
             "Site {}: {} applied, {} failed, {} skipped{}",

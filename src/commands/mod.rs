@@ -3,6 +3,7 @@
 mod apply;
 mod demo;
 mod failover;
+mod history;
 mod plan;
 mod prompt;
 pub mod schema;
@@ -47,6 +48,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             timeout,
         } => failover::run(&name, &site, test, yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
+        Command::History {
+            site,
+            since,
+            format,
+        } => history::run(&site, since, format),
         Command::Sim { command } => sim::run(command),
     }
 }

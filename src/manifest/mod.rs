@@ -4,6 +4,7 @@
 //! problems; otherwise `Invalid` lists every problem as `FILE:LINE:COL: path: message`.
 
 pub mod diagnostic;
+pub mod diff;
 pub mod load;
 pub mod names;
 pub mod parse;

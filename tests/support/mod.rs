@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test module uses its own part of the fixtures
 
+pub mod cli;
+
 use std::time::Duration;
 
 use galaxy_ha::manifest::spec::{FailoverMode, Manifest, Startup, Threshold, default_services};

@@ -1,0 +1,46 @@
+//! `galaxy-ha history`: each site's journal as a timeline.
+
+use std::time::Duration;
+
+use crate::cli::OutputFormat;
+use crate::commands::Outcome;
+use crate::history::{self, Item};
+use crate::journal;
+use crate::settings::SiteArgs;
+
+pub fn run(
+    args: &SiteArgs,
+    since: Option<Duration>,
+    format: OutputFormat,
+) -> anyhow::Result<Outcome> {
+    let settings = args.resolve()?;
+    let mut items: Vec<Item> = Vec::new();
+    for site in &settings.sites {
+        let (entries, skipped) = journal::read(&settings.state_dir, &site.name)?;
+        if skipped > 0 {
+            eprintln!(
+                "warning: site {}: {skipped} damaged journal line(s) skipped in {}",
+                site.name,
+                journal::path(&settings.state_dir, &site.name).display()
+            );
+        }
+        // "Since" counts back from the site's own clock (the lab's virtual one, or now).
+        let cutoff = match since {
+            Some(d) => {
+                let now = crate::platform::open(site, &settings.state_dir)?.now();
+                Some(now - jiff::SignedDuration::try_from(d)?)
+            }
+            None => None,
+        };
+        items.extend(history::since(
+            history::timeline(&site.name, &entries),
+            cutoff,
+        ));
+    }
+    items.sort_by_key(|i| i.at);
+    match format {
+        OutputFormat::Text => print!("{}", history::text(&items)),
+        OutputFormat::Json => println!("{}", history::json(&items)),
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,145 @@
+//! The journal as a readable timeline: failovers, switchovers, resumes, fences, drills,
+//! alerts and manifest changes, in order.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::journal::{Entry, Event};
+use crate::plan::ActionKind;
+
+/// The JSON format; grows compatibly, never renames.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One thing that happened to a site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    pub at: Timestamp,
+    pub site: String,
+    /// failover, switchover, resume, fence, drill, alert, manifest, job or baseline.
+    pub category: &'static str,
+    pub what: String,
+    /// done, failed: …, or what became of an intent whose outcome was never written.
+    pub outcome: String,
+    pub reason: String,
+    /// Manifest changes, one per line; the git commit.
+    pub details: Vec<String>,
+}
+
+/// What a journal entry is about, in an admin's words.
+fn category(entry: &Entry) -> &'static str {
+    let rule = |n: &str| entry.reason.starts_with(&format!("rule {n} "));
+    match entry.kind {
+        None => "manifest",
+        Some(ActionKind::Failover) if rule("9") => "switchover",
+        Some(ActionKind::Failover) => "failover",
+        Some(ActionKind::TestFailover) => "drill",
+        Some(ActionKind::StopVm) if rule("1") => "fence",
+        Some(ActionKind::StopVm) => "switchover",
+        Some(ActionKind::Alert) => "alert",
+        Some(ActionKind::CreateJob | ActionKind::DeleteJob | ActionKind::RemoveReplica)
+            if rule("8") =>
+        {
+            "resume"
+        }
+        Some(
+            ActionKind::CreateJob
+            | ActionKind::DeleteJob
+            | ActionKind::RemoveReplica
+            | ActionKind::UpdateJob,
+        ) => "job",
+        Some(_) => "baseline",
+    }
+}
+
+/// Pairs each intent with its outcome; an intent left without one says so.
+pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for entry in entries {
+        let item = |outcome: String, details: Vec<String>| Item {
+            at: entry.at,
+            site: site.to_string(),
+            category: category(entry),
+            what: entry.description.clone(),
+            outcome,
+            reason: entry.reason.clone(),
+            details,
+        };
+        match &entry.event {
+            Event::Intent { .. } => {
+                open.push(items.len());
+                items.push(item(
+                    "intent written; no outcome recorded (the controller stopped before it)".into(),
+                    vec![],
+                ));
+            }
+            Event::Done | Event::Failed { .. } | Event::Recovered { .. } => {
+                let outcome = match &entry.event {
+                    Event::Failed { error } => format!("failed: {error}"),
+                    Event::Recovered { note } => format!("recovered: {note}"),
+                    _ => "done".to_string(),
+                };
+                let pending = open.iter().position(|&i| {
+                    items[i].what == entry.description && items[i].category == category(entry)
+                });
+                match pending {
+                    Some(p) => {
+                        let i = open.remove(p);
+                        items[i].outcome = outcome;
+                    }
+                    None => items.push(item(outcome, vec![])),
+                }
+            }
+            Event::ManifestChanged { commit, changes } => {
+                let mut details = changes.clone();
+                if let Some(c) = commit {
+                    details.push(format!("git commit {c}"));
+                }
+                items.push(item("changed".into(), details));
+            }
+        }
+    }
+    items
+}
+
+/// Keeps what happened at or after `since`.
+pub fn since(items: Vec<Item>, since: Option<Timestamp>) -> Vec<Item> {
+    match since {
+        Some(t) => items.into_iter().filter(|i| i.at >= t).collect(),
+        None => items,
+    }
+}
+
+pub fn text(items: &[Item]) -> String {
+    if items.is_empty() {
+        return "nothing happened in that time\n".into();
+    }
+    let mut out = String::new();
+    for i in items {
+        out.push_str(&format!(
+            "{}  {:<8} {:<10} {} [{}]\n",
+            i.at, i.site, i.category, i.what, i.outcome
+        ));
+        if !i.reason.is_empty() {
+            out.push_str(&format!("{:>32}   {}\n", "", i.reason));
+        }
+        for d in &i.details {
+            out.push_str(&format!("{:>32}   {d}\n", ""));
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    format_version: u32,
+    events: &'a [Item],
+}
+
+pub fn json(items: &[Item]) -> String {
+    serde_json::to_string_pretty(&Doc {
+        format_version: FORMAT_VERSION,
+        events: items,
+    })
+    .unwrap_or_default()
+}
