@@ -104,6 +104,12 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         site: SiteArgs,
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// Keep the view on screen, redrawn in place (with --format json: one document per line).
+        #[arg(long)]
+        watch: bool,
+        /// How often --watch redraws.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "2s")]
+        interval: Duration,
     },
     /// The journal as a timeline: failovers, switchovers, resumes, fences, drills, alerts and
     /// manifest changes (with their git commit when the manifests are a git checkout).

@@ -94,3 +94,27 @@ fn history_should_skip_damaged_journal_lines_and_say_so() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 damaged journal line(s) skipped"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("create job"));
 }
+
+#[test]
+fn status_watch_should_redraw_in_place_and_follow_the_lab() {
+    let site = Site::new("manual");
+    site.converge();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["status", "--watch", "--interval", "100ms", "-m"])
+        .arg(site.manifest())
+        .env_remove("GALAXY_HA_STATE_DIR")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    site.ok(&["sim", "fault", "job-stop"]);
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let frames = text.matches("\x1b[H\x1b[2J").count();
+    assert!(frames >= 3, "redrawn {frames} times");
+    let last = text.rsplit("\x1b[H\x1b[2J").next().unwrap();
+    assert!(last.contains("Activity                Stopped"), "the last frame shows the lab now:\n{last}");
+    assert!(text.contains("Activity                Protecting"), "an earlier frame showed it protecting");
+}

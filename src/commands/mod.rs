@@ -39,7 +39,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             wait,
             timeout,
         } => apply::run(&site, yes, wait, timeout),
-        Command::Status { site, format } => status::run(&site, format),
+        Command::Status {
+            site,
+            format,
+            watch,
+            interval,
+        } => status::run(&site, format, watch.then_some(interval)),
         Command::Failover {
             name,
             site,

@@ -1,4 +1,7 @@
-//! `galaxy-ha status`: every site's job health and conditions.
+//! `galaxy-ha status`: every site's job health and conditions, once or redrawn in place.
+
+use std::io::Write;
+use std::time::Duration;
 
 use crate::cli::OutputFormat;
 use crate::commands::Outcome;
@@ -6,7 +9,24 @@ use crate::reconcile;
 use crate::settings::SiteArgs;
 use crate::status::{self, Status};
 
-pub fn run(args: &SiteArgs, format: OutputFormat) -> anyhow::Result<Outcome> {
+pub fn run(args: &SiteArgs, format: OutputFormat, watch: Option<Duration>) -> anyhow::Result<Outcome> {
+    let Some(every) = watch else {
+        let (doc, failed) = look(args)?;
+        print(&doc, format, false)?;
+        return Ok(if failed { Outcome::Failed } else { Outcome::Success });
+    };
+    loop {
+        // Manifests are read afresh each time: an edit shows at the next redraw.
+        match look(args) {
+            Ok((doc, _)) => print(&doc, format, true)?,
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// Every site's status; sites that could not be looked at are reported on stderr.
+fn look(args: &SiteArgs) -> anyhow::Result<(Status, bool)> {
     let settings = args.resolve()?;
     let mut sites = Vec::new();
     let mut failed = false;
@@ -14,13 +34,7 @@ pub fn run(args: &SiteArgs, format: OutputFormat) -> anyhow::Result<Outcome> {
         let result = (|| -> anyhow::Result<_> {
             let mut platform = crate::platform::open(site, &settings.state_dir)?;
             let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
-            Ok(status::site(
-                &look.plan,
-                &look.observed,
-                &look.memory,
-                &site.manifest.spec.vm.name,
-                0,
-            ))
+            Ok(status::site(&look.plan, &look.observed, &look.memory, &site.manifest.spec.vm.name, 0))
         })();
         match result {
             Ok(s) => sites.push(s),
@@ -30,17 +44,27 @@ pub fn run(args: &SiteArgs, format: OutputFormat) -> anyhow::Result<Outcome> {
             }
         }
     }
-    let doc = Status {
-        format_version: status::FORMAT_VERSION,
-        sites,
-    };
-    match format {
-        OutputFormat::Text => print!("{}", status::text(&doc)),
-        OutputFormat::Json => println!("{}", status::json(&doc)),
+    Ok((
+        Status {
+            format_version: status::FORMAT_VERSION,
+            sites,
+        },
+        failed,
+    ))
+}
+
+fn print(doc: &Status, format: OutputFormat, redraw: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match (format, redraw) {
+        (OutputFormat::Text, true) => {
+            // Home the cursor and clear the screen, then draw: the view stays in place.
+            write!(out, "\x1b[H\x1b[2J{}", status::text(doc))?;
+            writeln!(out, "(redrawn every few seconds; Ctrl-C to quit)")?;
+        }
+        (OutputFormat::Text, false) => write!(out, "{}", status::text(doc))?,
+        (OutputFormat::Json, true) => writeln!(out, "{}", serde_json::to_string(doc)?)?,
+        (OutputFormat::Json, false) => writeln!(out, "{}", status::json(doc))?,
     }
-    Ok(if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    })
+    out.flush()?;
+    Ok(())
 }
