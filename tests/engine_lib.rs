@@ -74,3 +74,31 @@ fn a_drifted_failover_monitor_should_be_updated_in_place() {
     assert_eq!(after.monitor.interval, Duration::from_secs(10));
     assert_eq!(after.name, job.name, "updated in place, not recreated");
 }
+
+#[test]
+fn a_scheduled_drill_should_run_a_test_failover_and_leave_the_job_protecting() {
+    let mut rig = Rig::new("manual");
+    rig.site.manifest.spec.drills =
+        serde_saphyr::from_str("testFailoverEvery: 30d\nscheduled: true\n").unwrap();
+    let out = rig.converge();
+    assert_eq!(
+        out.observed.job.as_ref().unwrap().activity,
+        Activity::Protecting
+    );
+    let memory = rig.memory();
+    assert!(memory.last_test_failover.is_some(), "the drill ran");
+    assert_eq!(
+        rig.lab.world().failovers(),
+        0,
+        "a test failover is not a failover"
+    );
+    assert!(
+        !out.plan
+            .condition(galaxy_ha::plan::ConditionType::DrillOverdue)
+            .unwrap()
+            .status
+    );
+    // Within the month nothing more happens.
+    rig.run_for(Duration::from_secs(3600));
+    assert_eq!(rig.memory().last_test_failover, memory.last_test_failover);
+}

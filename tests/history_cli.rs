@@ -115,6 +115,12 @@ fn status_watch_should_redraw_in_place_and_follow_the_lab() {
     let frames = text.matches("\x1b[H\x1b[2J").count();
     assert!(frames >= 3, "redrawn {frames} times");
     let last = text.rsplit("\x1b[H\x1b[2J").next().unwrap();
-    assert!(last.contains("Activity                Stopped"), "the last frame shows the lab now:\n{last}");
-    assert!(text.contains("Activity                Protecting"), "an earlier frame showed it protecting");
+    assert!(
+        last.contains("Activity                Stopped"),
+        "the last frame shows the lab now:\n{last}"
+    );
+    assert!(
+        text.contains("Activity                Protecting"),
+        "an earlier frame showed it protecting"
+    );
 }

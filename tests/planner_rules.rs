@@ -834,3 +834,39 @@ fn rule6_should_keep_the_replica_when_it_is_what_runs_system_galaxy() {
         "never delete the live VM"
     );
 }
+
+#[test]
+fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_while_protecting() {
+    let mut m = manifest("manual");
+    m.spec.drills = serde_saphyr::from_str("testFailoverEvery: 90d\n").unwrap();
+    let p = plan::plan(&m, &healthy(), &adopted(), now());
+    assert!(cond(&p, ConditionType::DrillOverdue));
+    assert_eq!(alerts(&p), vec![AlertKind::DrillOverdue]);
+    assert!(
+        !kinds(&p).contains(&ActionKind::TestFailover),
+        "not scheduled: only the alert"
+    );
+
+    m.spec.drills = serde_saphyr::from_str("testFailoverEvery: 90d\nscheduled: true\n").unwrap();
+    let p = plan::plan(&m, &healthy(), &adopted(), now());
+    assert!(kinds(&p).contains(&ActionKind::TestFailover));
+
+    let mut recent = adopted();
+    recent.last_test_failover = Some(now() - jiff::SignedDuration::from_hours(24));
+    let p = plan::plan(&m, &healthy(), &recent, now());
+    assert!(!cond(&p, ConditionType::DrillOverdue));
+    assert!(p.actions.is_empty());
+
+    let mut syncing = healthy();
+    syncing.job.as_mut().unwrap().activity = Activity::Synchronizing;
+    assert!(
+        !kinds(&plan::plan(&m, &syncing, &adopted(), now())).contains(&ActionKind::TestFailover)
+    );
+
+    m.spec.maintenance = serde_saphyr::from_str("reason: patching\n").unwrap();
+    assert!(
+        plan::plan(&m, &healthy(), &adopted(), now())
+            .actionable()
+            .is_empty()
+    );
+}

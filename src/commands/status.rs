@@ -9,11 +9,19 @@ use crate::reconcile;
 use crate::settings::SiteArgs;
 use crate::status::{self, Status};
 
-pub fn run(args: &SiteArgs, format: OutputFormat, watch: Option<Duration>) -> anyhow::Result<Outcome> {
+pub fn run(
+    args: &SiteArgs,
+    format: OutputFormat,
+    watch: Option<Duration>,
+) -> anyhow::Result<Outcome> {
     let Some(every) = watch else {
         let (doc, failed) = look(args)?;
         print(&doc, format, false)?;
-        return Ok(if failed { Outcome::Failed } else { Outcome::Success });
+        return Ok(if failed {
+            Outcome::Failed
+        } else {
+            Outcome::Success
+        });
     };
     loop {
         // Manifests are read afresh each time: an edit shows at the next redraw.
@@ -34,7 +42,13 @@ fn look(args: &SiteArgs) -> anyhow::Result<(Status, bool)> {
         let result = (|| -> anyhow::Result<_> {
             let mut platform = crate::platform::open(site, &settings.state_dir)?;
             let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
-            Ok(status::site(&look.plan, &look.observed, &look.memory, &site.manifest.spec.vm.name, 0))
+            Ok(status::site(
+                &look.plan,
+                &look.observed,
+                &look.memory,
+                &site.manifest.spec.vm.name,
+                0,
+            ))
         })();
         match result {
             Ok(s) => sites.push(s),

@@ -275,6 +275,11 @@ pub struct DrillsSpec {
     )]
     #[schemars(with = "Option<String>")]
     pub test_failover_every: Option<Duration>,
+    /// Let the controller perform the test failover itself when one is due: only while the
+    /// site is protecting and outside maintenance. Off by default: the guide asks for drills
+    /// to be planned with the field team.
+    #[serde(default)]
+    pub scheduled: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]

@@ -1,7 +1,7 @@
 //! The conditions `status` reports that no single rule owns: Protected, FailoverReady and
 //! DrillOverdue.
 
-use super::action::{AlertKind, Severity};
+use super::action::{AlertKind, FailoverMode, Operation, Severity};
 use super::builder::Builder;
 use super::view::View;
 use crate::observed::Activity;
@@ -79,10 +79,33 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             );
         }
     }
-    drills(b);
+    drills(b, view);
 }
 
-fn drills(b: &mut Builder) {
+/// A drill the manifest asks the controller to perform: a test failover of a protecting job.
+fn scheduled_drill(b: &mut Builder, view: &View) {
+    if !b.spec.drills.as_ref().is_some_and(|d| d.scheduled) {
+        return;
+    }
+    let (Some(job), Some(standby)) = (view.job_forward(), view.standby.clone()) else {
+        return;
+    };
+    if job.activity != Activity::Protecting || !b.reachable(&standby) {
+        b.wait("the scheduled test failover waits for the job to be protecting");
+        return;
+    }
+    b.act(
+        Operation::Failover {
+            job: job.name.clone(),
+            target: standby,
+            mode: FailoverMode::Test,
+            apply_queued_data: true,
+        },
+        "spec.drills: a test failover is due and the manifest lets the controller run it",
+    );
+}
+
+fn drills(b: &mut Builder, view: &View) {
     let Some(every) = b.spec.drills.as_ref().and_then(|d| d.test_failover_every) else {
         b.set(
             ConditionType::DrillOverdue,
@@ -124,6 +147,7 @@ fn drills(b: &mut Builder) {
                 message,
                 "spec.drills.testFailoverEvery",
             );
+            scheduled_drill(b, view);
         }
         None => b.set(
             ConditionType::DrillOverdue,
