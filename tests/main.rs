@@ -32,3 +32,14 @@ mod sim_events;
 mod sim_persist;
 // `galaxy-ha sim` on the real binary in a temp dir.
 mod sim_cli;
+
+// Every generated PowerShell script: grammar, PS 5.1 only, snapshots.
+mod ps_scripts;
+// Manifest values reach scripts only as data (proptest), secrets only in the data.
+mod ps_payload;
+// Recorded observe output with Windows PowerShell 5.1's quirks, and errors naming the field.
+mod ps_parse;
+// The real runner against a fake powershell.exe: credential on stdin only, timeout kills.
+mod ps_runner;
+// The same engine scenarios on the lab and on the PowerShell platform answered by the lab.
+mod ps_conformance;
