@@ -2,6 +2,7 @@
 
 mod apply;
 mod demo;
+pub mod doctor;
 mod failover;
 mod plan;
 mod prompt;
@@ -48,5 +49,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => failover::run(&name, &site, test, yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
         Command::Sim { command } => sim::run(command),
+        Command::Doctor { site } => doctor::run(&site),
     }
 }
