@@ -43,3 +43,5 @@ mod ps_parse;
 mod ps_runner;
 // The same engine scenarios on the lab and on the PowerShell platform answered by the lab.
 mod ps_conformance;
+// `galaxy-ha doctor` on the real binary.
+mod ps_doctor;
