@@ -157,6 +157,21 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
+    /// Check that each host has what the PowerShell platform needs: Windows PowerShell 5.1,
+    /// remoting, the DoubleTake module and services, the Hyper-V module, the account's rights.
+    ///
+    /// Prints what is missing and how to fix it. Exit status: 0 when everything is in place,
+    /// 1 otherwise. Sites on the simulated lab have nothing to check.
+    #[command(after_help = "\
+Examples:
+  galaxy-ha doctor -m manifests/branch-office.yaml
+  galaxy-ha doctor -m manifests/ --site branch-office
+
+See docs/preparing-hosts.md for preparing the hosts and the account.")]
+    Doctor {
+        #[command(flatten)]
+        site: SiteArgs,
+    },
     /// Drive the simulated lab: show it, advance its virtual clock, reset it, inject faults.
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml

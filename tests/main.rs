@@ -41,3 +41,15 @@ mod engine_lib;
 mod engine_crash;
 // `galaxy-ha history`: the journal as a timeline with manifest commits.
 mod history_cli;
+// Every generated PowerShell script: grammar, PS 5.1 only, snapshots.
+mod ps_scripts;
+// Manifest values reach scripts only as data (proptest), secrets only in the data.
+mod ps_payload;
+// Recorded observe output with Windows PowerShell 5.1's quirks, and errors naming the field.
+mod ps_parse;
+// The real runner against a fake powershell.exe: credential on stdin only, timeout kills.
+mod ps_runner;
+// The same engine scenarios on the lab and on the PowerShell platform answered by the lab.
+mod ps_conformance;
+// `galaxy-ha doctor` on the real binary.
+mod ps_doctor;

@@ -2,6 +2,7 @@
 
 mod apply;
 mod demo;
+pub mod doctor;
 mod failover;
 mod history;
 mod plan;
@@ -59,5 +60,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             format,
         } => history::run(&site, since, format),
         Command::Sim { command } => sim::run(command),
+        Command::Doctor { site } => doctor::run(&site),
     }
 }

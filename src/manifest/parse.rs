@@ -171,6 +171,11 @@ const HOMES: &[(&str, &str)] = &[
     ("security", "spec.notifications.email.smtp"),
     ("username", "spec.notifications.email.smtp"),
     ("passwordFrom", "spec.notifications.email.smtp"),
+    ("powershell", "spec.platform"),
+    ("runner", "spec.platform.powershell"),
+    ("credentialFrom", "spec.platform.powershell"),
+    ("installPath", "spec.platform.powershell"),
+    ("scriptTimeout", "spec.platform.powershell"),
     ("reason", "spec.maintenance"),
     ("until", "spec.maintenance"),
 ];

@@ -79,6 +79,64 @@ pub struct SiteSpec {
 pub struct PlatformSpec {
     #[serde(default)]
     pub kind: PlatformKind,
+    /// How galaxy-ha reaches the hosts when `kind: powershell` (defaults apply when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powershell: Option<PowershellSpec>,
+}
+
+/// Settings of the PowerShell platform: where scripts run, as whom, and for how long.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PowershellSpec {
+    /// `local`: Windows PowerShell 5.1 on the controller machine runs each host's script as
+    /// the controller's own Windows account (e.g. a gMSA), through `Invoke-Command
+    /// -ComputerName HOST` with integrated authentication. `remoting`: the same with the
+    /// explicit credential below.
+    #[serde(default)]
+    pub runner: RunnerKind,
+    /// The account scripts run as with `runner: remoting`, e.g. `CORP\svc-galaxy-ha`; also
+    /// used to connect to Double-Take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Where that account's password comes from: `{ env: NAME }` or `{ file: PATH }`
+    /// (readable only by the controller's service account); never inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_from: Option<SecretSource>,
+    /// The Double-Take install folder on the hosts, when the registry's `InstallPath` is not
+    /// to be trusted, e.g. `C:\Program Files\Carbonite\Replication`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_path: Option<String>,
+    /// How long one script may run before it is killed (default 2m).
+    #[serde(default = "default_script_timeout", with = "humantime_serde")]
+    #[schemars(with = "String")]
+    pub script_timeout: Duration,
+}
+
+impl Default for PowershellSpec {
+    fn default() -> Self {
+        Self {
+            runner: RunnerKind::default(),
+            username: None,
+            credential_from: None,
+            install_path: None,
+            script_timeout: default_script_timeout(),
+        }
+    }
+}
+
+fn default_script_timeout() -> Duration {
+    Duration::from_secs(120)
+}
+
+/// Where the PowerShell platform's scripts run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunnerKind {
+    /// As the controller's own Windows account (no stored credential).
+    #[default]
+    Local,
+    /// With `username` and the password from `credentialFrom`.
+    Remoting,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]

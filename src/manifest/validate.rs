@@ -8,7 +8,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::names::{render, unknown_placeholders};
-use super::spec::{EmailSpec, Manifest, SecretSource, SiteSpec};
+use super::spec::{EmailSpec, Manifest, PlatformKind, RunnerKind, SecretSource, SiteSpec};
 
 /// One semantic problem: where (YAML path) and what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     let mut p = Problems::default();
     site_name(&mut p, &manifest.metadata.name);
     let spec = &manifest.spec;
+    platform(&mut p, spec);
     let addresses = hosts_and_vm(&mut p, spec);
     network(&mut p, spec, &addresses);
     failover(&mut p, spec);
@@ -382,6 +383,75 @@ fn ports(p: &mut Problems, spec: &SiteSpec) {
         } else {
             seen.insert(port, i);
         }
+    }
+}
+
+/// The PowerShell settings: only with `kind: powershell`, and `remoting` needs an account
+/// and where its password comes from (a script must never wait for a prompt).
+fn platform(p: &mut Problems, spec: &SiteSpec) {
+    const PS: &str = "spec.platform.powershell";
+    let Some(ps) = &spec.platform.powershell else {
+        return;
+    };
+    if spec.platform.kind != PlatformKind::Powershell {
+        p.add(
+            PS,
+            "PowerShell settings only apply with `kind: powershell`; set `spec.platform.kind: powershell` or remove them",
+        );
+    }
+    match ps.runner {
+        RunnerKind::Remoting => {
+            if ps.username.as_deref().is_none_or(|u| u.trim().is_empty()) {
+                p.add(
+                    format!("{PS}.username"),
+                    "`runner: remoting` needs the account scripts run as, e.g. `username: 'CORP\\svc-galaxy-ha'`",
+                );
+            }
+            if ps.credential_from.is_none() {
+                p.add(
+                    format!("{PS}.credentialFrom"),
+                    "`runner: remoting` needs where the account's password comes from: `credentialFrom: { env: NAME }` or `credentialFrom: { file: PATH }`",
+                );
+            }
+        }
+        RunnerKind::Local => {
+            if ps.username.is_some() || ps.credential_from.is_some() {
+                p.add(
+                    format!("{PS}.runner"),
+                    "`runner: local` runs as the controller's own Windows account and uses no credential; set `runner: remoting` or remove `username` and `credentialFrom`",
+                );
+            }
+        }
+    }
+    match &ps.credential_from {
+        Some(SecretSource::Env(name)) if name.trim().is_empty() => p.add(
+            format!("{PS}.credentialFrom.env"),
+            "empty; name the environment variable that holds the password, e.g. GALAXY_HA_HOST_PASSWORD",
+        ),
+        Some(SecretSource::File(path)) if path.as_os_str().is_empty() => p.add(
+            format!("{PS}.credentialFrom.file"),
+            "empty; give the path of the file that holds the password",
+        ),
+        _ => {}
+    }
+    if ps
+        .install_path
+        .as_deref()
+        .is_some_and(|i| i.trim().is_empty())
+    {
+        p.add(
+            format!("{PS}.installPath"),
+            "empty; remove it to use the registry's InstallPath, or give the Double-Take folder, e.g. 'C:\\Program Files\\Carbonite\\Replication'",
+        );
+    }
+    if ps.script_timeout < Duration::from_secs(5) {
+        p.add(
+            format!("{PS}.scriptTimeout"),
+            format!(
+                "{} is too short for a script to load the DoubleTake module; use at least 5s (default 2m)",
+                human(ps.script_timeout)
+            ),
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! The seam between the controller and the hosts: observe, act, and tell the time.
 
+pub mod powershell;
 pub mod sim;
 
 use std::time::Duration;
@@ -53,10 +54,19 @@ pub fn open(
         crate::manifest::spec::PlatformKind::Simulated => {
             Ok(Box::new(sim::Lab::load_or_create(state_dir, site)?))
         }
-        crate::manifest::spec::PlatformKind::Powershell => Err(PlatformError::Unavailable {
-            site: site.name.clone(),
-            kind: "powershell",
-        }),
+        crate::manifest::spec::PlatformKind::Powershell => {
+            let settings = site
+                .manifest
+                .spec
+                .platform
+                .powershell
+                .clone()
+                .unwrap_or_default();
+            Ok(Box::new(powershell::PowershellPlatform::new(
+                site,
+                powershell::PowershellRunner::new(&settings),
+            )))
+        }
     }
 }
 
@@ -78,6 +88,9 @@ pub enum PlatformError {
         "site {site}: the {kind} platform is not available in this build of galaxy-ha; use `platform: {{kind: simulated}}` to try the manifest on the simulated lab"
     )]
     Unavailable { site: String, kind: &'static str },
+    /// A script could not run, or printed what galaxy-ha cannot read.
+    #[error("script on {host}: {message}")]
+    Script { host: String, message: String },
     /// The platform's own state could not be read or written.
     #[error("platform state {path}: {message}")]
     State { path: String, message: String },

@@ -1,0 +1,238 @@
+//! The PowerShell platform: real Hyper-V hosts with Carbonite (Double-Take), driven by
+//! constant scripts whose data arrives as JSON on standard input.
+//!
+//! [`PowershellPlatform`] turns observations and operations into [`payload::Call`]s and hands
+//! them to a [`Runner`]: [`PowershellRunner`] spawns Windows PowerShell 5.1; [`SimRunner`]
+//! answers from the simulated lab, so the same engine scenarios run on both.
+
+pub mod names;
+pub mod parse;
+pub mod payload;
+pub mod runner;
+pub mod scripts;
+pub mod sim_runner;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::manifest::Site;
+use crate::manifest::names::job_names;
+use crate::manifest::spec::SiteSpec;
+use crate::observed::{HostState, Job, Observed};
+use crate::plan::action::Operation;
+use crate::platform::{Platform, PlatformError};
+
+pub use payload::{Call, Secret};
+pub use runner::{HostTarget, PowershellRunner, RunError, Runner};
+pub use scripts::{Script, ScriptKind};
+pub use sim_runner::SimRunner;
+
+/// A site's real hosts, through a runner.
+#[derive(Debug)]
+pub struct PowershellPlatform<R: Runner> {
+    site: String,
+    spec: SiteSpec,
+    runner: R,
+    timeout: Duration,
+}
+
+impl<R: Runner> PowershellPlatform<R> {
+    pub fn new(site: &Site, runner: R) -> Self {
+        let spec = site.manifest.spec.clone();
+        let timeout = spec
+            .platform
+            .powershell
+            .as_ref()
+            .map_or(Duration::from_secs(120), |p| p.script_timeout);
+        Self {
+            site: site.name.clone(),
+            spec,
+            runner,
+            timeout,
+        }
+    }
+
+    pub fn runner(&self) -> &R {
+        &self.runner
+    }
+
+    fn target(&self, host: &str) -> HostTarget {
+        let spec = self.spec.host(host);
+        HostTarget {
+            name: spec.map_or(host, |h| h.name.as_str()).to_string(),
+            address: spec.map_or(host, |h| h.address.as_str()).to_string(),
+        }
+    }
+
+    /// Runs one call on its host.
+    ///
+    /// # Errors
+    /// As the runner's.
+    pub fn call(&self, call: &Call) -> Result<String, RunError> {
+        self.runner.run(
+            &self.target(&call.host),
+            scripts::script(call.kind),
+            &call.input,
+            self.timeout,
+        )
+    }
+
+    fn observe_host(&self, host: &str) -> Result<(HostState, Vec<Job>), PlatformError> {
+        let call = payload::observe(&self.site, &self.spec, host);
+        match self.call(&call) {
+            Ok(text) => {
+                let doc = parse::document(host, &text).map_err(|e| script_error(host, &e))?;
+                if let Some(e) = &doc.double_take_error {
+                    tracing::warn!(site = %self.site, host, error = %e, "Double-Take could not be asked; the host's job and e-mail settings are not known");
+                }
+                let other = self
+                    .spec
+                    .other_host(host)
+                    .map_or(String::new(), |h| h.name.clone());
+                parse::host(host, &doc, &self.spec.vm.name, &other)
+                    .map_err(|e| script_error(host, &e))
+            }
+            // A host that cannot be reached, or hangs, is an observation.
+            Err(RunError::Unreachable { .. } | RunError::Timeout { .. }) => Ok((
+                HostState {
+                    name: host.to_string(),
+                    reachable: false,
+                    services: Vec::new(),
+                    firewall: Vec::new(),
+                    email: None,
+                    vms: Vec::new(),
+                },
+                Vec::new(),
+            )),
+            Err(e) => Err(platform_error(e)),
+        }
+    }
+
+    /// Runs the doctor script on every host.
+    pub fn doctor(&self) -> Vec<(String, Result<DoctorReport, String>)> {
+        self.spec
+            .hosts
+            .iter()
+            .map(|h| {
+                let call = payload::doctor(&self.site, &self.spec, &h.name);
+                let result = self
+                    .call(&call)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| {
+                        serde_json::from_str::<DoctorReport>(
+                            &parse::normalize(
+                                serde_json::from_str(text.trim())
+                                    .map_err(|e| format!("doctor output is not JSON: {e}"))?,
+                            )
+                            .to_string(),
+                        )
+                        .map_err(|e| format!("doctor output: {e}"))
+                    });
+                (h.name.clone(), result)
+            })
+            .collect()
+    }
+}
+
+/// What the doctor script found on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    #[serde(default)]
+    pub computer_name: String,
+    #[serde(default)]
+    pub ps_version: String,
+    pub checks: Vec<DoctorCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DoctorCheck {
+    pub name: String,
+    pub ok: bool,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub fix: String,
+}
+
+fn script_error(host: &str, e: &dyn std::fmt::Display) -> PlatformError {
+    PlatformError::Script {
+        host: host.to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn platform_error(e: RunError) -> PlatformError {
+    match e {
+        RunError::Unreachable { host, .. } => PlatformError::Unreachable { host },
+        RunError::Refused {
+            system, message, ..
+        } => PlatformError::Refused { system, message },
+        RunError::Timeout { ref host, .. }
+        | RunError::Failed { ref host, .. }
+        | RunError::Io { ref host, .. } => script_error(&host.clone(), &e),
+        other => script_error("controller", &other),
+    }
+}
+
+impl<R: Runner> Platform for PowershellPlatform<R> {
+    fn observe(&mut self) -> Result<Observed, PlatformError> {
+        let mut hosts = Vec::new();
+        let mut jobs = Vec::new();
+        for h in self.spec.hosts.clone() {
+            let (state, held) = self.observe_host(&h.name)?;
+            hosts.push(state);
+            jobs.extend(held);
+        }
+        // The site's job: one with a name the templates give, else any VRA job found.
+        let expected: Vec<String> = self
+            .spec
+            .hosts
+            .iter()
+            .filter_map(|s| {
+                self.spec
+                    .other_host(&s.name)
+                    .map(|t| job_names(&self.site, &self.spec, &s.name, &t.name).job)
+            })
+            .collect();
+        let pick = jobs
+            .iter()
+            .position(|j| expected.iter().any(|e| e.eq_ignore_ascii_case(&j.name)))
+            .or(if jobs.is_empty() { None } else { Some(0) });
+        let job = pick.map(|i| jobs.swap_remove(i));
+        Ok(Observed { hosts, job })
+    }
+
+    fn execute(&mut self, op: &Operation) -> Result<(), PlatformError> {
+        let password = match op {
+            Operation::SetEmailNotification { .. } => self
+                .spec
+                .notifications
+                .as_ref()
+                .and_then(|n| n.email.as_ref())
+                .and_then(|e| e.smtp.password_from.as_ref())
+                .map(payload::read_secret)
+                .transpose()
+                .map_err(|e| script_error("controller", &e))?,
+            _ => None,
+        };
+        let Some(call) = payload::operation(&self.site, &self.spec, op, password.as_ref()) else {
+            return Ok(());
+        };
+        self.call(&call).map(|_| ()).map_err(platform_error)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.runner.now()
+    }
+
+    fn sleep(&mut self, d: Duration) {
+        self.runner.sleep(d);
+    }
+
+    fn next_change(&self) -> Option<Duration> {
+        self.runner.next_change()
+    }
+}

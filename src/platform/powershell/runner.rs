@@ -1,0 +1,280 @@
+//! Running a script on a host: the `Runner` seam, and the real runner that spawns Windows
+//! PowerShell 5.1. Secrets travel only on the child's standard input.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::payload::{Secret, SecretError, ascii_json, read_secret};
+use super::scripts::Script;
+use crate::manifest::spec::{PowershellSpec, RunnerKind, SecretSource};
+
+/// The host a script is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTarget {
+    /// The Windows computer name (what remoting connects to).
+    pub name: String,
+    pub address: String,
+}
+
+/// Why a script did not produce its output.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `powershell.exe` could not be started.
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Remoting could not reach the host.
+    #[error("{host} cannot be reached: {message}")]
+    Unreachable { host: String, message: String },
+    /// The script ran longer than allowed and was killed.
+    #[error("{host}: the {script} script did not finish within {timeout}; it was stopped")]
+    Timeout {
+        host: String,
+        script: &'static str,
+        timeout: String,
+    },
+    /// Carbonite, Hyper-V or Windows refused, in their words.
+    #[error("{system} refused on {host}: {message}")]
+    Refused {
+        host: String,
+        system: &'static str,
+        message: String,
+    },
+    /// The script failed some other way.
+    #[error("{host}: the {script} script failed ({status}): {stderr}")]
+    Failed {
+        host: String,
+        script: &'static str,
+        status: String,
+        stderr: String,
+    },
+    /// The remoting credential could not be read.
+    #[error("cannot read the remoting credential: {0}")]
+    Credential(#[from] SecretError),
+    /// Talking to the child process failed.
+    #[error("{host}: {source}")]
+    Io {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Runs scripts on hosts and, for tests, owns the clock.
+pub trait Runner: Send {
+    /// Runs `script` for `host` with `input` as its data; returns what it printed.
+    ///
+    /// # Errors
+    /// The host is unreachable, the script timed out, or it failed.
+    fn run(
+        &self,
+        host: &HostTarget,
+        script: &Script,
+        input: &Value,
+        timeout: Duration,
+    ) -> Result<String, RunError>;
+
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    fn sleep(&self, d: Duration) {
+        std::thread::sleep(d);
+    }
+
+    fn next_change(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// The real runner: `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File`.
+#[derive(Debug, Clone)]
+pub struct PowershellRunner {
+    program: OsString,
+    kind: RunnerKind,
+    username: Option<String>,
+    credential: Option<SecretSource>,
+    /// A `PATH` for the child (tests put a fake `powershell.exe` first).
+    path: Option<OsString>,
+}
+
+impl PowershellRunner {
+    pub fn new(spec: &PowershellSpec) -> Self {
+        Self {
+            program: "powershell.exe".into(),
+            kind: spec.runner,
+            username: spec.username.clone(),
+            credential: spec.credential_from.clone(),
+            path: None,
+        }
+    }
+
+    /// Looks `powershell.exe` up in this `PATH` (and gives it to the child).
+    pub fn with_path(mut self, path: impl Into<OsString>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    fn envelope(&self, host: &HostTarget, input: &Value) -> Result<Value, RunError> {
+        let credential = match (self.kind, &self.username, &self.credential) {
+            (RunnerKind::Remoting, Some(user), Some(source)) => {
+                let secret: Secret = read_secret(source)?;
+                json!({ "username": user, "password": secret.expose() })
+            }
+            _ => Value::Null,
+        };
+        let this_machine =
+            std::env::var("COMPUTERNAME").is_ok_and(|c| c.eq_ignore_ascii_case(&host.name));
+        let remote = self.kind == RunnerKind::Remoting || !this_machine;
+        Ok(json!({
+            "computer": host.name,
+            "remote": remote,
+            "credential": credential,
+            "input": input,
+        }))
+    }
+}
+
+impl Runner for PowershellRunner {
+    fn run(
+        &self,
+        host: &HostTarget,
+        script: &Script,
+        input: &Value,
+        timeout: Duration,
+    ) -> Result<String, RunError> {
+        let io = |source| RunError::Io {
+            host: host.name.clone(),
+            source,
+        };
+        let stdin_text = ascii_json(&self.envelope(host, input)?);
+        let mut file = tempfile::Builder::new()
+            .prefix(&format!("galaxy-ha-{}-", script.kind.as_str()))
+            .suffix(".ps1")
+            .tempfile()
+            .map_err(io)?;
+        file.write_all(script.text.as_bytes()).map_err(io)?;
+        file.flush().map_err(io)?;
+        let mut cmd = Command::new(&self.program);
+        cmd.args([
+            "-NoProfile",
+            "-NonInteractive",
+            "-ExecutionPolicy",
+            "Bypass",
+            "-File",
+        ])
+        .arg(file.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        if let Some(path) = &self.path {
+            cmd.env("PATH", path);
+        }
+        let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
+            program: self.program.to_string_lossy().into_owned(),
+            source,
+        })?;
+        let mut stdin = child.stdin.take();
+        let writer = std::thread::spawn(move || {
+            if let Some(s) = stdin.as_mut() {
+                // A script that exits early closes the pipe; its exit status says why.
+                let _ = s.write_all(stdin_text.as_bytes());
+            }
+        });
+        let out = reader(child.stdout.take());
+        let err = reader(child.stderr.take());
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(io)? {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(RunError::Timeout {
+                    host: host.name.clone(),
+                    script: script.kind.as_str(),
+                    timeout: humantime::format_duration(timeout).to_string(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let _ = writer.join();
+        let stdout = out.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+        let stderr = err.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+        drop(file);
+        interpret(host, script, status.code(), stdout, &stderr)
+    }
+}
+
+/// Reads a pipe to its end on a thread; the result arrives on the channel.
+fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+    });
+    rx
+}
+
+/// Maps the wrapper's exit statuses (0 done, 2 refused, 3 unreachable) to results.
+pub fn interpret(
+    host: &HostTarget,
+    script: &Script,
+    code: Option<i32>,
+    stdout: String,
+    stderr: &str,
+) -> Result<String, RunError> {
+    let message = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("#< CLIXML") && !l.starts_with('<'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    match code {
+        Some(0) => Ok(stdout),
+        Some(3) => Err(RunError::Unreachable {
+            host: host.name.clone(),
+            message: message
+                .strip_prefix("unreachable|")
+                .unwrap_or(&message)
+                .to_string(),
+        }),
+        Some(2) => {
+            for system in ["Carbonite", "Hyper-V", "Windows"] {
+                if let Some(rest) = message
+                    .find(&format!("{system}|"))
+                    .map(|i| &message[i + system.len() + 1..])
+                {
+                    return Err(RunError::Refused {
+                        host: host.name.clone(),
+                        system,
+                        message: rest.to_string(),
+                    });
+                }
+            }
+            Err(RunError::Refused {
+                host: host.name.clone(),
+                system: "Windows",
+                message,
+            })
+        }
+        other => Err(RunError::Failed {
+            host: host.name.clone(),
+            script: script.kind.as_str(),
+            status: other.map_or("killed by a signal".into(), |c| format!("exit status {c}")),
+            stderr: message,
+        }),
+    }
+}

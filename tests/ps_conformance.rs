@@ -1,0 +1,217 @@
+//! One conformance suite for both platforms: the same engine scenarios run against the lab
+//! and against the PowerShell platform answered by the lab, with the same outcomes.
+
+use std::time::Duration;
+
+use galaxy_ha::alert::LogSink;
+use galaxy_ha::execute::Store;
+use galaxy_ha::manifest::Site;
+use galaxy_ha::manifest::spec::Manifest;
+use galaxy_ha::observed::Activity;
+use galaxy_ha::platform::Platform;
+use galaxy_ha::platform::powershell::{PowershellPlatform, SimRunner};
+use galaxy_ha::platform::sim::{Lab, World};
+use galaxy_ha::reconcile;
+
+const MANIFEST: &str = r#"apiVersion: galaxy-ha/v1
+kind: RedundantServer
+metadata:
+  name: hq
+spec:
+  hosts:
+    - name: GCSHOSTA
+      address: 10.100.0.43
+    - name: GCSHOSTB
+      address: 10.100.0.44
+  primary: GCSHOSTA
+  vm:
+    name: GCSServer
+    address: 10.100.0.45
+  failover:
+    mode: automatic
+"#;
+
+fn site() -> Site {
+    let manifest: Manifest = serde_saphyr::from_str(MANIFEST).expect("manifest");
+    Site {
+        name: "hq".into(),
+        path: "hq.yaml".into(),
+        manifest,
+    }
+}
+
+/// A platform under test and a way to reach its world for faults.
+enum Subject {
+    Lab(Box<Lab>),
+    Powershell(Box<PowershellPlatform<SimRunner>>),
+}
+
+impl Subject {
+    fn both(site: &Site) -> [Subject; 2] {
+        let world = || World::new("hq", &site.manifest.spec, 7);
+        [
+            Subject::Lab(Box::new(Lab::new(world()))),
+            Subject::Powershell(Box::new(PowershellPlatform::new(
+                site,
+                SimRunner::new(world()),
+            ))),
+        ]
+    }
+
+    fn platform(&mut self) -> &mut dyn Platform {
+        match self {
+            Subject::Lab(l) => l.as_mut(),
+            Subject::Powershell(p) => p.as_mut(),
+        }
+    }
+
+    fn world<T>(&mut self, f: impl FnOnce(&mut World) -> T) -> T {
+        match self {
+            Subject::Lab(l) => f(l.world_mut()),
+            Subject::Powershell(p) => f(&mut p.runner().world()),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Subject::Lab(_) => "lab",
+            Subject::Powershell(_) => "powershell+sim",
+        }
+    }
+}
+
+/// What a scenario must agree on across platforms.
+#[derive(Debug, PartialEq)]
+struct Summary {
+    job: Option<(String, String, String, Activity)>,
+    live: Vec<String>,
+    lost: u64,
+    failovers: usize,
+    clock: String,
+}
+
+fn summary(s: &mut Subject, failovers: usize) -> Summary {
+    let observed = s.platform().observe().expect("observe");
+    let live = observed
+        .live_hosts()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    Summary {
+        job: observed
+            .job
+            .map(|j| (j.name, j.source, j.target, j.activity)),
+        live,
+        lost: s.world(|w| w.events().lost),
+        failovers,
+        clock: s.platform().now().to_string(),
+    }
+}
+
+fn converge(site: &Site, s: &mut Subject, dir: &std::path::Path) -> usize {
+    let mut store = Store::new(dir, "hq");
+    let mut alerts = LogSink::default();
+    let mut failovers = 0;
+    reconcile::converge(
+        site,
+        s.platform(),
+        &mut store,
+        &mut alerts,
+        Duration::from_secs(7200),
+        |o, _| {
+            failovers += o
+                .report
+                .applied
+                .iter()
+                .filter(|a| a.kind() == galaxy_ha::plan::ActionKind::Failover)
+                .count();
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+    failovers
+}
+
+/// Runs `scenario` on both platforms and asserts the same summaries.
+fn conform(scenario: impl Fn(&Site, &mut Subject, &std::path::Path) -> Vec<Summary>) {
+    let site = site();
+    let [mut lab, mut ps] = Subject::both(&site);
+    let (d1, d2) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let a = scenario(&site, &mut lab, d1.path());
+    let b = scenario(&site, &mut ps, d2.path());
+    assert_eq!(a, b, "the lab and the PowerShell platform disagree");
+}
+
+#[test]
+fn both_platforms_should_converge_a_fresh_site_to_protecting() {
+    conform(|site, s, dir| {
+        let n = converge(site, s, dir);
+        let sum = summary(s, n);
+        assert!(
+            matches!(&sum.job, Some((_, src, tgt, Activity::Protecting)) if src == "GCSHOSTA" && tgt == "GCSHOSTB"),
+            "{}: {sum:?}",
+            s.name()
+        );
+        vec![sum]
+    });
+}
+
+#[test]
+fn both_platforms_should_fail_over_once_when_the_live_host_dies_and_then_resume() {
+    conform(|site, s, dir| {
+        let mut out = Vec::new();
+        let n = converge(site, s, dir);
+        out.push(summary(s, n));
+        s.world(|w| w.host_down("GCSHOSTA")).expect("host down");
+        let mut store = Store::new(dir, "hq");
+        let mut alerts = LogSink::default();
+        let mut failovers = 0;
+        for _ in 0..200 {
+            let o = reconcile::pass(site, s.platform(), &mut store, &mut alerts).expect("pass");
+            failovers += o
+                .report
+                .applied
+                .iter()
+                .filter(|a| a.kind() == galaxy_ha::plan::ActionKind::Failover)
+                .count();
+            if o.observed.live_hosts() == ["GCSHOSTB"] {
+                break;
+            }
+            let step = s
+                .platform()
+                .next_change()
+                .unwrap_or(Duration::from_secs(10))
+                .clamp(Duration::from_secs(1), Duration::from_secs(10));
+            s.platform().sleep(step);
+        }
+        out.push(summary(s, failovers));
+        assert_eq!(failovers, 1, "{}: exactly one failover", s.name());
+        s.platform().sleep(Duration::from_secs(600));
+        s.world(|w| w.host_up("GCSHOSTA")).expect("host up");
+        let n = converge(site, s, dir);
+        let sum = summary(s, n);
+        assert!(
+            matches!(&sum.job, Some((_, src, tgt, Activity::Protecting)) if src == "GCSHOSTB" && tgt == "GCSHOSTA"),
+            "{}: resumed B to A: {sum:?}",
+            s.name()
+        );
+        out.push(sum);
+        out
+    });
+}
+
+#[test]
+fn an_unreachable_host_should_be_an_observation_on_both_platforms() {
+    conform(|site, s, dir| {
+        let n = converge(site, s, dir);
+        s.world(|w| w.link_down("controller", "GCSHOSTB"))
+            .expect("link down");
+        let observed = s.platform().observe().expect("observe");
+        let b = observed.host("GCSHOSTB").expect("host B");
+        assert!(!b.reachable && b.vms.is_empty(), "{}", s.name());
+        assert!(observed.job.is_none(), "{}: the job lives on B", s.name());
+        vec![summary(s, n)]
+    });
+}
