@@ -69,12 +69,21 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     /// Exit status: 0 no changes, 2 changes pending, 1 error.
     ///
     /// Example: galaxy-ha plan -m manifests/hq.yaml --format json
+    ///
+    /// What-if: galaxy-ha plan -m manifests/hq.yaml --assume "host-down GCSHOSTA" --after 6m
     #[command(after_help = "Signs: + create  ~ change  - delete  ! disruptive  * alert")]
     Plan {
         #[command(flatten)]
         site: SiteArgs,
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// What if this happened now? A fault as `sim fault` names it, e.g. "host-down GCSHOSTA"
+        /// or "link-down GCSHOSTA GCSHOSTB"; repeat for several. Nothing is changed.
+        #[arg(long, value_name = "FAULT")]
+        assume: Vec<String>,
+        /// ...and this much time passed with nothing done (the failover monitor keeps counting).
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        after: Option<Duration>,
     },
     /// Carry out the plan: converge the sites to their manifests.
     ///

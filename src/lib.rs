@@ -19,3 +19,4 @@ pub mod reconcile;
 pub mod settings;
 pub mod state;
 pub mod status;
+pub mod whatif;

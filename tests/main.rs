@@ -53,3 +53,5 @@ mod ps_runner;
 mod ps_conformance;
 // `galaxy-ha doctor` on the real binary.
 mod ps_doctor;
+// What-if plans: projections match what then happens on the lab.
+mod whatif;

@@ -33,7 +33,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Validate { paths } => validate::run(&paths),
         Command::Schema { out } => schema::run(out.as_deref()),
-        Command::Plan { site, format } => plan::run(&site, format),
+        Command::Plan {
+            site,
+            format,
+            assume,
+            after,
+        } => plan::run(&site, format, &assume, after),
         Command::Apply {
             site,
             yes,

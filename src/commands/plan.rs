@@ -1,30 +1,70 @@
-//! `galaxy-ha plan`: observe and plan every site, act on nothing.
+//! `galaxy-ha plan`: observe and plan every site, act on nothing; with `--assume`/`--after`,
+//! plan a projected site instead (what-if).
+
+use std::time::Duration;
 
 use crate::cli::OutputFormat;
 use crate::commands::Outcome;
 use crate::execute::Store;
-use crate::plan::render;
+use crate::manifest::Site;
+use crate::memory::Memory;
+use crate::plan::{self, Plan, render};
+use crate::platform::sim::Fault;
 use crate::reconcile;
 use crate::settings::SiteArgs;
+use crate::whatif;
 
-pub fn run(args: &SiteArgs, format: OutputFormat) -> anyhow::Result<Outcome> {
+pub fn run(
+    args: &SiteArgs,
+    format: OutputFormat,
+    assume: &[String],
+    after: Option<Duration>,
+) -> anyhow::Result<Outcome> {
     let settings = args.resolve()?;
+    let faults = assume
+        .iter()
+        .map(|a| whatif::parse(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let what_if = !faults.is_empty() || after.is_some();
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for site in &settings.sites {
-        let result = crate::platform::open(site, &settings.state_dir)
-            .map_err(anyhow::Error::from)
-            .and_then(|mut platform| {
-                let store = Store::new(&settings.state_dir, &site.name);
-                Ok(reconcile::dry_run(site, platform.as_mut(), &store)?)
-            });
+        let result = if what_if {
+            projected(
+                site,
+                &settings.state_dir,
+                &faults,
+                after.unwrap_or_default(),
+            )
+        } else {
+            crate::platform::open(site, &settings.state_dir)
+                .map_err(anyhow::Error::from)
+                .and_then(|mut platform| {
+                    let store = Store::new(&settings.state_dir, &site.name);
+                    Ok(reconcile::dry_run(site, platform.as_mut(), &store)?)
+                })
+        };
         match result {
             Ok(plan) => plans.push(plan),
             Err(e) => errors.push(format!("site {}: {e:#}", site.name)),
         }
     }
     match format {
-        OutputFormat::Text => print!("{}", render::text(&plans)),
+        OutputFormat::Text => {
+            if what_if {
+                let faults: Vec<String> = faults.iter().map(Fault::to_string).collect();
+                println!(
+                    "What if: {}, then {} with nothing done. A projection: nothing was changed.\n",
+                    if faults.is_empty() {
+                        "nothing happens".into()
+                    } else {
+                        faults.join(", ")
+                    },
+                    humantime::format_duration(after.unwrap_or_default())
+                );
+            }
+            print!("{}", render::text(&plans));
+        }
         OutputFormat::Json => println!("{}", render::json(&plans)),
     }
     for e in &errors {
@@ -37,4 +77,27 @@ pub fn run(args: &SiteArgs, format: OutputFormat) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The plan the controller would make if `faults` happened now and `after` passed.
+fn projected(
+    site: &Site,
+    state_dir: &std::path::Path,
+    faults: &[Fault],
+    after: Duration,
+) -> anyhow::Result<Plan> {
+    let mut platform = crate::platform::open(site, state_dir)?;
+    let memory = Memory::load(state_dir, &site.name)?;
+    let (observed, now) = match platform.project(faults, after) {
+        Some(projection) => projection?,
+        None => {
+            let observed = platform.observe()?;
+            let now = platform.now() + jiff::SignedDuration::try_from(after)?;
+            (
+                whatif::project(&observed, &site.manifest.spec, faults, after),
+                now,
+            )
+        }
+    };
+    Ok(plan::plan(&site.manifest, &observed, &memory, now))
 }

@@ -40,6 +40,19 @@ pub trait Platform: Send {
     fn next_change(&self) -> Option<Duration> {
         None
     }
+
+    /// What the platform would observe if `faults` happened now and `after` passed with
+    /// nothing done, and the time then; without touching anything. `None` when the platform
+    /// cannot run a copy of itself forward (real hosts): the caller then projects the
+    /// observation instead (`whatif::project`).
+    fn project(
+        &self,
+        faults: &[sim::Fault],
+        after: Duration,
+    ) -> Option<Result<(Observed, Timestamp), PlatformError>> {
+        let _ = (faults, after);
+        None
+    }
 }
 
 /// Opens the platform a site's manifest names.
@@ -73,6 +86,9 @@ pub fn open(
 /// Why a platform could not observe or act.
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
+    /// A what-if assumption does not fit the site (an unknown host, a job that is not there).
+    #[error("assumption {assumption:?}: {message}")]
+    Assumption { assumption: String, message: String },
     /// The host cannot be reached from the controller.
     #[error("host {host} cannot be reached from the controller")]
     Unreachable { host: String },

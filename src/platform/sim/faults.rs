@@ -112,6 +112,23 @@ impl Fault {
     }
 }
 
+/// The fault as the CLI spells it: `host-down GCSHOSTA`.
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::HostDown { host } => write!(f, "host-down {host}"),
+            Fault::HostUp { host } => write!(f, "host-up {host}"),
+            Fault::LinkDown { a, b } => write!(f, "link-down {a} {b}"),
+            Fault::LinkUp { a, b } => write!(f, "link-up {a} {b}"),
+            Fault::ServiceStop { host, service } => write!(f, "service-stop {host} {service}"),
+            Fault::PortClose { host, port } => write!(f, "port-close {host} {port}"),
+            Fault::VmStart { host } => write!(f, "vm-start {host}"),
+            Fault::EmailDrift { host } => write!(f, "email-drift {host}"),
+            Fault::JobStop => write!(f, "job-stop"),
+        }
+    }
+}
+
 impl World {
     /// Injects one fault.
     ///

@@ -177,6 +177,25 @@ impl Platform for Lab {
         }
     }
 
+    /// Runs a copy of the world forward; the saved world is left as it is.
+    fn project(
+        &self,
+        faults: &[super::Fault],
+        after: Duration,
+    ) -> Option<Result<(Observed, Timestamp), PlatformError>> {
+        let mut world = self.world.clone();
+        for fault in faults {
+            if let Err(e) = world.inject(fault) {
+                return Some(Err(PlatformError::Assumption {
+                    assumption: fault.to_string(),
+                    message: e.to_string(),
+                }));
+            }
+        }
+        world.advance(after);
+        Some(Ok((world.observe(), world.now())))
+    }
+
     fn next_change(&self) -> Option<Duration> {
         self.world.next_event_in()
     }

@@ -1,0 +1,162 @@
+//! What-if plans: "what would the controller plan if this happened?" Assumptions use the
+//! lab's fault verbs. The simulated lab runs a copy of its world forward; for real hosts the
+//! assumptions are applied to the observed state here, and the failover monitor advanced.
+
+use std::time::Duration;
+
+use crate::manifest::spec::SiteSpec;
+use crate::observed::{Activity, Health, Observed, ServiceStatus, Vm, VmRole, VmState};
+use crate::platform::sim::{Fault, FaultError};
+
+/// Reads `KIND ARGS...` (`host-down GCSHOSTA`; a service name may hold spaces:
+/// `service-stop GCSHOSTA Double-Take Management Service`).
+///
+/// # Errors
+/// An unknown kind or the wrong arguments, with the expected usage.
+pub fn parse(text: &str) -> Result<Fault, FaultError> {
+    let mut words = text.split_whitespace();
+    let kind = words.next().unwrap_or_default();
+    let rest: Vec<String> = words.map(str::to_string).collect();
+    let args = match (kind, rest.split_first()) {
+        ("service-stop", Some((host, service))) if !service.is_empty() => {
+            vec![host.clone(), service.join(" ")]
+        }
+        _ => rest,
+    };
+    Fault::parse(kind, &args)
+}
+
+/// Applies the assumptions to an observation of real hosts and lets `after` pass with
+/// nothing done: the failover monitor keeps counting.
+pub fn project(
+    observed: &Observed,
+    spec: &SiteSpec,
+    faults: &[Fault],
+    after: Duration,
+) -> Observed {
+    let mut o = observed.clone();
+    let mut source_missed = false;
+    let source = o.job.as_ref().map(|j| j.source.clone());
+    let target = o.job.as_ref().map(|j| j.target.clone());
+    let is = |a: &str, b: &Option<String>| b.as_deref().is_some_and(|b| a.eq_ignore_ascii_case(b));
+    for fault in faults {
+        match fault {
+            Fault::HostDown { host } => {
+                if let Some(h) = o
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.name.eq_ignore_ascii_case(host))
+                {
+                    h.reachable = false;
+                    h.services.clear();
+                    h.firewall.clear();
+                    h.vms.clear();
+                    h.email = None;
+                }
+                source_missed |= is(host, &source);
+                if is(host, &target) {
+                    o.job = None;
+                }
+            }
+            Fault::LinkDown { a, b } => {
+                let controller = |x: &str| x.eq_ignore_ascii_case("controller");
+                if controller(a) || controller(b) {
+                    let host = if controller(a) { b } else { a };
+                    if let Some(h) = o
+                        .hosts
+                        .iter_mut()
+                        .find(|h| h.name.eq_ignore_ascii_case(host))
+                    {
+                        h.reachable = false;
+                        h.services.clear();
+                        h.firewall.clear();
+                        h.vms.clear();
+                        h.email = None;
+                    }
+                    if is(host, &target) {
+                        o.job = None;
+                    }
+                } else if (is(a, &source) && is(b, &target)) || (is(b, &source) && is(a, &target)) {
+                    source_missed = true;
+                }
+            }
+            Fault::ServiceStop { host, service } => {
+                if let Some(h) = o
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.name.eq_ignore_ascii_case(host))
+                {
+                    for s in h
+                        .services
+                        .iter_mut()
+                        .filter(|s| s.name.eq_ignore_ascii_case(service))
+                    {
+                        s.status = ServiceStatus::Stopped;
+                    }
+                }
+            }
+            Fault::PortClose { host, port } => {
+                if let Some(h) = o
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.name.eq_ignore_ascii_case(host))
+                {
+                    h.firewall.retain(|r| r.port != *port);
+                }
+            }
+            Fault::VmStart { host } => {
+                if let Some(h) = o
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.name.eq_ignore_ascii_case(host) && h.reachable)
+                {
+                    match h.vms.iter_mut().find(|v| v.state == VmState::Off) {
+                        Some(vm) => {
+                            vm.state = VmState::Running;
+                            vm.role = VmRole::SystemGalaxy;
+                        }
+                        None => h.vms.push(Vm {
+                            name: spec.vm.name.clone(),
+                            state: VmState::Running,
+                            role: VmRole::SystemGalaxy,
+                            isolated: false,
+                            services: Vec::new(),
+                        }),
+                    }
+                }
+            }
+            Fault::EmailDrift { host } => {
+                if let Some(h) = o
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.name.eq_ignore_ascii_case(host))
+                {
+                    h.email = None;
+                }
+            }
+            Fault::JobStop => {
+                if let Some(j) = o.job.as_mut() {
+                    j.activity = Activity::Stopped;
+                }
+            }
+            // A host or link coming back shows only in a fresh observation.
+            Fault::HostUp { .. } | Fault::LinkUp { .. } => {}
+        }
+    }
+    if source_missed && let Some(job) = o.job.as_mut() {
+        let status = &mut job.monitor_status;
+        let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
+        let interval = job.monitor.interval.max(Duration::from_secs(1));
+        status.source_alive = false;
+        status.missed_for += after;
+        status.failed_queries =
+            u32::try_from(status.missed_for.as_secs() / interval.as_secs()).unwrap_or(u32::MAX);
+        status.remaining = threshold.saturating_sub(status.missed_for);
+        status.condition_met = status.missed_for >= threshold;
+        if matches!(job.activity, Activity::Protecting | Activity::Synchronizing) {
+            job.activity = Activity::ServerCommunicationError;
+            job.health = Health::Error;
+        }
+    }
+    o
+}
