@@ -63,6 +63,9 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The manifest reference in Markdown (docs/manifest.md) instead of the JSON Schema.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Show what the controller would do now, without doing it.
     ///

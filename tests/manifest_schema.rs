@@ -147,3 +147,23 @@ fn the_schema_rejects_what_the_loader_rejects_for_structure() {
         );
     }
 }
+
+#[test]
+fn the_manifest_reference_is_current() {
+    use galaxy_ha::manifest::reference::{REFERENCE_PATH, markdown};
+    let on_disk = std::fs::read_to_string(repo().join(REFERENCE_PATH)).unwrap_or_default();
+    assert!(
+        on_disk == markdown(),
+        "{REFERENCE_PATH} is out of date with the spec types; regenerate it with \
+         `galaxy-ha schema --markdown --out {REFERENCE_PATH}` and commit it"
+    );
+    for field in [
+        "`primary`",
+        "`totalTimeToFailure`",
+        "`excludeEventIds`",
+        "`passwordFrom`",
+        "`scheduled`",
+    ] {
+        assert!(on_disk.contains(field), "the reference lists {field}");
+    }
+}

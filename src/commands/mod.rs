@@ -32,7 +32,7 @@ pub enum Outcome {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Validate { paths } => validate::run(&paths),
-        Command::Schema { out } => schema::run(out.as_deref()),
+        Command::Schema { out, markdown } => schema::run(out.as_deref(), markdown),
         Command::Plan {
             site,
             format,

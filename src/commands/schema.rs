@@ -1,4 +1,5 @@
-//! `galaxy-ha schema [--out FILE]`: prints or writes the manifest's JSON Schema.
+//! `galaxy-ha schema [--markdown] [--out FILE]`: prints or writes the manifest's JSON Schema,
+//! or its Markdown reference.
 
 use std::path::Path;
 
@@ -12,14 +13,18 @@ use crate::manifest;
 ///
 /// # Errors
 /// The file cannot be written.
-pub fn run(out: Option<&Path>) -> anyhow::Result<Outcome> {
-    let text = manifest::schema_json();
+pub fn run(out: Option<&Path>, markdown: bool) -> anyhow::Result<Outcome> {
+    let text = if markdown {
+        manifest::reference::markdown()
+    } else {
+        manifest::schema_json()
+    };
     match out {
         None => print!("{text}"),
         Some(path) => {
             std::fs::write(path, &text)
-                .with_context(|| format!("{}: cannot write the schema", path.display()))?;
-            tracing::info!(path = %path.display(), "schema written");
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            tracing::info!(path = %path.display(), "written");
         }
     }
     Ok(Outcome::Success)

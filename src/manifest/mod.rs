@@ -9,6 +9,7 @@ pub mod load;
 pub mod names;
 pub mod parse;
 pub mod positions;
+pub mod reference;
 pub mod sample;
 pub mod schema;
 pub mod spec;

@@ -17,6 +17,7 @@ pub struct Manifest {
     /// Always `RedundantServer`: one redundant pair of Hyper-V hosts.
     pub kind: Kind,
     pub metadata: Metadata,
+    /// The desired state of the site.
     pub spec: SiteSpec,
 }
 
@@ -44,6 +45,7 @@ pub struct Metadata {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SiteSpec {
+    /// Which platform drives the hosts: the simulated lab or real hosts through PowerShell.
     #[serde(default)]
     pub platform: PlatformSpec,
     /// Exactly two Hyper-V hosts (the guide's SERVER-A and SERVER-B).
@@ -55,21 +57,28 @@ pub struct SiteSpec {
     /// The System Galaxy virtual machine.
     pub vm: VmSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The network the three addresses must lie in.
     pub network: Option<NetworkSpec>,
+    /// The names the replication job and its replica get in each direction.
     #[serde(default)]
     pub replication: ReplicationSpec,
+    /// Manual or automatic failover, and the job's failover monitor.
     #[serde(default)]
     pub failover: FailoverSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Test failovers: how often they are due, and whether the controller runs them.
     pub drills: Option<DrillsSpec>,
     /// Services required running on both hosts and in the VM (the guide's "About Services").
     #[serde(default = "default_services")]
     pub services: Vec<ServiceSpec>,
+    /// The Double-Take ports, opened for TCP and UDP on both hosts.
     #[serde(default)]
     pub firewall: FirewallSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// E-mail notification, set on both hosts and used for the controller's own alerts.
     pub notifications: Option<NotificationsSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// While set (and `until` not passed): observe and plan, act on nothing, never fail over.
     pub maintenance: Option<MaintenanceSpec>,
 }
 
@@ -220,6 +229,7 @@ pub enum FailoverMode {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FailoverSpec {
+    /// `manual`: alert and wait for a person; `automatic`: fail over when both views agree.
     #[serde(default)]
     pub mode: FailoverMode,
     #[serde(default)]
@@ -396,6 +406,7 @@ fn default_ports() -> Vec<u32> {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NotificationsSpec {
+    /// The guide's "E-mail Notification" server properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailSpec>,
 }
