@@ -14,6 +14,8 @@ pub mod observed;
 pub mod plan;
 pub mod platform;
 pub mod reconcile;
+pub mod service;
 pub mod settings;
 pub mod state;
 pub mod status;
+pub mod watch;

@@ -1,10 +1,12 @@
 //! One module per command: resolve the arguments, call the library, report.
 
+pub mod alert;
 mod apply;
 mod demo;
 mod failover;
 mod plan;
 mod prompt;
+mod run;
 pub mod schema;
 pub mod sim;
 mod status;
@@ -48,5 +50,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => failover::run(&name, &site, test, yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
         Command::Sim { command } => sim::run(command),
+        Command::Run {
+            site,
+            dry_run,
+            sim_speed,
+            alert_retry,
+        } => run::run(&site, dry_run, sim_speed, alert_retry),
+        Command::Alert { command } => alert::run(command),
     }
 }
