@@ -32,3 +32,10 @@ mod sim_events;
 mod sim_persist;
 // `galaxy-ha sim` on the real binary in a temp dir.
 mod sim_cli;
+
+// Helpers for the `run` tests: the real binary, a log to poll, a loopback SMTP server.
+mod run_support;
+// `galaxy-ha run`: the state dir lock, SIGTERM, manifest watching, dry run.
+mod run_service;
+// Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
+mod run_alerts;
