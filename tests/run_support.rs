@@ -112,7 +112,6 @@ pub fn write_by_rename(path: &Path, text: &str) {
 
 /// A loopback SMTP server that stores each message in `dir`.
 pub struct SmtpSink {
-    pub port: u16,
     pub dir: PathBuf,
     _process: Running,
 }
@@ -144,7 +143,6 @@ impl SmtpSink {
             "the SMTP sink did not start (is python3-aiosmtpd installed?)"
         );
         SmtpSink {
-            port,
             dir: dir.to_path_buf(),
             _process: Running { child },
         }
