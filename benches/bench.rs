@@ -3,6 +3,7 @@
 
 mod engine;
 mod manifests;
+mod service;
 mod sim;
 
 fn main() {
@@ -10,4 +11,5 @@ fn main() {
     sim::bench_sim_24h();
     engine::plan_one_site();
     engine::pass_10000_sites();
+    service::bench_run_1000_sites();
 }

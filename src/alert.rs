@@ -1,5 +1,8 @@
 //! Alerts: what the controller tells people. Every alert goes to the log; sinks deliver it
-//! further.
+//! further: [`outbox::OutboxSink`] queues them durably, [`email`] delivers them.
+
+pub mod email;
+pub mod outbox;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

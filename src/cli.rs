@@ -184,6 +184,40 @@ See docs/preparing-hosts.md for preparing the hosts and the account.")]
         #[command(flatten)]
         site: SiteArgs,
     },
+    /// Run the controller as a service: every site reconciled every monitor interval and at
+    /// once when its manifest changes; alerts e-mailed through a durable outbox.
+    ///
+    /// Watches the manifest directory: an edit, a new file or a `git checkout` starts a pass
+    /// within a second. An invalid edit keeps the site's last good manifest and raises a
+    /// "manifest invalid" alert; a deleted manifest stops managing its site without touching
+    /// its hosts. SIGINT/SIGTERM finish the step in progress and exit 0. Holds the state
+    /// dir's lock for its life: a second controller on the same state dir exits 1.
+    #[command(after_help = "\
+Examples:
+  galaxy-ha run -m /srv/galaxy-ha/manifests/ --state-dir /var/lib/galaxy-ha
+  galaxy-ha run -m manifests/ --dry-run                 plan and log each pass, do nothing
+  galaxy-ha run -m manifests/hq.yaml --sim-speed 60     the simulated lab, one minute a second
+  RUST_LOG=galaxy_ha=debug galaxy-ha run -m manifests/ --log-format json")]
+    Run {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Plan and log each pass; act on nothing, remember nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// On the simulated lab, run its clock N times faster than the wall clock.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        sim_speed: u32,
+        /// The outbox's first retry wait (doubles up to 10 min); tests shorten it.
+        #[arg(long, hide = true, value_parser = humantime::parse_duration, default_value = "10s")]
+        alert_retry: Duration,
+    },
+    /// Alerts: send a test e-mail, as the guide's Test button does.
+    ///
+    /// Example: galaxy-ha alert test -m manifests/
+    Alert {
+        #[command(subcommand)]
+        command: AlertCommand,
+    },
     /// Drive the simulated lab: show it, advance its virtual clock, reset it, inject faults.
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
@@ -191,4 +225,13 @@ See docs/preparing-hosts.md for preparing the hosts and the account.")]
         #[command(subcommand)]
         command: crate::commands::sim::SimCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send a test message to every site's recipients (notifications.email).
+    ///
+    /// Exit status: 0 when every site's server accepted it, 1 when any failed (the SMTP
+    /// error is printed).
+    Test(SiteArgs),
 }

@@ -67,6 +67,13 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// A store that knows `memory` is what is on disk already, so that a pass which changes
+    /// nothing writes nothing: the service's idle passes then cost no disk writes.
+    pub fn remembering(mut self, memory: Memory) -> Self {
+        self.saved = Some(memory);
+        self
+    }
+
     /// Counts a durable step; fails when a test asked to crash here.
     fn step(&mut self) -> Result<(), ExecuteError> {
         self.steps += 1;

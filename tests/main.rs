@@ -55,3 +55,9 @@ mod ps_conformance;
 mod ps_doctor;
 // What-if plans: projections match what then happens on the lab.
 mod whatif;
+// Helpers for the `run` tests: the real binary, a log to poll, a loopback SMTP server.
+mod run_support;
+// `galaxy-ha run`: the state dir lock, SIGTERM, manifest watching, dry run.
+mod run_service;
+// Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
+mod run_alerts;

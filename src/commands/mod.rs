@@ -1,5 +1,6 @@
 //! One module per command: resolve the arguments, call the library, report.
 
+pub mod alert;
 mod apply;
 mod demo;
 pub mod doctor;
@@ -7,6 +8,7 @@ mod failover;
 mod history;
 mod plan;
 mod prompt;
+mod run;
 pub mod schema;
 pub mod sim;
 mod status;
@@ -66,5 +68,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => history::run(&site, since, format),
         Command::Sim { command } => sim::run(command),
         Command::Doctor { site } => doctor::run(&site),
+        Command::Run {
+            site,
+            dry_run,
+            sim_speed,
+            alert_retry,
+        } => run::run(&site, dry_run, sim_speed, alert_retry),
+        Command::Alert { command } => alert::run(command),
     }
 }

@@ -141,6 +141,42 @@ impl AlertKind {
             AlertKind::Test => "test",
         }
     }
+
+    /// The stable event ID of this kind of alert, for `excludeEventIds` (the guide's e-mail
+    /// filter grammar). IDs never change meaning; new kinds take the next free number.
+    ///
+    /// | ID | alert |
+    /// |---|---|
+    /// | 4100 | test (`galaxy-ha alert test`) |
+    /// | 4101 | failure-detected |
+    /// | 4102 | condition-met |
+    /// | 4103 | failover-started |
+    /// | 4104 | failover-finished |
+    /// | 4105 | failover-failed |
+    /// | 4106 | replication-resumed |
+    /// | 4107 | split-brain-fenced |
+    /// | 4108 | manifest-stale |
+    /// | 4109 | manifest-invalid |
+    /// | 4110 | wrong-direction |
+    /// | 4111 | drill-overdue |
+    /// | 4112 | link-down |
+    pub fn event_id(self) -> u16 {
+        match self {
+            AlertKind::Test => 4100,
+            AlertKind::FailureDetected => 4101,
+            AlertKind::ConditionMet => 4102,
+            AlertKind::FailoverStarted => 4103,
+            AlertKind::FailoverFinished => 4104,
+            AlertKind::FailoverFailed => 4105,
+            AlertKind::ReplicationResumed => 4106,
+            AlertKind::SplitBrainFenced => 4107,
+            AlertKind::ManifestStale => 4108,
+            AlertKind::ManifestInvalid => 4109,
+            AlertKind::WrongDirection => 4110,
+            AlertKind::DrillOverdue => 4111,
+            AlertKind::LinkDown => 4112,
+        }
+    }
 }
 
 /// The typed operation a platform carries out.

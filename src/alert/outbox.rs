@@ -1,0 +1,233 @@
+//! The durable outbox: `STATE/outbox/ID.json`, one alert a file, written atomically before a
+//! pass remembers the alert as raised, deleted right after the mail server accepts it. A
+//! delivery task retries what is pending with capped back-off; a restart re-sends it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::{Alert, AlertError, AlertSink, email};
+use crate::manifest::spec::EmailSpec;
+
+/// No retry of a letter waits longer than this.
+pub const MAX_RETRY: Duration = Duration::from_secs(600);
+
+/// One queued alert and the e-mail settings it was raised under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Letter {
+    /// Unique; the file name and the Message-ID.
+    pub id: String,
+    pub alert: Alert,
+    pub email: EmailSpec,
+}
+
+/// `STATE/outbox/`.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+/// The e-mail settings of each managed site now, so that a corrected SMTP server in the
+/// manifest applies to letters already queued.
+pub type CurrentEmail = Arc<RwLock<HashMap<String, EmailSpec>>>;
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// A new letter ID: wall-clock nanoseconds (so files sort in raising order), the process and
+/// a counter (so two alerts of one instant differ).
+pub fn new_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    format!("{nanos:020}-{}-{n}", std::process::id())
+}
+
+impl Outbox {
+    pub fn new(state_dir: &Path) -> Self {
+        Outbox {
+            dir: state_dir.join("outbox"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Queues an alert durably; returns its ID.
+    ///
+    /// # Errors
+    /// The file could not be written (nothing was queued).
+    pub fn push(&self, alert: &Alert, email: &EmailSpec) -> std::io::Result<String> {
+        let letter = Letter {
+            id: new_id(),
+            alert: alert.clone(),
+            email: email.clone(),
+        };
+        let bytes = serde_json::to_vec_pretty(&letter).map_err(std::io::Error::other)?;
+        crate::state::write_atomic(&self.dir.join(format!("{}.json", letter.id)), &bytes)?;
+        Ok(letter.id)
+    }
+
+    /// Letters waiting, oldest first. An unreadable file is logged and left for a person.
+    pub fn pending(&self) -> Vec<Letter> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let read = std::fs::read(&path).map_err(|e| e.to_string());
+                match read.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+                    Ok(letter) => Some(letter),
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), "outbox letter unreadable, left in place: {e}");
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Forgets a delivered letter.
+    ///
+    /// # Errors
+    /// The file could not be removed (it would be sent again after a restart).
+    pub fn remove(&self, id: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.dir.join(format!("{id}.json"))) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Logs every alert and queues those the site's e-mail settings ask for.
+pub struct OutboxSink {
+    pub outbox: Outbox,
+    pub email: Option<EmailSpec>,
+    pub wake: Arc<Notify>,
+}
+
+impl AlertSink for OutboxSink {
+    fn raise(&mut self, alert: &Alert) -> Result<(), AlertError> {
+        super::log(alert);
+        if let Some(email) = &self.email
+            && email::wants(email, alert)
+        {
+            self.outbox
+                .push(alert, email)
+                .map_err(|e| AlertError::Queue(format!("{}: {e}", self.outbox.dir.display())))?;
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// The wait before the `attempt`-th retry: `first`, doubling, at most [`MAX_RETRY`].
+pub fn backoff(first: Duration, attempt: u32) -> Duration {
+    let shift = attempt.saturating_sub(1).min(16);
+    first.saturating_mul(1u32 << shift).min(MAX_RETRY)
+}
+
+/// Delivers the outbox until `shutdown` turns true: at once when woken, each failed letter
+/// again after its back-off (letters to a server that just failed wait with it rather than
+/// each waiting for a timeout).
+pub async fn deliver(
+    outbox: Outbox,
+    current: CurrentEmail,
+    wake: Arc<Notify>,
+    first_retry: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut retry: HashMap<String, (u32, Instant)> = HashMap::new();
+    loop {
+        let letters = outbox.pending();
+        retry.retain(|id, _| letters.iter().any(|l| &l.id == id));
+        let mut next: Option<Instant> = None;
+        let mut down: HashSet<(String, u32)> = HashSet::new();
+        for letter in letters {
+            if *shutdown.borrow() {
+                return;
+            }
+            let now = Instant::now();
+            if let Some(&(_, at)) = retry.get(&letter.id)
+                && at > now
+            {
+                next = Some(next.map_or(at, |n| n.min(at)));
+                continue;
+            }
+            let spec = current
+                .read()
+                .ok()
+                .and_then(|c| c.get(&letter.alert.site).cloned())
+                .unwrap_or(letter.email.clone());
+            let server = (spec.smtp.server.clone(), spec.smtp.port);
+            let result = if down.contains(&server) {
+                Err(None)
+            } else {
+                email::send(&spec, &letter.alert, &letter.id)
+                    .await
+                    .map_err(Some)
+            };
+            match result {
+                Ok(()) => {
+                    retry.remove(&letter.id);
+                    if let Err(e) = outbox.remove(&letter.id) {
+                        tracing::error!(id = %letter.id, "alert delivered but not removed from the outbox (it will be sent again): {e}");
+                    }
+                    tracing::info!(site = %letter.alert.site, id = %letter.id, alert = letter.alert.kind.as_str(), "alert e-mailed");
+                }
+                Err(error) => {
+                    let attempts = retry.get(&letter.id).map_or(0, |r| r.0) + 1;
+                    let at = now + backoff(first_retry, attempts);
+                    retry.insert(letter.id.clone(), (attempts, at));
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                    if let Some(error) = error {
+                        down.insert(server);
+                        tracing::warn!(site = %letter.alert.site, id = %letter.id, attempts, "alert e-mail not delivered, kept in the outbox: {error}");
+                    }
+                }
+            }
+        }
+        let sleep = tokio::time::sleep_until(next.unwrap_or_else(|| Instant::now() + MAX_RETRY));
+        tokio::select! {
+            () = wake.notified() => {}
+            () = sleep => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_wait_up_to_ten_minutes() {
+        let s = Duration::from_secs;
+        assert_eq!(backoff(s(10), 1), s(10));
+        assert_eq!(backoff(s(10), 2), s(20));
+        assert_eq!(backoff(s(10), 7), s(600));
+        assert_eq!(backoff(s(10), 99), s(600));
+    }
+
+    #[test]
+    fn ids_are_unique_and_sort_in_raising_order() {
+        let a = new_id();
+        let b = new_id();
+        assert_ne!(a, b);
+        assert!(a < b || a[..20] == b[..20]);
+    }
+}

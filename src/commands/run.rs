@@ -1,0 +1,68 @@
+//! `galaxy-ha run`: take the state dir's lock, run the service until SIGINT/SIGTERM.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::commands::Outcome;
+use crate::lock::StateLock;
+use crate::service::{self, Options};
+use crate::settings::SiteArgs;
+
+pub fn run(
+    args: &SiteArgs,
+    dry_run: bool,
+    sim_speed: u32,
+    alert_retry: Duration,
+) -> anyhow::Result<Outcome> {
+    if !args.manifests.exists() {
+        bail!(
+            "{}: no such file or directory; name a manifest or a directory of manifests",
+            args.manifests.display()
+        );
+    }
+    let state_dir = args.state_dir();
+    let _lock = StateLock::acquire(&state_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let options = Options {
+        manifests: args.manifests.clone(),
+        site: args.site.clone(),
+        state_dir,
+        dry_run,
+        sim_speed,
+        alert_retry,
+    };
+    let result = runtime.block_on(service::run(options, shutdown_signal()));
+    // A platform call stuck past the grace period must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result?;
+    Ok(Outcome::Success)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, `docker stop`).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM ({e}); stop with Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("signal received");
+}

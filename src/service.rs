@@ -1,0 +1,446 @@
+//! `galaxy-ha run`: the controller as a service. A supervisor owns the set of sites (one
+//! tokio task each), reloads the manifest directory on every debounced change, and stops
+//! everything cleanly on a signal. A site's platform calls block, so each pass runs on the
+//! blocking pool: a slow or failing site never delays another.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::alert::outbox::{self, CurrentEmail, Outbox, OutboxSink};
+use crate::alert::{self, Alert, AlertSink};
+use crate::execute::{self, Store};
+use crate::manifest::spec::PlatformKind;
+use crate::manifest::{self, Diagnostic, Invalid, Site};
+use crate::plan::action::{AlertKind, Severity};
+use crate::plan::{error_policy, render};
+use crate::platform::{self, Platform, PlatformError};
+use crate::reconcile::{self, ReconcileError};
+use crate::watch::{self as watching, WatchError};
+
+/// How long shutdown waits for passes in progress before it gives up on them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// What `run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A manifest file or a directory of manifests.
+    pub manifests: PathBuf,
+    /// Only this site.
+    pub site: Option<String>,
+    pub state_dir: PathBuf,
+    /// Plan and log each pass; act on nothing, remember nothing.
+    pub dry_run: bool,
+    /// On the simulated lab, the virtual clock runs this many times faster than the wall
+    /// clock (0 stops it).
+    pub sim_speed: u32,
+    /// The outbox's first retry wait (doubling to 10 min).
+    pub alert_retry: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The manifest directory cannot be watched.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+}
+
+/// Why one pass of one site failed; the site retries with capped back-off.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// The site's platform could not be opened.
+    #[error("cannot open the platform: {0}")]
+    Open(#[source] PlatformError),
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
+}
+
+/// What every site task shares.
+struct Ctx {
+    state_dir: PathBuf,
+    dry_run: bool,
+    sim_speed: u32,
+    outbox: Outbox,
+    wake: Arc<Notify>,
+}
+
+impl Ctx {
+    fn sink(&self, site: &Site) -> OutboxSink {
+        OutboxSink {
+            outbox: self.outbox.clone(),
+            email: site
+                .manifest
+                .spec
+                .notifications
+                .as_ref()
+                .and_then(|n| n.email.clone()),
+            wake: self.wake.clone(),
+        }
+    }
+}
+
+/// Runs the controller until `shutdown` completes, then lets passes in progress finish (at
+/// most [`SHUTDOWN_GRACE`]); memory is on disk after every step, so nothing is lost.
+///
+/// # Errors
+/// The manifest directory cannot be watched.
+pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result<(), ServiceError> {
+    let dir = watching::directory_of(&options.manifests);
+    let (_watch, mut reloads) = watching::watch(&dir)?;
+    let (stop, stopped) = watch::channel(false);
+    let ctx = Arc::new(Ctx {
+        state_dir: options.state_dir.clone(),
+        dry_run: options.dry_run,
+        sim_speed: options.sim_speed,
+        outbox: Outbox::new(&options.state_dir),
+        wake: Arc::new(Notify::new()),
+    });
+    let current = CurrentEmail::default();
+    let delivery = (!options.dry_run).then(|| {
+        tokio::spawn(outbox::deliver(
+            ctx.outbox.clone(),
+            current.clone(),
+            ctx.wake.clone(),
+            options.alert_retry,
+            stopped.clone(),
+        ))
+    });
+    tracing::info!(
+        manifests = %options.manifests.display(),
+        state_dir = %options.state_dir.display(),
+        dry_run = options.dry_run,
+        "controller started"
+    );
+    let mut supervisor = Supervisor {
+        ctx,
+        options,
+        sites: HashMap::new(),
+        owners: HashMap::new(),
+        invalid: HashMap::new(),
+        current,
+        stopped,
+    };
+    supervisor.reload().await;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            Some(()) = reloads.recv() => supervisor.reload().await,
+            () = &mut shutdown => break,
+        }
+    }
+    tracing::info!("stopping: letting passes in progress finish");
+    let _ = stop.send(true);
+    let mut tasks: Vec<JoinHandle<()>> = supervisor.sites.into_values().map(|h| h.task).collect();
+    tasks.extend(delivery);
+    let all = async {
+        for task in tasks {
+            let _ = task.await;
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+        tracing::warn!("a pass did not finish in time; its site resumes from its journal");
+    }
+    tracing::info!("controller stopped");
+    Ok(())
+}
+
+/// A managed site: its spec channel (dropping it stops the task) and its task.
+struct Handle {
+    spec: watch::Sender<Arc<Site>>,
+    task: JoinHandle<()>,
+}
+
+/// Owns the set of sites and diffs it against the manifests on every reload.
+struct Supervisor {
+    ctx: Arc<Ctx>,
+    options: Options,
+    sites: HashMap<String, Handle>,
+    /// Which site each manifest file last held, so an invalid edit keeps that site's spec.
+    owners: HashMap<PathBuf, String>,
+    /// The errors each invalid file last had: one alert per distinct error set.
+    invalid: HashMap<PathBuf, String>,
+    current: CurrentEmail,
+    stopped: watch::Receiver<bool>,
+}
+
+/// The manifests of the directory, each loaded on its own: good sites and invalid files.
+struct Loaded {
+    sites: Vec<Site>,
+    invalid: Vec<(PathBuf, Invalid)>,
+}
+
+fn load_each(manifests: &Path, only: Option<&str>) -> Loaded {
+    let files = manifest::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
+    let mut loaded = Loaded {
+        sites: Vec::new(),
+        invalid: Vec::new(),
+    };
+    let mut names: HashMap<String, PathBuf> = HashMap::new();
+    for file in files {
+        match manifest::load(std::slice::from_ref(&file)) {
+            Ok(sites) => {
+                for site in sites {
+                    if let Some(first) = names.get(&site.name.to_lowercase()) {
+                        let message = format!(
+                            "site name {:?} is already used by {}; each site needs a name of its own",
+                            site.name,
+                            first.display()
+                        );
+                        loaded.invalid.push((
+                            file.clone(),
+                            Invalid {
+                                diagnostics: vec![Diagnostic {
+                                    file: file.clone(),
+                                    position: None,
+                                    path: "metadata.name".into(),
+                                    message,
+                                }],
+                            },
+                        ));
+                        continue;
+                    }
+                    names.insert(site.name.to_lowercase(), file.clone());
+                    if only.is_none_or(|n| n == site.name) {
+                        loaded.sites.push(site);
+                    }
+                }
+            }
+            Err(invalid) => loaded.invalid.push((file, invalid)),
+        }
+    }
+    loaded
+}
+
+impl Supervisor {
+    async fn reload(&mut self) {
+        let manifests = self.options.manifests.clone();
+        let only = self.options.site.clone();
+        let Ok(loaded) =
+            tokio::task::spawn_blocking(move || load_each(&manifests, only.as_deref())).await
+        else {
+            tracing::error!("loading the manifests panicked; keeping the sites as they were");
+            return;
+        };
+        let mut seen: Vec<String> = Vec::new();
+        for site in loaded.sites {
+            self.owners.insert(site.path.clone(), site.name.clone());
+            self.invalid.remove(&site.path);
+            seen.push(site.name.clone());
+            if let Ok(mut current) = self.current.write() {
+                match site
+                    .manifest
+                    .spec
+                    .notifications
+                    .as_ref()
+                    .and_then(|n| n.email.clone())
+                {
+                    Some(email) => current.insert(site.name.clone(), email),
+                    None => current.remove(&site.name),
+                };
+            }
+            match self.sites.get(&site.name) {
+                Some(handle) if !handle.task.is_finished() => {
+                    if **handle.spec.borrow() != site {
+                        tracing::info!(site = %site.name, file = %site.path.display(), "manifest changed");
+                        let _ = handle.spec.send(Arc::new(site));
+                    }
+                }
+                _ => {
+                    tracing::info!(site = %site.name, file = %site.path.display(), "managing site");
+                    let name = site.name.clone();
+                    let (spec, rx) = watch::channel(Arc::new(site));
+                    let task = tokio::spawn(site_task(self.ctx.clone(), rx, self.stopped.clone()));
+                    self.sites.insert(name, Handle { spec, task });
+                }
+            }
+        }
+        let mut still_invalid = Vec::new();
+        for (file, invalid) in loaded.invalid {
+            let owner = self.owners.get(&file).cloned();
+            if let Some(name) = &owner {
+                seen.push(name.clone());
+            }
+            let text = invalid.to_string();
+            still_invalid.push(file.clone());
+            if self.invalid.get(&file) == Some(&text) {
+                continue;
+            }
+            self.invalid.insert(file.clone(), text.clone());
+            self.raise_invalid(&file, owner.as_deref(), &text);
+        }
+        self.invalid.retain(|f, _| still_invalid.contains(f));
+        let gone: Vec<String> = self
+            .sites
+            .keys()
+            .filter(|n| !seen.contains(n))
+            .cloned()
+            .collect();
+        for name in gone {
+            // Dropping the sender ends the task after its pass in progress; nothing is done
+            // to the hosts: a deleted manifest is not an instruction to tear a site down.
+            self.sites.remove(&name);
+            if let Ok(mut current) = self.current.write() {
+                current.remove(&name);
+            }
+            tracing::warn!(site = %name, "the site's manifest is gone: no longer managing it (nothing was changed on its hosts)");
+        }
+        self.owners.retain(|_, n| seen.contains(n));
+    }
+
+    /// Logs the located errors and raises "manifest invalid" for the site the file held.
+    fn raise_invalid(&self, file: &Path, owner: Option<&str>, errors: &str) {
+        let site_name = owner.map(str::to_string).unwrap_or_else(|| {
+            file.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let kept = if owner.is_some() {
+            "the site keeps running on its last good manifest until this is fixed"
+        } else {
+            "the file is not managed until this is fixed"
+        };
+        let alert = Alert {
+            site: site_name.clone(),
+            kind: AlertKind::ManifestInvalid,
+            severity: Severity::Error,
+            key: format!("manifest-invalid:{}", file.display()),
+            message: format!("manifest {} is invalid; {kept}:\n{errors}", file.display()),
+            at: jiff::Timestamp::now(),
+        };
+        let site = owner
+            .and_then(|n| self.sites.get(n))
+            .map(|h| h.spec.borrow().clone());
+        match site {
+            Some(site) if !self.ctx.dry_run => {
+                if let Err(e) = self.ctx.sink(&site).raise(&alert) {
+                    tracing::error!(site = %site_name, "{e}");
+                }
+            }
+            _ => alert::log(&alert),
+        }
+    }
+}
+
+/// The wait after a pass: the monitor interval, or the error policy's back-off.
+fn requeue(site: &Site, result: &Result<(), PassError>, failures: u32) -> Duration {
+    match result {
+        Ok(()) => site
+            .manifest
+            .spec
+            .failover
+            .monitor
+            .interval
+            .max(Duration::from_secs(1)),
+        Err(_) => error_policy(failures),
+    }
+}
+
+/// One site: a pass every monitor interval and at once after its manifest changes, until
+/// the manifest is gone or the controller stops. A pass in progress always finishes.
+async fn site_task(
+    ctx: Arc<Ctx>,
+    mut spec: watch::Receiver<Arc<Site>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut platform: Option<Box<dyn Platform>> = None;
+    let mut last = std::time::Instant::now();
+    let mut failures = 0u32;
+    loop {
+        let site = spec.borrow_and_update().clone();
+        let elapsed = last.elapsed();
+        last = std::time::Instant::now();
+        let span = tracing::info_span!("pass", site = %site.name);
+        let (ctx2, site2, taken) = (ctx.clone(), site.clone(), platform.take());
+        let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            one_pass(&ctx2, &site2, taken, elapsed)
+        })
+        .await;
+        let result = match joined {
+            Ok((p, result)) => {
+                platform = p;
+                result
+            }
+            Err(e) => {
+                tracing::error!(site = %site.name, "pass panicked: {e}");
+                Err(PassError::Open(PlatformError::State {
+                    path: site.path.display().to_string(),
+                    message: "the pass panicked".into(),
+                }))
+            }
+        };
+        failures = if result.is_ok() { 0 } else { failures + 1 };
+        let wait = requeue(&site, &result, failures);
+        if let Err(e) = &result {
+            tracing::warn!(site = %site.name, failures, "pass failed, next in {}: {e}", humantime::format_duration(wait));
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            changed = spec.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // A new manifest may name other hosts: open the platform afresh.
+                platform = None;
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// One pass on the blocking pool; hands the platform back for the next one.
+fn one_pass(
+    ctx: &Ctx,
+    site: &Site,
+    platform: Option<Box<dyn Platform>>,
+    elapsed: Duration,
+) -> (Option<Box<dyn Platform>>, Result<(), PassError>) {
+    let mut platform = match platform {
+        Some(p) => p,
+        None => match platform::open(site, &ctx.state_dir) {
+            Ok(p) => p,
+            Err(e) => return (None, Err(PassError::Open(e))),
+        },
+    };
+    if site.manifest.spec.platform.kind == PlatformKind::Simulated {
+        // The lab's clock follows the wall clock, `--sim-speed` times faster.
+        let advance = elapsed.saturating_mul(ctx.sim_speed);
+        if !advance.is_zero() {
+            platform.sleep(advance);
+        }
+    }
+    tracing::debug!("pass started");
+    let result = pass(ctx, site, platform.as_mut());
+    (Some(platform), result)
+}
+
+fn pass(ctx: &Ctx, site: &Site, platform: &mut dyn Platform) -> Result<(), PassError> {
+    let look = reconcile::look(site, platform, &ctx.state_dir)?;
+    if ctx.dry_run {
+        tracing::info!(
+            "dry run, nothing done:\n{}",
+            render::text(std::slice::from_ref(&look.plan))
+        );
+        return Ok(());
+    }
+    let mut store = Store::new(&ctx.state_dir, &site.name).remembering(look.memory);
+    let mut sink = ctx.sink(site);
+    let report = execute::execute(&look.plan, platform, &mut store, &mut sink)
+        .map_err(ReconcileError::from)?;
+    if report.applied.is_empty() && report.failed.is_empty() {
+        tracing::debug!("pass finished: nothing to do");
+    } else {
+        tracing::info!(
+            applied = report.applied.len(),
+            failed = report.failed.len(),
+            skipped = report.skipped.len(),
+            "pass finished"
+        );
+    }
+    Ok(())
+}

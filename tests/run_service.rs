@@ -1,0 +1,207 @@
+//! `galaxy-ha run` on the real binary: the lock, SIGTERM, watching, dry run.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use crate::run_support::*;
+
+#[test]
+fn a_second_controller_on_the_same_state_dir_exits_1_with_the_lock_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, state, log) = (
+        tmp.path().join("m"),
+        tmp.path().join("s"),
+        tmp.path().join("log"),
+    );
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("a.yaml"), manifest("a", "10s", None)).unwrap();
+    let _first = start_run(&dir, &state, &log, &[]);
+    wait_for_log(&log, &["controller started"], 0, Duration::from_secs(10));
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .arg("run")
+        .arg("-m")
+        .arg(&dir)
+        .arg("--state-dir")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("only one controller may work on a state dir"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sigterm_finishes_the_pass_and_exits_0_with_memory_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, state, log) = (
+        tmp.path().join("m"),
+        tmp.path().join("s"),
+        tmp.path().join("log"),
+    );
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("a.yaml"), manifest("a", "1s", None)).unwrap();
+    let mut run = start_run(&dir, &state, &log, &["--sim-speed", "200"]);
+    let memory = state.join("sites/a/memory.json");
+    eventually(Duration::from_secs(20), "memory written", || {
+        memory.exists()
+    });
+    wait_for_log(
+        &log,
+        &["pass started", "site=a"],
+        2,
+        Duration::from_secs(20),
+    );
+    let asked = Instant::now();
+    let status = run
+        .terminate(Duration::from_secs(5))
+        .expect("exited within 5 s");
+    assert!(status.success(), "{status:?}");
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&memory).unwrap()).unwrap();
+    assert_eq!(doc["live_host"], "GCSHOSTA", "{doc}");
+    assert!(
+        fs::read_to_string(&log)
+            .unwrap()
+            .contains("controller stopped")
+    );
+}
+
+#[test]
+fn edits_new_files_renames_deletions_and_checkouts_are_picked_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, state, log) = (
+        tmp.path().join("m"),
+        tmp.path().join("s"),
+        tmp.path().join("log"),
+    );
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
+    let _run = start_run(&dir, &state, &log, &[]);
+    wait_for_log(
+        &log,
+        &["pass started", "site=a"],
+        0,
+        Duration::from_secs(10),
+    );
+
+    // An edit starts a pass within 1 s.
+    let passes = count_log(&log, &["pass started", "site=a"]);
+    let edited = Instant::now();
+    fs::write(dir.join("a.yaml"), manifest("a", "31s", None)).unwrap();
+    wait_for_log(
+        &log,
+        &["pass started", "site=a"],
+        passes,
+        Duration::from_secs(5),
+    );
+    assert!(
+        edited.elapsed() < Duration::from_secs(1),
+        "edit → pass took {:?}",
+        edited.elapsed()
+    );
+
+    // A new file starts a new site.
+    fs::write(dir.join("b.yaml"), manifest("b", "30s", None)).unwrap();
+    wait_for_log(&log, &["pass started", "site=b"], 0, Duration::from_secs(3));
+
+    // A rename over a file (an editor's save).
+    let passes = count_log(&log, &["pass started", "site=b"]);
+    write_by_rename(&dir.join("b.yaml"), &manifest("b", "32s", None));
+    wait_for_log(
+        &log,
+        &["pass started", "site=b"],
+        passes,
+        Duration::from_secs(3),
+    );
+
+    // An invalid edit keeps the site and says where the problem is.
+    fs::write(
+        dir.join("a.yaml"),
+        manifest("a", "30s", None).replace("primary: GCSHOSTA", "primary: GCSHOSTC"),
+    )
+    .unwrap();
+    wait_for_log(
+        &log,
+        &["a.yaml:", "spec.primary"],
+        0,
+        Duration::from_secs(3),
+    );
+    wait_for_log(&log, &["manifest-invalid"], 0, Duration::from_secs(3));
+    assert_eq!(count_log(&log, &["no longer managing", "site=a"]), 0);
+
+    // A deleted manifest stops managing its site, nothing else.
+    fs::remove_file(dir.join("b.yaml")).unwrap();
+    wait_for_log(
+        &log,
+        &["no longer managing", "site=b"],
+        0,
+        Duration::from_secs(3),
+    );
+
+    // A checkout of the whole directory: both files change at once.
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.test"])
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
+    fs::write(dir.join("c.yaml"), manifest("c", "30s", None)).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "one"]);
+    wait_for_log(&log, &["pass started", "site=c"], 0, Duration::from_secs(3));
+    fs::write(dir.join("a.yaml"), manifest("a", "33s", None)).unwrap();
+    fs::write(dir.join("c.yaml"), manifest("c", "33s", None)).unwrap();
+    git(&["commit", "-qam", "two"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let (pa, pc) = (
+        count_log(&log, &["pass started", "site=a"]),
+        count_log(&log, &["pass started", "site=c"]),
+    );
+    git(&["checkout", "-q", "HEAD~1", "--", "."]);
+    wait_for_log(
+        &log,
+        &["pass started", "site=a"],
+        pa,
+        Duration::from_secs(3),
+    );
+    wait_for_log(
+        &log,
+        &["pass started", "site=c"],
+        pc,
+        Duration::from_secs(3),
+    );
+}
+
+#[test]
+fn dry_run_logs_the_plan_and_acts_on_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, state, log) = (
+        tmp.path().join("m"),
+        tmp.path().join("s"),
+        tmp.path().join("log"),
+    );
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("a.yaml"), manifest("a", "1s", None)).unwrap();
+    let mut run = start_run(&dir, &state, &log, &["--dry-run"]);
+    wait_for_log(&log, &["dry run, nothing done"], 1, Duration::from_secs(10));
+    assert!(
+        run.terminate(Duration::from_secs(5))
+            .is_some_and(|s| s.success())
+    );
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("Plan:") || text.contains("to change"),
+        "{text}"
+    );
+    assert!(!state.join("sites/a/memory.json").exists());
+    assert_eq!(count_log(&log, &["applied:"]), 0);
+}
