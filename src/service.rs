@@ -124,6 +124,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         invalid: HashMap::new(),
         current,
         stopped,
+        cache: HashMap::new(),
     };
     supervisor.reload().await;
     tokio::pin!(shutdown);
@@ -166,7 +167,13 @@ struct Supervisor {
     invalid: HashMap<PathBuf, String>,
     current: CurrentEmail,
     stopped: watch::Receiver<bool>,
+    /// Each file's last parse, by its (modified time, length): a reload re-parses only the
+    /// files that changed, so an edit in a fleet of a thousand sites starts its pass at once.
+    cache: Parsed,
 }
+
+/// A file's stamp and what loading it gave.
+type Parsed = HashMap<PathBuf, ((std::time::SystemTime, u64), Result<Vec<Site>, Invalid>)>;
 
 /// The manifests of the directory, each loaded on its own: good sites and invalid files.
 struct Loaded {
@@ -174,15 +181,29 @@ struct Loaded {
     invalid: Vec<(PathBuf, Invalid)>,
 }
 
-fn load_each(manifests: &Path, only: Option<&str>) -> Loaded {
+fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded {
     let files = manifest::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
+    cache.retain(|path, _| files.contains(path));
     let mut loaded = Loaded {
         sites: Vec::new(),
         invalid: Vec::new(),
     };
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
-        match manifest::load(std::slice::from_ref(&file)) {
+        let stamp = std::fs::metadata(&file)
+            .and_then(|m| Ok((m.modified()?, m.len())))
+            .ok();
+        let result = match (stamp, cache.get(&file)) {
+            (Some(stamp), Some((seen, result))) if *seen == stamp => result.clone(),
+            _ => {
+                let result = manifest::load(std::slice::from_ref(&file));
+                if let Some(stamp) = stamp {
+                    cache.insert(file.clone(), (stamp, result.clone()));
+                }
+                result
+            }
+        };
+        match result {
             Ok(sites) => {
                 for site in sites {
                     if let Some(first) = names.get(&site.name.to_lowercase()) {
@@ -220,12 +241,17 @@ impl Supervisor {
     async fn reload(&mut self) {
         let manifests = self.options.manifests.clone();
         let only = self.options.site.clone();
-        let Ok(loaded) =
-            tokio::task::spawn_blocking(move || load_each(&manifests, only.as_deref())).await
+        let mut cache = std::mem::take(&mut self.cache);
+        let Ok((loaded, cache)) = tokio::task::spawn_blocking(move || {
+            let loaded = load_each(&manifests, only.as_deref(), &mut cache);
+            (loaded, cache)
+        })
+        .await
         else {
             tracing::error!("loading the manifests panicked; keeping the sites as they were");
             return;
         };
+        self.cache = cache;
         let mut seen: Vec<String> = Vec::new();
         for site in loaded.sites {
             self.owners.insert(site.path.clone(), site.name.clone());
@@ -349,8 +375,14 @@ async fn site_task(
 ) {
     let mut platform: Option<Box<dyn Platform>> = None;
     let mut last = std::time::Instant::now();
+    let mut flushed = std::time::Instant::now();
     let mut failures = 0u32;
     loop {
+        if flushed.elapsed() >= FLUSH_EVERY {
+            let name = spec.borrow().name.clone();
+            flush(&name, &mut platform).await;
+            flushed = std::time::Instant::now();
+        }
         let site = spec.borrow_and_update().clone();
         let elapsed = last.elapsed();
         last = std::time::Instant::now();
@@ -382,13 +414,17 @@ async fn site_task(
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             changed = spec.changed() => {
+                flush(&site.name, &mut platform).await;
                 if changed.is_err() {
                     return;
                 }
                 // A new manifest may name other hosts: open the platform afresh.
                 platform = None;
             }
-            _ = stopped.changed() => return,
+            _ = stopped.changed() => {
+                flush(&site.name, &mut platform).await;
+                return;
+            }
         }
     }
 }
@@ -402,7 +438,7 @@ fn one_pass(
 ) -> (Option<Box<dyn Platform>>, Result<(), PassError>) {
     let mut platform = match platform {
         Some(p) => p,
-        None => match platform::open(site, &ctx.state_dir) {
+        None => match platform::open_for_service(site, &ctx.state_dir) {
             Ok(p) => p,
             Err(e) => return (None, Err(PassError::Open(e))),
         },
@@ -417,6 +453,27 @@ fn one_pass(
     tracing::debug!("pass started");
     let result = pass(ctx, site, platform.as_mut());
     (Some(platform), result)
+}
+
+/// How often a site's lab world is written while nothing happens to it (actions write it
+/// at once): the clock's progress survives a crash to within this.
+const FLUSH_EVERY: Duration = Duration::from_secs(60);
+
+/// Writes what the platform keeps of its own (the lab's world), on the blocking pool.
+async fn flush(site: &str, platform: &mut Option<Box<dyn Platform>>) {
+    let Some(mut p) = platform.take() else { return };
+    let name = site.to_string();
+    match tokio::task::spawn_blocking(move || {
+        if let Err(e) = p.flush() {
+            tracing::warn!(site = %name, "cannot save the platform's state: {e}");
+        }
+        p
+    })
+    .await
+    {
+        Ok(p) => *platform = Some(p),
+        Err(e) => tracing::error!(site = %site, "saving the platform's state panicked: {e}"),
+    }
 }
 
 fn pass(ctx: &Ctx, site: &Site, platform: &mut dyn Platform) -> Result<(), PassError> {

@@ -35,6 +35,15 @@ pub trait Platform: Send {
     /// Waits `d` (on the simulated lab: advances the virtual clock).
     fn sleep(&mut self, d: Duration);
 
+    /// Makes what the platform keeps of its own durable (the lab's world); a no-op for real
+    /// hosts, whose state lives on the hosts.
+    ///
+    /// # Errors
+    /// The platform's state cannot be written.
+    fn flush(&mut self) -> Result<(), PlatformError> {
+        Ok(())
+    }
+
     /// The next instant at which something will change by itself (the lab's next event),
     /// for `apply --wait` to jump to; `None` for real hosts.
     fn next_change(&self) -> Option<Duration> {
@@ -63,10 +72,30 @@ pub fn open(
     site: &crate::manifest::Site,
     state_dir: &std::path::Path,
 ) -> Result<Box<dyn Platform>, PlatformError> {
+    open_with(site, state_dir, true)
+}
+
+/// [`open`] for the service: the lab saves its world on actions and [`Platform::flush`]
+/// only, not on every clock move.
+///
+/// # Errors
+/// As [`open`].
+pub fn open_for_service(
+    site: &crate::manifest::Site,
+    state_dir: &std::path::Path,
+) -> Result<Box<dyn Platform>, PlatformError> {
+    open_with(site, state_dir, false)
+}
+
+fn open_with(
+    site: &crate::manifest::Site,
+    state_dir: &std::path::Path,
+    save_on_sleep: bool,
+) -> Result<Box<dyn Platform>, PlatformError> {
     match site.manifest.spec.platform.kind {
-        crate::manifest::spec::PlatformKind::Simulated => {
-            Ok(Box::new(sim::Lab::load_or_create(state_dir, site)?))
-        }
+        crate::manifest::spec::PlatformKind::Simulated => Ok(Box::new(
+            sim::Lab::load_or_create(state_dir, site)?.save_on_sleep(save_on_sleep),
+        )),
         crate::manifest::spec::PlatformKind::Powershell => {
             let settings = site
                 .manifest

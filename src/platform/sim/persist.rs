@@ -43,12 +43,49 @@ pub struct Lab {
     world: World,
     /// Where the world is saved after every change; `None` keeps it in memory only.
     path: Option<PathBuf>,
+    /// Save after every clock move too (CLI runs continue one world). The service turns it
+    /// off: a thousand labs fsyncing every pass cost a core; it saves on actions, on
+    /// `flush` and at shutdown instead.
+    save_on_sleep: bool,
+    /// The world file as last read or written (modified time, length): when it differs, a
+    /// `galaxy-ha sim` command changed the world under a running controller, and the lab
+    /// reads it again.
+    stamp: Option<(std::time::SystemTime, u64)>,
 }
 
 impl Lab {
     /// A lab kept in memory (tests, benchmarks).
     pub fn new(world: World) -> Self {
-        Self { world, path: None }
+        Self {
+            world,
+            path: None,
+            save_on_sleep: true,
+            stamp: None,
+        }
+    }
+
+    /// Stops saving on every clock move (see [`Platform::flush`]).
+    pub fn save_on_sleep(mut self, on: bool) -> Self {
+        self.save_on_sleep = on;
+        self
+    }
+
+    fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(self.path.as_ref()?).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    }
+
+    /// Reads the world again when another process changed its file.
+    fn refresh(&mut self) -> Result<(), PlatformError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        let now = self.file_stamp();
+        if now.is_some() && now != self.stamp {
+            self.world = load(&path)?;
+            self.stamp = now;
+        }
+        Ok(())
     }
 
     /// The site's world from the state dir, or a fresh one from the manifest (seeded by
@@ -76,10 +113,14 @@ impl Lab {
                 "the world was built from a different manifest (its hosts or site name differ)",
             ));
         }
-        Ok(Self {
+        let mut lab = Self {
             world,
             path: Some(path),
-        })
+            save_on_sleep: true,
+            stamp: None,
+        };
+        lab.stamp = lab.file_stamp();
+        Ok(lab)
     }
 
     /// A fresh world from the manifest, replacing any saved one.
@@ -88,9 +129,11 @@ impl Lab {
     /// The seed variable is invalid or the world cannot be written.
     pub fn create(state_dir: &Path, site: &Site) -> Result<Self, PlatformError> {
         let world = World::new(&site.name, &site.manifest.spec, seed_from_env()?);
-        let lab = Self {
+        let mut lab = Self {
             world,
             path: Some(world_path(state_dir, &site.name)),
+            save_on_sleep: true,
+            stamp: None,
         };
         lab.save()?;
         Ok(lab)
@@ -113,7 +156,7 @@ impl Lab {
     ///
     /// # Errors
     /// The file cannot be written.
-    pub fn save(&self) -> Result<(), PlatformError> {
+    pub fn save(&mut self) -> Result<(), PlatformError> {
         let Some(path) = &self.path else {
             return Ok(());
         };
@@ -124,7 +167,9 @@ impl Lab {
         crate::state::write_atomic(path, &json).map_err(|e| PlatformError::State {
             path: path.display().to_string(),
             message: format!("cannot write the simulated lab's world: {e}"),
-        })
+        })?;
+        self.stamp = self.file_stamp();
+        Ok(())
     }
 }
 
@@ -155,6 +200,7 @@ fn load(path: &Path) -> Result<World, PlatformError> {
 
 impl Platform for Lab {
     fn observe(&mut self) -> Result<Observed, PlatformError> {
+        self.refresh()?;
         Ok(self.world.observe())
     }
 
@@ -171,10 +217,19 @@ impl Platform for Lab {
     /// Advances the virtual clock and saves the world (a save failure is logged: `sleep`
     /// cannot fail, and the next `execute` reports it).
     fn sleep(&mut self, d: Duration) {
+        if let Err(e) = self.refresh() {
+            tracing::warn!(error = %e, "could not read the simulated lab");
+        }
         self.world.advance(d);
-        if let Err(e) = self.save() {
+        if self.save_on_sleep
+            && let Err(e) = self.save()
+        {
             tracing::warn!(error = %e, "could not save the simulated lab");
         }
+    }
+
+    fn flush(&mut self) -> Result<(), PlatformError> {
+        self.save()
     }
 
     /// Runs a copy of the world forward; the saved world is left as it is.
