@@ -205,3 +205,38 @@ fn dry_run_logs_the_plan_and_acts_on_nothing() {
     assert!(!state.join("sites/a/memory.json").exists());
     assert_eq!(count_log(&log, &["applied:"]), 0);
 }
+
+#[test]
+fn a_sim_fault_injected_while_running_is_seen_and_fenced_in_the_next_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, state, log) = (
+        tmp.path().join("m"),
+        tmp.path().join("s"),
+        tmp.path().join("log"),
+    );
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("a.yaml"), manifest("a", "1s", None)).unwrap();
+    let _run = start_run(&dir, &state, &log, &["--sim-speed", "60"]);
+    eventually(Duration::from_secs(20), "the site adopted", || {
+        state.join("sites/a/memory.json").exists()
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["sim", "fault", "vm-start", "GCSHOSTB", "-m"])
+        .arg(&dir)
+        .arg("--state-dir")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_for_log(&log, &["split-brain-fenced"], 0, Duration::from_secs(20));
+    let world: serde_json::Value =
+        serde_json::from_slice(&fs::read(state.join("sim/a.json")).unwrap()).unwrap();
+    let hosts = world["hosts"].as_array().unwrap();
+    let b = hosts.iter().find(|h| h["name"] == "GCSHOSTB").unwrap();
+    let vms = b["vms"].as_array().unwrap();
+    assert!(!vms.is_empty(), "{b}");
+    assert!(
+        vms.iter().all(|vm| vm["running"] == false),
+        "the VM started on GCSHOSTB is off again: {b}"
+    );
+}
