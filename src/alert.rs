@@ -55,10 +55,14 @@ impl AlertSink for LogSink {
 pub fn log(alert: &Alert) {
     let kind = alert.kind.as_str();
     match alert.severity {
-        Severity::Error => tracing::error!(site = %alert.site, alert = kind, "{}", alert.message),
-        Severity::Warning => tracing::warn!(site = %alert.site, alert = kind, "{}", alert.message),
+        Severity::Error => {
+            tracing::error!(site = %alert.site, alert = kind, runbook = %alert.kind.runbook(), "{}", alert.message)
+        }
+        Severity::Warning => {
+            tracing::warn!(site = %alert.site, alert = kind, runbook = %alert.kind.runbook(), "{}", alert.message)
+        }
         Severity::Information => {
-            tracing::info!(site = %alert.site, alert = kind, "{}", alert.message)
+            tracing::info!(site = %alert.site, alert = kind, runbook = %alert.kind.runbook(), "{}", alert.message)
         }
     }
 }

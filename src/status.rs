@@ -65,6 +65,8 @@ pub struct ConditionStatus {
     pub reason: String,
     pub message: String,
     pub last_transition: Option<Timestamp>,
+    /// The runbook section for this condition: what it means, what to do.
+    pub runbook: String,
 }
 
 /// Builds one site's status from a dry-run plan of it.
@@ -109,6 +111,7 @@ pub fn site(
                 reason: c.reason.clone(),
                 message: c.message.clone(),
                 last_transition: c.last_transition,
+                runbook: c.kind.runbook(),
             })
             .collect(),
         last_failover: memory.last_failover.clone(),
@@ -190,6 +193,9 @@ pub fn text(status: &Status) -> String {
                 "    {:<14}{:<6}{:<22}{}\n",
                 c.kind, c.status, c.reason, c.message
             ));
+            if needs_attention(c) {
+                out.push_str(&format!("    {:<42}→ {}\n", "", c.runbook));
+            }
         }
         if let Some(f) = &s.last_failover {
             out.push_str(&format!(
@@ -212,6 +218,15 @@ pub fn text(status: &Status) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A condition in the state an admin must look at: the text view points at its runbook.
+fn needs_attention(c: &ConditionStatus) -> bool {
+    let bad = match c.kind {
+        "Ready" | "Protected" | "FailoverReady" => "False",
+        _ => "True",
+    };
+    c.status == bad
 }
 
 /// `H:MM:SS`, as the console shows latencies.

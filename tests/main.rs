@@ -61,3 +61,5 @@ mod run_support;
 mod run_service;
 // Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
 mod run_alerts;
+// The runbook covers every alert and condition, and e-mails and status link to it.
+mod docs;

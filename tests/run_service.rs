@@ -227,7 +227,11 @@ fn a_sim_fault_injected_while_running_is_seen_and_fenced_in_the_next_pass() {
         .arg(&state)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     wait_for_log(&log, &["split-brain-fenced"], 0, Duration::from_secs(20));
     let world: serde_json::Value =
         serde_json::from_slice(&fs::read(state.join("sim/a.json")).unwrap()).unwrap();

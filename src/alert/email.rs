@@ -83,7 +83,7 @@ pub fn subject(spec: &EmailSpec, alert: &Alert) -> String {
 /// The message text: what happened, then the facts an operator greps for.
 pub fn body(alert: &Alert, id: &str) -> String {
     format!(
-        "{message}\n\nSite:      {site}\nAlert:     {kind} (event {event})\nSeverity:  {level}\nCondition: {key}\nRaised at: {at}\nAlert ID:  {id}\n\n-- \ngalaxy-ha {version}\n",
+        "{message}\n\nSite:      {site}\nAlert:     {kind} (event {event})\nSeverity:  {level}\nCondition: {key}\nRaised at: {at}\nAlert ID:  {id}\nRunbook:   {runbook}\n\n-- \ngalaxy-ha {version}\n",
         message = alert.message,
         site = alert.site,
         kind = alert.kind.as_str(),
@@ -91,6 +91,7 @@ pub fn body(alert: &Alert, id: &str) -> String {
         level = level(alert.severity),
         key = alert.key,
         at = alert.at,
+        runbook = alert.kind.runbook(),
         version = env!("CARGO_PKG_VERSION"),
     )
 }

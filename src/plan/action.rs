@@ -101,6 +101,9 @@ pub enum FailoverMode {
     Test,
 }
 
+/// Where the runbook lives, relative to the repository (and in each release).
+pub const RUNBOOK: &str = "docs/runbook.md";
+
 /// Severity of an alert, in the guide's e-mail levels.
 pub type Severity = EventLevel;
 
@@ -124,6 +127,23 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, for the runbook's completeness test.
+    pub const ALL: [AlertKind; 13] = [
+        AlertKind::FailureDetected,
+        AlertKind::ConditionMet,
+        AlertKind::FailoverStarted,
+        AlertKind::FailoverFinished,
+        AlertKind::FailoverFailed,
+        AlertKind::ReplicationResumed,
+        AlertKind::SplitBrainFenced,
+        AlertKind::ManifestStale,
+        AlertKind::ManifestInvalid,
+        AlertKind::WrongDirection,
+        AlertKind::DrillOverdue,
+        AlertKind::LinkDown,
+        AlertKind::Test,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::FailureDetected => "failure-detected",
@@ -160,6 +180,11 @@ impl AlertKind {
     /// | 4110 | wrong-direction |
     /// | 4111 | drill-overdue |
     /// | 4112 | link-down |
+    /// Its section of the runbook: what it means and what to do.
+    pub fn runbook(self) -> String {
+        format!("{RUNBOOK}#alert-{}", self.as_str())
+    }
+
     pub fn event_id(self) -> u16 {
         match self {
             AlertKind::Test => 4100,

@@ -85,6 +85,15 @@ impl ConditionType {
         ConditionType::Degraded,
     ];
 
+    /// Its section of the runbook.
+    pub fn runbook(self) -> String {
+        format!(
+            "{}#condition-{}",
+            action::RUNBOOK,
+            self.as_str().to_lowercase()
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConditionType::Ready => "Ready",
