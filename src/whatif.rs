@@ -26,6 +26,21 @@ pub fn parse(text: &str) -> Result<Fault, FaultError> {
     Fault::parse(kind, &args)
 }
 
+/// The controller can no longer see the host: nothing of it is known.
+fn unseen(o: &mut Observed, host: &str) {
+    if let Some(h) = o
+        .hosts
+        .iter_mut()
+        .find(|h| h.name.eq_ignore_ascii_case(host))
+    {
+        h.reachable = false;
+        h.services.clear();
+        h.firewall.clear();
+        h.vms.clear();
+        h.email = None;
+    }
+}
+
 /// Applies the assumptions to an observation of real hosts and lets `after` pass with
 /// nothing done: the failover monitor keeps counting.
 pub fn project(
@@ -42,17 +57,7 @@ pub fn project(
     for fault in faults {
         match fault {
             Fault::HostDown { host } => {
-                if let Some(h) = o
-                    .hosts
-                    .iter_mut()
-                    .find(|h| h.name.eq_ignore_ascii_case(host))
-                {
-                    h.reachable = false;
-                    h.services.clear();
-                    h.firewall.clear();
-                    h.vms.clear();
-                    h.email = None;
-                }
+                unseen(&mut o, host);
                 source_missed |= is(host, &source);
                 if is(host, &target) {
                     o.job = None;
@@ -62,17 +67,7 @@ pub fn project(
                 let controller = |x: &str| x.eq_ignore_ascii_case("controller");
                 if controller(a) || controller(b) {
                     let host = if controller(a) { b } else { a };
-                    if let Some(h) = o
-                        .hosts
-                        .iter_mut()
-                        .find(|h| h.name.eq_ignore_ascii_case(host))
-                    {
-                        h.reachable = false;
-                        h.services.clear();
-                        h.firewall.clear();
-                        h.vms.clear();
-                        h.email = None;
-                    }
+                    unseen(&mut o, host);
                     if is(host, &target) {
                         o.job = None;
                     }

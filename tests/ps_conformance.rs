@@ -13,26 +13,9 @@ use galaxy_ha::platform::powershell::{PowershellPlatform, SimRunner};
 use galaxy_ha::platform::sim::{Lab, World};
 use galaxy_ha::reconcile;
 
-const MANIFEST: &str = r#"apiVersion: galaxy-ha/v1
-kind: RedundantServer
-metadata:
-  name: hq
-spec:
-  hosts:
-    - name: GCSHOSTA
-      address: 10.100.0.43
-    - name: GCSHOSTB
-      address: 10.100.0.44
-  primary: GCSHOSTA
-  vm:
-    name: GCSServer
-    address: 10.100.0.45
-  failover:
-    mode: automatic
-"#;
-
 fn site() -> Site {
-    let manifest: Manifest = serde_saphyr::from_str(MANIFEST).expect("manifest");
+    let manifest: Manifest =
+        galaxy_ha::manifest::sample::guide_site(galaxy_ha::manifest::spec::FailoverMode::Automatic);
     Site {
         name: "hq".into(),
         path: "hq.yaml".into(),

@@ -5,8 +5,13 @@ use std::time::{Duration, Instant};
 
 use crate::run_support::*;
 
-#[test]
-fn a_second_controller_on_the_same_state_dir_exits_1_with_the_lock_message() {
+/// A temp dir with a manifest directory, a state dir and a log path.
+fn workspace() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let (dir, state, log) = (
         tmp.path().join("m"),
@@ -14,6 +19,12 @@ fn a_second_controller_on_the_same_state_dir_exits_1_with_the_lock_message() {
         tmp.path().join("log"),
     );
     fs::create_dir_all(&dir).unwrap();
+    (tmp, dir, state, log)
+}
+
+#[test]
+fn a_second_controller_on_the_same_state_dir_exits_1_with_the_lock_message() {
+    let (_tmp, dir, state, log) = workspace();
     fs::write(dir.join("a.yaml"), manifest("a", "10s", None)).unwrap();
     let _first = start_run(&dir, &state, &log, &[]);
     wait_for_log(&log, &["controller started"], 0, Duration::from_secs(10));
@@ -35,13 +46,7 @@ fn a_second_controller_on_the_same_state_dir_exits_1_with_the_lock_message() {
 
 #[test]
 fn sigterm_finishes_the_pass_and_exits_0_with_memory_intact() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, state, log) = (
-        tmp.path().join("m"),
-        tmp.path().join("s"),
-        tmp.path().join("log"),
-    );
-    fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir, state, log) = workspace();
     fs::write(dir.join("a.yaml"), manifest("a", "1s", None)).unwrap();
     let mut run = start_run(&dir, &state, &log, &["--sim-speed", "200"]);
     let memory = state.join("sites/a/memory.json");
@@ -71,13 +76,7 @@ fn sigterm_finishes_the_pass_and_exits_0_with_memory_intact() {
 
 #[test]
 fn edits_new_files_renames_deletions_and_checkouts_are_picked_up() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, state, log) = (
-        tmp.path().join("m"),
-        tmp.path().join("s"),
-        tmp.path().join("log"),
-    );
-    fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir, state, log) = workspace();
     fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
     let _run = start_run(&dir, &state, &log, &[]);
     wait_for_log(
@@ -183,13 +182,7 @@ fn edits_new_files_renames_deletions_and_checkouts_are_picked_up() {
 
 #[test]
 fn dry_run_logs_the_plan_and_acts_on_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, state, log) = (
-        tmp.path().join("m"),
-        tmp.path().join("s"),
-        tmp.path().join("log"),
-    );
-    fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir, state, log) = workspace();
     fs::write(dir.join("a.yaml"), manifest("a", "1s", None)).unwrap();
     let mut run = start_run(&dir, &state, &log, &["--dry-run"]);
     wait_for_log(&log, &["dry run, nothing done"], 1, Duration::from_secs(10));
@@ -208,13 +201,7 @@ fn dry_run_logs_the_plan_and_acts_on_nothing() {
 
 #[test]
 fn a_sim_fault_injected_while_running_is_seen_and_fenced_in_the_next_pass() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (dir, state, log) = (
-        tmp.path().join("m"),
-        tmp.path().join("s"),
-        tmp.path().join("log"),
-    );
-    fs::create_dir_all(&dir).unwrap();
+    let (_tmp, dir, state, log) = workspace();
     fs::write(dir.join("a.yaml"), manifest("a", "1s", None)).unwrap();
     let _run = start_run(&dir, &state, &log, &["--sim-speed", "60"]);
     eventually(Duration::from_secs(20), "the site adopted", || {
