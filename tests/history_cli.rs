@@ -124,3 +124,25 @@ fn status_watch_should_redraw_in_place_and_follow_the_lab() {
         "an earlier frame showed it protecting"
     );
 }
+
+#[test]
+fn status_should_count_the_alerts_waiting_in_the_outbox() {
+    let site = Site::new("manual");
+    site.converge();
+    let email: galaxy_ha::manifest::spec::EmailSpec = serde_saphyr::from_str(
+        "smtp: {server: 127.0.0.1, port: 2525, security: none}\nfrom: ha@example.com\nto: [ops@example.com]\n",
+    )
+    .unwrap();
+    let alert = galaxy_ha::alert::Alert {
+        site: "hq".into(),
+        kind: galaxy_ha::plan::AlertKind::LinkDown,
+        severity: galaxy_ha::plan::action::Severity::Warning,
+        key: "link/GCSHOSTB/GCSHOSTA".into(),
+        message: "the link between the hosts is down".into(),
+        at: "2026-01-05T08:00:00Z".parse().unwrap(),
+    };
+    let outbox = galaxy_ha::alert::outbox::Outbox::new(&site.dir.path().join(".galaxy-ha"));
+    outbox.push(&alert, &email).unwrap();
+    assert_eq!(site.status()["sites"][0]["alerts_pending"], 1);
+    assert!(site.ok(&["status"]).contains("Alerts pending delivery: 1"));
+}
