@@ -31,6 +31,15 @@ pub struct HostState {
     pub email: Option<EmailSettings>,
     /// The VMs on this host that matter: System Galaxy and its replicas.
     pub vms: Vec<Vm>,
+    /// Double-Take answered: the jobs this host holds are known. When false (its service is
+    /// stopped, the module failed) "no job" means "not known", and the planner touches no job
+    /// or replica on the site until it is known again.
+    #[serde(default = "known")]
+    pub jobs_known: bool,
+}
+
+fn known() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

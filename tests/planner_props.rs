@@ -62,6 +62,7 @@ fn activity() -> impl Strategy<Value = Activity> {
 fn observed() -> impl Strategy<Value = Observed> {
     (
         any::<[bool; 2]>(),
+        any::<[bool; 2]>(),
         vm_strategy(0),
         vm_strategy(1),
         prop::option::of((
@@ -73,8 +74,11 @@ fn observed() -> impl Strategy<Value = Observed> {
             0u64..120,
         )),
     )
-        .prop_map(|(reach, vms_a, vms_b, job_parts)| {
+        .prop_map(|(reach, known, vms_a, vms_b, job_parts)| {
             let mut hosts = vec![host(A, vms_a), host(B, vms_b)];
+            for (h, k) in hosts.iter_mut().zip(known) {
+                h.jobs_known = k;
+            }
             for (h, r) in hosts.iter_mut().zip(reach) {
                 if !r {
                     *h = HostState {
@@ -105,6 +109,8 @@ fn observed() -> impl Strategy<Value = Observed> {
                 };
                 j
             });
+            // A job lives on its target: it is seen only where Double-Take answered.
+            let job = job.filter(|j| hosts.iter().any(|h| h.name == j.target && h.jobs_known));
             Observed { hosts, job }
         })
 }
@@ -214,6 +220,14 @@ proptest! {
                 prop_assert!(o.host(h).is_some_and(|h| h.reachable), "action on unreachable {}: {:?}", h, a);
             }
         }
+        // "No job" from a host whose Double-Take did not answer is not a fact.
+        if o.job.is_none() && o.hosts.iter().any(|h| h.reachable && !h.jobs_known) {
+            for a in &p.actions {
+                let touches_jobs = matches!(a.op, Operation::CreateJob(_) | Operation::RemoveReplica { .. } | Operation::DeleteJob { .. });
+                prop_assert!(!touches_jobs, "job action while jobs are unknown: {:?}", a);
+            }
+        }
+
         // One failure: at most one failover.
         prop_assert!(live_failovers <= 1);
         if maintenance {

@@ -870,3 +870,26 @@ fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_whil
             .is_empty()
     );
 }
+
+#[test]
+fn no_job_is_only_a_fact_when_every_hosts_double_take_answered() {
+    let mut o = healthy();
+    o.job = None;
+    o.hosts[1].jobs_known = false;
+    let p = run("manual", &o, &adopted());
+    assert!(
+        p.actions.iter().all(|a| !matches!(
+            a.op,
+            Operation::CreateJob(_) | Operation::RemoveReplica { .. }
+        )),
+        "the replica of a job that may exist is never removed: {:#?}",
+        p.actions
+    );
+    assert!(cond(&p, ConditionType::Degraded));
+    o.hosts[1].jobs_known = true;
+    let p = run("manual", &o, &adopted());
+    assert!(
+        kinds(&p).contains(&ActionKind::RemoveReplica)
+            && kinds(&p).contains(&ActionKind::CreateJob)
+    );
+}

@@ -38,6 +38,21 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     };
     match &view.job {
         None => {
+            if let Some(h) = b
+                .observed
+                .hosts
+                .iter()
+                .find(|h| h.reachable && !h.jobs_known)
+            {
+                // "No job" is only a fact when every host's Double-Take answered.
+                let host = h.name.clone();
+                b.wait(format!("Double-Take on {host} does not answer: its jobs are not known, so no job or replica is touched"));
+                b.degrade(
+                    "JobsUnknown",
+                    format!("Double-Take on {host} does not answer"),
+                );
+                return;
+            }
             if !view.live_running {
                 b.wait(format!(
                     "waiting for System Galaxy to run on {live} before protecting it"

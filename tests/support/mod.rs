@@ -86,6 +86,7 @@ pub fn host(name: &str, vms: Vec<Vm>) -> HostState {
         firewall: firewall(),
         email: None,
         vms,
+        jobs_known: true,
     }
 }
 

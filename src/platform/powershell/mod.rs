@@ -91,8 +91,10 @@ impl<R: Runner> PowershellPlatform<R> {
                     .spec
                     .other_host(host)
                     .map_or(String::new(), |h| h.name.clone());
-                parse::host(host, &doc, &self.spec.vm.name, &other)
-                    .map_err(|e| script_error(host, &e))
+                let (mut state, jobs) = parse::host(host, &doc, &self.spec.vm.name, &other)
+                    .map_err(|e| script_error(host, &e))?;
+                state.jobs_known = doc.double_take_error.is_none();
+                Ok((state, jobs))
             }
             // A host that cannot be reached, or hangs, is an observation.
             Err(RunError::Unreachable { .. } | RunError::Timeout { .. }) => Ok((
@@ -103,6 +105,7 @@ impl<R: Runner> PowershellPlatform<R> {
                     firewall: Vec::new(),
                     email: None,
                     vms: Vec::new(),
+                    jobs_known: false,
                 },
                 Vec::new(),
             )),

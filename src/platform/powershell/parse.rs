@@ -636,6 +636,7 @@ pub fn host(
             firewall,
             email,
             vms,
+            jobs_known: true,
         },
         jobs,
     ))

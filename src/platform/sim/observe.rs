@@ -26,6 +26,7 @@ impl World {
                         firewall: Vec::new(),
                         email: None,
                         vms: Vec::new(),
+                        jobs_known: false,
                     };
                 }
                 HostState {
@@ -33,6 +34,7 @@ impl World {
                     reachable: true,
                     services: h.services.iter().map(|s| s.observed()).collect(),
                     firewall: h.firewall.iter().copied().collect(),
+                    jobs_known: true,
                     email: h.email.clone(),
                     vms: h
                         .vms
