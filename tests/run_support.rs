@@ -56,15 +56,23 @@ impl Running {
     }
 }
 
-/// `galaxy-ha run -m DIR --state-dir STATE ARGS…`, its log (debug) written to `log`.
+/// `galaxy-ha run -m DIR --state-dir STATE ARGS…`, its log (debug) written to `log`; the
+/// HTTP side on an ephemeral loopback port unless `args` say `--listen`, so that tests in
+/// parallel do not fight over the default port.
 pub fn start_run(dir: &Path, state: &Path, log: &Path, args: &[&str]) -> Running {
     let file = fs::File::create(log).expect("create log");
+    let listen: &[&str] = if args.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
     let child = Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
         .arg("run")
         .arg("-m")
         .arg(dir)
         .arg("--state-dir")
         .arg(state)
+        .args(listen)
         .args(args)
         .env("RUST_LOG", "warn,galaxy_ha=debug")
         .stdin(Stdio::null())
