@@ -61,3 +61,7 @@ mod run_support;
 mod run_service;
 // Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
 mod run_alerts;
+// The HTTP API of `run`: status, plan, health, readiness, OpenMetrics parsed by a real parser.
+mod http_api;
+// The dashboard in headless Chromium: the lab's live host and activity, a failover, no console errors.
+mod http_dashboard;

@@ -136,7 +136,9 @@ impl Metrics {
             self.forget_changing(p);
         }
         if let Some(a) = &now.activity {
-            self.activity.get_or_create(&with(name, "activity", a)).set(1);
+            self.activity
+                .get_or_create(&with(name, "activity", a))
+                .set(1);
         }
         if let Some(h) = &now.live_host {
             self.live_host.get_or_create(&with(name, "host", h)).set(1);
@@ -165,6 +167,9 @@ impl Metrics {
                 .get_or_create(&site(name))
                 .set(i64::try_from(left).unwrap_or(i64::MAX));
         }
+        // The delivery counters exist from the first pass, so that rules over them see 0.
+        drop(self.alerts_delivered.get_or_create(&site(name)));
+        drop(self.alerts_failed.get_or_create(&site(name)));
         self.alerts_pending
             .get_or_create(&site(name))
             .set(i64::try_from(now.alerts_pending).unwrap_or(i64::MAX));
@@ -193,7 +198,9 @@ impl Metrics {
     }
 
     pub fn pass_finished(&self, name: &str, seconds: f64) {
-        self.pass_duration.get_or_create(&site(name)).observe(seconds);
+        self.pass_duration
+            .get_or_create(&site(name))
+            .observe(seconds);
     }
 
     pub fn actions(&self, name: &str, report: &ApplyReport) {
