@@ -125,8 +125,9 @@ impl Shared {
         self.inner.views.read().ok()?.get(site).cloned()
     }
 
-    /// `Ok` when the manifests are loaded, every site has had a pass and the state dir takes
-    /// a file; otherwise why not.
+    /// `Ok` when a valid manifest is loaded and the state dir takes a file; otherwise why
+    /// not. A site whose hosts cannot be reached does not make the controller unready: it
+    /// is the controller's job to report that site, and it can.
     pub fn ready(&self) -> Result<(), String> {
         if !self.inner.loaded.load(Ordering::SeqCst) {
             return Err("the manifests are not loaded yet".into());
@@ -139,24 +140,6 @@ impl Shared {
             .unwrap_or_default();
         if managed.is_empty() {
             return Err("no valid site manifest is loaded".into());
-        }
-        let waiting: Vec<String> = {
-            let views = self
-                .inner
-                .views
-                .read()
-                .map_err(|_| "the site views are poisoned".to_string())?;
-            managed
-                .iter()
-                .filter(|n| !views.contains_key(*n))
-                .cloned()
-                .collect()
-        };
-        if !waiting.is_empty() {
-            return Err(format!(
-                "no pass has finished yet for: {}",
-                waiting.join(", ")
-            ));
         }
         tempfile::tempfile_in(&self.inner.state_dir).map_err(|e| {
             format!(
@@ -214,5 +197,65 @@ pub async fn serve(
         .await
     {
         tracing::error!("the HTTP server stopped: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(name: &str, activity: &str, live: &str) -> SiteView {
+        SiteView {
+            status: SiteStatus {
+                name: name.into(),
+                live_host: Some(live.into()),
+                standby_host: None,
+                activity: Some(activity.into()),
+                percent: None,
+                job: None,
+                conditions: vec![],
+                last_failover: None,
+                last_test_failover: None,
+                alerts_pending: 0,
+                failover_monitor_remaining_s: None,
+                waiting: vec![],
+            },
+            plan_json: "{}".into(),
+            recent: vec![],
+        }
+    }
+
+    #[test]
+    fn a_new_activity_and_live_host_replace_the_old_series() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Shared::new(tmp.path().to_path_buf());
+        shared.publish(view("hq", "Protecting", "GCSHOSTA"));
+        shared.publish(view("hq", "Failed Over", "GCSHOSTB"));
+        let text = shared.metrics().encode();
+        assert!(text.contains(r#"galaxy_ha_site_activity{site="hq",activity="Failed Over"} 1"#));
+        assert!(!text.contains("Protecting"), "{text}");
+        assert!(!text.contains("GCSHOSTA"), "{text}");
+        shared.manage(Vec::new());
+        assert!(!shared.metrics().encode().contains("GCSHOSTB"));
+        assert!(shared.status().sites.is_empty());
+    }
+
+    #[test]
+    fn ready_needs_loaded_manifests_and_a_writable_state_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Shared::new(tmp.path().join("missing"));
+        assert!(shared.ready().unwrap_err().contains("not loaded"));
+        shared.manage(Vec::new());
+        assert!(
+            shared
+                .ready()
+                .unwrap_err()
+                .contains("no valid site manifest")
+        );
+        shared.manage(vec!["hq".to_string()]);
+        assert!(shared.ready().unwrap_err().contains("not writable"));
+        let shared = Shared::new(tmp.path().to_path_buf());
+        shared.manage(vec!["hq".to_string()]);
+        assert_eq!(shared.ready(), Ok(()));
     }
 }
