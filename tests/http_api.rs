@@ -247,6 +247,7 @@ fn metrics_are_openmetrics_with_the_site_state() {
         "galaxy_ha_site_replication_queue_bytes",
         "galaxy_ha_site_recovery_point_latency_seconds",
         "galaxy_ha_alerts_pending",
+        "galaxy_ha_site_failover_condition_met",
         "galaxy_ha_alerts_delivered_total",
         "galaxy_ha_alerts_failed_total",
         "galaxy_ha_pass_duration_seconds_count",

@@ -277,7 +277,8 @@ pub fn guide_manifest(mode: &str) -> String {
 pub struct Controller {
     pub tmp: tempfile::TempDir,
     pub port: u16,
-    pub run: Running,
+    /// Killed when the controller is dropped.
+    _run: Running,
 }
 
 impl Controller {
@@ -296,7 +297,11 @@ impl Controller {
             &tmp.path().join("log"),
             &["--listen", &listen, "--sim-speed", &speed],
         );
-        let c = Controller { tmp, port, run };
+        let c = Controller {
+            tmp,
+            port,
+            _run: run,
+        };
         wait_ready(port, &c.log(), Duration::from_secs(20));
         c
     }

@@ -40,6 +40,7 @@ pub struct Metrics {
     replication_queue: Family<Labels, Gauge>,
     latency: Family<Labels, Gauge<f64, AtomicU64>>,
     monitor_remaining: Family<Labels, Gauge>,
+    condition_met: Family<Labels, Gauge>,
     alerts_pending: Family<Labels, Gauge>,
     alerts_delivered: Family<Labels, Counter>,
     alerts_failed: Family<Labels, Counter>,
@@ -63,6 +64,7 @@ impl Metrics {
             replication_queue: Family::default(),
             latency: Family::default(),
             monitor_remaining: Family::default(),
+            condition_met: Family::default(),
             alerts_pending: Family::default(),
             alerts_delivered: Family::default(),
             alerts_failed: Family::default(),
@@ -99,6 +101,11 @@ impl Metrics {
             "site_failover_monitor_remaining_seconds",
             "While the source is missed: seconds before the condition for failure is met",
             m.monitor_remaining.clone(),
+        );
+        r.register(
+            "site_failover_condition_met",
+            "The failover monitor's condition for failure is met: 1 (the source is missed and its time is up)",
+            m.condition_met.clone(),
         );
         r.register(
             "alerts_pending",
@@ -167,6 +174,9 @@ impl Metrics {
                 .get_or_create(&site(name))
                 .set(i64::try_from(left).unwrap_or(i64::MAX));
         }
+        self.condition_met
+            .get_or_create(&site(name))
+            .set(i64::from(now.failover_monitor_remaining_s == Some(0)));
         // The delivery counters exist from the first pass, so that rules over them see 0.
         drop(self.alerts_delivered.get_or_create(&site(name)));
         drop(self.alerts_failed.get_or_create(&site(name)));
@@ -195,6 +205,7 @@ impl Metrics {
         self.replication_queue.remove(&site(&s.name));
         self.latency.remove(&site(&s.name));
         self.alerts_pending.remove(&site(&s.name));
+        self.condition_met.remove(&site(&s.name));
     }
 
     pub fn pass_finished(&self, name: &str, seconds: f64) {
