@@ -34,6 +34,11 @@ fn status_plan_health_and_readiness_answer_as_the_cli_does() {
     assert_eq!((health.status, health.body.as_str()), (200, "ok"));
     let ready = http_get(c.port, "/readyz").unwrap();
     assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(
+        count_log(&c.log(), &["non-loopback"]),
+        0,
+        "loopback needs no warning"
+    );
 
     let site = c.wait_site("protecting", Duration::from_secs(60), |s| {
         s["activity"] == "Protecting"
@@ -287,4 +292,20 @@ fn metrics_are_openmetrics_with_the_site_state() {
             .is_some(),
         "no monitor countdown and no failover"
     );
+}
+
+#[test]
+fn a_non_loopback_listen_address_is_served_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("hq.yaml"), guide_manifest("manual")).unwrap();
+    let port = free_port();
+    let listen = format!("0.0.0.0:{port}");
+    let log = tmp.path().join("log");
+    let _run = start_run(&dir, &tmp.path().join("s"), &log, &["--listen", &listen]);
+    wait_for_log(&log, &["non-loopback"], 0, Duration::from_secs(10));
+    // Only ever asked over loopback.
+    wait_ready(port, &log, Duration::from_secs(20));
+    assert_eq!(http_get(port, "/healthz").unwrap().body, "ok");
 }
