@@ -22,6 +22,8 @@ fn start(dir: &Path, state: &Path, log: &Path, speed: &str) -> Child {
         .arg("--state-dir")
         .arg(state)
         .args(["--sim-speed", speed])
+        // An ephemeral port: the bench must not depend on (or occupy) the default one.
+        .args(["--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "warn,galaxy_ha::service=debug")
         .stdout(Stdio::null())
         .stderr(fs::File::create(log).expect("log"))

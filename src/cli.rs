@@ -197,6 +197,7 @@ Examples:
   galaxy-ha run -m /srv/galaxy-ha/manifests/ --state-dir /var/lib/galaxy-ha
   galaxy-ha run -m manifests/ --dry-run                 plan and log each pass, do nothing
   galaxy-ha run -m manifests/hq.yaml --sim-speed 60     the simulated lab, one minute a second
+  galaxy-ha run -m manifests/ --listen 0.0.0.0:9440      the dashboard for the LAN (read-only)
   RUST_LOG=galaxy_ha=debug galaxy-ha run -m manifests/ --log-format json")]
     Run {
         #[command(flatten)]
@@ -210,6 +211,13 @@ Examples:
         /// The outbox's first retry wait (doubles up to 10 min); tests shorten it.
         #[arg(long, hide = true, value_parser = humantime::parse_duration, default_value = "10s")]
         alert_retry: Duration,
+        /// Serve the dashboard (/), the status API (/api/v1/status), health checks and
+        /// /metrics here; a non-loopback address is logged as a warning (no authentication).
+        #[arg(long, value_name = "ADDR", default_value = crate::http::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Serve no HTTP at all.
+        #[arg(long, conflicts_with = "listen")]
+        no_listen: bool,
     },
     /// Alerts: send a test e-mail, as the guide's Test button does.
     ///

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod execute;
 pub mod git;
 pub mod history;
+pub mod http;
 pub mod journal;
 pub mod lock;
 pub mod logging;

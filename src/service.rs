@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,9 @@ use tokio::task::JoinHandle;
 use crate::alert::outbox::{self, CurrentEmail, Outbox, OutboxSink};
 use crate::alert::{self, Alert, AlertSink};
 use crate::execute::{self, Store};
+use crate::history::{self, Item};
+use crate::http::{self, HttpError, Shared, SiteView};
+use crate::journal;
 use crate::manifest::spec::PlatformKind;
 use crate::manifest::{self, Diagnostic, Invalid, Site};
 use crate::plan::action::{AlertKind, Severity};
@@ -41,6 +45,8 @@ pub struct Options {
     pub sim_speed: u32,
     /// The outbox's first retry wait (doubling to 10 min).
     pub alert_retry: Duration,
+    /// Where the dashboard, status API and metrics are served; `None` serves nothing.
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +54,9 @@ pub enum ServiceError {
     /// The manifest directory cannot be watched.
     #[error(transparent)]
     Watch(#[from] WatchError),
+    /// The dashboard's address cannot be bound.
+    #[error(transparent)]
+    Http(#[from] HttpError),
 }
 
 /// Why one pass of one site failed; the site retries with capped back-off.
@@ -67,6 +76,8 @@ struct Ctx {
     sim_speed: u32,
     outbox: Outbox,
     wake: Arc<Notify>,
+    /// What the HTTP side serves, published after each pass.
+    shared: Shared,
 }
 
 impl Ctx {
@@ -92,14 +103,24 @@ impl Ctx {
 pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result<(), ServiceError> {
     let dir = watching::directory_of(&options.manifests);
     let (_watch, mut reloads) = watching::watch(&dir)?;
+    let listener = match options.listen {
+        Some(addr) => Some(http::bind(addr).await?),
+        None => None,
+    };
     let (stop, stopped) = watch::channel(false);
+    let shared = Shared::new(options.state_dir.clone());
     let ctx = Arc::new(Ctx {
         state_dir: options.state_dir.clone(),
         dry_run: options.dry_run,
         sim_speed: options.sim_speed,
         outbox: Outbox::new(&options.state_dir),
         wake: Arc::new(Notify::new()),
+        shared: shared.clone(),
     });
+    let server = listener.map(|l| tokio::spawn(http::serve(l, shared.clone(), stopped.clone())));
+    let counted = shared.clone();
+    let on_delivery: outbox::OnDelivery =
+        Arc::new(move |site, delivered| counted.metrics().delivery(site, delivered));
     let current = CurrentEmail::default();
     let delivery = (!options.dry_run).then(|| {
         tokio::spawn(outbox::deliver(
@@ -107,6 +128,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
             current.clone(),
             ctx.wake.clone(),
             options.alert_retry,
+            on_delivery,
             stopped.clone(),
         ))
     });
@@ -138,6 +160,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let _ = stop.send(true);
     let mut tasks: Vec<JoinHandle<()>> = supervisor.sites.into_values().map(|h| h.task).collect();
     tasks.extend(delivery);
+    tasks.extend(server);
     let all = async {
         for task in tasks {
             let _ = task.await;
@@ -316,6 +339,7 @@ impl Supervisor {
             tracing::warn!(site = %name, "the site's manifest is gone: no longer managing it (nothing was changed on its hosts)");
         }
         self.owners.retain(|_, n| seen.contains(n));
+        self.ctx.shared.manage(self.sites.keys().cloned());
     }
 
     /// Logs the located errors and raises "manifest invalid" for the site the file held.
@@ -366,6 +390,15 @@ fn requeue(site: &Site, result: &Result<(), PassError>, failures: u32) -> Durati
     }
 }
 
+/// What a site task carries from one pass to the next.
+#[derive(Default)]
+struct Carry {
+    platform: Option<Box<dyn Platform>>,
+    /// The journal's length when `recent` was read: it is read again only when it grew.
+    journal_len: Option<u64>,
+    recent: Vec<Item>,
+}
+
 /// One site: a pass every monitor interval and at once after its manifest changes, until
 /// the manifest is gone or the controller stops. A pass in progress always finishes.
 async fn site_task(
@@ -373,29 +406,23 @@ async fn site_task(
     mut spec: watch::Receiver<Arc<Site>>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut platform: Option<Box<dyn Platform>> = None;
+    let mut carry = Carry::default();
     let mut last = std::time::Instant::now();
-    let mut flushed = std::time::Instant::now();
     let mut failures = 0u32;
     loop {
-        if flushed.elapsed() >= FLUSH_EVERY {
-            let name = spec.borrow().name.clone();
-            flush(&name, &mut platform).await;
-            flushed = std::time::Instant::now();
-        }
         let site = spec.borrow_and_update().clone();
         let elapsed = last.elapsed();
         last = std::time::Instant::now();
         let span = tracing::info_span!("pass", site = %site.name);
-        let (ctx2, site2, taken) = (ctx.clone(), site.clone(), platform.take());
+        let (ctx2, site2, taken) = (ctx.clone(), site.clone(), std::mem::take(&mut carry));
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             one_pass(&ctx2, &site2, taken, elapsed)
         })
         .await;
         let result = match joined {
-            Ok((p, result)) => {
-                platform = p;
+            Ok((c, result)) => {
+                carry = c;
                 result
             }
             Err(e) => {
@@ -406,6 +433,9 @@ async fn site_task(
                 }))
             }
         };
+        ctx.shared
+            .metrics()
+            .pass_finished(&site.name, last.elapsed().as_secs_f64());
         failures = if result.is_ok() { 0 } else { failures + 1 };
         let wait = requeue(&site, &result, failures);
         if let Err(e) = &result {
@@ -414,36 +444,39 @@ async fn site_task(
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             changed = spec.changed() => {
-                flush(&site.name, &mut platform).await;
+                flush(&site.name, &mut carry.platform).await;
                 if changed.is_err() {
                     return;
                 }
                 // A new manifest may name other hosts: open the platform afresh.
-                platform = None;
+                carry.platform = None;
             }
             _ = stopped.changed() => {
-                flush(&site.name, &mut platform).await;
+                flush(&site.name, &mut carry.platform).await;
                 return;
             }
         }
     }
 }
 
-/// One pass on the blocking pool; hands the platform back for the next one.
+/// One pass on the blocking pool; hands the platform and journal cache back for the next.
 fn one_pass(
     ctx: &Ctx,
     site: &Site,
-    platform: Option<Box<dyn Platform>>,
+    mut carry: Carry,
     elapsed: Duration,
-) -> (Option<Box<dyn Platform>>, Result<(), PassError>) {
-    let mut platform = match platform {
+) -> (Carry, Result<(), PassError>) {
+    let simulated = site.manifest.spec.platform.kind == PlatformKind::Simulated;
+    // The platform is kept between passes; the lab reads its world again when another
+    // process (`galaxy-ha sim fault`, a drill, a test) changed the file.
+    let mut platform = match carry.platform.take() {
         Some(p) => p,
         None => match platform::open_for_service(site, &ctx.state_dir) {
             Ok(p) => p,
-            Err(e) => return (None, Err(PassError::Open(e))),
+            Err(e) => return (carry, Err(PassError::Open(e))),
         },
     };
-    if site.manifest.spec.platform.kind == PlatformKind::Simulated {
+    if simulated {
         // The lab's clock follows the wall clock, `--sim-speed` times faster.
         let advance = elapsed.saturating_mul(ctx.sim_speed);
         if !advance.is_zero() {
@@ -451,13 +484,10 @@ fn one_pass(
         }
     }
     tracing::debug!("pass started");
-    let result = pass(ctx, site, platform.as_mut());
-    (Some(platform), result)
+    let result = pass(ctx, site, platform.as_mut(), &mut carry);
+    carry.platform = Some(platform);
+    (carry, result)
 }
-
-/// How often a site's lab world is written while nothing happens to it (actions write it
-/// at once): the clock's progress survives a crash to within this.
-const FLUSH_EVERY: Duration = Duration::from_secs(60);
 
 /// Writes what the platform keeps of its own (the lab's world), on the blocking pool.
 async fn flush(site: &str, platform: &mut Option<Box<dyn Platform>>) {
@@ -476,8 +506,14 @@ async fn flush(site: &str, platform: &mut Option<Box<dyn Platform>>) {
     }
 }
 
-fn pass(ctx: &Ctx, site: &Site, platform: &mut dyn Platform) -> Result<(), PassError> {
+fn pass(
+    ctx: &Ctx,
+    site: &Site,
+    platform: &mut dyn Platform,
+    carry: &mut Carry,
+) -> Result<(), PassError> {
     let look = reconcile::look(site, platform, &ctx.state_dir)?;
+    publish(ctx, site, &look, carry);
     if ctx.dry_run {
         tracing::info!(
             "dry run, nothing done:\n{}",
@@ -489,6 +525,7 @@ fn pass(ctx: &Ctx, site: &Site, platform: &mut dyn Platform) -> Result<(), PassE
     let mut sink = ctx.sink(site);
     let report = execute::execute(&look.plan, platform, &mut store, &mut sink)
         .map_err(ReconcileError::from)?;
+    ctx.shared.metrics().actions(&site.name, &report);
     if report.applied.is_empty() && report.failed.is_empty() {
         tracing::debug!("pass finished: nothing to do");
     } else {
@@ -500,4 +537,41 @@ fn pass(ctx: &Ctx, site: &Site, platform: &mut dyn Platform) -> Result<(), PassE
         );
     }
     Ok(())
+}
+
+/// Publishes what this pass saw for the HTTP side: the status, the plan and the recent
+/// journal (read again only when it grew).
+fn publish(ctx: &Ctx, site: &Site, look: &reconcile::Look, carry: &mut Carry) {
+    let len = std::fs::metadata(journal::path(&ctx.state_dir, &site.name))
+        .map(|m| m.len())
+        .ok();
+    if len != carry.journal_len {
+        match journal::read(&ctx.state_dir, &site.name) {
+            Ok((entries, _)) => {
+                let items = history::timeline(&site.name, &entries);
+                let skip = items.len().saturating_sub(http::RECENT);
+                carry.recent = items.into_iter().skip(skip).collect();
+                carry.journal_len = len;
+            }
+            Err(e) => tracing::warn!("cannot read the journal for the dashboard: {e}"),
+        }
+    }
+    let pending = ctx
+        .outbox
+        .pending()
+        .iter()
+        .filter(|l| l.alert.site == site.name)
+        .count();
+    let status = crate::status::site(
+        &look.plan,
+        &look.observed,
+        &look.memory,
+        &site.manifest.spec.vm.name,
+        pending,
+    );
+    ctx.shared.publish(SiteView {
+        status,
+        plan_json: render::json(std::slice::from_ref(&look.plan)),
+        recent: carry.recent.clone(),
+    });
 }

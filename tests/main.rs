@@ -63,3 +63,7 @@ mod run_service;
 mod run_alerts;
 // The runbook covers every alert and condition, and e-mails and status link to it.
 mod docs;
+// The HTTP API of `run`: status, plan, health, readiness, OpenMetrics parsed by a real parser.
+mod http_api;
+// The dashboard in headless Chromium: the lab's live host and activity, a failover, no console errors.
+mod http_dashboard;

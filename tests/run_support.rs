@@ -56,15 +56,23 @@ impl Running {
     }
 }
 
-/// `galaxy-ha run -m DIR --state-dir STATE ARGS…`, its log (debug) written to `log`.
+/// `galaxy-ha run -m DIR --state-dir STATE ARGS…`, its log (debug) written to `log`; the
+/// HTTP side on an ephemeral loopback port unless `args` say `--listen`, so that tests in
+/// parallel do not fight over the default port.
 pub fn start_run(dir: &Path, state: &Path, log: &Path, args: &[&str]) -> Running {
     let file = fs::File::create(log).expect("create log");
+    let listen: &[&str] = if args.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
     let child = Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
         .arg("run")
         .arg("-m")
         .arg(dir)
         .arg("--state-dir")
         .arg(state)
+        .args(listen)
         .args(args)
         .env("RUST_LOG", "warn,galaxy_ha=debug")
         .stdin(Stdio::null())
@@ -193,5 +201,172 @@ pub fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) 
     while !check() {
         assert!(start.elapsed() < limit, "not within {limit:?}: {what}");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A response of [`http_get`].
+pub struct Response {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+/// `GET http://127.0.0.1:PORT/PATH` with HTTP/1.0 on a plain socket (no client library,
+/// no redirects, no proxy), at most 10 s.
+pub fn http_get(port: u16, path: &str) -> std::io::Result<Response> {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("no header end in {text:?}")))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
+    Ok(Response {
+        status,
+        headers: head.to_lowercase(),
+        body: body.to_string(),
+    })
+}
+
+/// Polls `/readyz` until it answers 200, at most `limit`.
+pub fn wait_ready(port: u16, log: &Path, limit: Duration) {
+    let start = Instant::now();
+    let mut last = String::new();
+    while start.elapsed() < limit {
+        match http_get(port, "/readyz") {
+            Ok(r) if r.status == 200 => return,
+            Ok(r) => last = format!("{} {}", r.status, r.body),
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "/readyz not 200 within {limit:?} (last: {last}); log:\n{}",
+        fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// `GET /api/v1/status` as JSON.
+pub fn api_status(port: u16) -> serde_json::Value {
+    let r = http_get(port, "/api/v1/status").expect("GET /api/v1/status");
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("status JSON")
+}
+
+/// The guide's site on the lab with a 1 s monitor interval.
+pub fn guide_manifest(mode: &str) -> String {
+    crate::support::manifest_yaml(mode).replace(
+        &format!("    mode: {mode}\n"),
+        &format!("    mode: {mode}\n    monitor:\n      interval: 1s\n"),
+    )
+}
+
+/// A controller on the lab of the guide's site, serving HTTP on a free loopback port.
+pub struct Controller {
+    pub tmp: tempfile::TempDir,
+    pub port: u16,
+    /// Killed when the controller is dropped.
+    _run: Running,
+}
+
+impl Controller {
+    /// Starts `run --listen 127.0.0.1:PORT --sim-speed SPEED` and waits for `/readyz`.
+    pub fn start(mode: &str, speed: u32) -> Controller {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("m");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("hq.yaml"), guide_manifest(mode)).unwrap();
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let speed = speed.to_string();
+        let run = start_run(
+            &dir,
+            &tmp.path().join("s"),
+            &tmp.path().join("log"),
+            &["--listen", &listen, "--sim-speed", &speed],
+        );
+        let c = Controller {
+            tmp,
+            port,
+            _run: run,
+        };
+        wait_ready(port, &c.log(), Duration::from_secs(20));
+        c
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.tmp.path().join("log")
+    }
+
+    /// `galaxy-ha ARGS -m DIR --state-dir STATE` (sim verbs beside the running controller).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+            .args(args)
+            .arg("-m")
+            .arg(self.tmp.path().join("m"))
+            .arg("--state-dir")
+            .arg(self.tmp.path().join("s"))
+            .output()
+            .unwrap()
+    }
+
+    /// Waits until the API's first site satisfies `check`; returns that site.
+    pub fn wait_site(
+        &self,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let doc = api_status(self.port);
+            let site = doc["sites"][0].clone();
+            if check(&site) {
+                return site;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "not within {limit:?}: {what}; site now: {site}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Takes a host down in the lab; repeated until the world file shows it, since a pass
+    /// in progress may save over a fault written at the same moment.
+    pub fn host_down(&self, host: &str) {
+        let start = Instant::now();
+        loop {
+            let out = self.cli(&["sim", "fault", "host-down", host]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            let show = self.cli(&["sim", "show", "--format", "json"]);
+            let doc: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+            let down = doc["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["name"] == host && h["up"] == false);
+            if down {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "{host} not down");
+        }
     }
 }

@@ -37,6 +37,10 @@ pub struct Outbox {
 /// manifest applies to letters already queued.
 pub type CurrentEmail = Arc<RwLock<HashMap<String, EmailSpec>>>;
 
+/// Told of each delivery attempt: the letter's site and whether the server accepted it
+/// (the metrics count them).
+pub type OnDelivery = Arc<dyn Fn(&str, bool) + Send + Sync>;
+
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// A new letter ID: wall-clock nanoseconds (so files sort in raising order), the process and
@@ -149,6 +153,7 @@ pub async fn deliver(
     current: CurrentEmail,
     wake: Arc<Notify>,
     first_retry: Duration,
+    on_delivery: OnDelivery,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut retry: HashMap<String, (u32, Instant)> = HashMap::new();
@@ -183,6 +188,7 @@ pub async fn deliver(
             };
             match result {
                 Ok(()) => {
+                    on_delivery(&letter.alert.site, true);
                     retry.remove(&letter.id);
                     if let Err(e) = outbox.remove(&letter.id) {
                         tracing::error!(id = %letter.id, "alert delivered but not removed from the outbox (it will be sent again): {e}");
@@ -195,6 +201,7 @@ pub async fn deliver(
                     retry.insert(letter.id.clone(), (attempts, at));
                     next = Some(next.map_or(at, |n| n.min(at)));
                     if let Some(error) = error {
+                        on_delivery(&letter.alert.site, false);
                         down.insert(server);
                         tracing::warn!(site = %letter.alert.site, id = %letter.id, attempts, "alert e-mail not delivered, kept in the outbox: {error}");
                     }

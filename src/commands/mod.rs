@@ -73,7 +73,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             dry_run,
             sim_speed,
             alert_retry,
-        } => run::run(&site, dry_run, sim_speed, alert_retry),
+            listen,
+            no_listen,
+        } => run::run(
+            &site,
+            dry_run,
+            sim_speed,
+            alert_retry,
+            (!no_listen).then_some(listen),
+        ),
         Command::Alert { command } => alert::run(command),
     }
 }

@@ -1,5 +1,6 @@
 //! `galaxy-ha run`: take the state dir's lock, run the service until SIGINT/SIGTERM.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -14,6 +15,7 @@ pub fn run(
     dry_run: bool,
     sim_speed: u32,
     alert_retry: Duration,
+    listen: Option<SocketAddr>,
 ) -> anyhow::Result<Outcome> {
     if !args.manifests.exists() {
         bail!(
@@ -34,6 +36,7 @@ pub fn run(
         dry_run,
         sim_speed,
         alert_retry,
+        listen,
     };
     let result = runtime.block_on(service::run(options, shutdown_signal()));
     // A platform call stuck past the grace period must not keep the process alive.

@@ -51,6 +51,8 @@ pub struct Lab {
     /// `galaxy-ha sim` command changed the world under a running controller, and the lab
     /// reads it again.
     stamp: Option<(std::time::SystemTime, u64)>,
+    /// The world's clock when it was last saved.
+    saved_at: Duration,
 }
 
 impl Lab {
@@ -61,6 +63,7 @@ impl Lab {
             path: None,
             save_on_sleep: true,
             stamp: None,
+            saved_at: Duration::ZERO,
         }
     }
 
@@ -118,6 +121,7 @@ impl Lab {
             path: Some(path),
             save_on_sleep: true,
             stamp: None,
+            saved_at: Duration::ZERO,
         };
         lab.stamp = lab.file_stamp();
         Ok(lab)
@@ -134,6 +138,7 @@ impl Lab {
             path: Some(world_path(state_dir, &site.name)),
             save_on_sleep: true,
             stamp: None,
+            saved_at: Duration::ZERO,
         };
         lab.save()?;
         Ok(lab)
@@ -169,9 +174,13 @@ impl Lab {
             message: format!("cannot write the simulated lab's world: {e}"),
         })?;
         self.stamp = self.file_stamp();
+        self.saved_at = self.world.elapsed();
         Ok(())
     }
 }
+
+/// How much virtual time a lab that does not save on every move lets pass between saves.
+const SAVE_EVERY: Duration = Duration::from_secs(60);
 
 fn corrupt(path: &Path, why: &str) -> PlatformError {
     PlatformError::State {
@@ -221,7 +230,11 @@ impl Platform for Lab {
             tracing::warn!(error = %e, "could not read the simulated lab");
         }
         self.world.advance(d);
-        if self.save_on_sleep
+        // Without saving on every move, still save once a virtual minute has passed, so that
+        // a `sim` command run beside the service sees (and continues) a world at most a
+        // minute behind.
+        let due = self.world.elapsed().saturating_sub(self.saved_at) >= SAVE_EVERY;
+        if (self.save_on_sleep || due)
             && let Err(e) = self.save()
         {
             tracing::warn!(error = %e, "could not save the simulated lab");

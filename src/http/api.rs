@@ -1,0 +1,61 @@
+//! The JSON API, health checks and the metrics endpoint; every handler reads the snapshot.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::Shared;
+use crate::{history, status};
+
+fn json(code: StatusCode, body: String) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn unknown(site: &str) -> Response {
+    let body = serde_json::json!({ "error": format!("no site named {site:?} is managed") });
+    json(StatusCode::NOT_FOUND, body.to_string())
+}
+
+/// Exactly `status --format json`.
+pub async fn status(State(shared): State<Shared>) -> Response {
+    json(StatusCode::OK, status::json(&shared.status()))
+}
+
+/// Exactly `plan --format json` for the site.
+pub async fn plan(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
+    match shared.view(&site) {
+        Some(v) => json(StatusCode::OK, v.plan_json),
+        None => unknown(&site),
+    }
+}
+
+/// The site's last journal items, as `history --format json` shapes them.
+pub async fn history(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
+    match shared.view(&site) {
+        Some(v) => json(StatusCode::OK, history::json(&v.recent)),
+        None => unknown(&site),
+    }
+}
+
+/// The process answers.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(shared): State<Shared>) -> Response {
+    match shared.ready() {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+    }
+}
+
+pub async fn metrics(State(shared): State<Shared>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics().encode(),
+    )
+        .into_response()
+}

@@ -1,0 +1,256 @@
+//! `/metrics` in OpenMetrics: what Prometheus needs to alert on a site without reading the
+//! dashboard. Gauges are set when a pass publishes its site; counters only ever grow.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::execute::ApplyReport;
+use crate::status::SiteStatus;
+
+/// Label pairs, in the order they are written.
+pub type Labels = Vec<(&'static str, String)>;
+
+fn site(name: &str) -> Labels {
+    vec![("site", name.to_string())]
+}
+
+fn with(name: &str, key: &'static str, value: &str) -> Labels {
+    vec![("site", name.to_string()), (key, value.to_string())]
+}
+
+/// Pass durations from 5 ms to about 40 s: a lab pass is milliseconds, a PowerShell one
+/// seconds.
+fn pass_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+/// Every metric the controller exports, registered once.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    activity: Family<Labels, Gauge>,
+    live_host: Family<Labels, Gauge>,
+    condition: Family<Labels, Gauge>,
+    replication_queue: Family<Labels, Gauge>,
+    latency: Family<Labels, Gauge<f64, AtomicU64>>,
+    monitor_remaining: Family<Labels, Gauge>,
+    condition_met: Family<Labels, Gauge>,
+    alerts_pending: Family<Labels, Gauge>,
+    alerts_delivered: Family<Labels, Counter>,
+    alerts_failed: Family<Labels, Counter>,
+    pass_duration: Family<Labels, Histogram, fn() -> Histogram>,
+    actions: Family<Labels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("galaxy_ha"),
+            activity: Family::default(),
+            live_host: Family::default(),
+            condition: Family::default(),
+            replication_queue: Family::default(),
+            latency: Family::default(),
+            monitor_remaining: Family::default(),
+            condition_met: Family::default(),
+            alerts_pending: Family::default(),
+            alerts_delivered: Family::default(),
+            alerts_failed: Family::default(),
+            pass_duration: Family::new_with_constructor(pass_histogram),
+            actions: Family::default(),
+        };
+        let r = &mut m.registry;
+        r.register(
+            "site_activity",
+            "The job's activity as the console shows it: 1 for the current one",
+            m.activity.clone(),
+        );
+        r.register(
+            "site_live_host",
+            "The host the System Galaxy VM runs on: 1 for the live host",
+            m.live_host.clone(),
+        );
+        r.register(
+            "site_condition",
+            "Each condition of the site: 1 True, 0 False",
+            m.condition.clone(),
+        );
+        r.register(
+            "site_replication_queue_bytes",
+            "The job's replication queue",
+            m.replication_queue.clone(),
+        );
+        r.register(
+            "site_recovery_point_latency_seconds",
+            "The job's recovery point latency",
+            m.latency.clone(),
+        );
+        r.register(
+            "site_failover_monitor_remaining_seconds",
+            "While the source is missed: seconds before the condition for failure is met",
+            m.monitor_remaining.clone(),
+        );
+        r.register(
+            "site_failover_condition_met",
+            "The failover monitor's condition for failure is met: 1 (the source is missed and its time is up)",
+            m.condition_met.clone(),
+        );
+        r.register(
+            "alerts_pending",
+            "Alert e-mails waiting in the outbox",
+            m.alerts_pending.clone(),
+        );
+        r.register(
+            "alerts_delivered",
+            "Alert e-mails the mail server accepted",
+            m.alerts_delivered.clone(),
+        );
+        r.register(
+            "alerts_failed",
+            "Attempts to e-mail an alert that failed (the alert stays in the outbox)",
+            m.alerts_failed.clone(),
+        );
+        r.register(
+            "pass_duration_seconds",
+            "How long one reconcile pass of a site took",
+            m.pass_duration.clone(),
+        );
+        r.register(
+            "actions",
+            "Actions the controller carried out, by kind and outcome",
+            m.actions.clone(),
+        );
+        m
+    }
+
+    /// Sets a site's gauges from its status; `previous` is the status published before, whose
+    /// activity and live host no longer hold.
+    pub fn publish(&self, now: &SiteStatus, previous: Option<&SiteStatus>) {
+        let name = &now.name;
+        if let Some(p) = previous {
+            self.forget_changing(p);
+        }
+        if let Some(a) = &now.activity {
+            self.activity
+                .get_or_create(&with(name, "activity", a))
+                .set(1);
+        }
+        if let Some(h) = &now.live_host {
+            self.live_host.get_or_create(&with(name, "host", h)).set(1);
+        }
+        for c in &now.conditions {
+            self.condition
+                .get_or_create(&with(name, "type", c.kind))
+                .set(i64::from(c.status == "True"));
+        }
+        match &now.job {
+            Some(j) => {
+                self.replication_queue
+                    .get_or_create(&site(name))
+                    .set(i64::try_from(j.replication_queue_bytes).unwrap_or(i64::MAX));
+                #[allow(clippy::cast_precision_loss)]
+                let seconds = j.recovery_point_latency_ms as f64 / 1000.0;
+                self.latency.get_or_create(&site(name)).set(seconds);
+            }
+            None => {
+                self.replication_queue.remove(&site(name));
+                self.latency.remove(&site(name));
+            }
+        }
+        if let Some(left) = now.failover_monitor_remaining_s {
+            self.monitor_remaining
+                .get_or_create(&site(name))
+                .set(i64::try_from(left).unwrap_or(i64::MAX));
+        }
+        self.condition_met
+            .get_or_create(&site(name))
+            .set(i64::from(now.failover_monitor_remaining_s == Some(0)));
+        // The delivery counters exist from the first pass, so that rules over them see 0.
+        drop(self.alerts_delivered.get_or_create(&site(name)));
+        drop(self.alerts_failed.get_or_create(&site(name)));
+        self.alerts_pending
+            .get_or_create(&site(name))
+            .set(i64::try_from(now.alerts_pending).unwrap_or(i64::MAX));
+    }
+
+    /// Drops the series that change with the site's state (activity, live host, monitor).
+    fn forget_changing(&self, s: &SiteStatus) {
+        if let Some(a) = &s.activity {
+            self.activity.remove(&with(&s.name, "activity", a));
+        }
+        if let Some(h) = &s.live_host {
+            self.live_host.remove(&with(&s.name, "host", h));
+        }
+        self.monitor_remaining.remove(&site(&s.name));
+    }
+
+    /// A site no longer managed: its gauges go (its counters stay, as counters do).
+    pub fn forget(&self, s: &SiteStatus) {
+        self.forget_changing(s);
+        for c in &s.conditions {
+            self.condition.remove(&with(&s.name, "type", c.kind));
+        }
+        self.replication_queue.remove(&site(&s.name));
+        self.latency.remove(&site(&s.name));
+        self.alerts_pending.remove(&site(&s.name));
+        self.condition_met.remove(&site(&s.name));
+    }
+
+    pub fn pass_finished(&self, name: &str, seconds: f64) {
+        self.pass_duration
+            .get_or_create(&site(name))
+            .observe(seconds);
+    }
+
+    pub fn actions(&self, name: &str, report: &ApplyReport) {
+        let count = |kind: &str, outcome: &str| {
+            self.actions
+                .get_or_create(&vec![
+                    ("site", name.to_string()),
+                    ("kind", kind.to_string()),
+                    ("outcome", outcome.to_string()),
+                ])
+                .inc();
+        };
+        for a in &report.applied {
+            count(a.kind().as_str(), "done");
+        }
+        for (a, _) in &report.failed {
+            count(a.kind().as_str(), "failed");
+        }
+        for a in &report.skipped {
+            count(a.kind().as_str(), "skipped");
+        }
+    }
+
+    /// An alert e-mail of `name` was accepted (`true`) or failed (`false`).
+    pub fn delivery(&self, name: &str, delivered: bool) {
+        let family = if delivered {
+            &self.alerts_delivered
+        } else {
+            &self.alerts_failed
+        };
+        family.get_or_create(&site(name)).inc();
+    }
+
+    /// The OpenMetrics text, `# EOF` included.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = encode(&mut out, &self.registry) {
+            tracing::error!("cannot encode the metrics: {e}");
+        }
+        out
+    }
+}
