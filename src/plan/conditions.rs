@@ -115,7 +115,12 @@ fn drills(b: &mut Builder, view: &View) {
         );
         return;
     };
-    let every_text = humantime::format_duration(every).to_string();
+    // Whole days as an admin writes them (`90d`), not humantime's months of 30.44 days.
+    let every_text = if every.as_secs() % 86_400 == 0 {
+        format!("{}d", every.as_secs() / 86_400)
+    } else {
+        humantime::format_duration(every).to_string()
+    };
     let overdue = match b.memory.last_test_failover {
         None => Some("no test failover recorded".to_string()),
         Some(at) => {
