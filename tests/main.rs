@@ -67,3 +67,5 @@ mod docs;
 mod http_api;
 // The dashboard in headless Chromium: the lab's live host and activity, a failover, no console errors.
 mod http_dashboard;
+// Secrets never appear in output, logs, state files or e-mails.
+mod secrets;
