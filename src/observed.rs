@@ -42,6 +42,21 @@ fn known() -> bool {
     true
 }
 
+impl HostState {
+    /// A host the controller cannot reach: nothing of it is known.
+    pub fn unreachable(name: &str) -> HostState {
+        HostState {
+            name: name.to_string(),
+            reachable: false,
+            services: Vec::new(),
+            firewall: Vec::new(),
+            email: None,
+            vms: Vec::new(),
+            jobs_known: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceState {
     pub name: String,

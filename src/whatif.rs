@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::manifest::spec::SiteSpec;
-use crate::observed::{Activity, Health, Observed, ServiceStatus, Vm, VmRole, VmState};
+use crate::observed::{Activity, Health, HostState, Observed, ServiceStatus, Vm, VmRole, VmState};
 use crate::platform::sim::{Fault, FaultError};
 
 /// Reads `KIND ARGS...` (`host-down GCSHOSTA`; a service name may hold spaces:
@@ -33,11 +33,7 @@ fn unseen(o: &mut Observed, host: &str) {
         .iter_mut()
         .find(|h| h.name.eq_ignore_ascii_case(host))
     {
-        h.reachable = false;
-        h.services.clear();
-        h.firewall.clear();
-        h.vms.clear();
-        h.email = None;
+        *h = HostState::unreachable(&h.name);
     }
 }
 

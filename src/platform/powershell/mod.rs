@@ -97,18 +97,9 @@ impl<R: Runner> PowershellPlatform<R> {
                 Ok((state, jobs))
             }
             // A host that cannot be reached, or hangs, is an observation.
-            Err(RunError::Unreachable { .. } | RunError::Timeout { .. }) => Ok((
-                HostState {
-                    name: host.to_string(),
-                    reachable: false,
-                    services: Vec::new(),
-                    firewall: Vec::new(),
-                    email: None,
-                    vms: Vec::new(),
-                    jobs_known: false,
-                },
-                Vec::new(),
-            )),
+            Err(RunError::Unreachable { .. } | RunError::Timeout { .. }) => {
+                Ok((HostState::unreachable(host), Vec::new()))
+            }
             Err(e) => Err(platform_error(e)),
         }
     }

@@ -19,15 +19,7 @@ impl World {
             .iter()
             .map(|h| {
                 if !self.reachable(&h.name) {
-                    return HostState {
-                        name: h.name.clone(),
-                        reachable: false,
-                        services: Vec::new(),
-                        firewall: Vec::new(),
-                        email: None,
-                        vms: Vec::new(),
-                        jobs_known: false,
-                    };
+                    return HostState::unreachable(&h.name);
                 }
                 HostState {
                     name: h.name.clone(),
