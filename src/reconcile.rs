@@ -189,14 +189,7 @@ pub fn converge(
     loop {
         let outcome = pass(site, platform, store, alerts)?;
         progress(&outcome, platform);
-        // Converged once the pass acted on nothing and the next plan would be empty too.
-        if outcome.converged()
-            && outcome
-                .report
-                .applied
-                .iter()
-                .all(|a| a.kind() == crate::plan::ActionKind::Alert)
-        {
+        if outcome.converged() {
             return Ok(outcome);
         }
         let waited = platform.now().duration_since(start);

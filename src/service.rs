@@ -556,12 +556,7 @@ fn publish(ctx: &Ctx, site: &Site, look: &reconcile::Look, carry: &mut Carry) {
             Err(e) => tracing::warn!("cannot read the journal for the dashboard: {e}"),
         }
     }
-    let pending = ctx
-        .outbox
-        .pending()
-        .iter()
-        .filter(|l| l.alert.site == site.name)
-        .count();
+    let pending = ctx.outbox.pending_for(&site.name);
     let status = crate::status::site(
         &look.plan,
         &look.observed,

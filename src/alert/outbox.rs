@@ -27,10 +27,17 @@ pub struct Letter {
     pub email: EmailSpec,
 }
 
+/// Letters pending per site, and the directory's modified time they were counted at.
+type Counts = (std::time::SystemTime, HashMap<String, usize>);
+
 /// `STATE/outbox/`.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     dir: PathBuf,
+    /// Letters pending per site, as of the directory's modified time: every pass of every
+    /// site asks, and re-reading every letter each time would make an SMTP outage cost
+    /// (letters × sites) reads per interval.
+    counts: Arc<std::sync::Mutex<Option<Counts>>>,
 }
 
 /// The e-mail settings of each managed site now, so that a corrected SMTP server in the
@@ -58,6 +65,7 @@ impl Outbox {
     pub fn new(state_dir: &Path) -> Self {
         Outbox {
             dir: state_dir.join("outbox"),
+            counts: Arc::default(),
         }
     }
 
@@ -103,6 +111,28 @@ impl Outbox {
                 }
             })
             .collect()
+    }
+
+    /// How many letters of `site` wait. Read again only when the directory changed (a letter
+    /// is written by rename and removed by unlink, both of which touch it).
+    pub fn pending_for(&self, site: &str) -> usize {
+        let Ok(modified) = std::fs::metadata(&self.dir).and_then(|m| m.modified()) else {
+            return 0;
+        };
+        let Ok(mut cache) = self.counts.lock() else {
+            return 0;
+        };
+        if cache.as_ref().is_none_or(|(at, _)| *at != modified) {
+            let mut counts = HashMap::new();
+            for letter in self.pending() {
+                *counts.entry(letter.alert.site).or_insert(0) += 1;
+            }
+            *cache = Some((modified, counts));
+        }
+        cache
+            .as_ref()
+            .and_then(|(_, c)| c.get(site).copied())
+            .unwrap_or(0)
     }
 
     /// Forgets a delivered letter.

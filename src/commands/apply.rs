@@ -58,7 +58,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
             ok = false;
         }
         if wait {
-            let bar = Progress::default();
+            let mut bar = Progress::default();
             match reconcile::converge(
                 site,
                 platform.as_mut(),
@@ -98,16 +98,16 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
 /// A progress bar while the job synchronizes, and one line per activity change for logs.
 #[derive(Default)]
 struct Progress {
-    bar: std::cell::RefCell<Option<ProgressBar>>,
-    last: std::cell::Cell<Option<Activity>>,
+    bar: Option<ProgressBar>,
+    last: Option<Activity>,
 }
 
 impl Progress {
-    fn show(&self, outcome: &reconcile::Outcome, platform: &dyn Platform) {
+    fn show(&mut self, outcome: &reconcile::Outcome, platform: &dyn Platform) {
         let job = outcome.observed.job.as_ref();
         let current = job.map(|j| j.activity);
-        if current != self.last.get() {
-            self.last.set(current);
+        if current != self.last {
+            self.last = current;
             let what = job.map_or("no job".to_string(), |j| {
                 format!("job {:?} {}", j.name, j.activity)
             });
@@ -117,8 +117,7 @@ impl Progress {
             .filter(|j| j.activity == Activity::Synchronizing)
             .and_then(|j| j.percent)
         {
-            let mut bar = self.bar.borrow_mut();
-            let bar = bar.get_or_insert_with(|| {
+            let bar = self.bar.get_or_insert_with(|| {
                 let b = ProgressBar::new(100);
                 b.set_style(
                     ProgressStyle::with_template("synchronizing {bar:40} {pos:>3}%")
@@ -130,8 +129,8 @@ impl Progress {
         }
     }
 
-    fn done(&self) {
-        if let Some(bar) = self.bar.borrow_mut().take() {
+    fn done(&mut self) {
+        if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
     }

@@ -38,9 +38,9 @@ fn look(args: &SiteArgs) -> anyhow::Result<(Status, bool)> {
     let settings = args.resolve()?;
     let mut sites = Vec::new();
     let mut failed = false;
-    let outbox = crate::alert::outbox::Outbox::new(&settings.state_dir).pending();
+    let outbox = crate::alert::outbox::Outbox::new(&settings.state_dir);
     for site in &settings.sites {
-        let pending = outbox.iter().filter(|l| l.alert.site == site.name).count();
+        let pending = outbox.pending_for(&site.name);
         let result = (|| -> anyhow::Result<_> {
             let mut platform = crate::platform::open(site, &settings.state_dir)?;
             let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;

@@ -134,17 +134,26 @@ impl World {
         }
     }
 
-    fn start_service(&mut self, place: &Place, service: &str) -> Result<(), PlatformError> {
+    /// A service at a place, or Windows' own "cannot find" error.
+    fn service_at(
+        &mut self,
+        place: &Place,
+        service: &str,
+    ) -> Result<&mut super::host::SimService, PlatformError> {
         let where_ = place.to_string();
-        let s = self
-            .services_at(place)?
+        self.services_at(place)?
             .iter_mut()
             .find(|s| s.name.eq_ignore_ascii_case(service))
             .ok_or_else(|| {
                 windows(format!(
                     "Cannot find any service with service name '{service}' on {where_}"
                 ))
-            })?;
+            })
+    }
+
+    fn start_service(&mut self, place: &Place, service: &str) -> Result<(), PlatformError> {
+        let where_ = place.to_string();
+        let s = self.service_at(place, service)?;
         if s.startup == Startup::Disabled {
             return Err(windows(format!(
                 "Service '{service}' cannot be started on {where_}: it is disabled"
@@ -160,17 +169,7 @@ impl World {
         service: &str,
         startup: Startup,
     ) -> Result<(), PlatformError> {
-        let where_ = place.to_string();
-        let s = self
-            .services_at(place)?
-            .iter_mut()
-            .find(|s| s.name.eq_ignore_ascii_case(service))
-            .ok_or_else(|| {
-                windows(format!(
-                    "Cannot find any service with service name '{service}' on {where_}"
-                ))
-            })?;
-        s.startup = startup;
+        self.service_at(place, service)?.startup = startup;
         Ok(())
     }
 

@@ -64,6 +64,15 @@ pub struct SimJob {
 }
 
 impl SimJob {
+    /// Age of the oldest event not yet applied to the replica: the recovery point latency.
+    pub fn recovery_point_latency_ms(&self, now_ms: u64) -> u64 {
+        [self.source_queue.oldest_ms(), self.target_queue.oldest_ms()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(0, |t| now_ms.saturating_sub(t))
+    }
+
     /// The monitor's query period in whole milliseconds (at least one tick).
     pub(crate) fn interval_ms(&self) -> u64 {
         ceil_second(u64::try_from(self.monitor.interval.as_millis()).unwrap_or(u64::MAX)).max(1000)

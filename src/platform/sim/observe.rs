@@ -59,10 +59,6 @@ impl World {
                 let now = self.clock_ms;
                 let event_bytes = self.params.event_bytes;
                 let queue_bytes = j.source_queue.len() * event_bytes;
-                let oldest = [j.source_queue.oldest_ms(), j.target_queue.oldest_ms()]
-                    .into_iter()
-                    .flatten()
-                    .min();
                 Job {
                     name: j.name.clone(),
                     source: j.source.clone(),
@@ -76,9 +72,7 @@ impl World {
                     replication_queue_bytes: queue_bytes,
                     disk_queue_bytes: queue_bytes.saturating_sub(self.params.memory_queue_bytes),
                     target_queue_bytes: j.target_queue.len() * event_bytes,
-                    recovery_point_latency: Duration::from_millis(
-                        oldest.map_or(0, |t| now.saturating_sub(t)),
-                    ),
+                    recovery_point_latency: Duration::from_millis(j.recovery_point_latency_ms(now)),
                     bytes_sent: j.bytes_sent,
                     connected_since: j.connected_since_ms.map(|t| self.timestamp_at(t)),
                     monitor: j.monitor,

@@ -136,10 +136,6 @@ impl World {
         let job = self.job.as_ref().map(|j| {
             let now = self.clock_ms;
             let status = j.monitor_status(now);
-            let oldest = [j.source_queue.oldest_ms(), j.target_queue.oldest_ms()]
-                .into_iter()
-                .flatten()
-                .min();
             JobView {
                 name: j.name.clone(),
                 source: j.source.clone(),
@@ -152,7 +148,7 @@ impl World {
                 mirror_remaining_bytes: j.mirror_remaining_bytes,
                 replication_queue_bytes: j.source_queue.len() * self.params.event_bytes,
                 target_queue_bytes: j.target_queue.len() * self.params.event_bytes,
-                recovery_point_latency_ms: oldest.map_or(0, |t| now.saturating_sub(t)),
+                recovery_point_latency_ms: j.recovery_point_latency_ms(now),
                 bytes_sent: j.bytes_sent,
                 connected_since: j.connected_since_ms.map(|t| self.timestamp_at(t)),
                 source_missed_for_ms: ms(status.missed_for),
