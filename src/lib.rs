@@ -2,6 +2,7 @@
 //! (two Hyper-V hosts, System Galaxy in one VM, a Carbonite Full Server to Hyper-V job).
 
 pub mod alert;
+pub mod chaos;
 pub mod cli;
 pub mod commands;
 pub mod execute;

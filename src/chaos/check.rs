@@ -1,0 +1,575 @@
+//! The DESIGN §11 invariants, checked after every step of a schedule against the lab's world
+//! (the truth about the hosts), the controller's memory and its journal.
+//!
+//! The checker knows what people asked for (a `spec.primary` edit away from the live host, a
+//! `galaxy-ha failover` command), so a move that was asked for is never counted as a failback,
+//! and every other failover must answer a failure that both views saw.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::journal::{self, Entry, Event};
+use crate::manifest::spec::{FailoverMode, SiteSpec};
+use crate::memory::Memory;
+use crate::plan::action::{ActionKind, FailoverMode as Mode, Operation};
+use crate::platform::sim::{Fault, Phase, World};
+
+/// The invariant a violation broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Invariant {
+    /// System Galaxy ran on both hosts, both visible to the controller, after a pass.
+    SplitBrain,
+    /// A job replicated onto the host that runs System Galaxy after a pass.
+    ReplicaOntoLive,
+    /// A second failover for one failure (before the site protected again).
+    OneFailoverPerFailure,
+    /// A failover nobody asked for without both views agreeing the live host failed, or onto
+    /// a host already running System Galaxy, or while the controller saw it on the source.
+    NoFailoverWithoutFailure,
+    /// A clean shutdown of System Galaxy (a switchover) nobody asked for.
+    NoUnaskedSwitchover,
+    /// A fence of a VM that was not half of a split brain.
+    FenceOnlySplitBrain,
+    /// A disruptive action issued without its intent in the journal first.
+    JournaledFirst,
+    /// Events lost beyond the source queue at a hard failure (or any at a switchover).
+    EventsLost,
+    /// The lab's ledger does not add up: produced ≠ stored + buffered + lost + in flight.
+    Ledger,
+    /// Memory cannot be read back.
+    MemoryIntact,
+    /// A journal line cannot be read back, or an intent has no outcome at the end.
+    JournalIntact,
+    /// A pass failed with an error (other than the crash the schedule injected).
+    PassFailed,
+    /// The site is not protecting after the faults healed and an hour passed.
+    Converged,
+}
+
+/// One broken invariant, where and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The index of the schedule step (the heal phase counts after the last step).
+    pub step: usize,
+    /// Virtual time since the lab began.
+    pub elapsed: Duration,
+    pub invariant: Invariant,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "step {} at +{}: {:?}: {}",
+            self.step,
+            humantime::format_duration(Duration::from_secs(self.elapsed.as_secs())),
+            self.invariant,
+            self.detail
+        )
+    }
+}
+
+/// What the world looked like before a step: what the step's effects are judged against.
+#[derive(Debug, Clone)]
+pub struct Before {
+    failovers: u32,
+    lost: u64,
+    /// The job's source host and its replication queue.
+    source: Option<String>,
+    source_queue: u64,
+    /// Hosts running System Galaxy live, and those of them the controller can reach.
+    live: Vec<String>,
+    visible_live: Vec<String>,
+    /// The job's failover monitor says the condition for failure is met.
+    condition_met: bool,
+    automatic: bool,
+    maintenance: bool,
+}
+
+impl Before {
+    pub fn of(world: &World, spec: &SiteSpec) -> Before {
+        let live = live_hosts(world);
+        let visible_live = live
+            .iter()
+            .filter(|h| world.reachable(h))
+            .cloned()
+            .collect();
+        let job = world.job();
+        let now = world.now();
+        let maintenance = spec
+            .maintenance
+            .as_ref()
+            .is_some_and(|m| m.until.is_none_or(|u| now < u));
+        Before {
+            failovers: world.failovers(),
+            lost: world.events().lost,
+            source: job.map(|j| j.source.clone()),
+            source_queue: job.map_or(0, |j| j.source_queue.len()),
+            live,
+            visible_live,
+            condition_met: job.is_some_and(|j| {
+                j.monitor_status(u64::try_from(world.elapsed().as_millis()).unwrap_or(u64::MAX))
+                    .condition_met
+            }),
+            automatic: spec.failover.mode == FailoverMode::Automatic,
+            maintenance,
+        }
+    }
+}
+
+/// The world in one line: hosts and their VMs, links down, the job, failovers, events lost.
+pub fn describe_world(world: &World) -> String {
+    let hosts: Vec<String> = world
+        .hosts()
+        .iter()
+        .map(|h| {
+            let vms: Vec<String> = h
+                .vms
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{}:{}{}{}",
+                        v.name,
+                        if v.role == crate::observed::VmRole::SystemGalaxy {
+                            "SG"
+                        } else {
+                            "replica"
+                        },
+                        if v.running { ":on" } else { ":off" },
+                        if v.isolated { ":isolated" } else { "" }
+                    )
+                })
+                .collect();
+            format!(
+                "{} {} [{}]",
+                h.name,
+                if h.up { "up" } else { "DOWN" },
+                vms.join(", ")
+            )
+        })
+        .collect();
+    let links: Vec<String> = ["controller", "GCSHOSTA", "GCSHOSTB"]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| {
+            ["controller", "GCSHOSTA", "GCSHOSTB"][i + 1..]
+                .iter()
+                .filter(|b| !world.link_is_up(a, b))
+                .map(move |b| format!("{a}-{b}"))
+        })
+        .collect();
+    let job = world.job().map_or("no job".to_string(), |j| {
+        format!("job {}→{} {}", j.source, j.target, j.activity().label())
+    });
+    format!(
+        "{}; links down {:?}; {job}; failovers {}; lost {}",
+        hosts.join("; "),
+        links,
+        world.failovers(),
+        world.events().lost
+    )
+}
+
+/// Hosts (up) with a VM running System Galaxy live.
+fn live_hosts(world: &World) -> Vec<String> {
+    world
+        .hosts()
+        .iter()
+        .filter(|h| h.up && h.live_vm().is_some())
+        .map(|h| h.name.clone())
+        .collect()
+}
+
+/// A move a person asked for, not yet carried out.
+#[derive(Debug, Clone, PartialEq)]
+struct Ask {
+    to: String,
+    /// System Galaxy was shut down cleanly for it: the switchover runs to its end even if the
+    /// manifest changes back.
+    started: bool,
+}
+
+/// The checker's state across a schedule.
+#[derive(Debug, Default)]
+pub struct Checker {
+    pub violations: Vec<Violation>,
+    /// Events lost beyond what the model allows (the source queue at a hard failure).
+    pub lost_beyond_source_queue: u64,
+    /// Failovers a person asked for, and failovers that answered a failure.
+    pub asked_failovers: u32,
+    pub failure_failovers: u32,
+    ask: Option<Ask>,
+    /// A failover happened and the job has not protected since.
+    latched: bool,
+    journal_offset: u64,
+    /// Intents journaled without an outcome yet, by action id.
+    open_intents: BTreeMap<String, Operation>,
+    step: usize,
+    elapsed: Duration,
+}
+
+impl Checker {
+    /// Marks the step the next findings belong to.
+    pub fn at(&mut self, step: usize, world: &World) {
+        self.step = step;
+        self.elapsed = world.elapsed();
+    }
+
+    fn violate(&mut self, invariant: Invariant, detail: impl Into<String>) {
+        self.violations.push(Violation {
+            step: self.step,
+            elapsed: self.elapsed,
+            invariant,
+            detail: detail.into(),
+        });
+    }
+
+    /// A person set `spec.primary`: away from the live host it asks for a move; back to it,
+    /// it withdraws a move that has not started.
+    pub fn primary_edited(&mut self, primary: &str, live: Option<&str>) {
+        if live.is_some_and(|l| l.eq_ignore_ascii_case(primary)) {
+            if self.ask.as_ref().is_some_and(|a| !a.started) {
+                self.ask = None;
+            }
+        } else if !self.ask.as_ref().is_some_and(|a| a.started) {
+            self.ask = Some(Ask {
+                to: primary.to_string(),
+                started: false,
+            });
+        }
+    }
+
+    /// A person ran `galaxy-ha failover` and it was approved: a move to `to`.
+    pub fn failover_commanded(&mut self, to: &str) {
+        self.ask = Some(Ask {
+            to: to.to_string(),
+            started: false,
+        });
+    }
+
+    /// After a fault: only the events of a source that failed hard may be lost.
+    pub fn after_fault(&mut self, fault: &Fault, before: &Before, world: &World) {
+        let hard_failure_of_source = matches!(fault, Fault::HostDown { host }
+            if before.source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(host)));
+        let allowance = if hard_failure_of_source {
+            before.source_queue
+        } else {
+            0
+        };
+        self.events(before, world, allowance, "the fault");
+        self.observe(world);
+    }
+
+    /// After the clock moved with no controller acting.
+    pub fn after_time(&mut self, before: &Before, world: &World) {
+        self.events(before, world, 0, "time passing");
+        self.observe(world);
+    }
+
+    /// After a pass (or a person's command, `complete` false): the failovers, fences and
+    /// shutdowns it issued, its journal lines, the events, the memory, and — for a pass that
+    /// ran to its end — no split brain and no job onto the live host left behind.
+    pub fn after_pass(
+        &mut self,
+        before: &Before,
+        world: &World,
+        state_dir: &Path,
+        site: &str,
+        complete: bool,
+    ) {
+        let entries = self.read_journal(state_dir, site);
+        let mut allowance = 0;
+        let mut failover_intent = false;
+        for entry in &entries {
+            let Event::Intent { op } = &entry.event else {
+                continue;
+            };
+            match op {
+                Operation::StopVm {
+                    host,
+                    turn_off: false,
+                    ..
+                } => match self.ask.as_mut() {
+                    Some(ask) if !ask.to.eq_ignore_ascii_case(host) => ask.started = true,
+                    _ => self.violate(
+                        Invariant::NoUnaskedSwitchover,
+                        format!(
+                            "System Galaxy was shut down on {host} for a move nobody asked for"
+                        ),
+                    ),
+                },
+                Operation::StopVm {
+                    host,
+                    turn_off: true,
+                    ..
+                } => {
+                    if before.visible_live.len() < 2
+                        || !before
+                            .visible_live
+                            .iter()
+                            .any(|h| h.eq_ignore_ascii_case(host))
+                    {
+                        self.violate(
+                            Invariant::FenceOnlySplitBrain,
+                            format!(
+                                "turned off System Galaxy on {host} while it ran live on {:?} only",
+                                before.visible_live
+                            ),
+                        );
+                    }
+                    if before
+                        .source
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(host))
+                    {
+                        allowance += before.source_queue;
+                    }
+                }
+                Operation::Failover {
+                    mode: Mode::Live, ..
+                } => failover_intent = true,
+                _ => {}
+            }
+        }
+        let failovers = world.failovers().saturating_sub(before.failovers);
+        if failovers > 1 {
+            self.violate(
+                Invariant::OneFailoverPerFailure,
+                format!("{failovers} failovers in one pass"),
+            );
+        }
+        if failovers > 0 {
+            if !failover_intent {
+                self.violate(
+                    Invariant::JournaledFirst,
+                    "a failover was issued without a failover intent in the journal",
+                );
+            }
+            allowance += self.failover(before, world);
+        }
+        self.events(before, world, allowance, "the pass");
+        if let Err(e) = Memory::load(state_dir, site) {
+            self.violate(Invariant::MemoryIntact, e.to_string());
+        }
+        if complete {
+            self.left_behind(world);
+        }
+        self.observe(world);
+    }
+
+    /// Judges the failover a step made; returns the events it may lose.
+    fn failover(&mut self, before: &Before, world: &World) -> u64 {
+        let Some(target) = world.job().map(|j| j.target.clone()) else {
+            return 0;
+        };
+        let target_live = before.live.iter().any(|h| h.eq_ignore_ascii_case(&target));
+        let source_seen_live = before.visible_live.iter().any(|h| {
+            before
+                .source
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(h))
+        });
+        if target_live {
+            self.violate(
+                Invariant::NoFailoverWithoutFailure,
+                format!("failed over onto {target}, which already ran System Galaxy"),
+            );
+        }
+        if source_seen_live {
+            self.violate(
+                Invariant::NoFailoverWithoutFailure,
+                format!(
+                    "failed over to {target} while the controller saw System Galaxy running on {:?}",
+                    before.source
+                ),
+            );
+        }
+        let asked = self.ask.take_if(|a| a.to.eq_ignore_ascii_case(&target));
+        let was_latched = std::mem::replace(&mut self.latched, true);
+        match asked {
+            Some(ask) => {
+                self.asked_failovers += 1;
+                // A switchover shut System Galaxy down cleanly first: nothing may be lost.
+                if ask.started { 0 } else { before.source_queue }
+            }
+            None => {
+                self.failure_failovers += 1;
+                let mut why = Vec::new();
+                if !before.automatic {
+                    why.push("the site is in manual mode");
+                }
+                if before.maintenance {
+                    why.push("the site is in maintenance");
+                }
+                if !before.condition_met {
+                    why.push("the failover monitor's condition for failure was not met");
+                }
+                if was_latched {
+                    self.violate(
+                        Invariant::OneFailoverPerFailure,
+                        format!(
+                            "failed over to {target} again before the site protected after the last failover"
+                        ),
+                    );
+                }
+                if !why.is_empty() {
+                    self.violate(
+                        Invariant::NoFailoverWithoutFailure,
+                        format!(
+                            "failed over to {target} without a person asking, though {}",
+                            why.join(" and ")
+                        ),
+                    );
+                }
+                before.source_queue
+            }
+        }
+    }
+
+    /// The lab's ledger adds up, and what was lost is what the step may lose.
+    fn events(&mut self, before: &Before, world: &World, allowance: u64, what: &str) {
+        let e = world.events();
+        if e.produced != e.stored + e.buffered + e.lost + e.in_flight {
+            self.violate(Invariant::Ledger, format!("after {what}: {e:?}"));
+        }
+        let lost = e.lost.saturating_sub(before.lost);
+        if lost > allowance {
+            self.lost_beyond_source_queue += lost - allowance;
+            self.violate(
+                Invariant::EventsLost,
+                format!(
+                    "{what} lost {lost} event(s); at most {allowance} (the source queue at a hard failure) may be"
+                ),
+            );
+        }
+    }
+
+    /// What a pass must never leave behind: System Galaxy on both hosts the controller sees,
+    /// a job replicating onto the host that runs it.
+    fn left_behind(&mut self, world: &World) {
+        let visible: Vec<String> = live_hosts(world)
+            .into_iter()
+            .filter(|h| world.reachable(h))
+            .collect();
+        if visible.len() > 1 {
+            self.violate(
+                Invariant::SplitBrain,
+                format!("System Galaxy runs on {visible:?} after a pass"),
+            );
+        }
+        if let Some(job) = world.job()
+            && matches!(
+                job.phase,
+                Phase::Provisioning { .. } | Phase::Synchronizing | Phase::Protecting
+            )
+            && visible.iter().any(|h| h.eq_ignore_ascii_case(&job.target))
+        {
+            self.violate(
+                Invariant::ReplicaOntoLive,
+                format!(
+                    "job {:?} replicates onto {}, which runs System Galaxy",
+                    job.name, job.target
+                ),
+            );
+        }
+    }
+
+    /// Releases the latch once the job protects again.
+    fn observe(&mut self, world: &World) {
+        if world.job().is_some_and(|j| j.phase == Phase::Protecting) {
+            self.latched = false;
+        }
+    }
+
+    /// The journal lines written since the last look; every one must read back, and every
+    /// outcome of a disruptive action must follow its intent.
+    fn read_journal(&mut self, state_dir: &Path, site: &str) -> Vec<Entry> {
+        let path = journal::path(state_dir, site);
+        let mut text = Vec::new();
+        let read = std::fs::File::open(&path).and_then(|mut f| {
+            f.seek(SeekFrom::Start(self.journal_offset))?;
+            f.read_to_end(&mut text)
+        });
+        match read {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+            Err(e) => {
+                self.violate(Invariant::JournalIntact, format!("{}: {e}", path.display()));
+                return Vec::new();
+            }
+        }
+        self.journal_offset += text.len() as u64;
+        let mut entries = Vec::new();
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            match serde_json::from_slice::<Entry>(line) {
+                Ok(entry) => entries.push(entry),
+                Err(e) => self.violate(
+                    Invariant::JournalIntact,
+                    format!(
+                        "unreadable journal line ({e}): {}",
+                        String::from_utf8_lossy(line)
+                    ),
+                ),
+            }
+        }
+        for entry in &entries {
+            let disruptive = entry.kind.is_some_and(|k| {
+                matches!(
+                    k,
+                    ActionKind::Failover
+                        | ActionKind::StopVm
+                        | ActionKind::DeleteJob
+                        | ActionKind::RemoveReplica
+                )
+            });
+            match &entry.event {
+                Event::Intent { op } => {
+                    self.open_intents
+                        .insert(entry.action_id.clone(), op.clone());
+                }
+                Event::Done | Event::Failed { .. } | Event::Recovered { .. } if disruptive => {
+                    if self.open_intents.remove(&entry.action_id).is_none() {
+                        self.violate(
+                            Invariant::JournaledFirst,
+                            format!(
+                                "{} {} has an outcome but no intent before it",
+                                entry.action_id,
+                                entry.kind.map_or("", ActionKind::as_str)
+                            ),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        entries
+    }
+
+    /// At the end: every intent has its outcome, and memory holds no action in flight.
+    pub fn finish(&mut self, state_dir: &Path, site: &str) {
+        self.read_journal(state_dir, site);
+        let open: Vec<String> = self.open_intents.keys().cloned().collect();
+        if !open.is_empty() {
+            self.violate(
+                Invariant::JournalIntact,
+                format!("intent(s) without an outcome in the journal: {open:?}"),
+            );
+        }
+        match Memory::load(state_dir, site) {
+            Ok(m) if m.in_flight.is_some() => self.violate(
+                Invariant::MemoryIntact,
+                format!("memory still holds an action in flight: {:?}", m.in_flight),
+            ),
+            Ok(_) => {}
+            Err(e) => self.violate(Invariant::MemoryIntact, e.to_string()),
+        }
+    }
+
+    /// Records a violation found by the driver (a failed pass, a site not converged).
+    pub fn report(&mut self, invariant: Invariant, detail: impl Into<String>) {
+        self.violate(invariant, detail);
+    }
+}

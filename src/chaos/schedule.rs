@@ -1,0 +1,234 @@
+//! Random schedules: what happens to a site, in what order, drawn from one seed so that a
+//! failing schedule is replayed exactly from its seed.
+
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::manifest::spec::{FailoverMode, SiteSpec};
+use crate::platform::sim::Fault;
+
+/// One step of a schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Something happens to the hosts, links, services, VMs or the job.
+    Fault(Fault),
+    /// Time passes; the controller (when up) runs a pass every monitor interval.
+    Quiet(Duration),
+    /// The controller dies at its `at`-th durable step from now (memory write, journal line,
+    /// platform call), as a killed process would, and restarts at once.
+    Crash { at: u32 },
+    /// The controller is stopped for a while (no passes), then started again.
+    ControllerDown(Duration),
+    /// A person edits the site's manifest.
+    Edit(Edit),
+    /// A person runs `galaxy-ha failover SITE --yes` (between two passes of the controller).
+    Command(Command),
+}
+
+/// A manifest edit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// `spec.primary` names the other host: a person asks for a switchover, or acknowledges
+    /// the live host after a failover.
+    Primary(String),
+    /// `spec.maintenance` set, ending by itself after `until` when given.
+    MaintenanceOn {
+        until: Option<Duration>,
+    },
+    MaintenanceOff,
+    /// `spec.failover.mode` flipped.
+    Mode(FailoverMode),
+    /// `spec.failover.monitor.interval` changed: the job's settings drift.
+    Interval(Duration),
+}
+
+/// A person's command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `galaxy-ha failover SITE --yes`.
+    Failover,
+    /// `galaxy-ha failover SITE --test --yes`.
+    TestFailover,
+}
+
+/// A schedule: the site's failover mode and the steps, all drawn from `seed`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub seed: u64,
+    pub mode: FailoverMode,
+    pub steps: Vec<Step>,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = |d: &Duration| humantime::format_duration(*d).to_string();
+        match self {
+            Step::Fault(fault) => write!(f, "fault {fault}"),
+            Step::Quiet(t) => write!(f, "quiet {}", d(t)),
+            Step::Crash { at } => write!(f, "crash at durable step +{at}"),
+            Step::ControllerDown(t) => write!(f, "controller down {}", d(t)),
+            Step::Edit(Edit::Primary(h)) => write!(f, "edit spec.primary: {h}"),
+            Step::Edit(Edit::MaintenanceOn { until: None }) => write!(f, "edit maintenance on"),
+            Step::Edit(Edit::MaintenanceOn { until: Some(t) }) => {
+                write!(f, "edit maintenance on for {}", d(t))
+            }
+            Step::Edit(Edit::MaintenanceOff) => write!(f, "edit maintenance off"),
+            Step::Edit(Edit::Mode(m)) => write!(f, "edit failover.mode: {m:?}"),
+            Step::Edit(Edit::Interval(t)) => write!(f, "edit monitor.interval: {}", d(t)),
+            Step::Command(Command::Failover) => write!(f, "command failover --yes"),
+            Step::Command(Command::TestFailover) => write!(f, "command failover --test --yes"),
+        }
+    }
+}
+
+fn secs(rng: &mut SmallRng, low: u64, high: u64) -> Duration {
+    Duration::from_secs(rng.random_range(low..=high))
+}
+
+/// How long a quiet spell lasts: mostly short (faults pile up within one failure window),
+/// sometimes long enough for a failover, a resync and protecting again.
+fn quiet(rng: &mut SmallRng) -> Duration {
+    match rng.random_range(0..10) {
+        0..5 => secs(rng, 5, 120),
+        5..8 => secs(rng, 120, 600),
+        _ => secs(rng, 600, 2700),
+    }
+}
+
+/// A fault on the guide's pair: hosts, each link (including the controller's), the
+/// manifest's services and ports, VM starts (split brain), e-mail drift and job stops.
+fn fault(rng: &mut SmallRng, spec: &SiteSpec) -> Fault {
+    let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.clone()).collect();
+    let host = |rng: &mut SmallRng| hosts.choose(rng).cloned().unwrap_or_default();
+    let ends = |rng: &mut SmallRng| {
+        let mut ends = hosts.clone();
+        ends.push("controller".into());
+        let a = rng.random_range(0..ends.len());
+        let b = (a + rng.random_range(1..ends.len())) % ends.len();
+        (ends[a].clone(), ends[b].clone())
+    };
+    match rng.random_range(0..20) {
+        0..3 => Fault::HostDown { host: host(rng) },
+        3..7 => Fault::HostUp { host: host(rng) },
+        7..10 => {
+            let (a, b) = ends(rng);
+            Fault::LinkDown { a, b }
+        }
+        10..14 => {
+            let (a, b) = ends(rng);
+            Fault::LinkUp { a, b }
+        }
+        14..16 => Fault::ServiceStop {
+            host: host(rng),
+            service: spec
+                .services
+                .choose(rng)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+        },
+        16 => Fault::PortClose {
+            host: host(rng),
+            port: spec
+                .firewall
+                .ports
+                .choose(rng)
+                .and_then(|p| u16::try_from(*p).ok())
+                .unwrap_or(6320),
+        },
+        17 => Fault::VmStart { host: host(rng) },
+        18 => Fault::EmailDrift { host: host(rng) },
+        _ => Fault::JobStop,
+    }
+}
+
+impl Schedule {
+    /// A schedule of about `hours` of virtual time for the guide's site.
+    pub fn generate(seed: u64, hours: u32) -> Schedule {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mode = if rng.random_bool(0.5) {
+            FailoverMode::Automatic
+        } else {
+            FailoverMode::Manual
+        };
+        let spec = crate::manifest::sample::guide_site(mode).spec;
+        let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.clone()).collect();
+        let budget = Duration::from_secs(u64::from(hours) * 3600);
+        let mut total = Duration::ZERO;
+        // The site starts where the guide starts; the first faults may hit it while it is
+        // still being protected.
+        let first = quiet(&mut rng);
+        total += first;
+        let mut steps = vec![Step::Quiet(first)];
+        while total < budget {
+            let step = match rng.random_range(0..100) {
+                0..62 => Step::Fault(fault(&mut rng, &spec)),
+                62..70 => Step::Crash {
+                    at: rng.random_range(1..=6),
+                },
+                70..74 => Step::ControllerDown(secs(&mut rng, 30, 1800)),
+                74..80 => Step::Edit(Edit::Primary(
+                    hosts.choose(&mut rng).cloned().unwrap_or_default(),
+                )),
+                80..83 => Step::Edit(Edit::MaintenanceOn {
+                    until: rng.random_bool(0.5).then(|| secs(&mut rng, 300, 3600)),
+                }),
+                83..87 => Step::Edit(Edit::MaintenanceOff),
+                87..89 => Step::Edit(Edit::Mode(if rng.random_bool(0.5) {
+                    FailoverMode::Automatic
+                } else {
+                    FailoverMode::Manual
+                })),
+                89..91 => Step::Edit(Edit::Interval(
+                    [5, 10, 20]
+                        .choose(&mut rng)
+                        .map_or(Duration::from_secs(10), |s| Duration::from_secs(*s)),
+                )),
+                91..97 => Step::Command(Command::Failover),
+                _ => Step::Command(Command::TestFailover),
+            };
+            if let Step::ControllerDown(d) = &step {
+                total += *d;
+            }
+            steps.push(step);
+            let pause = quiet(&mut rng);
+            total += pause;
+            steps.push(Step::Quiet(pause));
+        }
+        Schedule { seed, mode, steps }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_gives_one_schedule_and_another_seed_another() {
+        let a = Schedule::generate(7, 3);
+        assert_eq!(a, Schedule::generate(7, 3));
+        assert_ne!(a.steps, Schedule::generate(8, 3).steps);
+        let quiet: Duration = a
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Quiet(d) | Step::ControllerDown(d) => *d,
+                _ => Duration::ZERO,
+            })
+            .sum();
+        assert!(quiet >= Duration::from_secs(3 * 3600), "{quiet:?}");
+    }
+
+    #[test]
+    fn links_join_two_different_ends() {
+        let spec = crate::manifest::sample::guide_site(FailoverMode::Manual).spec;
+        let mut rng = SmallRng::seed_from_u64(1);
+        for _ in 0..500 {
+            if let Fault::LinkDown { a, b } | Fault::LinkUp { a, b } = fault(&mut rng, &spec) {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}
