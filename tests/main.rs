@@ -69,3 +69,7 @@ mod http_api;
 mod http_dashboard;
 // Secrets never appear in output, logs, state files or e-mails.
 mod secrets;
+// Random schedules of faults on the lab: every invariant after every step (GALAXY_HA_CHAOS_SEED replays).
+mod chaos;
+// What the chaos schedules found, pinned by planner table tests.
+mod chaos_found;

@@ -110,6 +110,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         }
         Some(job) => {
             let job = job.clone();
+            if matches!(job.activity, Activity::Stopped | Activity::Failed) && view.live_running {
+                recreate(b, &job, &live, &standby);
+                return;
+            }
             let want = desired_monitor(b);
             let desired = MonitorSettings {
                 interval: want.interval,
@@ -143,6 +147,52 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             }
         }
     }
+}
+
+/// A job that stopped (by hand, or Carbonite gave up) or failed (its replica was started
+/// outside a failover) protects nothing, and the guide's remedy is to recreate it:
+/// "replication is stopped/failed until you recreate the job". Done only while System Galaxy
+/// runs on the live host, so the replica is never what a failover would still need, and only
+/// once the replica is off (a test failover ends first).
+fn recreate(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &str) {
+    let replica_running = b.observed.host(standby).is_some_and(|h| {
+        h.vms
+            .iter()
+            .any(|v| v.name.eq_ignore_ascii_case(&job.replica) && v.state != VmState::Off)
+    });
+    if replica_running {
+        b.wait(format!(
+            "job {:?} is {}; it is recreated once its replica on {standby} is off",
+            job.name, job.activity
+        ));
+        return;
+    }
+    b.act(
+        Operation::DeleteJob {
+            job: job.name.clone(),
+            target: job.target.clone(),
+            delete_replica: true,
+        },
+        format!(
+            "rule 4 (protect): job {:?} is {} and protects nothing; the guide recreates it",
+            job.name, job.activity
+        ),
+    );
+    let new = new_job(b, live, standby);
+    b.alert(
+        AlertKind::ReplicationResumed,
+        Severity::Warning,
+        format!("recreated/{}/{}", job.name, job.activity),
+        format!(
+            "job {:?} was {}: replication had stopped. It is recreated from {live} to {standby} and synchronizes again",
+            job.name, job.activity
+        ),
+        "rule 4 (protect): a stopped or failed job is recreated",
+    );
+    b.act(
+        Operation::CreateJob(new),
+        format!("rule 4 (protect): protect {live} again, towards {standby}"),
+    );
 }
 
 /// VMs left on the standby host that no job keeps: the stale copy after a failover

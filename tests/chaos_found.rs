@@ -1,0 +1,68 @@
+//! What the chaos schedules found, each pinned by a table test of the planner so that it
+//! stays fixed whatever the schedules draw.
+
+use galaxy_ha::observed::*;
+use galaxy_ha::plan::{self, ActionKind, Operation, Plan};
+
+use crate::support::*;
+
+fn kinds(p: &Plan) -> Vec<ActionKind> {
+    p.actions.iter().map(|a| a.kind()).collect()
+}
+
+#[test]
+fn a_stopped_or_failed_job_should_be_recreated_while_system_galaxy_runs_on_the_live_host() {
+    for activity in [Activity::Stopped, Activity::Failed] {
+        let mut o = healthy();
+        o.job.as_mut().unwrap().activity = activity;
+        let p = plan::plan(&manifest("manual"), &o, &adopted(), now());
+        assert_eq!(
+            kinds(&p),
+            vec![
+                ActionKind::DeleteJob,
+                ActionKind::Alert,
+                ActionKind::CreateJob
+            ],
+            "{activity}: {:#?}",
+            p.actions
+        );
+        assert!(matches!(
+            &p.actions[0].op,
+            Operation::DeleteJob { delete_replica: true, target, .. } if target == B
+        ));
+        assert!(matches!(
+            &p.actions[2].op,
+            Operation::CreateJob(job) if job.source == A && job.target == B
+        ));
+    }
+}
+
+#[test]
+fn a_stopped_job_should_be_kept_while_its_replica_runs_or_system_galaxy_runs_nowhere() {
+    // A test failover's replica is up: the job waits for it to end.
+    let mut o = healthy();
+    o.job.as_mut().unwrap().activity = Activity::Stopped;
+    o.hosts[1].vms[0].state = VmState::Running;
+    o.hosts[1].vms[0].isolated = true;
+    let p = plan::plan(&manifest("manual"), &o, &adopted(), now());
+    assert!(
+        !kinds(&p).contains(&ActionKind::DeleteJob),
+        "{:#?}",
+        p.actions
+    );
+    assert!(
+        p.waiting.iter().any(|w| w.contains("recreated once")),
+        "{:?}",
+        p.waiting
+    );
+
+    // The live host failed: the stopped job is still the way to the replica.
+    let mut o = live_host_down(std::time::Duration::from_secs(400));
+    o.job.as_mut().unwrap().activity = Activity::Stopped;
+    let p = plan::plan(&manifest("manual"), &o, &adopted(), now());
+    assert!(
+        !kinds(&p).contains(&ActionKind::DeleteJob),
+        "{:#?}",
+        p.actions
+    );
+}
