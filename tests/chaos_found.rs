@@ -66,3 +66,34 @@ fn a_stopped_job_should_be_kept_while_its_replica_runs_or_system_galaxy_runs_now
         p.actions
     );
 }
+
+#[test]
+fn a_split_brain_should_be_fenced_even_in_maintenance() {
+    let mut m = manifest("manual");
+    m.spec.maintenance = serde_saphyr::from_str("reason: SQL Server patching\n").unwrap();
+    let mut o = healthy();
+    o.hosts[1].vms[0] = sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running);
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert!(p.maintenance.is_none(), "the fence is carried out");
+    assert!(
+        p.condition(plan::ConditionType::Maintenance)
+            .unwrap()
+            .status,
+        "the site still reports maintenance"
+    );
+    assert!(
+        p.actionable().iter().any(|a| matches!(
+            &a.op,
+            Operation::StopVm { host, turn_off: true, .. } if host == B
+        )),
+        "{:#?}",
+        p.actions
+    );
+    assert!(
+        p.actionable()
+            .iter()
+            .all(|a| matches!(a.op, Operation::StopVm { .. } | Operation::Alert { .. })),
+        "nothing but the fence: {:#?}",
+        p.actions
+    );
+}

@@ -124,8 +124,15 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
     let mut b = builder::Builder::new(manifest, observed, memory, now);
     recover::plan(&mut b);
     if fence::plan(&mut b) {
-        // Rule 1: nothing else runs on a split-brained site in the same pass.
-        return b.finish();
+        // Rule 1: nothing else runs on a split-brained site in the same pass. The fence is the
+        // one act maintenance does not hold back: two live copies of the database diverge with
+        // every event, and DESIGN §11 allows them no longer than one pass.
+        let mut p = b.finish();
+        if let Some(why) = p.maintenance.take() {
+            p.waiting
+                .push(format!("split brain is fenced even in maintenance ({why})"));
+        }
+        return p;
     }
     let view = view::establish(&mut b);
     baseline::plan(&mut b, &view);
