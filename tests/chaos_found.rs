@@ -97,3 +97,22 @@ fn a_split_brain_should_be_fenced_even_in_maintenance() {
         p.actions
     );
 }
+
+#[test]
+fn a_person_should_not_fail_over_while_the_failover_monitor_still_reaches_the_live_host() {
+    // The controller lost its link to A; the job on B still sees System Galaxy on A.
+    let mut o = healthy();
+    o.hosts[0] = HostState::unreachable(A);
+    let refused =
+        plan::approve(&manifest("manual"), &o, &adopted(), false).expect_err("one view only");
+    assert!(
+        refused.contains("still reaches System Galaxy on GCSHOSTA"),
+        "{refused}"
+    );
+    // Both views lost it: the person's approval is a failover.
+    let o = live_host_down(std::time::Duration::from_secs(30));
+    assert!(matches!(
+        plan::approve(&manifest("manual"), &o, &adopted(), false),
+        Ok(plan::Approval::Failover { .. })
+    ));
+}

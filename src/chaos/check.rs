@@ -83,8 +83,10 @@ pub struct Before {
     /// Hosts running System Galaxy live, and those of them the controller can reach.
     live: Vec<String>,
     visible_live: Vec<String>,
-    /// The job's failover monitor says the condition for failure is met.
+    /// The job's failover monitor says the condition for failure is met; it still reaches
+    /// the source.
     condition_met: bool,
+    monitor_sees_source: bool,
     automatic: bool,
     maintenance: bool,
 }
@@ -99,6 +101,9 @@ impl Before {
             .collect();
         let job = world.job();
         let now = world.now();
+        let monitor = job.map(|j| {
+            j.monitor_status(u64::try_from(world.elapsed().as_millis()).unwrap_or(u64::MAX))
+        });
         let maintenance = spec
             .maintenance
             .as_ref()
@@ -110,10 +115,8 @@ impl Before {
             source_queue: job.map_or(0, |j| j.source_queue.len()),
             live,
             visible_live,
-            condition_met: job.is_some_and(|j| {
-                j.monitor_status(u64::try_from(world.elapsed().as_millis()).unwrap_or(u64::MAX))
-                    .condition_met
-            }),
+            condition_met: monitor.is_some_and(|m| m.condition_met),
+            monitor_sees_source: monitor.is_some_and(|m| m.source_alive),
             automatic: spec.failover.mode == FailoverMode::Automatic,
             maintenance,
         }
@@ -392,6 +395,15 @@ impl Checker {
         match asked {
             Some(ask) => {
                 self.asked_failovers += 1;
+                if !ask.started && before.monitor_sees_source {
+                    self.violate(
+                        Invariant::NoFailoverWithoutFailure,
+                        format!(
+                            "failed over to {target} as asked while the failover monitor still reached System Galaxy on {:?}: one view only",
+                            before.source
+                        ),
+                    );
+                }
                 // A switchover shut System Galaxy down cleanly first: nothing may be lost.
                 if ask.started { 0 } else { before.source_queue }
             }

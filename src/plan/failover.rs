@@ -297,6 +297,12 @@ pub fn approve(
             to: standby,
         });
     }
+    if job.monitor_status.source_alive {
+        // Only the controller's view is lost: System Galaxy most likely still runs there.
+        return Err(format!(
+            "the failover monitor on {standby} still reaches System Galaxy on {live}; only the controller cannot see it (its link to {live}?). Failing over now would run System Galaxy on both hosts. Check {live} and the controller's network first"
+        ));
+    }
     Ok(Approval::Failover {
         op: Operation::Failover {
             job: job.name.clone(),
