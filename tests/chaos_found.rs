@@ -116,3 +116,29 @@ fn a_person_should_not_fail_over_while_the_failover_monitor_still_reaches_the_li
         Ok(plan::Approval::Failover { .. })
     ));
 }
+
+#[test]
+fn a_switchover_should_not_start_while_the_job_is_not_connected() {
+    // The link between the hosts dropped a moment ago: the console still says Protecting.
+    let mut o = healthy();
+    o.job.as_mut().unwrap().connected_since = None;
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert!(
+        !kinds(&p).contains(&ActionKind::StopVm),
+        "no clean shutdown: {:#?}",
+        p.actions
+    );
+    assert!(
+        p.waiting.iter().any(|w| w.contains("connected")),
+        "{:?}",
+        p.waiting
+    );
+    let refused =
+        plan::approve(&manifest("manual"), &o, &adopted(), false).expect_err("not connected");
+    assert!(refused.contains("not connected"), "{refused}");
+    // Connected again: the switchover starts.
+    let p = plan::plan(&m, &healthy(), &adopted(), now());
+    assert!(kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
+}

@@ -292,6 +292,12 @@ pub fn approve(
                 job.name, job.activity
             ));
         }
+        if !super::intent::replicating_now(job) {
+            return Err(format!(
+                "job {:?} is not connected to {live} now (the link between the hosts?); a switchover would lose what it has not sent",
+                job.name
+            ));
+        }
         return Ok(Approval::Switchover {
             from: live,
             to: standby,

@@ -85,6 +85,11 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     }
 }
 
+/// The job sends data now: connected, and its failover monitor reaches the source.
+pub(crate) fn replicating_now(job: &crate::observed::Job) -> bool {
+    job.connected_since.is_some() && job.monitor_status.source_alive
+}
+
 /// A planned switchover: shut the VM down cleanly, fail over with queued data applied, then
 /// resume (rule 8). No data lost. Returns true when a new switchover starts this pass.
 fn switchover(
@@ -122,6 +127,15 @@ fn switchover(
             b.wait(format!(
                 "switchover to {standby} waits for both hosts reachable and the job protecting (it is {})",
                 job.activity
+            ));
+            return false;
+        }
+        if !replicating_now(&job) {
+            // A job still shown protecting may have lost its link a moment ago; the clean
+            // shutdown then cannot send the queue, and the failover would lose it.
+            b.wait(format!(
+                "switchover to {standby} waits for job {:?} to be connected to {live} again (no data may be lost)",
+                job.name
             ));
             return false;
         }
