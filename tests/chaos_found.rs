@@ -142,3 +142,39 @@ fn a_switchover_should_not_start_while_the_job_is_not_connected() {
     let p = plan::plan(&m, &healthy(), &adopted(), now());
     assert!(kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
 }
+
+#[test]
+fn a_primary_set_to_the_live_host_during_a_switchover_should_not_move_system_galaxy_back() {
+    // A person ran `failover` (a switchover from B to A) and, while it ran, set spec.primary
+    // to B, the live host then. Once A is live, spec.primary: B is stale, not a request.
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let memory = galaxy_ha::memory::Memory {
+        live_host: Some(B.into()),
+        acknowledged_primary: Some(A.into()),
+        switchover: Some(galaxy_ha::memory::Switchover {
+            from: B.into(),
+            to: A.into(),
+            started: now(),
+        }),
+        ..galaxy_ha::memory::Memory::default()
+    };
+    let mut failed_over = healthy();
+    failed_over.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Off)];
+    failed_over.hosts[0].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTA", VmState::Running)];
+    failed_over.job = Some(job(B, A, Activity::FailedOver));
+    let p = plan::plan(&m, &failed_over, &memory, now());
+    assert_eq!(p.live_host.as_deref(), Some(A));
+    // Replication resumed from A to B and protects: nothing moves back.
+    let p = plan::plan(&m, &healthy(), &p.memory, now());
+    assert!(
+        !kinds(&p).contains(&ActionKind::StopVm),
+        "no switchover back: {:#?}",
+        p.actions
+    );
+    assert!(
+        p.condition(plan::ConditionType::ManifestStale)
+            .unwrap()
+            .status
+    );
+}

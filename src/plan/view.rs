@@ -62,6 +62,9 @@ pub(crate) fn establish(b: &mut Builder) -> View {
                 }
                 b.next.live_host = Some(host.to_string());
                 b.next.live_since = Some(b.now);
+                // Establishing the live host acknowledges the manifest's primary as it is now:
+                // a `primary` a person set while the move was under way asks for nothing more.
+                b.next.acknowledged_primary = Some(b.spec.primary.clone());
                 Some(host.to_string())
             } else {
                 // The remembered live host cannot be seen: it may still run System Galaxy.
