@@ -136,6 +136,13 @@ pub fn execute(
 ) -> Result<ApplyReport, ExecuteError> {
     let mut memory = plan.memory.clone();
     let mut report = ApplyReport::default();
+    if let Some((action, note)) = &plan.recovered {
+        store.journal(
+            platform.now(),
+            action,
+            Event::Recovered { note: note.clone() },
+        )?;
+    }
     if plan.maintenance.is_some() {
         report.skipped = plan.actions.clone();
         store.save(&memory)?;

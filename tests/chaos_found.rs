@@ -178,3 +178,46 @@ fn a_primary_set_to_the_live_host_during_a_switchover_should_not_move_system_gal
             .status
     );
 }
+
+#[test]
+fn an_intent_found_open_after_a_restart_should_get_its_outcome_in_the_journal() {
+    use galaxy_ha::execute::{ExecuteError, Store};
+    use galaxy_ha::journal::{self, Event};
+    use galaxy_ha::platform::Platform;
+    use galaxy_ha::reconcile::{self, ReconcileError};
+
+    // Crash at each durable step in turn until one lands after the failover was issued and
+    // before its outcome was written.
+    for crash_at in 1..20 {
+        let mut rig = Rig::new("automatic");
+        rig.converge();
+        rig.lab.world_mut().host_down(A).unwrap();
+        rig.lab.sleep(std::time::Duration::from_secs(400));
+        let mut store = Store::new(rig.dir.path(), "hq");
+        store.crash_at = Some(crash_at);
+        match reconcile::pass(&rig.site, &mut rig.lab, &mut store, &mut rig.alerts) {
+            Err(ReconcileError::Execute(ExecuteError::Crashed(_))) => {}
+            other => panic!("no crash at step {crash_at}: {other:?}"),
+        }
+        let issued = rig.lab.world().failovers() == 1;
+        let Some(flight) = rig.memory().in_flight.filter(|_| issued) else {
+            continue;
+        };
+        rig.pass();
+        let (entries, skipped) = journal::read(rig.dir.path(), "hq").unwrap();
+        assert_eq!(skipped, 0);
+        let last = entries
+            .iter()
+            .rev()
+            .find(|e| e.action_id == flight.action_id)
+            .expect("the failover is journaled");
+        assert!(
+            matches!(&last.event, Event::Recovered { note } if note.contains("had started")),
+            "{last:?}"
+        );
+        assert!(rig.memory().in_flight.is_none());
+        assert_eq!(rig.lab.world().failovers(), 1, "not issued again");
+        return;
+    }
+    panic!("no crash point fell between the failover and its outcome");
+}

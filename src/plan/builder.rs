@@ -23,6 +23,8 @@ pub(crate) struct Builder<'a> {
     pub live_host: Option<String>,
     pub standby_host: Option<String>,
     pub waiting: Vec<String>,
+    /// See [`Plan::recovered`].
+    pub recovered: Option<(Action, String)>,
     actions: Vec<Action>,
     conditions: BTreeMap<ConditionType, (bool, String, String)>,
     degraded: Vec<(String, String)>,
@@ -46,6 +48,7 @@ impl<'a> Builder<'a> {
             live_host: None,
             standby_host: None,
             waiting: Vec::new(),
+            recovered: None,
             actions: Vec::new(),
             conditions: BTreeMap::new(),
             degraded: Vec::new(),
@@ -97,6 +100,21 @@ impl<'a> Builder<'a> {
             op,
             failover,
         });
+    }
+
+    /// Records the outcome of an intent found open after a restart (see [`Plan::recovered`]).
+    pub fn recovered(&mut self, id: String, op: Operation, note: String) {
+        self.recovered = Some((
+            Action {
+                id,
+                description: describe(&op),
+                reason: "found after a restart".into(),
+                disruptive: op.disruptive(),
+                op,
+                failover: None,
+            },
+            note,
+        ));
     }
 
     /// Raises an alert once per condition: while `key` stays active, later passes plan
@@ -298,6 +316,7 @@ impl<'a> Builder<'a> {
             standby_host: self.standby_host,
             maintenance,
             waiting: self.waiting,
+            recovered: self.recovered,
         }
     }
 }

@@ -45,6 +45,11 @@ pub struct Plan {
     pub maintenance: Option<String>,
     /// What the site waits for (progress, approvals, hosts to return), one line each.
     pub waiting: Vec<String>,
+    /// A disruptive action whose intent a restart found without an outcome, and what the
+    /// world showed of it: the executor journals that as the intent's outcome, so the journal
+    /// never keeps an intent open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<(Action, String)>,
 }
 
 impl Plan {

@@ -39,19 +39,15 @@ pub(crate) fn plan(b: &mut Builder) {
         _ => true,
     };
     b.next.in_flight = None;
-    if started {
+    let note = if started {
         if let Some(record) = flight.failover {
             b.next.failover_latched = true;
             b.next.last_failover = Some(record);
         }
-        b.wait(format!(
-            "recovered: {} had started before a restart",
-            flight.action_id
-        ));
+        "had started before a restart; not issued again"
     } else {
-        b.wait(format!(
-            "recovered: {} had not started before a restart; planned afresh",
-            flight.action_id
-        ));
-    }
+        "had not started before a restart; planned afresh"
+    };
+    b.wait(format!("recovered: {} {note}", flight.action_id));
+    b.recovered(flight.action_id, flight.op, note.to_string());
 }
