@@ -221,3 +221,59 @@ fn an_intent_found_open_after_a_restart_should_get_its_outcome_in_the_journal() 
     }
     panic!("no crash point fell between the failover and its outcome");
 }
+
+/// Memory of a switchover from A to B under way.
+fn switching() -> galaxy_ha::memory::Memory {
+    galaxy_ha::memory::Memory {
+        switchover: Some(galaxy_ha::memory::Switchover {
+            from: A.into(),
+            to: B.into(),
+            started: now(),
+        }),
+        ..adopted()
+    }
+}
+
+#[test]
+fn a_switchover_that_cannot_fail_over_should_be_abandoned_once_system_galaxy_runs_again() {
+    // The job failed during the switchover; a person started System Galaxy on A again.
+    let mut o = healthy();
+    o.job.as_mut().unwrap().activity = Activity::Synchronizing;
+    o.job.as_mut().unwrap().mirror_remaining_bytes = 1 << 30;
+    let p = plan::plan(&manifest("manual"), &o, &switching(), now());
+    assert!(p.memory.switchover.is_none(), "abandoned");
+    assert!(!kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
+    assert!(p.actions.iter().any(|a| matches!(&a.op,
+        Operation::Alert { key, .. } if key.starts_with("switchover-abandoned"))));
+
+    // Shut down and the job cannot fail over: it waits, says so, and keeps the switchover.
+    let mut off = o.clone();
+    off.hosts[0].vms[0] = sg_vm("GCSServer", VmState::Off);
+    let p = plan::plan(&manifest("manual"), &off, &switching(), now());
+    assert!(p.memory.switchover.is_some());
+    assert!(
+        p.actions.iter().any(|a| matches!(&a.op,
+        Operation::Alert { key, .. } if key.starts_with("switchover-stuck"))),
+        "{:#?}",
+        p.actions
+    );
+
+    // Still protecting and connected: the switchover goes on (the shutdown is issued again).
+    let p = plan::plan(&manifest("manual"), &healthy(), &switching(), now());
+    assert!(p.memory.switchover.is_some());
+    assert!(kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
+}
+
+#[test]
+fn a_switchover_should_not_start_while_a_test_failover_runs() {
+    let mut o = healthy();
+    o.hosts[1].vms[0].state = VmState::Running;
+    o.hosts[1].vms[0].isolated = true;
+    let refused =
+        plan::approve(&manifest("manual"), &o, &adopted(), false).expect_err("test replica up");
+    assert!(refused.contains("test failover"), "{refused}");
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert!(!kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
+}

@@ -298,6 +298,15 @@ pub fn approve(
                 job.name
             ));
         }
+        if observed.host(&standby).is_some_and(|h| {
+            h.vms
+                .iter()
+                .any(|v| v.state != crate::observed::VmState::Off)
+        }) {
+            return Err(format!(
+                "the replica runs on {standby} (a test failover); wait for it to end, or stop it, before switching over"
+            ));
+        }
         return Ok(Approval::Switchover {
             from: live,
             to: standby,

@@ -105,12 +105,27 @@ fn switchover(
         ));
         return false;
     }
+    let running_vm = b
+        .observed
+        .host(live)
+        .filter(|h| h.reachable)
+        .and_then(|h| h.vms.iter().find(|v| Vm::is_live(v)))
+        .map(|v| v.name.clone());
+    if in_progress.is_some() && running_vm.is_some() && !can_switch(b, view.job_forward(), standby)
+    {
+        // System Galaxy runs on the old host again (a person started it while the switchover
+        // could not go on): shutting it down again would only take it away.
+        abandon(b, view, live, standby);
+        return false;
+    }
     let Some(job) = view.job_forward().cloned() else {
         let failing_over = view
             .job
             .as_ref()
             .is_some_and(|j| matches!(j.activity, Activity::FailingOver | Activity::FailedOver));
-        if !failing_over {
+        if in_progress.is_some() && !failing_over {
+            stuck(b, view, live, standby);
+        } else if !failing_over {
             b.wait(format!(
                 "switchover to {standby} waits for a job from {live} to {standby}"
             ));
@@ -130,11 +145,12 @@ fn switchover(
             ));
             return false;
         }
-        if !replicating_now(&job) {
+        if !can_switch(b, Some(&job), standby) {
             // A job still shown protecting may have lost its link a moment ago; the clean
-            // shutdown then cannot send the queue, and the failover would lose it.
+            // shutdown then cannot send the queue, and the failover would lose it. A test
+            // failover's replica must end first, or the failover is refused.
             b.wait(format!(
-                "switchover to {standby} waits for job {:?} to be connected to {live} again (no data may be lost)",
+                "switchover to {standby} waits for job {:?} to be connected to {live} again and no test failover running on {standby} (no data may be lost)",
                 job.name
             ));
             return false;
@@ -156,11 +172,6 @@ fn switchover(
         ));
         return starts;
     }
-    let running_vm = b
-        .observed
-        .host(live)
-        .and_then(|h| h.vms.iter().find(|v| Vm::is_live(v)))
-        .map(|v| v.name.clone());
     if let Some(vm) = running_vm {
         b.act(
             Operation::StopVm {
@@ -182,11 +193,69 @@ fn switchover(
             live,
             FailoverCause::Switchover,
         );
-    } else {
+    } else if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) {
         b.wait(format!(
-            "switchover: job {:?} is {}, waiting to fail over",
+            "switchover: job {:?} is {}",
             job.name, job.activity
         ));
+    } else {
+        stuck(b, view, live, standby);
     }
     starts
+}
+
+/// A switchover can start (or go on after System Galaxy was started again): the job protects,
+/// sends data now, and no test failover's replica runs on the standby host.
+fn can_switch(b: &Builder, job: Option<&crate::observed::Job>, standby: &str) -> bool {
+    let testing = b.observed.host(standby).is_some_and(|h| {
+        h.vms
+            .iter()
+            .any(|v| v.state != crate::observed::VmState::Off)
+    });
+    job.is_some_and(|j| j.activity == Activity::Protecting && replicating_now(j)) && !testing
+}
+
+/// System Galaxy runs on the old host again and the job cannot take it over: the switchover
+/// ends where it is; the person asks again once the job protects.
+fn abandon(b: &mut Builder, view: &View, live: &str, standby: &str) {
+    b.next.switchover = None;
+    let job = view
+        .job
+        .as_ref()
+        .map_or("there is no job".to_string(), |j| {
+            format!("job {:?} is {}", j.name, j.activity)
+        });
+    b.alert(
+        AlertKind::FailoverFailed,
+        Severity::Warning,
+        format!("switchover-abandoned/{live}/{standby}"),
+        format!(
+            "the switchover from {live} to {standby} is abandoned: System Galaxy runs on {live} again and {job}. It stays on {live}; ask again (galaxy-ha failover {}, or spec.primary) once the job is protecting",
+            b.site
+        ),
+        "rule 9 (planned switchover): System Galaxy runs on the old host again",
+    );
+}
+
+/// System Galaxy is shut down for a switchover that cannot fail over: it runs nowhere until
+/// the job can, or a person starts it again on the old host (which abandons the switchover).
+fn stuck(b: &mut Builder, view: &View, live: &str, standby: &str) {
+    let job = view
+        .job
+        .as_ref()
+        .map_or("there is no job".to_string(), |j| {
+            format!("job {:?} is {}", j.name, j.activity)
+        });
+    b.wait(format!(
+        "switchover to {standby}: {job}, waiting to fail over"
+    ));
+    b.alert(
+        AlertKind::FailoverFailed,
+        Severity::Error,
+        format!("switchover-stuck/{live}/{standby}"),
+        format!(
+            "the switchover from {live} to {standby} cannot fail over: {job}, and System Galaxy is shut down on {live}. Repair the job, or start System Galaxy on {live} again to abandon the switchover"
+        ),
+        "rule 9 (planned switchover): the failover cannot be carried out",
+    );
 }
