@@ -277,3 +277,25 @@ fn a_switchover_should_not_start_while_a_test_failover_runs() {
     let p = plan::plan(&m, &o, &adopted(), now());
     assert!(!kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
 }
+
+#[test]
+fn a_failover_superseded_by_system_galaxy_running_on_the_old_host_should_resume_from_it() {
+    // A failed over to B while cut off; B then failed; A, which ran on, is seen again.
+    let memory = galaxy_ha::memory::Memory {
+        live_host: Some(B.into()),
+        failover_latched: true,
+        ..adopted()
+    };
+    let mut o = healthy();
+    o.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Off)];
+    o.job = Some(job(A, B, Activity::FailedOver));
+    let p = plan::plan(&manifest("automatic"), &o, &memory, now());
+    assert_eq!(p.live_host.as_deref(), Some(A));
+    assert!(
+        p.actions.iter().any(|a| matches!(&a.op,
+            Operation::DeleteJob { delete_replica: false, target, .. } if target == B)),
+        "{:#?}",
+        p.actions
+    );
+    assert!(!kinds(&p).contains(&ActionKind::Failover));
+}

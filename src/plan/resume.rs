@@ -45,6 +45,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 "NotProtected",
                 format!("failed over to {new_live}; replication has not resumed"),
             );
+            if view.is_live(&old) && view.live_running && b.reachable(&new_live) {
+                superseded(b, &job.name, &old, &new_live);
+                return;
+            }
             if !view.is_live(&new_live) || !view.live_running {
                 b.wait(format!(
                     "waiting for System Galaxy to run on {new_live} after the failover"
@@ -98,4 +102,31 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         }
         _ => {}
     }
+}
+
+/// System Galaxy runs on the old host again (it ran on, cut off from the controller and the
+/// standby, or a person started it) while the copy the job failed over to is off: the
+/// controller follows where it runs, as it does whenever System Galaxy moves. The failed-over
+/// job goes (its VM is kept); protecting the old host then replaces that copy with a new
+/// replica, so the alert says what it held.
+fn superseded(b: &mut Builder, job: &str, old: &str, new_live: &str) {
+    b.act(
+        Operation::DeleteJob {
+            job: job.to_string(),
+            target: new_live.to_string(),
+            delete_replica: false,
+        },
+        format!(
+            "rule 8 (resume replication): job {job:?} failed over to {new_live}, but System Galaxy runs on {old} again and is off on {new_live}"
+        ),
+    );
+    b.alert(
+        AlertKind::FailoverFailed,
+        Severity::Error,
+        format!("superseded/{job}"),
+        format!(
+            "System Galaxy runs on {old} again although job {job:?} failed over to {new_live}, where it is off. The controller follows {old}: replication resumes from {old}, and the copy on {new_live}, with the events it took while it was live, is replaced by a new replica"
+        ),
+        "rule 8 (resume replication): the failover was superseded",
+    );
 }
