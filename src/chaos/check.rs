@@ -542,7 +542,12 @@ impl Checker {
                     self.open_intents
                         .insert(entry.action_id.clone(), op.clone());
                 }
-                Event::Done | Event::Failed { .. } | Event::Recovered { .. } if disruptive => {
+                // A restart may find an intent whose outcome was written just before the crash:
+                // its recovery note is then a second outcome, not an unjournaled action.
+                Event::Recovered { .. } => {
+                    self.open_intents.remove(&entry.action_id);
+                }
+                Event::Done | Event::Failed { .. } if disruptive => {
                     if self.open_intents.remove(&entry.action_id).is_none() {
                         self.violate(
                             Invariant::JournaledFirst,
