@@ -273,8 +273,9 @@ impl Checker {
     }
 
     /// After a pass (or a person's command, `complete` false): the failovers, fences and
-    /// shutdowns it issued, its journal lines, the events, the memory, and — for a pass that
-    /// ran to its end — no split brain and no job onto the live host left behind.
+    /// shutdowns it issued, its journal lines, the events, and — for a pass that ran to its
+    /// end — no split brain and no job onto the live host left behind, or else (a crash) the
+    /// memory a restart reads.
     pub fn after_pass(
         &mut self,
         before: &Before,
@@ -354,11 +355,12 @@ impl Checker {
             allowance += self.failover(before, world);
         }
         self.events(before, world, allowance, "the pass");
-        if let Err(e) = Memory::load(state_dir, site) {
-            self.violate(Invariant::MemoryIntact, e.to_string());
-        }
         if complete {
+            // The next pass reads memory first and fails loudly if it cannot.
             self.left_behind(world);
+        } else if let Err(e) = Memory::load(state_dir, site) {
+            // A crash or a command: what the restarted controller will read.
+            self.violate(Invariant::MemoryIntact, e.to_string());
         }
         self.observe(world);
     }

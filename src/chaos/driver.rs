@@ -83,6 +83,20 @@ struct Case<'a> {
     trace: bool,
 }
 
+/// A state dir for one schedule: in memory (`/dev/shm`) where there is one, since every
+/// memory write and journal line is fsynced and a disk would make the schedules wait on it.
+fn state_dir() -> std::io::Result<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::Builder::new()
+            .prefix("galaxy-ha-chaos")
+            .tempdir_in(shm)
+    {
+        return Ok(dir);
+    }
+    tempfile::tempdir()
+}
+
 /// Runs the schedule of `seed` (about `hours` of virtual time, then the heal and an hour);
 /// with `trace`, the report keeps the world and memory after every step.
 ///
@@ -90,7 +104,7 @@ struct Case<'a> {
 /// The temporary state dir cannot be created.
 pub fn run_case(seed: u64, hours: u32, trace: bool) -> std::io::Result<CaseReport> {
     let schedule = Schedule::generate(seed, hours);
-    let dir = tempfile::tempdir()?;
+    let dir = state_dir()?;
     let manifest = crate::manifest::sample::guide_site(schedule.mode);
     let site = Site {
         name: SITE.into(),
