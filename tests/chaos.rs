@@ -25,3 +25,77 @@ fn random_schedules_of_faults_should_never_break_an_invariant_and_should_end_pro
     );
     assert_eq!(figures.lost_beyond_source_queue, 0);
 }
+
+#[test]
+fn a_schedule_should_replay_exactly_from_its_seed() {
+    let a = chaos::run_case(7, 1, false).expect("run");
+    let b = chaos::run_case(7, 1, true).expect("replay");
+    assert_eq!(
+        (
+            a.passes,
+            a.faults,
+            a.failovers,
+            a.events,
+            a.alerts,
+            a.virtual_time
+        ),
+        (
+            b.passes,
+            b.faults,
+            b.failovers,
+            b.events,
+            b.alerts,
+            b.virtual_time
+        )
+    );
+    assert!(a.passes > 100, "an hour of passes at least");
+    assert_eq!(
+        b.trace.len(),
+        b.steps + 2,
+        "every step traced, then the heal and the hour"
+    );
+}
+
+#[test]
+fn a_failure_should_name_its_seed_and_how_to_replay_it() {
+    let mut case = chaos::run_case(11, 1, false).expect("run");
+    case.violations.push(chaos::Violation {
+        step: 2,
+        elapsed: std::time::Duration::from_secs(600),
+        invariant: chaos::Invariant::SplitBrain,
+        detail: "example".into(),
+    });
+    case.trail = vec!["mode Manual".into(), "   0  quiet 1m".into()];
+    let text = chaos::describe_failure(&case);
+    assert!(text.contains("schedule seed 11"), "{text}");
+    assert!(text.contains("GALAXY_HA_CHAOS_SEED=11"), "{text}");
+    assert!(text.contains("galaxy-ha sim chaos --seed 11"), "{text}");
+    assert!(text.contains("SplitBrain: example"), "{text}");
+}
+
+#[test]
+fn sim_chaos_should_print_the_figures_and_exit_0_when_nothing_broke() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["sim", "chaos", "--cases", "2", "--hours", "1"])
+        .env_remove(chaos::CASES_ENV)
+        .env_remove(chaos::SEED_ENV)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("schedules 2 "), "{text}");
+    assert!(text.contains("invariant violations 0"), "{text}");
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["sim", "chaos"])
+        .env(chaos::SEED_ENV, "seven")
+        .output()
+        .unwrap();
+    assert!(
+        !bad.status.success(),
+        "a seed that is not a number is refused"
+    );
+}

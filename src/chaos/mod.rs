@@ -212,7 +212,11 @@ pub fn run(options: &Options) -> Result<Figures, ChaosError> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(usize::try_from(options.cases).unwrap_or(usize::MAX).max(1)) {
+            // Each schedule applies thousands of actions; their log lines would drown the
+            // figures and the failures.
             scope.spawn(|| {
+                let _quiet =
+                    tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= options.cases {

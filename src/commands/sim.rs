@@ -51,6 +51,28 @@ pub enum SimCommand {
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
     Fault(FaultArgs),
+    /// Run random schedules of faults, crashes, manifest edits and failover commands against
+    /// the guide's site on fresh labs (no manifest needed), with every safety invariant checked
+    /// after every step and the site required to be protecting an hour after the faults heal.
+    ///
+    /// Exit status: 0 when no schedule broke an invariant, 1 otherwise; each failure names its
+    /// seed and the command that replays it step by step.
+    ///
+    /// Example: galaxy-ha sim chaos --cases 1000        galaxy-ha sim chaos --seed 42
+    Chaos(ChaosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChaosArgs {
+    /// How many schedules (seeds 1 to N).
+    #[arg(long, env = crate::chaos::CASES_ENV, default_value_t = 300)]
+    pub cases: u64,
+    /// Replay the one schedule of this seed, printing every step.
+    #[arg(long, env = crate::chaos::SEED_ENV)]
+    pub seed: Option<u64>,
+    /// Hours of faults in each schedule (then every fault heals and an hour passes).
+    #[arg(long, default_value_t = crate::chaos::DEFAULT_HOURS)]
+    pub hours: u32,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +111,7 @@ fn one_site(args: &SiteArgs) -> anyhow::Result<(Site, std::path::PathBuf)> {
 /// Invalid manifests, an unreadable world file, or a fault the lab cannot inject.
 pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
     match command {
+        SimCommand::Chaos(args) => return chaos(&args),
         SimCommand::Show { site, format } => {
             let (site, state_dir) = one_site(&site)?;
             let lab = Lab::load_or_create(&state_dir, &site)?;
@@ -135,4 +158,23 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// `sim chaos`: the figures, and each failing schedule with its replay command.
+fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
+    let options = crate::chaos::Options {
+        first_seed: args.seed.unwrap_or(1),
+        cases: if args.seed.is_some() { 1 } else { args.cases },
+        hours: args.hours,
+    };
+    let figures = crate::chaos::run(&options)?;
+    println!("{}", figures.summary());
+    for case in &figures.failed {
+        println!("{}", crate::chaos::describe_failure(case));
+    }
+    Ok(if figures.failed.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }
