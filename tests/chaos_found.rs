@@ -299,3 +299,15 @@ fn a_failover_superseded_by_system_galaxy_running_on_the_old_host_should_resume_
     );
     assert!(!kinds(&p).contains(&ActionKind::Failover));
 }
+
+#[test]
+fn a_site_whose_live_host_just_vanished_should_not_be_ready() {
+    // The job's monitor has not queried since A went down: it still says Protecting.
+    let mut o = healthy();
+    o.hosts[0] = HostState::unreachable(A);
+    let p = plan::plan(&manifest("automatic"), &o, &adopted(), now());
+    assert!(!p.condition(plan::ConditionType::Ready).unwrap().status);
+    let protected = p.condition(plan::ConditionType::Protected).unwrap();
+    assert!(!protected.status);
+    assert_eq!(protected.reason, "LiveHostUnseen");
+}

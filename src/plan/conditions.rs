@@ -9,6 +9,29 @@ use crate::plan::ConditionType;
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
     match view.job_forward() {
+        Some(job)
+            if job.activity == Activity::Protecting && job.target_data_ok && !view.live_running =>
+        {
+            // The job's monitor queries once an interval: it may not have missed the source
+            // yet, but the controller cannot see System Galaxy there now.
+            let live = view.live.clone().unwrap_or_default();
+            let message = format!(
+                "job {:?} is protecting, but the controller cannot see System Galaxy running on {live}",
+                job.name
+            );
+            b.set(
+                ConditionType::Protected,
+                false,
+                "LiveHostUnseen",
+                message.clone(),
+            );
+            b.set(
+                ConditionType::FailoverReady,
+                false,
+                "LiveHostUnseen",
+                message,
+            );
+        }
         Some(job) if job.activity == Activity::Protecting && job.target_data_ok => {
             b.set(
                 ConditionType::Protected,
