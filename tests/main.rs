@@ -73,3 +73,5 @@ mod secrets;
 mod chaos;
 // What the chaos schedules found, pinned by planner table tests.
 mod chaos_found;
+// The real binary killed with SIGKILL at random moments of apply --wait and run (GALAXY_HA_KILL_SEED).
+mod kill;
