@@ -2,7 +2,7 @@
 //! and fsynced. A disruptive action's intent is written before it is issued and its outcome
 //! after, so that history shows what was attempted even when the controller died in between.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -56,7 +56,8 @@ pub fn path(state_dir: &Path, site: &str) -> PathBuf {
     site_dir(state_dir, site).join("journal.jsonl")
 }
 
-/// Appends one entry and fsyncs it.
+/// Appends one entry and fsyncs it. A last line left without its end (a crash in the middle
+/// of a write, a damaged file) is ended first, so that it does not swallow this entry.
 ///
 /// # Errors
 /// Any I/O error: the caller must not issue the action then.
@@ -70,7 +71,17 @@ pub fn append(state_dir: &Path, site: &str, entry: &Entry) -> std::io::Result<()
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .read(true)
         .open(&path)?;
+    let len = file.metadata()?.len();
+    if len > 0 {
+        let mut last = [0u8];
+        file.seek(SeekFrom::Start(len - 1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            line.insert(0, b'\n');
+        }
+    }
     file.write_all(&line)?;
     file.sync_data()
 }
