@@ -75,3 +75,5 @@ mod chaos;
 mod chaos_found;
 // The real binary killed with SIGKILL at random moments of apply --wait and run (GALAXY_HA_KILL_SEED).
 mod kill;
+// Damaged state: truncated memory, journal garbage, a corrupt world, a read-only state dir, a full disk.
+mod damaged;
