@@ -52,17 +52,20 @@ impl AlertSink for LogSink {
 }
 
 /// Writes an alert to the log at its severity.
+///
+/// `id` is the alert's stable event ID: the Windows event log reports it as the Event ID.
 pub fn log(alert: &Alert) {
     let kind = alert.kind.as_str();
+    let id = alert.kind.event_id();
     match alert.severity {
         Severity::Error => {
-            tracing::error!(site = %alert.site, alert = kind, runbook = %alert.kind.runbook(), "{}", alert.message)
+            tracing::error!(site = %alert.site, alert = kind, id, runbook = %alert.kind.runbook(), "{}", alert.message)
         }
         Severity::Warning => {
-            tracing::warn!(site = %alert.site, alert = kind, runbook = %alert.kind.runbook(), "{}", alert.message)
+            tracing::warn!(site = %alert.site, alert = kind, id, runbook = %alert.kind.runbook(), "{}", alert.message)
         }
         Severity::Information => {
-            tracing::info!(site = %alert.site, alert = kind, runbook = %alert.kind.runbook(), "{}", alert.message)
+            tracing::info!(site = %alert.site, alert = kind, id, runbook = %alert.kind.runbook(), "{}", alert.message)
         }
     }
 }

@@ -16,6 +16,14 @@ pub struct Cli {
     /// Log format on standard error.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Also write the log to a file in this directory, a new one each day, the last 14 kept
+    /// [default on Windows: %ProgramData%\galaxy-ha\logs, for commands that act on sites].
+    #[arg(long, global = true, env = "GALAXY_HA_LOG_DIR", value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+    /// Run as a Windows service: how the Service Control Manager starts `run` once
+    /// `service install` registered it.
+    #[arg(long, global = true, hide = true)]
+    pub windows_service: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -226,6 +234,14 @@ Examples:
         #[command(subcommand)]
         command: AlertCommand,
     },
+    /// Install the controller as a service: with the Windows Service Control Manager, or on
+    /// Linux print the systemd unit to install.
+    ///
+    /// Example: galaxy-ha service install -m C:\galaxy-ha\manifests
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
     /// Drive the simulated lab: show it, advance its virtual clock, reset it, inject faults.
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
@@ -233,6 +249,38 @@ Examples:
         #[command(subcommand)]
         command: crate::commands::sim::SimCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Register `galaxy-ha run ARGS` as the Windows service "galaxy-ha": started at boot
+    /// (delayed), restarted 5 s after a failure, stopped as SIGTERM stops `run`; errors and
+    /// alerts go to the Application event log. Needs an elevated PowerShell. On Linux, print
+    /// the systemd unit that runs the same command.
+    #[command(after_help = "\
+Examples:
+  galaxy-ha service install -m C:\\galaxy-ha\\manifests
+  galaxy-ha service install -m C:\\galaxy-ha\\manifests --listen 0.0.0.0:9440 --state-dir D:\\galaxy-ha
+  galaxy-ha service install -m /srv/galaxy-ha/manifests > /etc/systemd/system/galaxy-ha.service
+
+The service runs this program from where it is now: copy it to its place first (e.g.
+C:\\Program Files\\galaxy-ha\\galaxy-ha.exe). Start it with `Start-Service galaxy-ha`.
+See docs/windows.md.")]
+    Install {
+        /// `run`'s arguments: -m PATH and any of --site, --state-dir, --listen, --no-listen,
+        /// --dry-run, --log-format, --log-dir. Paths are made absolute; on Windows the state
+        /// dir is always passed, by default %ProgramData%\galaxy-ha\state.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "RUN ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Stop the Windows service and remove it with its event log source; state, logs and
+    /// manifests are kept. On Linux, print how to remove the systemd unit.
+    Uninstall,
 }
 
 #[derive(Debug, Subcommand)]

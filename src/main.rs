@@ -3,17 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use galaxy_ha::cli::{Cli, Command};
+use galaxy_ha::cli::Cli;
 use galaxy_ha::commands::{self, Outcome};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo prints its own timeline; its log shows only what went wrong.
-    let quiet = matches!(cli.command, Command::Demo { .. });
-    galaxy_ha::logging::init(
-        cli.log_format,
-        if quiet { "warn" } else { "warn,galaxy_ha=info" },
-    );
+    galaxy_ha::logging::init(&galaxy_ha::logging::Options::for_cli(&cli));
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),

@@ -1,11 +1,12 @@
 //! Arguments shared by the commands that work on sites, resolved into settings: manifests
 //! loaded, the site chosen, the state dir found.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
 
+use crate::dirs;
 use crate::manifest::{self, Site};
 
 /// `-m PATH [--site NAME] [--state-dir DIR]`.
@@ -17,8 +18,8 @@ pub struct SiteArgs {
     /// Only this site of the directory.
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,
-    /// Where the controller keeps memory, journal, outbox and the lab
-    /// [default: .galaxy-ha/ beside the manifests].
+    /// Where the controller keeps memory, journal, outbox and the lab [default: .galaxy-ha/
+    /// beside the manifests; on Windows %ProgramData%\galaxy-ha\state].
     #[arg(long, env = "GALAXY_HA_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
@@ -31,23 +32,12 @@ pub struct Settings {
 }
 
 impl SiteArgs {
-    /// The state dir: `--state-dir`, else `GALAXY_HA_STATE_DIR`, else `.galaxy-ha/` beside
-    /// the manifests (in the directory, or beside the file).
+    /// The state dir: `--state-dir`, else `GALAXY_HA_STATE_DIR`, else the platform's default
+    /// ([`dirs::state_dir`]).
     pub fn state_dir(&self) -> PathBuf {
-        if let Some(dir) = &self.state_dir {
-            return dir.clone();
-        }
-        let base = if self.manifests.is_dir() {
-            self.manifests.as_path()
-        } else {
-            self.manifests.parent().unwrap_or(Path::new("."))
-        };
-        let base = if base.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            base
-        };
-        base.join(".galaxy-ha")
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| dirs::state_dir(&self.manifests))
     }
 
     /// Loads the manifests and narrows them to `--site`.

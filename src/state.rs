@@ -15,10 +15,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
+    replace(tmp.into_temp_path(), path)
+}
+
+/// Renames `tmp` over `path` durably: the rename is complete only once the directory entry
+/// is on disk, which Unix needs a directory fsync for.
+#[cfg(not(windows))]
+fn replace(tmp: tempfile::TempPath, path: &Path) -> std::io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
-    // The rename is durable only once the directory entry is.
-    if let Ok(d) = std::fs::File::open(dir) {
+    if let Ok(d) = std::fs::File::open(path.parent().unwrap_or(Path::new("."))) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Windows cannot open or flush a directory the Unix way; `MoveFileExW` with
+/// `MOVEFILE_WRITE_THROUGH` returns only once the rename is on disk.
+#[cfg(windows)]
+fn replace(tmp: tempfile::TempPath, path: &Path) -> std::io::Result<()> {
+    // `keep` clears the "temporary" attribute tempfile gives files on Windows (it tells the
+    // cache to hold them back from disk), as its own `persist` would.
+    let tmp = tmp.keep().map_err(|e| e.error)?;
+    atomicwrites::replace_atomic(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

@@ -77,3 +77,5 @@ mod chaos_found;
 mod kill;
 // Damaged state: truncated memory, journal garbage, a corrupt world, a read-only state dir, a full disk.
 mod damaged;
+// `galaxy-ha service install|uninstall` on Linux, the Windows service's entry, the log file.
+mod service_cli;

@@ -10,6 +10,7 @@ mod plan;
 mod prompt;
 mod run;
 pub mod schema;
+mod service;
 pub mod sim;
 mod status;
 pub mod validate;
@@ -32,7 +33,15 @@ pub enum Outcome {
 /// # Errors
 /// Any error that is not a reported validation failure; `main` prints it and exits 1.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
+    if cli.windows_service {
+        return service::serve(cli.command);
+    }
+    dispatch(cli.command)
+}
+
+/// Runs one command.
+fn dispatch(command: Command) -> anyhow::Result<Outcome> {
+    match command {
         Command::Validate { paths } => validate::run(&paths),
         Command::Schema { out, markdown } => schema::run(out.as_deref(), markdown),
         Command::Plan {
@@ -83,5 +92,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             (!no_listen).then_some(listen),
         ),
         Command::Alert { command } => alert::run(command),
+        Command::Service { command } => service::run(command),
     }
 }

@@ -1,4 +1,5 @@
-//! `galaxy-ha run`: take the state dir's lock, run the service until SIGINT/SIGTERM.
+//! `galaxy-ha run`: take the state dir's lock, run the service until a signal or the
+//! Windows service's stop request (`stop`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use crate::commands::Outcome;
 use crate::lock::StateLock;
 use crate::service::{self, Options};
 use crate::settings::SiteArgs;
+use crate::stop;
 
 pub fn run(
     args: &SiteArgs,
@@ -38,34 +40,9 @@ pub fn run(
         alert_retry,
         listen,
     };
-    let result = runtime.block_on(service::run(options, shutdown_signal()));
+    let result = runtime.block_on(service::run(options, stop::requested()));
     // A platform call stuck past the grace period must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result?;
     Ok(Outcome::Success)
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, `docker stop`).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM ({e}); stop with Ctrl-C");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("signal received");
 }
