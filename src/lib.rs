@@ -21,5 +21,6 @@ pub mod service;
 pub mod settings;
 pub mod state;
 pub mod status;
+pub mod store;
 pub mod watch;
 pub mod whatif;
