@@ -5,6 +5,7 @@ pub mod alert;
 pub mod cli;
 pub mod commands;
 pub mod execute;
+pub mod fleet;
 pub mod git;
 pub mod history;
 pub mod http;

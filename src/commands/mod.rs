@@ -52,7 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             format,
             watch,
             interval,
-        } => status::run(&site, format, watch.then_some(interval)),
+            coordination,
+        } => status::run(&site, format, watch.then_some(interval), &coordination),
         Command::Failover {
             name,
             site,
@@ -75,12 +76,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             alert_retry,
             listen,
             no_listen,
+            coordination,
         } => run::run(
             &site,
             dry_run,
             sim_speed,
             alert_retry,
             (!no_listen).then_some(listen),
+            &coordination,
         ),
         Command::Alert { command } => alert::run(command),
     }
