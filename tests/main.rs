@@ -69,3 +69,7 @@ mod http_api;
 mod http_dashboard;
 // Secrets never appear in output, logs, state files or e-mails.
 mod secrets;
+// Helpers for the fleet tests: a real etcd on loopback, controllers sharing one lab.
+mod fleet_support;
+// Three controllers on etcd: spread, takeover after SIGKILL, SIGSTOP, etcd away.
+mod fleet_run;

@@ -35,8 +35,12 @@ impl Fleet {
         if let Some(lease) = lease {
             let mut leases = self.client.lease_client();
             match tokio::time::timeout(self.options.call_timeout(), leases.revoke(lease.id)).await {
-                Ok(Ok(_)) => tracing::info!(controller = %self.id(), "lease revoked: the sites are free for the other controllers"),
-                _ => tracing::warn!(controller = %self.id(), "cannot revoke the lease; the sites move when it expires"),
+                Ok(Ok(_)) => {
+                    tracing::info!(controller = %self.id(), "lease revoked: the sites are free for the other controllers")
+                }
+                _ => {
+                    tracing::warn!(controller = %self.id(), "cannot revoke the lease; the sites move when it expires")
+                }
             }
         }
     }
@@ -105,13 +109,10 @@ impl Fleet {
         }
         let ttl = i64::try_from(self.options.lease_ttl.as_secs()).unwrap_or(i64::MAX);
         let sent = Instant::now();
-        let granted = tokio::time::timeout(
-            limit,
-            self.client.lease_client().grant(ttl, None),
-        )
-        .await
-        .map_err(|_| "no answer from etcd".to_string())?
-        .map_err(|e| e.to_string())?;
+        let granted = tokio::time::timeout(limit, self.client.lease_client().grant(ttl, None))
+            .await
+            .map_err(|_| "no answer from etcd".to_string())?
+            .map_err(|e| e.to_string())?;
         let info = serde_json::json!({
             "id": self.id(),
             "pid": std::process::id(),

@@ -57,10 +57,7 @@ impl Fleet {
             self.lock().owned.remove(site);
             Err(StoreError::NotOwner {
                 site: site.to_string(),
-                why: format!(
-                    "etcd says controller {} no longer owns the site",
-                    self.id()
-                ),
+                why: format!("etcd says controller {} no longer owns the site", self.id()),
             })
         }
     }
