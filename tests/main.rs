@@ -73,3 +73,5 @@ mod secrets;
 mod fleet_support;
 // Three controllers on etcd: spread, takeover after SIGKILL, SIGSTOP, etcd away.
 mod fleet_run;
+// A takeover after any durable step of a failover: memory and intent in etcd, one failover.
+mod fleet_crash;

@@ -135,10 +135,18 @@ impl Fleet {
             return Err(format!("controller id {} registered meanwhile", self.id()));
         }
         let deadline = self.deadline(sent, granted.ttl());
-        self.lock().lease = Some(Lease {
+        let mut st = self.lock();
+        st.lease = Some(Lease {
             id: granted.id(),
             deadline,
         });
+        // Registered: a member from now on, without waiting for the next listing.
+        if !st.members.iter().any(|m| m == self.id()) {
+            st.members.push(self.id().to_string());
+            st.members.sort();
+            st.assignment = assign::assign(&st.sites, &st.members);
+        }
+        drop(st);
         tracing::info!(controller = %self.id(), lease = granted.id(), ttl = granted.ttl(), "joined the fleet");
         self.bump();
         Ok(())
