@@ -65,6 +65,31 @@ fn a_killed_controllers_sites_are_taken_over_in_time_and_hosts_failing_meanwhile
         vec![10, 10, 10],
         "thirty sites spread evenly over three controllers: {spread:?}"
     );
+    // Each controller's status API (the dashboard's source) lists every site with its
+    // owner, and reports in full the sites it owns.
+    let mut api = crate::run_support::api_status(fleet.ports[0]);
+    let start = Instant::now();
+    while api["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["owner"].is_null())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "owners unknown: {api}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        api = crate::run_support::api_status(fleet.ports[0]);
+    }
+    let sites = api["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 30);
+    for s in sites {
+        let name = s["name"].as_str().unwrap();
+        let owner = &owners.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(s["owner"].as_str(), Some(owner.as_str()), "{s}");
+        assert_eq!(s["live_host"].is_string(), owner == "c1", "{s}");
+    }
     let doc = fleet.status();
     let live: BTreeMap<String, String> = doc["sites"]
         .as_array()

@@ -121,6 +121,8 @@ pub struct Fleet {
     pub ids: Vec<String>,
     pub sites: Vec<String>,
     pub controllers: Vec<Option<Running>>,
+    /// Where each controller serves its dashboard and status API.
+    pub ports: Vec<u16>,
     speed: String,
 }
 
@@ -142,6 +144,7 @@ impl Fleet {
             ids: (1..=n).map(|i| format!("c{i}")).collect(),
             sites: names,
             controllers: Vec::new(),
+            ports: (0..n).map(|_| free_port()).collect(),
             speed: speed.to_string(),
         };
         for i in 0..n {
@@ -159,7 +162,9 @@ impl Fleet {
             .arg(self.tmp.path().join("m"))
             .arg("--state-dir")
             .arg(self.tmp.path().join("s"))
-            .args(["--no-listen", "--sim-speed", &self.speed])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.ports[i]))
+            .args(["--sim-speed", &self.speed])
             .args([
                 "--coordination",
                 "etcd",

@@ -216,6 +216,8 @@ impl Fleet {
     async fn watch_members(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         let prefix = controllers_prefix();
         let mut polls = 0u64;
+        // The owners are read again soon after the fleet changed: sites move then.
+        let mut owners_due = 0u64;
         while !*stopped.borrow() {
             let listed = tokio::time::timeout(
                 self.options.call_timeout(),
@@ -239,9 +241,10 @@ impl Fleet {
                     st.members = members;
                     drop(st);
                     self.bump();
+                    owners_due = polls + 2;
                 }
             }
-            if polls % 5 == 0 {
+            if polls % 5 == 0 || polls == owners_due {
                 let _ = self.fetch_owners().await;
             }
             polls += 1;
