@@ -74,11 +74,11 @@ impl From<StoreError> for ReconcileError {
 impl ReconcileError {
     /// Only coordination stood in the way (no lease, etcd away), not the site itself.
     pub fn is_coordination(&self) -> bool {
-        match self {
-            ReconcileError::Coordination(_) => true,
-            ReconcileError::Execute(ExecuteError::Coordination(_)) => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            ReconcileError::Coordination(_)
+                | ReconcileError::Execute(ExecuteError::Coordination(_))
+        )
     }
 }
 

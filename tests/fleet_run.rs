@@ -252,11 +252,10 @@ fn while_etcd_is_away_no_disruptive_action_is_taken_and_all_resumes_after() {
             "{site}: no failover while no controller can prove its lease"
         );
     }
-    for i in 0..3 {
+    for (i, id) in ALL.iter().enumerate() {
         assert!(
             fleet.log_text(i).contains("cannot renew the lease"),
-            "{} noticed etcd was away",
-            ALL[i]
+            "{id} noticed etcd was away"
         );
     }
     fleet.etcd.resume();

@@ -201,10 +201,10 @@ impl Fleet {
             .status()
             .unwrap();
         assert!(status.success());
-        if signal == "KILL" {
-            if let Some(mut run) = self.controllers[i].take() {
-                let _ = run.child.wait();
-            }
+        if signal == "KILL"
+            && let Some(mut run) = self.controllers[i].take()
+        {
+            let _ = run.child.wait();
         }
     }
 

@@ -244,7 +244,7 @@ impl Fleet {
                     owners_due = polls + 2;
                 }
             }
-            if polls % 5 == 0 || polls == owners_due {
+            if polls.is_multiple_of(5) || polls == owners_due {
                 let _ = self.fetch_owners().await;
             }
             polls += 1;

@@ -99,6 +99,15 @@ impl Shared {
         }
     }
 
+    /// The metrics, with the fleet's lease renewals and owned sites brought up to date.
+    pub fn encode_metrics(&self) -> String {
+        let fleet = self.inner.fleet.read().ok().and_then(|f| f.clone());
+        if let Some(f) = fleet {
+            self.inner.metrics.fleet(f.id(), f.renewals(), f.owned());
+        }
+        self.inner.metrics.encode()
+    }
+
     /// Drops a site's view: another controller owns it now and reports it.
     pub fn forget(&self, site: &str) {
         if let Ok(mut views) = self.inner.views.write()
