@@ -556,6 +556,10 @@ async fn site_task(
             changed = spec.changed() => {
                 flush(&ctx, &site.name, &mut carry.platform).await;
                 if changed.is_err() {
+                    // The manifest is gone: in a fleet, no controller keeps the site.
+                    if let Some(fleet) = &ctx.fleet {
+                        fleet.release(&site.name).await;
+                    }
                     return;
                 }
                 // A new manifest may name other hosts: open the platform afresh.

@@ -269,3 +269,75 @@ fn while_etcd_is_away_no_disruptive_action_is_taken_and_all_resumes_after() {
         assert_eq!(fleet.failovers(site), expected, "{site}");
     }
 }
+
+#[test]
+fn fleet_flags_that_cannot_work_are_refused_with_how_to_fix_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("hq.yaml"),
+        crate::fleet_support::site_manifest("hq"),
+    )
+    .unwrap();
+    let state = tmp.path().join("s");
+    let galaxy = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+            .args(args)
+            .arg("-m")
+            .arg(&dir)
+            .arg("--state-dir")
+            .arg(&state)
+            .env_remove("GALAXY_HA_ETCD_ENDPOINTS")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let etcd = [
+        "--coordination",
+        "etcd",
+        "--etcd-endpoints",
+        "http://127.0.0.1:1",
+    ];
+    let cases: [(Vec<&str>, &str); 5] = [
+        (
+            vec!["run", "--coordination", "etcd"],
+            "needs --etcd-endpoints",
+        ),
+        (
+            [&["run", "--lease-ttl", "1s"][..], &etcd[..]].concat(),
+            "use 2s or more",
+        ),
+        (
+            [&["run", "--controller-id", "a/b"][..], &etcd[..]].concat(),
+            "--controller-id: \"a/b\"",
+        ),
+        (
+            [&["run", "--dry-run"][..], &etcd[..]].concat(),
+            "--dry-run cannot join a fleet",
+        ),
+        (
+            vec![
+                "run",
+                "--coordination",
+                "etcd",
+                "--etcd-endpoints",
+                "127.0.0.1:2379",
+            ],
+            "write it as http://HOST:PORT",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, stderr) = galaxy(&args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    // A state dir a fleet works from refuses a lone controller's actions.
+    std::fs::create_dir_all(state.join("controllers").join("c1")).unwrap();
+    let (code, stderr) = galaxy(&["apply", "--yes"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("setting spec.primary"), "{stderr}");
+}

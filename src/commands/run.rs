@@ -20,6 +20,11 @@ pub fn run(
     coordination: &CoordinationArgs,
 ) -> anyhow::Result<Outcome> {
     let fleet = coordination.resolve()?;
+    if dry_run && fleet.is_some() {
+        bail!(
+            "--dry-run cannot join a fleet: it would own sites and act on none of them. Run the dry run without --coordination, on a copy of the state dir"
+        );
+    }
     if !args.manifests.exists() {
         bail!(
             "{}: no such file or directory; name a manifest or a directory of manifests",
