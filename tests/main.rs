@@ -75,3 +75,5 @@ mod fleet_support;
 mod fleet_run;
 // A takeover after any durable step of a failover: memory and intent in etcd, one failover.
 mod fleet_crash;
+// Controllers that see different manifests for a moment leave no site without an owner.
+mod fleet_handover;

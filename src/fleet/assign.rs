@@ -7,36 +7,52 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 
-/// The owner each site should have. Sites are placed in name order, each on the controller
-/// that ranks it highest among those below their share, so that a join or a departure moves
-/// few sites besides the ones that must move.
+/// The owner each site should have. Every controller gets ⌊sites ÷ controllers⌋ sites or one
+/// more. Sites are placed in name order on the controller that ranks them highest among
+/// those below ⌊sites ÷ controllers⌋; those left over then go, one each, to their
+/// highest-ranked controller without an extra one. A join or a departure so moves few sites
+/// besides the ones that must move.
 pub fn assign(sites: &[String], controllers: &[String]) -> HashMap<String, String> {
     let mut owners = HashMap::with_capacity(sites.len());
     if controllers.is_empty() {
         return owners;
     }
-    let share = sites.len().div_ceil(controllers.len());
-    let mut load = vec![0usize; controllers.len()];
     let mut sorted: Vec<&String> = sites.iter().collect();
     sorted.sort();
     sorted.dedup();
-    let mut ranked: Vec<(u64, usize)> = Vec::with_capacity(controllers.len());
+    let floor = sorted.len() / controllers.len();
+    let mut load = vec![0usize; controllers.len()];
+    let mut extra = vec![false; controllers.len()];
+    let mut left = Vec::new();
     for site in sorted {
-        ranked.clear();
-        ranked.extend(
-            controllers
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (score(site, c), i)),
-        );
-        // Highest score first; the controller's name breaks a tie the same way everywhere.
-        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(controllers[a.1].cmp(&controllers[b.1])));
-        if let Some(&(_, i)) = ranked.iter().find(|(_, i)| load[*i] < share) {
-            load[i] += 1;
+        let ranked = rank(site, controllers);
+        match ranked.iter().find(|&&i| load[i] < floor) {
+            Some(&i) => {
+                load[i] += 1;
+                owners.insert(site.clone(), controllers[i].clone());
+            }
+            None => left.push((site, ranked)),
+        }
+    }
+    for (site, ranked) in left {
+        if let Some(&i) = ranked.iter().find(|&&i| !extra[i]) {
+            extra[i] = true;
             owners.insert(site.clone(), controllers[i].clone());
         }
     }
     owners
+}
+
+/// The controllers' indexes, the site's favourite first; the controller's name breaks a tie
+/// the same way everywhere.
+fn rank(site: &str, controllers: &[String]) -> Vec<usize> {
+    let mut ranked: Vec<(u64, usize)> = controllers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (score(site, c), i))
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(controllers[a.1].cmp(&controllers[b.1])));
+    ranked.into_iter().map(|(_, i)| i).collect()
 }
 
 /// A stable score for (site, controller): FNV-1a, whose output is fixed by its definition
@@ -79,7 +95,11 @@ mod tests {
         assert_eq!(owners.len(), 30);
         assert!(counts(&owners).values().all(|&n| n == 10), "{owners:?}");
         let four = assign(&sites, &names("c", 4));
-        assert!(counts(&four).values().all(|&n| (7..=8).contains(&n)));
+        assert!(
+            counts(&four).values().all(|&n| (7..=8).contains(&n)),
+            "{four:?}"
+        );
+        assert_eq!(four.len(), 30);
     }
 
     #[test]

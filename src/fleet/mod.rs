@@ -16,11 +16,12 @@
 //! can take over.
 
 pub mod assign;
+mod handover;
 pub mod options;
 mod session;
 mod sites;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -40,6 +41,10 @@ fn controllers_prefix() -> String {
 
 fn owners_prefix() -> String {
     format!("{ROOT}owners/")
+}
+
+fn wants_prefix() -> String {
+    format!("{ROOT}wants/")
 }
 
 /// `owners/SITE`: the owning controller's id, bound to its lease.
@@ -95,6 +100,12 @@ struct State {
     owned: HashMap<String, i64>,
     /// Every site's owner as last read from etcd, for status and the dashboard.
     owners: BTreeMap<String, String>,
+    /// Since when each site of the manifests has had no owner, as the owner reads saw it.
+    unowned_since: HashMap<String, Instant>,
+    /// Sites another controller asked for (`wants/SITE`), and who asked.
+    wants: HashMap<String, String>,
+    /// Sites this controller asked for.
+    asked: HashSet<String>,
     /// Memory of owned sites: only the owner writes it, so what it wrote last is current.
     memory: HashMap<String, Memory>,
     /// A value per site that changes whenever its journal grows or its owner changes.
@@ -228,32 +239,60 @@ impl Fleet {
             .map_err(|e| e.to_string())
     }
 
-    /// What the site task should do now; claims the site when it should be this
-    /// controller's and nobody holds it.
+    /// What the site task should do now. A site that should be this controller's is
+    /// claimed when free, and asked for when another controller holds it; a site that
+    /// should be another's is released only once that controller asks for it, so that a
+    /// site is never left without an owner while two controllers briefly disagree (one
+    /// pulled a manifest the other has not yet). A site nobody has owned for a TTL is
+    /// claimed by whoever sees it first.
     pub async fn turn(&self, site: &str) -> Turn {
-        let (lease, want, owned) = {
+        let (lease, want, owned, asked_by_other, orphaned, asked) = {
             let st = self.lock();
+            let asker = st
+                .wants
+                .get(site)
+                .filter(|w| w.as_str() != self.id() && st.members.iter().any(|m| m == w.as_str()));
             (
                 st.lease,
                 st.assignment.get(site).is_some_and(|o| o == self.id()),
                 st.owned.get(site).copied(),
+                asker.is_some(),
+                st.unowned_since
+                    .get(site)
+                    .is_some_and(|t| t.elapsed() > self.options.lease_ttl),
+                st.asked.contains(site),
             )
         };
         let Some(lease) = lease.filter(|l| Instant::now() < l.deadline) else {
             return Turn::Wait(Some(self.options.poll_every()));
         };
+        let retry = Turn::Wait(Some(self.options.poll_every()));
         match (owned.is_some_and(|id| id == lease.id), want) {
             (true, true) => Turn::Act,
-            (true, false) => Turn::Release,
+            (true, false) if asked_by_other => Turn::Release,
+            (true, false) => Turn::Act,
             (false, true) => match self.claim(site, lease.id).await {
                 Ok(true) => Turn::Act,
-                Ok(false) => Turn::Wait(Some(self.options.poll_every())),
+                Ok(false) => {
+                    if !asked {
+                        self.ask(site, lease.id).await;
+                    }
+                    retry
+                }
                 Err(e) => {
                     tracing::debug!(site, "cannot claim the site: {e}");
-                    Turn::Wait(Some(self.options.poll_every()))
+                    retry
                 }
             },
-            (false, false) => Turn::Wait(None),
+            (false, false) => {
+                if asked {
+                    self.withdraw(site).await;
+                }
+                if orphaned && let Ok(true) = self.claim(site, lease.id).await {
+                    return Turn::Act;
+                }
+                Turn::Wait(None)
+            }
         }
     }
 
@@ -280,25 +319,36 @@ impl Fleet {
                 etcd_client::TxnOpResponse::Get(g) => g.kvs().iter().any(|kv| held_by(kv.lease())),
                 _ => false,
             });
-        let mut st = self.lock();
-        if ours && st.lease.is_some_and(|l| l.id == lease) {
-            st.owned.insert(site.to_string(), lease);
-            st.memory.remove(site);
-            let stamp = self.next_stamp();
-            st.stamps.insert(site.to_string(), stamp);
-            st.owners.insert(site.to_string(), self.id().to_string());
-            tracing::info!(site, controller = %self.id(), "claimed the site");
-            return Ok(true);
-        }
-        for op in response.op_responses() {
-            if let etcd_client::TxnOpResponse::Get(g) = op
-                && let Some(kv) = g.kvs().first()
-            {
-                st.owners
-                    .insert(site.to_string(), String::from_utf8_lossy(kv.value()).into());
+        let asked = {
+            let mut st = self.lock();
+            if ours && st.lease.is_some_and(|l| l.id == lease) {
+                st.owned.insert(site.to_string(), lease);
+                st.memory.remove(site);
+                let stamp = self.next_stamp();
+                st.stamps.insert(site.to_string(), stamp);
+                st.owners.insert(site.to_string(), self.id().to_string());
+                st.unowned_since.remove(site);
+                Some(st.asked.contains(site))
+            } else {
+                for op in response.op_responses() {
+                    if let etcd_client::TxnOpResponse::Get(g) = op
+                        && let Some(kv) = g.kvs().first()
+                    {
+                        st.owners
+                            .insert(site.to_string(), String::from_utf8_lossy(kv.value()).into());
+                    }
+                }
+                None
             }
+        };
+        let Some(asked) = asked else {
+            return Ok(false);
+        };
+        tracing::info!(site, controller = %self.id(), "claimed the site");
+        if asked {
+            self.withdraw(site).await;
         }
-        Ok(false)
+        Ok(true)
     }
 
     /// Gives the site up: nothing more is issued on it from now on, then its owner key goes
@@ -353,7 +403,18 @@ impl Fleet {
                 Some((site.to_string(), String::from_utf8_lossy(kv.value()).into()))
             })
             .collect();
-        self.lock().owners = owners.clone();
+        let mut st = self.lock();
+        let now = Instant::now();
+        let State {
+            sites,
+            unowned_since,
+            ..
+        } = &mut *st;
+        unowned_since.retain(|site, _| !owners.contains_key(site));
+        for site in sites.iter().filter(|s| !owners.contains_key(*s)) {
+            unowned_since.entry(site.clone()).or_insert(now);
+        }
+        st.owners = owners.clone();
         Ok(owners)
     }
 }

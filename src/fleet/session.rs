@@ -244,6 +244,9 @@ impl Fleet {
                     owners_due = polls + 2;
                 }
             }
+            if self.fetch_wants().await {
+                self.bump();
+            }
             if polls.is_multiple_of(5) || polls == owners_due {
                 let _ = self.fetch_owners().await;
             }
