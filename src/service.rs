@@ -434,12 +434,12 @@ fn interval(site: &Site) -> Duration {
 }
 
 /// The wait after a pass: the monitor interval, or the error policy's back-off. A pass that
-/// only the fleet stopped (no lease, etcd away) is retried at the fleet's next change.
+/// only the fleet stopped (no lease, etcd away) is not backed off: it waits one interval or
+/// until the fleet changes (the lease renewed again), whichever comes first.
 fn requeue(site: &Site, result: &Result<(), PassError>, failures: u32) -> Duration {
     match result {
-        Ok(()) => interval(site),
-        Err(e) if e.is_coordination() => Duration::from_secs(1).min(interval(site)),
-        Err(_) => error_policy(failures),
+        Err(e) if !e.is_coordination() => error_policy(failures),
+        _ => interval(site),
     }
 }
 
@@ -461,7 +461,7 @@ async fn fleet_change(changes: &mut Option<watch::Receiver<u64>>) {
 /// another controller's now.
 async fn fleet_turn(ctx: &Ctx, site: &Site, carry: &mut Carry) -> Option<Duration> {
     let fleet = ctx.fleet.as_ref()?;
-    match fleet.turn(&site.name).await {
+    match fleet.turn(&site.name) {
         Turn::Act => None,
         Turn::Release => {
             flush(ctx, &site.name, &mut carry.platform).await;

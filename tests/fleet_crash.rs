@@ -45,7 +45,7 @@ pub fn member(rt: &Runtime, etcd: &Etcd, id: &str, sites: &[String]) -> Controll
 fn join(rt: &Runtime, etcd: &Etcd, id: &str) -> Controller {
     let c = member(rt, etcd, id, &["hq".to_string()]);
     let start = Instant::now();
-    while rt.block_on(c.fleet.turn("hq")) != Turn::Act {
+    while c.fleet.turn("hq") != Turn::Act {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "{id} never got the site"

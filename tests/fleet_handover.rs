@@ -32,7 +32,7 @@ fn crossed_views() -> (Vec<String>, Vec<String>) {
 /// One round of every site task of a controller: pass, hand over or wait.
 fn round(rt: &tokio::runtime::Runtime, c: &Controller, sites: &[String]) {
     for site in sites {
-        if rt.block_on(c.fleet.turn(site)) == Turn::Release {
+        if c.fleet.turn(site) == Turn::Release {
             rt.block_on(c.fleet.release(site));
         }
     }

@@ -2,15 +2,80 @@
 //! bound to its lease, so a request dies with its asker), and the owner releases it only
 //! then. A site thus never waits ownerless for a controller that does not mean to claim it.
 
+use std::time::Instant;
+
 use etcd_client::{Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
 
 use super::{Fleet, wants_prefix};
+
+/// Claims, requests and withdrawals sent to etcd at once: a fleet of ten thousand sites
+/// starts without flooding etcd (or its own connection).
+const AT_ONCE: usize = 64;
 
 fn want_key(site: &str) -> String {
     format!("{}{site}", wants_prefix())
 }
 
 impl Fleet {
+    /// One round of ownership, from the owners, requests and members last read: claims the
+    /// free sites this controller should own (and any site nobody has owned for a TTL),
+    /// asks for those another controller holds, and withdraws requests it no longer means.
+    /// Returns whether sites this controller should own are still held by others.
+    pub(super) async fn settle(&self) -> bool {
+        let (lease, claim, ask, withdraw, pending) = {
+            let st = self.lock();
+            let Some(lease) = st.lease.filter(|l| Instant::now() < l.deadline) else {
+                return false;
+            };
+            let (mut claim, mut ask, mut withdraw) = (Vec::new(), Vec::new(), Vec::new());
+            let mut pending = false;
+            for site in &st.sites {
+                if st.owned.get(site) == Some(&lease.id) {
+                    continue;
+                }
+                let mine = st.assignment.get(site).is_some_and(|o| o == self.id());
+                let orphaned = st
+                    .unowned_since
+                    .get(site)
+                    .is_some_and(|t| t.elapsed() > self.options.lease_ttl);
+                match st.owners.get(site) {
+                    None if mine || orphaned => claim.push(site.clone()),
+                    Some(_) if mine => {
+                        pending = true;
+                        if !st.asked.contains(site) {
+                            ask.push(site.clone());
+                        }
+                    }
+                    _ => {}
+                }
+                if !mine && st.asked.contains(site) {
+                    withdraw.push(site.clone());
+                }
+            }
+            (lease.id, claim, ask, withdraw, pending)
+        };
+        let mut claimed = false;
+        for chunk in claim.chunks(AT_ONCE) {
+            let tries = chunk.iter().map(|site| self.claim(site, lease));
+            for result in futures_util::future::join_all(tries).await {
+                match result {
+                    Ok(won) => claimed |= won,
+                    Err(e) => tracing::debug!("cannot claim a site: {e}"),
+                }
+            }
+        }
+        for chunk in ask.chunks(AT_ONCE) {
+            futures_util::future::join_all(chunk.iter().map(|site| self.ask(site, lease))).await;
+        }
+        for chunk in withdraw.chunks(AT_ONCE) {
+            futures_util::future::join_all(chunk.iter().map(|site| self.withdraw(site))).await;
+        }
+        if claimed {
+            self.bump();
+        }
+        pending || claimed
+    }
+
     /// Asks the site's owner to hand the site over.
     pub(super) async fn ask(&self, site: &str, lease: i64) {
         let mut kv = self.client.kv_client();

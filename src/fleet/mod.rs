@@ -115,7 +115,11 @@ struct State {
 /// One controller's membership of the fleet; shared by the service's tasks.
 pub struct Fleet {
     options: FleetOptions,
+    /// Memory, journal, ownership and membership.
     client: Client,
+    /// The lease alone, on a connection of its own: a burst of site traffic (ten thousand
+    /// claims at start) must never delay a renewal.
+    leases: Client,
     runtime: tokio::runtime::Handle,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
@@ -142,15 +146,20 @@ impl Fleet {
             .with_connect_timeout(call)
             .with_timeout(call)
             .with_keep_alive(call, call);
-        let client = Client::connect(&options.endpoints, Some(connect))
-            .await
-            .map_err(|e| FleetError::Connect {
-                endpoints: options.endpoints.join(","),
-                message: e.to_string(),
-            })?;
+        let open = || async {
+            Client::connect(&options.endpoints, Some(connect.clone()))
+                .await
+                .map_err(|e| FleetError::Connect {
+                    endpoints: options.endpoints.join(","),
+                    message: e.to_string(),
+                })
+        };
+        let client = open().await?;
+        let leases = open().await?;
         Ok(Fleet {
             options,
             client,
+            leases,
             runtime: tokio::runtime::Handle::current(),
             state: Mutex::default(),
             changed: watch::channel(0).0,
@@ -239,65 +248,33 @@ impl Fleet {
             .map_err(|e| e.to_string())
     }
 
-    /// What the site task should do now. A site that should be this controller's is
-    /// claimed when free, and asked for when another controller holds it; a site that
-    /// should be another's is released only once that controller asks for it, so that a
-    /// site is never left without an owner while two controllers briefly disagree (one
-    /// pulled a manifest the other has not yet). A site nobody has owned for a TTL is
-    /// claimed by whoever sees it first.
-    pub async fn turn(&self, site: &str) -> Turn {
-        let (lease, want, owned, asked_by_other, orphaned, asked) = {
-            let st = self.lock();
-            let asker = st
-                .wants
-                .get(site)
-                .filter(|w| w.as_str() != self.id() && st.members.iter().any(|m| m == w.as_str()));
-            (
-                st.lease,
-                st.assignment.get(site).is_some_and(|o| o == self.id()),
-                st.owned.get(site).copied(),
-                asker.is_some(),
-                st.unowned_since
-                    .get(site)
-                    .is_some_and(|t| t.elapsed() > self.options.lease_ttl),
-                st.asked.contains(site),
-            )
-        };
-        let Some(lease) = lease.filter(|l| Instant::now() < l.deadline) else {
+    /// What the site task should do now, from what this controller knows (no etcd call):
+    /// claims are made for all sites at once by the membership loop ([`Fleet::settle`]).
+    /// A site that should be another controller's is released only once that controller
+    /// asks for it, so that a site is never left without an owner while two controllers
+    /// briefly disagree (one pulled a manifest the other has not yet).
+    pub fn turn(&self, site: &str) -> Turn {
+        let st = self.lock();
+        let Some(lease) = st.lease.filter(|l| Instant::now() < l.deadline) else {
             return Turn::Wait(Some(self.options.poll_every()));
         };
-        let retry = Turn::Wait(Some(self.options.poll_every()));
-        match (owned.is_some_and(|id| id == lease.id), want) {
-            (true, true) => Turn::Act,
-            (true, false) if asked_by_other => Turn::Release,
-            (true, false) => Turn::Act,
-            (false, true) => match self.claim(site, lease.id).await {
-                Ok(true) => Turn::Act,
-                Ok(false) => {
-                    if !asked {
-                        self.ask(site, lease.id).await;
-                    }
-                    retry
-                }
-                Err(e) => {
-                    tracing::debug!(site, "cannot claim the site: {e}");
-                    retry
-                }
-            },
-            (false, false) => {
-                if asked {
-                    self.withdraw(site).await;
-                }
-                if orphaned && let Ok(true) = self.claim(site, lease.id).await {
-                    return Turn::Act;
-                }
-                Turn::Wait(None)
-            }
+        if st.owned.get(site) != Some(&lease.id) {
+            return Turn::Wait(None);
+        }
+        let mine = st.assignment.get(site).is_some_and(|o| o == self.id());
+        let asked = st
+            .wants
+            .get(site)
+            .is_some_and(|w| w.as_str() != self.id() && st.members.iter().any(|m| m == w.as_str()));
+        if !mine && asked {
+            Turn::Release
+        } else {
+            Turn::Act
         }
     }
 
     /// Claims the site if nobody owns it: the owner key is created only when absent.
-    async fn claim(&self, site: &str, lease: i64) -> Result<bool, etcd_client::Error> {
+    pub(super) async fn claim(&self, site: &str, lease: i64) -> Result<bool, etcd_client::Error> {
         let key = owner_key(site);
         let txn = Txn::new()
             .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])

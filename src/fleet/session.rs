@@ -33,7 +33,7 @@ impl Fleet {
             st.lease.take()
         };
         if let Some(lease) = lease {
-            let mut leases = self.client.lease_client();
+            let mut leases = self.leases.lease_client();
             match tokio::time::timeout(self.options.call_timeout(), leases.revoke(lease.id)).await {
                 Ok(Ok(_)) => {
                     tracing::info!(controller = %self.id(), "lease revoked: the sites are free for the other controllers")
@@ -71,6 +71,8 @@ impl Fleet {
                         Ok(()) if failing => {
                             failing = false;
                             tracing::info!(controller = %self.id(), "lease renewed again");
+                            // Site tasks that stopped for want of the lease pass again now.
+                            self.bump();
                         }
                         Ok(()) => {}
                         Err(e) => {
@@ -109,7 +111,7 @@ impl Fleet {
         }
         let ttl = i64::try_from(self.options.lease_ttl.as_secs()).unwrap_or(i64::MAX);
         let sent = Instant::now();
-        let granted = tokio::time::timeout(limit, self.client.lease_client().grant(ttl, None))
+        let granted = tokio::time::timeout(limit, self.leases.lease_client().grant(ttl, None))
             .await
             .map_err(|_| "no answer from etcd".to_string())?
             .map_err(|e| e.to_string())?;
@@ -131,7 +133,7 @@ impl Fleet {
             .map_err(|_| "no answer from etcd".to_string())?
             .map_err(|e| e.to_string())?;
         if !registered.succeeded() {
-            let _ = self.client.lease_client().revoke(granted.id()).await;
+            let _ = self.leases.lease_client().revoke(granted.id()).await;
             return Err(format!("controller id {} registered meanwhile", self.id()));
         }
         let deadline = self.deadline(sent, granted.ttl());
@@ -170,7 +172,7 @@ impl Fleet {
         let sent = Instant::now();
         let answer = tokio::time::timeout(self.options.renew_every(), async {
             if stream.is_none() {
-                *stream = Some(self.client.lease_client().keep_alive(lease.id).await?);
+                *stream = Some(self.leases.lease_client().keep_alive(lease.id).await?);
             }
             let Some((keeper, answers)) = stream.as_mut() else {
                 unreachable!("set above")
@@ -218,6 +220,8 @@ impl Fleet {
         let mut polls = 0u64;
         // The owners are read again soon after the fleet changed: sites move then.
         let mut owners_due = 0u64;
+        // Sites this controller should own but does not: the owners are read every poll then.
+        let mut pending = false;
         while !*stopped.borrow() {
             let listed = tokio::time::timeout(
                 self.options.call_timeout(),
@@ -247,9 +251,10 @@ impl Fleet {
             if self.fetch_wants().await {
                 self.bump();
             }
-            if polls.is_multiple_of(5) || polls == owners_due {
+            if polls.is_multiple_of(5) || polls == owners_due || pending {
                 let _ = self.fetch_owners().await;
             }
+            pending = self.settle().await;
             polls += 1;
             tokio::select! {
                 () = tokio::time::sleep(self.options.poll_every()) => {}
