@@ -208,8 +208,9 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         tracing::warn!("a pass did not finish in time; its site resumes from its journal");
     }
     if let Some(fleet) = &fleet {
+        // A renewal or a claim in progress is of no use now: hand the sites over at once.
         for task in fleet_tasks {
-            let _ = task.await;
+            task.abort();
         }
         fleet.resign().await;
     }

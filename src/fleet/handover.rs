@@ -57,11 +57,20 @@ impl Fleet {
         let mut claimed = false;
         for chunk in claim.chunks(AT_ONCE) {
             let tries = chunk.iter().map(|site| self.claim(site, lease));
-            for result in futures_util::future::join_all(tries).await {
+            let mut won = Vec::new();
+            for (site, result) in chunk
+                .iter()
+                .zip(futures_util::future::join_all(tries).await)
+            {
                 match result {
-                    Ok(won) => claimed |= won,
-                    Err(e) => tracing::debug!("cannot claim a site: {e}"),
+                    Ok(true) => won.push(site.clone()),
+                    Ok(false) => {}
+                    Err(e) => tracing::debug!(site, "cannot claim the site: {e}"),
                 }
+            }
+            if !won.is_empty() {
+                self.prefetch(&won, lease).await;
+                claimed = true;
             }
         }
         for chunk in ask.chunks(AT_ONCE) {

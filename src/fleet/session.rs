@@ -51,6 +51,8 @@ impl Fleet {
         let mut stream: Option<(LeaseKeeper, LeaseKeepAliveStream)> = None;
         let mut failing = false;
         while !*stopped.borrow() {
+            // Renewals keep their rate however long one takes (a loaded machine).
+            let began = tokio::time::Instant::now();
             let held = self.lock().lease;
             let wait = match held {
                 None => match self.grant().await {
@@ -87,7 +89,7 @@ impl Fleet {
                 }
             };
             tokio::select! {
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep_until(began + wait) => {}
                 _ = stopped.changed() => {}
             }
         }

@@ -63,6 +63,42 @@ impl Fleet {
     }
 }
 
+impl Fleet {
+    /// Reads the memory of sites just claimed in one transaction, so that their first passes
+    /// need not ask etcd one by one (ten thousand at a controller's start). Memory that
+    /// cannot be parsed is left for the pass to read and report.
+    pub(super) async fn prefetch(&self, sites: &[String], lease: i64) {
+        let gets: Vec<TxnOp> = sites
+            .iter()
+            .map(|site| TxnOp::get(memory_key(site), None))
+            .collect();
+        let mut kv = self.client.kv_client();
+        let txn = kv.txn(Txn::new().and_then(gets));
+        let Ok(Ok(response)) = tokio::time::timeout(self.options.call_timeout(), txn).await else {
+            return;
+        };
+        let mut st = self.lock();
+        for (site, op) in sites.iter().zip(response.op_responses()) {
+            let etcd_client::TxnOpResponse::Get(got) = op else {
+                continue;
+            };
+            let memory = match got.kvs().first() {
+                Some(kv) => match serde_json::from_slice::<Memory>(kv.value()) {
+                    Ok(m) => m,
+                    Err(_) => continue,
+                },
+                None => Memory {
+                    format_version: FORMAT_VERSION,
+                    ..Memory::default()
+                },
+            };
+            if st.owned.get(site) == Some(&lease) {
+                st.memory.insert(site.clone(), memory);
+            }
+        }
+    }
+}
+
 fn coordination(site: &str, message: String) -> StoreError {
     StoreError::Coordination {
         site: site.to_string(),
