@@ -62,7 +62,8 @@ pub trait SiteStore: Send + Sync {
     /// Nothing was appended: the caller must not issue the action then.
     fn append(&self, site: &str, entry: &Entry) -> Result<(), StoreError>;
 
-    /// The whole journal, oldest first, and how many damaged entries were skipped.
+    /// The journal, oldest first, and how many damaged entries were skipped. A store may
+    /// give only the latest entries of a site it keeps in memory (the dashboard's use).
     ///
     /// # Errors
     /// The journal exists but cannot be read.

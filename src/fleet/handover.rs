@@ -68,8 +68,9 @@ impl Fleet {
                     Err(e) => tracing::debug!(site, "cannot claim the site: {e}"),
                 }
             }
-            if !won.is_empty() {
-                self.prefetch(&won, lease).await;
+            // Two reads a site: etcd takes at most 128 operations in a transaction.
+            for part in won.chunks(AT_ONCE / 2) {
+                self.prefetch(part, lease).await;
                 claimed = true;
             }
         }

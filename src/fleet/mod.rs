@@ -110,6 +110,8 @@ struct State {
     memory: HashMap<String, Memory>,
     /// A value per site that changes whenever its journal grows or its owner changes.
     stamps: HashMap<String, u64>,
+    /// The latest journal entries of owned sites, for the dashboard, oldest first.
+    recent: HashMap<String, Vec<crate::journal::Entry>>,
 }
 
 /// One controller's membership of the fleet; shared by the service's tasks.
@@ -301,11 +303,12 @@ impl Fleet {
             if ours && st.lease.is_some_and(|l| l.id == lease) {
                 st.owned.insert(site.to_string(), lease);
                 st.memory.remove(site);
+                st.recent.remove(site);
                 let stamp = self.next_stamp();
                 st.stamps.insert(site.to_string(), stamp);
                 st.owners.insert(site.to_string(), self.id().to_string());
                 st.unowned_since.remove(site);
-                Some(st.asked.contains(site))
+                Some(())
             } else {
                 for op in response.op_responses() {
                     if let etcd_client::TxnOpResponse::Get(g) = op
@@ -318,13 +321,12 @@ impl Fleet {
                 None
             }
         };
-        let Some(asked) = asked else {
+        if asked.is_none() {
             return Ok(false);
-        };
-        tracing::info!(site, controller = %self.id(), "claimed the site");
-        if asked {
-            self.withdraw(site).await;
         }
+        // A request this controller made for the site stays until its lease ends: harmless,
+        // since only other controllers' requests make an owner hand a site over.
+        tracing::info!(site, controller = %self.id(), "claimed the site");
         Ok(true)
     }
 
@@ -334,6 +336,7 @@ impl Fleet {
         let lease = {
             let mut st = self.lock();
             st.memory.remove(site);
+            st.recent.remove(site);
             st.owned.remove(site)
         };
         let Some(lease) = lease else { return };

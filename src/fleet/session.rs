@@ -30,6 +30,8 @@ impl Fleet {
             let mut st = self.lock();
             st.owned.clear();
             st.memory.clear();
+            st.recent.clear();
+            st.asked.clear();
             st.lease.take()
         };
         if let Some(lease) = lease {
@@ -210,6 +212,9 @@ impl Fleet {
         st.lease = None;
         st.owned.clear();
         st.memory.clear();
+        st.recent.clear();
+        // Requests end with the lease that bound them.
+        st.asked.clear();
         drop(st);
         tracing::warn!(controller = %self.id(), sites = lost, "the lease expired: this controller no longer owns any site and acts on none of them; taking a new lease");
         self.bump();

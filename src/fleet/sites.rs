@@ -9,6 +9,21 @@ use std::time::{Instant, SystemTime};
 use etcd_client::{Compare, CompareOp, GetOptions, SortOrder, SortTarget, Txn, TxnOp};
 
 use super::{Fleet, journal_prefix, memory_key, owner_key};
+
+/// Journal entries kept in memory per owned site: the dashboard shows the last few.
+const RECENT_KEPT: usize = 50;
+
+fn parse(kvs: &[etcd_client::KeyValue]) -> (Vec<Entry>, usize) {
+    let mut entries = Vec::with_capacity(kvs.len());
+    let mut skipped = 0;
+    for kv in kvs {
+        match serde_json::from_slice::<Entry>(kv.value()) {
+            Ok(e) => entries.push(e),
+            Err(_) => skipped += 1,
+        }
+    }
+    (entries, skipped)
+}
 use crate::journal::Entry;
 use crate::memory::{FORMAT_VERSION, Memory, MemoryError};
 use crate::store::{SiteStore, StoreError};
@@ -64,24 +79,45 @@ impl Fleet {
 }
 
 impl Fleet {
-    /// Reads the memory of sites just claimed in one transaction, so that their first passes
-    /// need not ask etcd one by one (ten thousand at a controller's start). Memory that
-    /// cannot be parsed is left for the pass to read and report.
+    /// Reads the memory and the latest journal entries of sites just claimed in one
+    /// transaction, so that their first passes need not ask etcd one by one (ten thousand at
+    /// a controller's start). Memory that cannot be parsed is left for the pass to read and
+    /// report.
     pub(super) async fn prefetch(&self, sites: &[String], lease: i64) {
+        let latest = GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Key, SortOrder::Descend)
+            .with_limit(RECENT_KEPT as i64);
         let gets: Vec<TxnOp> = sites
             .iter()
-            .map(|site| TxnOp::get(memory_key(site), None))
+            .flat_map(|site| {
+                [
+                    TxnOp::get(memory_key(site), None),
+                    TxnOp::get(journal_prefix(site), Some(latest.clone())),
+                ]
+            })
             .collect();
         let mut kv = self.client.kv_client();
         let txn = kv.txn(Txn::new().and_then(gets));
         let Ok(Ok(response)) = tokio::time::timeout(self.options.call_timeout(), txn).await else {
             return;
         };
+        let answers = response.op_responses();
         let mut st = self.lock();
-        for (site, op) in sites.iter().zip(response.op_responses()) {
-            let etcd_client::TxnOpResponse::Get(got) = op else {
+        for (site, pair) in sites.iter().zip(answers.chunks(2)) {
+            let [
+                etcd_client::TxnOpResponse::Get(got),
+                etcd_client::TxnOpResponse::Get(journal),
+            ] = pair
+            else {
                 continue;
             };
+            if st.owned.get(site) != Some(&lease) {
+                continue;
+            }
+            let (mut recent, _) = parse(journal.kvs());
+            recent.reverse();
+            st.recent.insert(site.clone(), recent);
             let memory = match got.kvs().first() {
                 Some(kv) => match serde_json::from_slice::<Memory>(kv.value()) {
                     Ok(m) => m,
@@ -92,9 +128,7 @@ impl Fleet {
                     ..Memory::default()
                 },
             };
-            if st.owned.get(site) == Some(&lease) {
-                st.memory.insert(site.clone(), memory);
-            }
+            st.memory.insert(site.clone(), memory);
         }
     }
 }
@@ -159,11 +193,27 @@ impl SiteStore for Fleet {
             source: std::io::Error::other(e),
         })?;
         self.put_owned(site, key, line)?;
-        self.lock().stamps.insert(site.to_string(), n);
+        let mut st = self.lock();
+        st.stamps.insert(site.to_string(), n);
+        if let Some(recent) = st.recent.get_mut(site) {
+            recent.push(entry.clone());
+            let extra = recent.len().saturating_sub(RECENT_KEPT);
+            recent.drain(..extra);
+        }
         Ok(())
     }
 
+    /// For a site this controller owns, the latest entries it keeps in memory; otherwise
+    /// the whole journal from etcd.
     fn journal(&self, site: &str) -> Result<(Vec<Entry>, usize), StoreError> {
+        {
+            let st = self.lock();
+            if st.owned.contains_key(site)
+                && let Some(recent) = st.recent.get(site)
+            {
+                return Ok((recent.clone(), 0));
+            }
+        }
         let options = GetOptions::new()
             .with_prefix()
             .with_sort(SortTarget::Key, SortOrder::Ascend);
@@ -171,15 +221,7 @@ impl SiteStore for Fleet {
         let response = self
             .block(kv.get(journal_prefix(site), Some(options)))
             .map_err(|message| coordination(site, message))?;
-        let mut entries = Vec::with_capacity(response.kvs().len());
-        let mut skipped = 0;
-        for kv in response.kvs() {
-            match serde_json::from_slice::<Entry>(kv.value()) {
-                Ok(e) => entries.push(e),
-                Err(_) => skipped += 1,
-            }
-        }
-        Ok((entries, skipped))
+        Ok(parse(response.kvs()))
     }
 
     fn journal_stamp(&self, site: &str) -> Option<u64> {
