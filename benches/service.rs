@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn manifest(name: &str, interval: u32) -> String {
+pub fn manifest(name: &str, interval: u32) -> String {
     format!(
         "apiVersion: galaxy-ha/v1\nkind: RedundantServer\nmetadata: {{name: {name}}}\nspec:\n  \
          hosts: [{{name: GCSHOSTA, address: 10.100.0.43}}, {{name: GCSHOSTB, address: 10.100.0.44}}]\n  \
@@ -31,7 +31,7 @@ fn start(dir: &Path, state: &Path, log: &Path, speed: &str) -> Child {
         .expect("start galaxy-ha run")
 }
 
-fn stop(child: &mut Child) {
+pub fn stop(child: &mut Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -47,7 +47,7 @@ fn stop(child: &mut Child) {
 }
 
 /// CPU time (user + system) of a process, from /proc/PID/stat, in clock ticks (1/100 s).
-fn cpu_ticks(pid: u32) -> u64 {
+pub fn cpu_ticks(pid: u32) -> u64 {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, s)| s).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
@@ -61,7 +61,7 @@ fn cpu_ticks(pid: u32) -> u64 {
     get(11) + get(12)
 }
 
-fn rss_kib(pid: u32) -> u64 {
+pub fn rss_kib(pid: u32) -> u64 {
     fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()

@@ -130,6 +130,8 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// How often --watch redraws.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "2s")]
         interval: Duration,
+        #[command(flatten)]
+        coordination: crate::fleet::CoordinationArgs,
     },
     /// The journal as a timeline: failovers, switchovers, resumes, fences, drills, alerts and
     /// manifest changes (with their git commit when the manifests are a git checkout).
@@ -199,13 +201,17 @@ See docs/preparing-hosts.md for preparing the hosts and the account.")]
     /// within a second. An invalid edit keeps the site's last good manifest and raises a
     /// "manifest invalid" alert; a deleted manifest stops managing its site without touching
     /// its hosts. SIGINT/SIGTERM finish the step in progress and exit 0. Holds the state
-    /// dir's lock for its life: a second controller on the same state dir exits 1.
+    /// dir's lock for its life: a second controller on the same state dir exits 1. With
+    /// --coordination etcd it is one of a fleet: each site is owned by one controller at a
+    /// time, and each controller locks STATE/controllers/ID/ instead.
     #[command(after_help = "\
 Examples:
   galaxy-ha run -m /srv/galaxy-ha/manifests/ --state-dir /var/lib/galaxy-ha
   galaxy-ha run -m manifests/ --dry-run                 plan and log each pass, do nothing
   galaxy-ha run -m manifests/hq.yaml --sim-speed 60     the simulated lab, one minute a second
   galaxy-ha run -m manifests/ --listen 0.0.0.0:9440      the dashboard for the LAN (read-only)
+  galaxy-ha run -m manifests/ --coordination etcd --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379,http://10.0.0.7:2379
+                                                        one controller of a fleet (docs/fleet.md)
   RUST_LOG=galaxy_ha=debug galaxy-ha run -m manifests/ --log-format json")]
     Run {
         #[command(flatten)]
@@ -226,6 +232,8 @@ Examples:
         /// Serve no HTTP at all.
         #[arg(long, conflicts_with = "listen")]
         no_listen: bool,
+        #[command(flatten)]
+        coordination: crate::fleet::CoordinationArgs,
     },
     /// Alerts: send a test e-mail, as the guide's Test button does.
     ///

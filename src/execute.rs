@@ -3,15 +3,17 @@
 //! applied, what failed and what was skipped.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
 use crate::alert::{Alert, AlertSink};
-use crate::journal::{self, Entry, Event};
+use crate::journal::{Entry, Event};
 use crate::memory::{Failure, InFlight, Memory, MemoryError};
 use crate::plan::action::{Action, FailoverMode, Operation};
 use crate::plan::{Plan, error_policy};
 use crate::platform::Platform;
+use crate::store::{FileStore, SiteStore, StoreError};
 
 /// What one apply did.
 #[derive(Debug, Default)]
@@ -43,10 +45,26 @@ pub enum ExecuteError {
     /// A crash injected by a test at this step.
     #[error("injected crash at step {0}")]
     Crashed(u32),
+    /// This controller may not act on the site now (a fleet member without the site's
+    /// lease), or the coordination service cannot be reached; nothing further was issued.
+    #[error(transparent)]
+    Coordination(StoreError),
+}
+
+impl From<StoreError> for ExecuteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Memory(e) => ExecuteError::Memory(e),
+            StoreError::Journal { site, source } => ExecuteError::Journal { site, source },
+            other => ExecuteError::Coordination(other),
+        }
+    }
 }
 
 /// Where a site's memory and journal live, and (for tests) a step at which to "crash".
 pub struct Store<'a> {
+    /// Memory and journal: files in `state_dir` unless [`Store::on`] names another store.
+    backend: Arc<dyn SiteStore>,
     pub state_dir: &'a Path,
     pub site: &'a str,
     /// Stop dead before the durable step with this number (1-based), as a killed process would.
@@ -59,12 +77,28 @@ pub struct Store<'a> {
 impl<'a> Store<'a> {
     pub fn new(state_dir: &'a Path, site: &'a str) -> Self {
         Store {
+            backend: Arc::new(FileStore::new(state_dir)),
             state_dir,
             site,
             crash_at: None,
             steps: 0,
             saved: None,
         }
+    }
+
+    /// Keeps memory and journal in `backend` instead of the state dir's files.
+    pub fn on(mut self, backend: Arc<dyn SiteStore>) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    pub fn backend(&self) -> &dyn SiteStore {
+        self.backend.as_ref()
+    }
+
+    /// `Ok` when this controller may issue an action on the site now.
+    fn may_act(&self) -> Result<(), ExecuteError> {
+        Ok(self.backend.may_act(self.site)?)
     }
 
     /// A store that knows `memory` is what is on disk already, so that a pass which changes
@@ -93,7 +127,7 @@ impl<'a> Store<'a> {
             return Ok(());
         }
         self.step()?;
-        memory.save(self.state_dir, self.site)?;
+        self.backend.save(self.site, memory)?;
         self.saved = Some(memory.clone());
         Ok(())
     }
@@ -113,10 +147,7 @@ impl<'a> Store<'a> {
             reason: action.reason.clone(),
             event,
         };
-        journal::append(self.state_dir, self.site, &entry).map_err(|source| ExecuteError::Journal {
-            site: self.site.to_string(),
-            source,
-        })
+        Ok(self.backend.append(self.site, &entry)?)
     }
 }
 
@@ -124,7 +155,8 @@ impl<'a> Store<'a> {
 ///
 /// # Guarantees
 /// A disruptive action is issued only after its intent is in memory (`in_flight`) and in the
-/// journal; memory is on disk after each one, so a crash never repeats it.
+/// journal; memory is on disk after each one, so a crash never repeats it. No action is
+/// issued at an instant the store does not allow it (a fleet member without the lease).
 ///
 /// # Errors
 /// Memory or journal could not be written (the pass stops there), or an injected crash.
@@ -149,6 +181,7 @@ pub fn execute(
         return Ok(report);
     }
     for action in plan.actionable() {
+        store.may_act()?;
         let now = platform.now();
         if let Operation::Alert {
             alert,
@@ -201,6 +234,9 @@ pub fn execute(
             )?;
         }
         store.step()?;
+        // Checked again at the last moment: the intent's write proved the lease then, and
+        // this proves it is still held now.
+        store.may_act()?;
         let outcome = platform.execute(&action.op);
         let event = match &outcome {
             Ok(()) => {

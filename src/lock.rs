@@ -1,5 +1,6 @@
 //! One controller per state dir: an exclusive lock on `STATE/lock`, held for the process's
-//! life and released by the OS if it dies.
+//! life and released by the OS if it dies. A fleet member locks `STATE/controllers/ID/`
+//! instead, and no lone controller may lock a state dir a fleet works from.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,12 @@ pub enum LockError {
         /// (Windows locks are mandatory).
         holder: String,
     },
+    /// Fleet controllers (`run --coordination etcd`) work from this state dir: a lone
+    /// controller or `apply` would act beside them, on sites they own.
+    #[error(
+        "{path} belongs to a fleet of controllers (run --coordination etcd): acting on its sites from here would act beside the controller that owns them. In a fleet, approve a failover or a switchover by setting spec.primary in the manifest; if the fleet is gone for good, remove {path} first"
+    )]
+    Fleet { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -38,6 +45,10 @@ impl StateLock {
     /// # Errors
     /// `Held` when another process has it.
     pub fn acquire(state_dir: &Path) -> Result<StateLock, LockError> {
+        let fleet = state_dir.join("controllers");
+        if fleet.is_dir() {
+            return Err(LockError::Fleet { path: fleet });
+        }
         let path = state_dir.join("lock");
         let io = |source| LockError::Io {
             path: path.clone(),

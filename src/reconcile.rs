@@ -12,6 +12,7 @@ use crate::memory::{Memory, MemoryError};
 use crate::observed::Observed;
 use crate::plan::{self, ConditionType, Plan};
 use crate::platform::{Platform, PlatformError};
+use crate::store::{FileStore, SiteStore, StoreError};
 
 /// What one pass did.
 #[derive(Debug)]
@@ -48,6 +49,9 @@ pub enum ReconcileError {
         #[source]
         source: std::io::Error,
     },
+    /// A fleet member may not act on the site now, or etcd cannot be reached.
+    #[error(transparent)]
+    Coordination(StoreError),
     /// `converge` ran out of time.
     #[error("site {site}: not converged after {waited}: {why}")]
     Timeout {
@@ -55,6 +59,27 @@ pub enum ReconcileError {
         waited: String,
         why: String,
     },
+}
+
+impl From<StoreError> for ReconcileError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Memory(e) => ReconcileError::Memory(e),
+            StoreError::Journal { site, source } => ReconcileError::Journal { site, source },
+            other => ReconcileError::Coordination(other),
+        }
+    }
+}
+
+impl ReconcileError {
+    /// Only coordination stood in the way (no lease, etcd away), not the site itself.
+    pub fn is_coordination(&self) -> bool {
+        matches!(
+            self,
+            ReconcileError::Coordination(_)
+                | ReconcileError::Execute(ExecuteError::Coordination(_))
+        )
+    }
 }
 
 /// What a look at a site found: the observation, the memory and the plan they make.
@@ -74,7 +99,19 @@ pub fn look(
     platform: &mut dyn Platform,
     state_dir: &Path,
 ) -> Result<Look, ReconcileError> {
-    let memory = Memory::load(state_dir, &site.name)?;
+    look_in(site, platform, &FileStore::new(state_dir))
+}
+
+/// [`look`] with memory from `store`.
+///
+/// # Errors
+/// As [`look`].
+pub fn look_in(
+    site: &Site,
+    platform: &mut dyn Platform,
+    store: &dyn SiteStore,
+) -> Result<Look, ReconcileError> {
+    let memory = store.load(&site.name)?;
     let observed = platform
         .observe()
         .map_err(|source| ReconcileError::Observe {
@@ -98,7 +135,7 @@ pub fn dry_run(
     platform: &mut dyn Platform,
     store: &Store,
 ) -> Result<Plan, ReconcileError> {
-    Ok(look(site, platform, store.state_dir)?.plan)
+    Ok(look_in(site, platform, store.backend())?.plan)
 }
 
 /// Journals the site's manifest when it differs from the one the last pass saw (with its
@@ -109,7 +146,7 @@ pub fn dry_run(
 pub fn remember_manifest(
     site: &Site,
     plan: &mut Plan,
-    state_dir: &Path,
+    store: &dyn SiteStore,
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
     let spec = &site.manifest.spec;
@@ -134,10 +171,7 @@ pub fn remember_manifest(
             changes,
         },
     };
-    journal::append(state_dir, &site.name, &entry).map_err(|source| ReconcileError::Journal {
-        site: site.name.clone(),
-        source,
-    })?;
+    store.append(&site.name, &entry)?;
     plan.memory.spec_seen = Some(spec.clone());
     Ok(())
 }
@@ -154,8 +188,8 @@ pub fn pass(
 ) -> Result<Outcome, ReconcileError> {
     let Look {
         observed, mut plan, ..
-    } = look(site, platform, store.state_dir)?;
-    remember_manifest(site, &mut plan, store.state_dir, platform.now())?;
+    } = look_in(site, platform, store.backend())?;
+    remember_manifest(site, &mut plan, store.backend(), platform.now())?;
     let report = execute::execute(&plan, platform, store, alerts)?;
     Ok(Outcome {
         observed,

@@ -16,15 +16,16 @@ use tokio::task::JoinHandle;
 use crate::alert::outbox::{self, CurrentEmail, Outbox, OutboxSink};
 use crate::alert::{self, Alert, AlertSink};
 use crate::execute::{self, Store};
+use crate::fleet::{Fleet, FleetError, FleetOptions, Turn};
 use crate::history::{self, Item};
 use crate::http::{self, HttpError, Shared, SiteView};
-use crate::journal;
 use crate::manifest::spec::PlatformKind;
 use crate::manifest::{self, Diagnostic, Invalid, Site};
 use crate::plan::action::{AlertKind, Severity};
 use crate::plan::{error_policy, render};
 use crate::platform::{self, Platform, PlatformError};
 use crate::reconcile::{self, ReconcileError};
+use crate::store::{FileStore, SiteStore};
 use crate::watch::{self as watching, WatchError};
 
 /// How long shutdown waits for passes in progress before it gives up on them.
@@ -47,6 +48,8 @@ pub struct Options {
     pub alert_retry: Duration,
     /// Where the dashboard, status API and metrics are served; `None` serves nothing.
     pub listen: Option<SocketAddr>,
+    /// One of a fleet of controllers on etcd; `None`: this controller alone.
+    pub fleet: Option<FleetOptions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +60,9 @@ pub enum ServiceError {
     /// The dashboard's address cannot be bound.
     #[error(transparent)]
     Http(#[from] HttpError),
+    /// The fleet's etcd endpoints are unusable.
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
 }
 
 /// Why one pass of one site failed; the site retries with capped back-off.
@@ -69,9 +75,21 @@ pub enum PassError {
     Reconcile(#[from] ReconcileError),
 }
 
+impl PassError {
+    /// Only the fleet stood in the way (no lease, etcd away): the site is retried as soon as
+    /// the lease is back, not backed off.
+    fn is_coordination(&self) -> bool {
+        matches!(self, PassError::Reconcile(e) if e.is_coordination())
+    }
+}
+
 /// What every site task shares.
 struct Ctx {
     state_dir: PathBuf,
+    /// Memory and journal: the state dir's files, or etcd in a fleet.
+    store: Arc<dyn SiteStore>,
+    /// This controller's membership of a fleet.
+    fleet: Option<Arc<Fleet>>,
     dry_run: bool,
     sim_speed: u32,
     outbox: Outbox,
@@ -109,11 +127,31 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     };
     let (stop, stopped) = watch::channel(false);
     let shared = Shared::new(options.state_dir.clone());
+    let fleet = match &options.fleet {
+        Some(f) => Some(Arc::new(Fleet::connect(f.clone()).await?)),
+        None => None,
+    };
+    let fleet_tasks = fleet
+        .as_ref()
+        .map(|f| f.start(stopped.clone()))
+        .unwrap_or_default();
+    let store: Arc<dyn SiteStore> = match &fleet {
+        Some(f) => f.clone(),
+        None => Arc::new(FileStore::new(&options.state_dir)),
+    };
+    // In a fleet each controller delivers only the alerts it raised, from an outbox of its own.
+    let outbox_dir = match &options.fleet {
+        Some(f) => f.controller_dir(&options.state_dir),
+        None => options.state_dir.clone(),
+    };
+    shared.set_fleet(fleet.clone());
     let ctx = Arc::new(Ctx {
         state_dir: options.state_dir.clone(),
+        store,
+        fleet: fleet.clone(),
         dry_run: options.dry_run,
         sim_speed: options.sim_speed,
-        outbox: Outbox::new(&options.state_dir),
+        outbox: Outbox::new(&outbox_dir),
         wake: Arc::new(Notify::new()),
         shared: shared.clone(),
     });
@@ -168,6 +206,13 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     };
     if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
         tracing::warn!("a pass did not finish in time; its site resumes from its journal");
+    }
+    if let Some(fleet) = &fleet {
+        // A renewal or a claim in progress is of no use now: hand the sites over at once.
+        for task in fleet_tasks {
+            task.abort();
+        }
+        fleet.resign().await;
     }
     tracing::info!("controller stopped");
     Ok(())
@@ -340,6 +385,9 @@ impl Supervisor {
         }
         self.owners.retain(|_, n| seen.contains(n));
         self.ctx.shared.manage(self.sites.keys().cloned());
+        if let Some(fleet) = &self.ctx.fleet {
+            fleet.set_sites(self.sites.keys().cloned());
+        }
     }
 
     /// Logs the located errors and raises "manifest invalid" for the site the file held.
@@ -376,17 +424,60 @@ impl Supervisor {
     }
 }
 
-/// The wait after a pass: the monitor interval, or the error policy's back-off.
+/// The site's monitor interval: the time between two passes.
+fn interval(site: &Site) -> Duration {
+    site.manifest
+        .spec
+        .failover
+        .monitor
+        .interval
+        .max(Duration::from_secs(1))
+}
+
+/// The wait after a pass: the monitor interval, or the error policy's back-off. A pass that
+/// only the fleet stopped (no lease, etcd away) is not backed off: it waits one interval or
+/// until the fleet changes (the lease renewed again), whichever comes first.
 fn requeue(site: &Site, result: &Result<(), PassError>, failures: u32) -> Duration {
     match result {
-        Ok(()) => site
-            .manifest
-            .spec
-            .failover
-            .monitor
-            .interval
-            .max(Duration::from_secs(1)),
-        Err(_) => error_policy(failures),
+        Err(e) if !e.is_coordination() => error_policy(failures),
+        _ => interval(site),
+    }
+}
+
+/// Completes at the fleet's next change (membership, assignment, lease); never without one.
+async fn fleet_change(changes: &mut Option<watch::Receiver<u64>>) {
+    let Some(rx) = changes else {
+        return std::future::pending().await;
+    };
+    if rx.changed().await.is_err() {
+        // The fleet is gone (shutdown): no further change will come.
+        *changes = None;
+        std::future::pending::<()>().await;
+    }
+}
+
+/// In a fleet: whether to pass now, or how long to wait first. A site another controller
+/// should own is handed over (its lab world saved first, while this controller still owns
+/// it); a site it does not own has its platform dropped unsaved, since its world may be
+/// another controller's now.
+async fn fleet_turn(ctx: &Ctx, site: &Site, carry: &mut Carry) -> Option<Duration> {
+    let fleet = ctx.fleet.as_ref()?;
+    match fleet.turn(&site.name) {
+        Turn::Act => None,
+        Turn::Release => {
+            flush(ctx, &site.name, &mut carry.platform).await;
+            *carry = Carry::default();
+            fleet.release(&site.name).await;
+            Some(Duration::ZERO)
+        }
+        Turn::Wait(after) => {
+            if carry.platform.is_some() {
+                tracing::info!(site = %site.name, "not this controller's site now: it acts on it no more");
+            }
+            *carry = Carry::default();
+            ctx.shared.forget(&site.name);
+            Some(after.unwrap_or_else(|| interval(site)))
+        }
     }
 }
 
@@ -409,8 +500,23 @@ async fn site_task(
     let mut carry = Carry::default();
     let mut last = std::time::Instant::now();
     let mut failures = 0u32;
+    let mut changes = ctx.fleet.as_ref().map(|f| f.subscribe());
     loop {
         let site = spec.borrow_and_update().clone();
+        if let Some(wait) = fleet_turn(&ctx, &site, &mut carry).await {
+            last = std::time::Instant::now();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = fleet_change(&mut changes) => {}
+                changed = spec.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                _ = stopped.changed() => return,
+            }
+            continue;
+        }
         let elapsed = last.elapsed();
         last = std::time::Instant::now();
         let span = tracing::info_span!("pass", site = %site.name);
@@ -436,23 +542,32 @@ async fn site_task(
         ctx.shared
             .metrics()
             .pass_finished(&site.name, last.elapsed().as_secs_f64());
-        failures = if result.is_ok() { 0 } else { failures + 1 };
+        failures = match &result {
+            Ok(()) => 0,
+            Err(e) if e.is_coordination() => failures,
+            Err(_) => failures + 1,
+        };
         let wait = requeue(&site, &result, failures);
         if let Err(e) = &result {
             tracing::warn!(site = %site.name, failures, "pass failed, next in {}: {e}", humantime::format_duration(wait));
         }
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
+            () = fleet_change(&mut changes) => {}
             changed = spec.changed() => {
-                flush(&site.name, &mut carry.platform).await;
+                flush(&ctx, &site.name, &mut carry.platform).await;
                 if changed.is_err() {
+                    // The manifest is gone: in a fleet, no controller keeps the site.
+                    if let Some(fleet) = &ctx.fleet {
+                        fleet.release(&site.name).await;
+                    }
                     return;
                 }
                 // A new manifest may name other hosts: open the platform afresh.
                 carry.platform = None;
             }
             _ = stopped.changed() => {
-                flush(&site.name, &mut carry.platform).await;
+                flush(&ctx, &site.name, &mut carry.platform).await;
                 return;
             }
         }
@@ -466,6 +581,10 @@ fn one_pass(
     mut carry: Carry,
     elapsed: Duration,
 ) -> (Carry, Result<(), PassError>) {
+    // Checked before the lab's clock moves: a move may save its world.
+    if let Err(e) = ctx.store.may_act(&site.name) {
+        return (Carry::default(), Err(ReconcileError::from(e).into()));
+    }
     let simulated = site.manifest.spec.platform.kind == PlatformKind::Simulated;
     // The platform is kept between passes; the lab reads its world again when another
     // process (`galaxy-ha sim fault`, a drill, a test) changed the file.
@@ -489,8 +608,14 @@ fn one_pass(
     (carry, result)
 }
 
-/// Writes what the platform keeps of its own (the lab's world), on the blocking pool.
-async fn flush(site: &str, platform: &mut Option<Box<dyn Platform>>) {
+/// Writes what the platform keeps of its own (the lab's world), on the blocking pool; only
+/// while this controller may act on the site (in a fleet, it may have lost the site to
+/// another controller, whose world must not be overwritten).
+async fn flush(ctx: &Ctx, site: &str, platform: &mut Option<Box<dyn Platform>>) {
+    if ctx.store.may_act(site).is_err() {
+        *platform = None;
+        return;
+    }
     let Some(mut p) = platform.take() else { return };
     let name = site.to_string();
     match tokio::task::spawn_blocking(move || {
@@ -512,7 +637,7 @@ fn pass(
     platform: &mut dyn Platform,
     carry: &mut Carry,
 ) -> Result<(), PassError> {
-    let look = reconcile::look(site, platform, &ctx.state_dir)?;
+    let look = reconcile::look_in(site, platform, ctx.store.as_ref())?;
     publish(ctx, site, &look, carry);
     if ctx.dry_run {
         tracing::info!(
@@ -521,7 +646,9 @@ fn pass(
         );
         return Ok(());
     }
-    let mut store = Store::new(&ctx.state_dir, &site.name).remembering(look.memory);
+    let mut store = Store::new(&ctx.state_dir, &site.name)
+        .on(ctx.store.clone())
+        .remembering(look.memory);
     let mut sink = ctx.sink(site);
     let report = execute::execute(&look.plan, platform, &mut store, &mut sink)
         .map_err(ReconcileError::from)?;
@@ -542,11 +669,9 @@ fn pass(
 /// Publishes what this pass saw for the HTTP side: the status, the plan and the recent
 /// journal (read again only when it grew).
 fn publish(ctx: &Ctx, site: &Site, look: &reconcile::Look, carry: &mut Carry) {
-    let len = std::fs::metadata(journal::path(&ctx.state_dir, &site.name))
-        .map(|m| m.len())
-        .ok();
+    let len = ctx.store.journal_stamp(&site.name);
     if len != carry.journal_len {
-        match journal::read(&ctx.state_dir, &site.name) {
+        match ctx.store.journal(&site.name) {
             Ok((entries, _)) => {
                 let items = history::timeline(&site.name, &entries);
                 let skip = items.len().saturating_sub(http::RECENT);
@@ -557,13 +682,14 @@ fn publish(ctx: &Ctx, site: &Site, look: &reconcile::Look, carry: &mut Carry) {
         }
     }
     let pending = ctx.outbox.pending_for(&site.name);
-    let status = crate::status::site(
+    let mut status = crate::status::site(
         &look.plan,
         &look.observed,
         &look.memory,
         &site.manifest.spec.vm.name,
         pending,
     );
+    status.owner = ctx.fleet.as_ref().map(|f| f.id().to_string());
     ctx.shared.publish(SiteView {
         status,
         plan_json: render::json(std::slice::from_ref(&look.plan)),

@@ -38,6 +38,34 @@ pub struct SiteStatus {
     /// source is missed.
     pub failover_monitor_remaining_s: Option<u64>,
     pub waiting: Vec<String>,
+    /// In a fleet (`--coordination etcd`): the controller that owns the site now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl SiteStatus {
+    /// A site another controller of the fleet owns: only its owner is known here.
+    pub fn elsewhere(name: &str, owner: Option<String>) -> SiteStatus {
+        let waiting = vec![match &owner {
+            Some(o) => format!("owned by controller {o}, which reports it"),
+            None => "owned by no controller at this moment; one claims it shortly".to_string(),
+        }];
+        SiteStatus {
+            name: name.to_string(),
+            live_host: None,
+            standby_host: None,
+            activity: None,
+            percent: None,
+            job: None,
+            conditions: Vec::new(),
+            last_failover: None,
+            last_test_failover: None,
+            alerts_pending: 0,
+            failover_monitor_remaining_s: None,
+            waiting,
+            owner,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +149,7 @@ pub fn site(
             .filter(|j| !j.monitor_status.source_alive)
             .map(|j| j.monitor_status.remaining.as_secs()),
         waiting: plan.waiting.clone(),
+        owner: None,
     }
 }
 
@@ -138,6 +167,17 @@ pub fn text(status: &Status) -> String {
             s.live_host.as_deref().unwrap_or("unknown"),
             s.standby_host.as_deref().unwrap_or("unknown")
         ));
+        if let Some(owner) = &s.owner {
+            out.push_str(&format!("  Owner: controller {owner}\n"));
+        }
+        // A site another controller reports: nothing more is known here.
+        if s.owner.is_some() && s.conditions.is_empty() {
+            for w in &s.waiting {
+                out.push_str(&format!("  … {w}\n"));
+            }
+            out.push('\n');
+            continue;
+        }
         match &s.job {
             Some(j) => {
                 let activity = match (s.activity.as_deref(), s.percent) {

@@ -79,3 +79,11 @@ mod kill;
 mod damaged;
 // `galaxy-ha service install|uninstall` on Linux, the Windows service's entry, the log file.
 mod service_cli;
+// Helpers for the fleet tests: a real etcd on loopback, controllers sharing one lab.
+mod fleet_support;
+// Three controllers on etcd: spread, takeover after SIGKILL, SIGSTOP, etcd away.
+mod fleet_run;
+// A takeover after any durable step of a failover: memory and intent in etcd, one failover.
+mod fleet_crash;
+// Controllers that see different manifests for a moment leave no site without an owner.
+mod fleet_handover;

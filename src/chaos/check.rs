@@ -550,7 +550,8 @@ impl Checker {
                     self.open_intents.remove(&entry.action_id);
                 }
                 Event::Done | Event::Failed { .. } if disruptive => {
-                    if self.open_intents.remove(&entry.action_id).is_none() {
+                    let had_intent = self.open_intents.remove(&entry.action_id).is_some();
+                    if !had_intent {
                         self.violate(
                             Invariant::JournaledFirst,
                             format!(

@@ -39,7 +39,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         let mut store = Store::new(&settings.state_dir, &site.name);
         let mut alerts = LogSink::default();
         let mut plan = plan.clone();
-        reconcile::remember_manifest(site, &mut plan, &settings.state_dir, platform.now())?;
+        reconcile::remember_manifest(site, &mut plan, store.backend(), platform.now())?;
         let plan = &plan;
         let report = execute::execute(plan, platform.as_mut(), &mut store, &mut alerts)?;
         println!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::commands::Outcome;
+use crate::fleet::CoordinationArgs;
 use crate::lock::StateLock;
 use crate::service::{self, Options};
 use crate::settings::SiteArgs;
@@ -18,7 +19,14 @@ pub fn run(
     sim_speed: u32,
     alert_retry: Duration,
     listen: Option<SocketAddr>,
+    coordination: &CoordinationArgs,
 ) -> anyhow::Result<Outcome> {
+    let fleet = coordination.resolve()?;
+    if dry_run && fleet.is_some() {
+        bail!(
+            "--dry-run cannot join a fleet: it would own sites and act on none of them. Run the dry run without --coordination, on a copy of the state dir"
+        );
+    }
     if !args.manifests.exists() {
         bail!(
             "{}: no such file or directory; name a manifest or a directory of manifests",
@@ -26,7 +34,11 @@ pub fn run(
         );
     }
     let state_dir = args.state_dir();
-    let _lock = StateLock::acquire(&state_dir)?;
+    // In a fleet, controllers may share a state dir (the lab's worlds): each locks its own.
+    let _lock = match &fleet {
+        Some(f) => StateLock::acquire(&f.controller_dir(&state_dir))?,
+        None => StateLock::acquire(&state_dir)?,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,6 +51,7 @@ pub fn run(
         sim_speed,
         alert_retry,
         listen,
+        fleet,
     };
     let result = runtime.block_on(service::run(options, stop::requested()));
     // A platform call stuck past the grace period must not keep the process alive.

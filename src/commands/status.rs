@@ -3,8 +3,11 @@
 use std::io::Write;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use crate::cli::OutputFormat;
 use crate::commands::Outcome;
+use crate::fleet::{CoordinationArgs, Fleet};
 use crate::reconcile;
 use crate::settings::SiteArgs;
 use crate::status::{self, Status};
@@ -13,9 +16,24 @@ pub fn run(
     args: &SiteArgs,
     format: OutputFormat,
     watch: Option<Duration>,
+    coordination: &CoordinationArgs,
 ) -> anyhow::Result<Outcome> {
+    // In a fleet, memory lives in etcd and each site shows its owner.
+    let fleet = match coordination.resolve()? {
+        Some(options) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let fleet = runtime.block_on(Fleet::connect(options))?;
+            Some((runtime, fleet))
+        }
+        None => None,
+    };
+    let fleet = fleet.as_ref().map(|(_, f)| f);
     let Some(every) = watch else {
-        let (doc, failed) = look(args)?;
+        let (doc, failed) = look(args, fleet)?;
         print(&doc, format, false)?;
         return Ok(if failed {
             Outcome::Failed
@@ -25,7 +43,7 @@ pub fn run(
     };
     loop {
         // Manifests are read afresh each time: an edit shows at the next redraw.
-        match look(args) {
+        match look(args, fleet) {
             Ok((doc, _)) => print(&doc, format, true)?,
             Err(e) => eprintln!("error: {e:#}"),
         }
@@ -34,8 +52,21 @@ pub fn run(
 }
 
 /// Every site's status; sites that could not be looked at are reported on stderr.
-fn look(args: &SiteArgs) -> anyhow::Result<(Status, bool)> {
+fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, bool)> {
     let settings = args.resolve()?;
+    let owners = match fleet {
+        Some(f) => Some(
+            f.runtime()
+                .block_on(f.fetch_owners())
+                .context("cannot read the sites' owners from etcd")?,
+        ),
+        None => None,
+    };
+    let files = crate::store::FileStore::new(&settings.state_dir);
+    let store: &dyn crate::store::SiteStore = match fleet {
+        Some(f) => f,
+        None => &files,
+    };
     let mut sites = Vec::new();
     let mut failed = false;
     let outbox = crate::alert::outbox::Outbox::new(&settings.state_dir);
@@ -43,14 +74,23 @@ fn look(args: &SiteArgs) -> anyhow::Result<(Status, bool)> {
         let pending = outbox.pending_for(&site.name);
         let result = (|| -> anyhow::Result<_> {
             let mut platform = crate::platform::open(site, &settings.state_dir)?;
-            let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
-            Ok(status::site(
+            let look = reconcile::look_in(site, platform.as_mut(), store)?;
+            let mut status = status::site(
                 &look.plan,
                 &look.observed,
                 &look.memory,
                 &site.manifest.spec.vm.name,
                 pending,
-            ))
+            );
+            if let Some(owners) = &owners {
+                status.owner = Some(
+                    owners
+                        .get(&site.name)
+                        .cloned()
+                        .unwrap_or_else(|| "none".to_string()),
+                );
+            }
+            Ok(status)
         })();
         match result {
             Ok(s) => sites.push(s),

@@ -55,7 +55,7 @@ pub async fn metrics(State(shared): State<Shared>) -> Response {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        shared.metrics().encode(),
+        shared.encode_metrics(),
     )
         .into_response()
 }

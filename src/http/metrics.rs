@@ -46,6 +46,8 @@ pub struct Metrics {
     alerts_failed: Family<Labels, Counter>,
     pass_duration: Family<Labels, Histogram, fn() -> Histogram>,
     actions: Family<Labels, Counter>,
+    fleet_renewals: Family<Labels, Counter>,
+    fleet_owned: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -70,6 +72,8 @@ impl Metrics {
             alerts_failed: Family::default(),
             pass_duration: Family::new_with_constructor(pass_histogram),
             actions: Family::default(),
+            fleet_renewals: Family::default(),
+            fleet_owned: Family::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -131,6 +135,16 @@ impl Metrics {
             "actions",
             "Actions the controller carried out, by kind and outcome",
             m.actions.clone(),
+        );
+        r.register(
+            "fleet_lease_renewals",
+            "In a fleet: renewals of this controller's etcd lease that etcd confirmed",
+            m.fleet_renewals.clone(),
+        );
+        r.register(
+            "fleet_sites_owned",
+            "In a fleet: the sites this controller owns now",
+            m.fleet_owned.clone(),
         );
         m
     }
@@ -243,6 +257,16 @@ impl Metrics {
             &self.alerts_failed
         };
         family.get_or_create(&site(name)).inc();
+    }
+
+    /// A fleet member's lease renewals so far and the sites it owns now.
+    pub fn fleet(&self, controller: &str, renewals: u64, owned: usize) {
+        let labels = vec![("controller", controller.to_string())];
+        let counter = self.fleet_renewals.get_or_create(&labels);
+        counter.inc_by(renewals.saturating_sub(counter.get()));
+        self.fleet_owned
+            .get_or_create(&labels)
+            .set(i64::try_from(owned).unwrap_or(i64::MAX));
     }
 
     /// The OpenMetrics text, `# EOF` included.

@@ -60,6 +60,8 @@ struct Inner {
     loaded: AtomicBool,
     state_dir: PathBuf,
     metrics: Metrics,
+    /// In a fleet: who owns the sites this controller does not report itself.
+    fleet: RwLock<Option<Arc<crate::fleet::Fleet>>>,
 }
 
 impl Shared {
@@ -71,6 +73,7 @@ impl Shared {
                 loaded: AtomicBool::new(false),
                 state_dir,
                 metrics: Metrics::new(),
+                fleet: RwLock::default(),
             }),
         }
     }
@@ -87,6 +90,31 @@ impl Shared {
         let previous = views.get(&view.status.name).map(|v| &v.status);
         self.inner.metrics.publish(&view.status, previous);
         views.insert(view.status.name.clone(), view);
+    }
+
+    /// Makes this controller a fleet member in what it serves: each site with its owner.
+    pub fn set_fleet(&self, fleet: Option<Arc<crate::fleet::Fleet>>) {
+        if let Ok(mut f) = self.inner.fleet.write() {
+            *f = fleet;
+        }
+    }
+
+    /// The metrics, with the fleet's lease renewals and owned sites brought up to date.
+    pub fn encode_metrics(&self) -> String {
+        let fleet = self.inner.fleet.read().ok().and_then(|f| f.clone());
+        if let Some(f) = fleet {
+            self.inner.metrics.fleet(f.id(), f.renewals(), f.owned());
+        }
+        self.inner.metrics.encode()
+    }
+
+    /// Drops a site's view: another controller owns it now and reports it.
+    pub fn forget(&self, site: &str) {
+        if let Ok(mut views) = self.inner.views.write()
+            && let Some(view) = views.remove(site)
+        {
+            self.inner.metrics.forget(&view.status);
+        }
     }
 
     /// The sites the manifests hold after a reload; views of the others go.
@@ -107,14 +135,30 @@ impl Shared {
         self.inner.loaded.store(true, Ordering::SeqCst);
     }
 
-    /// Every site's status, as `status --format json` has it.
+    /// Every site's status, as `status --format json` has it; in a fleet, the sites other
+    /// controllers own appear with their owner alone.
     pub fn status(&self) -> Status {
-        let sites = self
+        let mut sites: Vec<SiteStatus> = self
             .inner
             .views
             .read()
             .map(|v| v.values().map(|v| v.status.clone()).collect())
             .unwrap_or_default();
+        let fleet = self.inner.fleet.read().ok().and_then(|f| f.clone());
+        if let Some(fleet) = fleet {
+            let managed = self
+                .inner
+                .managed
+                .read()
+                .map(|m| m.clone())
+                .unwrap_or_default();
+            for name in managed {
+                if !sites.iter().any(|s| s.name == name) {
+                    sites.push(SiteStatus::elsewhere(&name, fleet.owner_of(&name)));
+                }
+            }
+            sites.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         Status {
             format_version: status::FORMAT_VERSION,
             sites,
@@ -219,6 +263,7 @@ mod tests {
                 alerts_pending: 0,
                 failover_monitor_remaining_s: None,
                 waiting: vec![],
+                owner: None,
             },
             plan_json: "{}".into(),
             recent: vec![],

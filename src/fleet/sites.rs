@@ -1,0 +1,235 @@
+//! A site's memory and journal in etcd. Every write is a transaction that compares the
+//! site's owner key with this controller's lease: a controller that lost the site (its lease
+//! expired while it was stopped, cut off or slow) cannot write, so it cannot journal an
+//! intent, so it issues nothing.
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use etcd_client::{Compare, CompareOp, GetOptions, SortOrder, SortTarget, Txn, TxnOp};
+
+use super::{Fleet, journal_prefix, memory_key, owner_key};
+
+/// Journal entries kept in memory per owned site: the dashboard shows the last few.
+const RECENT_KEPT: usize = 50;
+
+fn parse(kvs: &[etcd_client::KeyValue]) -> (Vec<Entry>, usize) {
+    let mut entries = Vec::with_capacity(kvs.len());
+    let mut skipped = 0;
+    for kv in kvs {
+        match serde_json::from_slice::<Entry>(kv.value()) {
+            Ok(e) => entries.push(e),
+            Err(_) => skipped += 1,
+        }
+    }
+    (entries, skipped)
+}
+use crate::journal::Entry;
+use crate::memory::{FORMAT_VERSION, Memory, MemoryError};
+use crate::store::{SiteStore, StoreError};
+
+impl Fleet {
+    /// The lease this controller owns the site under, or why it does not.
+    fn owning_lease(&self, site: &str) -> Result<i64, StoreError> {
+        let st = self.lock();
+        let not_owner = |why: String| StoreError::NotOwner {
+            site: site.to_string(),
+            why,
+        };
+        match (st.lease, st.owned.get(site)) {
+            (Some(lease), Some(&claimed)) if lease.id == claimed => {
+                if Instant::now() < lease.deadline {
+                    Ok(claimed)
+                } else {
+                    Err(not_owner(format!(
+                        "controller {} has not had its lease renewed in time and cannot prove it still owns the site",
+                        self.id()
+                    )))
+                }
+            }
+            _ => Err(not_owner(format!(
+                "controller {} does not own the site (owner: {})",
+                self.id(),
+                st.owners.get(site).map_or("unknown", String::as_str)
+            ))),
+        }
+    }
+
+    /// Puts `value` at `key` if and only if the site's owner key carries this controller's
+    /// lease.
+    fn put_owned(&self, site: &str, key: String, value: Vec<u8>) -> Result<(), StoreError> {
+        let lease = self.owning_lease(site)?;
+        let txn = Txn::new()
+            .when([Compare::lease(owner_key(site), CompareOp::Equal, lease)])
+            .and_then([TxnOp::put(key, value, None)]);
+        let mut kv = self.client.kv_client();
+        let response = self
+            .block(kv.txn(txn))
+            .map_err(|message| coordination(site, message))?;
+        if response.succeeded() {
+            Ok(())
+        } else {
+            self.lock().owned.remove(site);
+            Err(StoreError::NotOwner {
+                site: site.to_string(),
+                why: format!("etcd says controller {} no longer owns the site", self.id()),
+            })
+        }
+    }
+}
+
+impl Fleet {
+    /// Reads the memory and the latest journal entries of sites just claimed in one
+    /// transaction, so that their first passes need not ask etcd one by one (ten thousand at
+    /// a controller's start). Memory that cannot be parsed is left for the pass to read and
+    /// report.
+    pub(super) async fn prefetch(&self, sites: &[String], lease: i64) {
+        let latest = GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Key, SortOrder::Descend)
+            .with_limit(RECENT_KEPT as i64);
+        let gets: Vec<TxnOp> = sites
+            .iter()
+            .flat_map(|site| {
+                [
+                    TxnOp::get(memory_key(site), None),
+                    TxnOp::get(journal_prefix(site), Some(latest.clone())),
+                ]
+            })
+            .collect();
+        let mut kv = self.client.kv_client();
+        let txn = kv.txn(Txn::new().and_then(gets));
+        let Ok(Ok(response)) = tokio::time::timeout(self.options.call_timeout(), txn).await else {
+            return;
+        };
+        let answers = response.op_responses();
+        let mut st = self.lock();
+        for (site, pair) in sites.iter().zip(answers.chunks(2)) {
+            let [
+                etcd_client::TxnOpResponse::Get(got),
+                etcd_client::TxnOpResponse::Get(journal),
+            ] = pair
+            else {
+                continue;
+            };
+            if st.owned.get(site) != Some(&lease) {
+                continue;
+            }
+            let (mut recent, _) = parse(journal.kvs());
+            recent.reverse();
+            st.recent.insert(site.clone(), recent);
+            let memory = match got.kvs().first() {
+                Some(kv) => match serde_json::from_slice::<Memory>(kv.value()) {
+                    Ok(m) => m,
+                    Err(_) => continue,
+                },
+                None => Memory {
+                    format_version: FORMAT_VERSION,
+                    ..Memory::default()
+                },
+            };
+            st.memory.insert(site.clone(), memory);
+        }
+    }
+}
+
+fn coordination(site: &str, message: String) -> StoreError {
+    StoreError::Coordination {
+        site: site.to_string(),
+        message,
+    }
+}
+
+impl SiteStore for Fleet {
+    fn load(&self, site: &str) -> Result<Memory, StoreError> {
+        let owned = self.lock().owned.get(site).copied();
+        if owned.is_some()
+            && let Some(memory) = self.lock().memory.get(site)
+        {
+            return Ok(memory.clone());
+        }
+        let key = memory_key(site);
+        let mut kv = self.client.kv_client();
+        let response = self
+            .block(kv.get(key.clone(), None))
+            .map_err(|message| coordination(site, message))?;
+        let memory = match response.kvs().first() {
+            Some(kv) => serde_json::from_slice(kv.value()).map_err(|e| MemoryError::Corrupt {
+                path: PathBuf::from(format!("etcd:{key}")),
+                message: e.to_string(),
+            })?,
+            None => Memory {
+                format_version: FORMAT_VERSION,
+                ..Memory::default()
+            },
+        };
+        let mut st = self.lock();
+        if owned.is_some() && st.owned.get(site).copied() == owned {
+            st.memory.insert(site.to_string(), memory.clone());
+        }
+        Ok(memory)
+    }
+
+    fn save(&self, site: &str, memory: &Memory) -> Result<(), StoreError> {
+        let mut doc = memory.clone();
+        doc.format_version = FORMAT_VERSION;
+        let bytes = serde_json::to_vec(&doc).expect("memory serializes");
+        self.put_owned(site, memory_key(site), bytes)?;
+        self.lock().memory.insert(site.to_string(), doc);
+        Ok(())
+    }
+
+    fn append(&self, site: &str, entry: &Entry) -> Result<(), StoreError> {
+        // Keys sort in the order entries were written: wall-clock nanoseconds, then a
+        // counter for two entries of one instant.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let n = self.next_stamp();
+        let key = format!("{}{nanos:020}-{n:08}", journal_prefix(site));
+        let line = serde_json::to_vec(entry).map_err(|e| StoreError::Journal {
+            site: site.to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        self.put_owned(site, key, line)?;
+        let mut st = self.lock();
+        st.stamps.insert(site.to_string(), n);
+        if let Some(recent) = st.recent.get_mut(site) {
+            recent.push(entry.clone());
+            let extra = recent.len().saturating_sub(RECENT_KEPT);
+            recent.drain(..extra);
+        }
+        Ok(())
+    }
+
+    /// For a site this controller owns, the latest entries it keeps in memory; otherwise
+    /// the whole journal from etcd.
+    fn journal(&self, site: &str) -> Result<(Vec<Entry>, usize), StoreError> {
+        {
+            let st = self.lock();
+            if st.owned.contains_key(site)
+                && let Some(recent) = st.recent.get(site)
+            {
+                return Ok((recent.clone(), 0));
+            }
+        }
+        let options = GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Key, SortOrder::Ascend);
+        let mut kv = self.client.kv_client();
+        let response = self
+            .block(kv.get(journal_prefix(site), Some(options)))
+            .map_err(|message| coordination(site, message))?;
+        Ok(parse(response.kvs()))
+    }
+
+    fn journal_stamp(&self, site: &str) -> Option<u64> {
+        self.lock().stamps.get(site).copied()
+    }
+
+    /// Only while this controller owns the site and its lease's deadline has not passed.
+    fn may_act(&self, site: &str) -> Result<(), StoreError> {
+        self.owning_lease(site).map(|_| ())
+    }
+}
