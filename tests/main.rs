@@ -77,3 +77,5 @@ mod chaos_found;
 mod kill;
 // Damaged state: truncated memory, journal garbage, a corrupt world, a read-only state dir, a full disk.
 mod damaged;
+// Hostile manifests: 100 MB, devices, alias bombs, deep nesting; refused in bounded memory.
+mod hostile;

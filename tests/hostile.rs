@@ -1,0 +1,167 @@
+//! Hostile input to the manifest loader through the real binary: a 100 MB manifest, a device
+//! and a pipe named as manifests, alias bombs and deep nesting. Each is refused with a clear
+//! message, and the process's peak memory (measured by `tests/maxrss.py`) stays bounded.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Peak memory any refusal may take: the binary's own footprint is about 15 MiB; a loader
+/// that read or expanded its input would take hundreds.
+const MAX_RSS_KIB: u64 = 48 * 1024;
+
+const HQ: &str = include_str!("../manifests/hq.yaml");
+
+/// `galaxy-ha validate PATH` under `tests/maxrss.py`: (exit code, peak KiB, output).
+fn validate(path: &Path) -> (i64, u64, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/maxrss.py");
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let out = Command::new(python)
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .arg("validate")
+        .arg(path)
+        .output()
+        .expect("python3");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("maxrss.py: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        doc["code"].as_i64().unwrap(),
+        doc["max_rss_kib"].as_u64().unwrap(),
+        format!(
+            "{}{}",
+            doc["stdout"].as_str().unwrap(),
+            doc["stderr"].as_str().unwrap()
+        ),
+    )
+}
+
+/// Refused (exit 1, not a crash), saying `says`, within the memory bound.
+fn assert_refused(path: &Path, says: &str) {
+    let (code, rss, text) = validate(path);
+    assert_eq!(code, 1, "{}: {text}", path.display());
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(
+        text.contains(says),
+        "{}: expected {says:?} in: {text}",
+        path.display()
+    );
+    assert!(
+        rss < MAX_RSS_KIB,
+        "{}: peak memory {rss} KiB (bound {MAX_RSS_KIB} KiB)",
+        path.display()
+    );
+}
+
+/// Billion laughs: ten anchors, each a list of ten of the one before.
+fn laughs(indent: &str) -> String {
+    let mut text = format!("{indent}- &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("{indent}- &a{i} [{refs}]\n"));
+    }
+    text
+}
+
+#[test]
+fn a_100_mb_manifest_should_be_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    // Sparse: 100 MB that takes no disk.
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(100 * 1024 * 1024)
+        .unwrap();
+    assert_refused(&path, "104857600 bytes is too large for a manifest");
+    // Just over the cap, with real bytes.
+    let over = dir.path().join("over.yaml");
+    std::fs::write(
+        &over,
+        "#".repeat(galaxy_ha::manifest::MAX_MANIFEST_BYTES + 1),
+    )
+    .unwrap();
+    assert_refused(&over, "too large for a manifest");
+}
+
+#[test]
+fn a_device_or_a_pipe_named_as_a_manifest_should_be_refused_unread() {
+    assert_refused(Path::new("/dev/zero"), "not a regular file");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    assert_refused(&fifo, "not a regular file");
+}
+
+#[test]
+fn alias_bombs_should_be_refused_without_being_expanded() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // The whole document is the bomb.
+        ("root.yaml", format!("{}- *a9\n", laughs(""))),
+        // Where a list of strings is expected.
+        (
+            "recipients.yaml",
+            HQ.replace(
+                "      to: [security-ops@domain.com]",
+                &format!("      to:\n{}        - *a9", laughs("        ")),
+            ),
+        ),
+        // A large string anchored once and referenced thousands of times where strings are
+        // what the manifest wants: 200 MB if expanded.
+        (
+            "references.yaml",
+            HQ.replace(
+                "      from: galaxy-ha@domain.com",
+                &format!("      from: &r \"{}@domain.com\"", "x".repeat(100_000)),
+            )
+            .replace(
+                "      to: [security-ops@domain.com]",
+                &format!("      to: [{}]", vec!["*r"; 2000].join(", ")),
+            ),
+        ),
+        // One large anchor referenced many times.
+        (
+            "quadratic.yaml",
+            format!(
+                "{}\nx: &big \"{}\"\ny: [{}]\n",
+                HQ,
+                "x".repeat(100_000),
+                vec!["*big"; 9].join(", ")
+            ),
+        ),
+    ];
+    for (name, text) in cases {
+        assert!(text.len() < galaxy_ha::manifest::MAX_MANIFEST_BYTES);
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        assert_refused(&path, name);
+    }
+    assert_refused(
+        &dir.path().join("references.yaml"),
+        "too many scalar bytes for a manifest",
+    );
+}
+
+#[test]
+fn deep_nesting_should_be_refused_without_exhausting_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("flow.yaml");
+    std::fs::write(&flow, format!("spec: {}\n", "[".repeat(1_000_000))).unwrap();
+    assert_refused(&flow, "flow.yaml");
+    let block = dir.path().join("block.yaml");
+    let mut text = String::new();
+    for depth in 0..1000 {
+        text.push_str(&format!("{}a{depth}:\n", " ".repeat(depth)));
+    }
+    std::fs::write(&block, text).unwrap();
+    assert_refused(&block, "block.yaml");
+    let mixed = dir.path().join("mixed.yaml");
+    std::fs::write(&mixed, format!("spec: {}\n", "{a: [".repeat(150_000))).unwrap();
+    assert_refused(&mixed, "mixed.yaml");
+}
