@@ -11,8 +11,6 @@ use serde_json::Value;
 /// that read or expanded its input would take hundreds.
 const MAX_RSS_KIB: u64 = 48 * 1024;
 
-const HQ: &str = include_str!("../manifests/hq.yaml");
-
 /// `galaxy-ha validate PATH` under `tests/maxrss.py`: (exit code, peak KiB, output).
 fn validate(path: &Path) -> (i64, u64, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/maxrss.py");
@@ -58,16 +56,6 @@ fn assert_refused(path: &Path, says: &str) {
     );
 }
 
-/// Billion laughs: ten anchors, each a list of ten of the one before.
-fn laughs(indent: &str) -> String {
-    let mut text = format!("{indent}- &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for i in 1..10 {
-        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
-        text.push_str(&format!("{indent}- &a{i} [{refs}]\n"));
-    }
-    text
-}
-
 #[test]
 fn a_100_mb_manifest_should_be_refused_unread() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,69 +87,22 @@ fn a_device_or_a_pipe_named_as_a_manifest_should_be_refused_unread() {
 }
 
 #[test]
-fn alias_bombs_should_be_refused_without_being_expanded() {
+fn alias_bombs_and_deep_nesting_should_be_refused_without_being_expanded() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = [
-        // The whole document is the bomb.
-        ("root.yaml", format!("{}- *a9\n", laughs(""))),
-        // Where a list of strings is expected.
-        (
-            "recipients.yaml",
-            HQ.replace(
-                "      to: [security-ops@domain.com]",
-                &format!("      to:\n{}        - *a9", laughs("        ")),
-            ),
-        ),
-        // A large string anchored once and referenced thousands of times where strings are
-        // what the manifest wants: 200 MB if expanded.
-        (
-            "references.yaml",
-            HQ.replace(
-                "      from: galaxy-ha@domain.com",
-                &format!("      from: &r \"{}@domain.com\"", "x".repeat(100_000)),
-            )
-            .replace(
-                "      to: [security-ops@domain.com]",
-                &format!("      to: [{}]", vec!["*r"; 2000].join(", ")),
-            ),
-        ),
-        // One large anchor referenced many times.
-        (
-            "quadratic.yaml",
-            format!(
-                "{}\nx: &big \"{}\"\ny: [{}]\n",
-                HQ,
-                "x".repeat(100_000),
-                vec!["*big"; 9].join(", ")
-            ),
-        ),
-    ];
-    for (name, text) in cases {
-        assert!(text.len() < galaxy_ha::manifest::MAX_MANIFEST_BYTES);
-        let path = dir.path().join(name);
+    let hostile = galaxy_ha::manifest::sample::hostile();
+    assert!(hostile.len() >= 7);
+    for (name, text) in &hostile {
+        assert!(
+            text.len() < galaxy_ha::manifest::MAX_MANIFEST_BYTES,
+            "{name}"
+        );
+        let path = dir.path().join(format!("{name}.yaml"));
         std::fs::write(&path, text).unwrap();
         assert_refused(&path, name);
     }
+    // Where the manifest accepts strings, the alias budget is what refuses it.
     assert_refused(
-        &dir.path().join("references.yaml"),
+        &dir.path().join("string-referenced-2000-times.yaml"),
         "too many scalar bytes for a manifest",
     );
-}
-
-#[test]
-fn deep_nesting_should_be_refused_without_exhausting_the_stack() {
-    let dir = tempfile::tempdir().unwrap();
-    let flow = dir.path().join("flow.yaml");
-    std::fs::write(&flow, format!("spec: {}\n", "[".repeat(1_000_000))).unwrap();
-    assert_refused(&flow, "flow.yaml");
-    let block = dir.path().join("block.yaml");
-    let mut text = String::new();
-    for depth in 0..1000 {
-        text.push_str(&format!("{}a{depth}:\n", " ".repeat(depth)));
-    }
-    std::fs::write(&block, text).unwrap();
-    assert_refused(&block, "block.yaml");
-    let mixed = dir.path().join("mixed.yaml");
-    std::fs::write(&mixed, format!("spec: {}\n", "{a: [".repeat(150_000))).unwrap();
-    assert_refused(&mixed, "mixed.yaml");
 }
