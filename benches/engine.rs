@@ -42,7 +42,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-pub fn plan_one_site() {
+pub fn plan_one_site() -> Vec<crate::Figure> {
     let (site, mut lab, memory) = converged();
     let observed = lab.observe().expect("observe");
     let now = lab.now();
@@ -60,13 +60,15 @@ pub fn plan_one_site() {
         samples.push(start.elapsed() / 100);
     }
     let m = median(samples);
-    println!(
-        "plan() one converged site: median {:.2} µs per call (target < 20 µs)",
-        m.as_secs_f64() * 1e6
-    );
+    vec![crate::Figure::held(
+        "plan() for one converged site",
+        format!("{} median per call", crate::report::human(m)),
+        "< 20 µs",
+        m < Duration::from_micros(20),
+    )]
 }
 
-pub fn pass_10000_sites() {
+pub fn pass_10000_sites() -> Vec<crate::Figure> {
     let (site, lab, memory) = converged();
     let mut labs: Vec<Lab> = (0..10_000).map(|_| lab.clone()).collect();
     let mut runs = Vec::new();
@@ -82,8 +84,10 @@ pub fn pass_10000_sites() {
         assert_eq!(actions, 0, "converged sites plan nothing");
     }
     let m = median(runs);
-    println!(
-        "observe + plan over 10,000 converged simulated sites: median {:.3} s (target < 2 s)",
-        m.as_secs_f64()
-    );
+    vec![crate::Figure::held(
+        "observe + plan over 10,000 converged simulated sites",
+        format!("{} median of 5", crate::report::human(m)),
+        "< 2 s",
+        m < Duration::from_secs(2),
+    )]
 }

@@ -81,7 +81,7 @@ fn write_sites(dir: &Path, n: usize) {
 }
 
 /// `manifest::load` over a directory of 1,000 manifests (target: under 1 s).
-pub fn bench_validate_1000() {
+pub fn bench_validate_1000() -> Vec<crate::Figure> {
     let dir = tempfile::tempdir().expect("tempdir");
     write_sites(dir.path(), 1000);
     let paths: Vec<PathBuf> = vec![dir.path().to_path_buf()];
@@ -91,13 +91,14 @@ pub fn bench_validate_1000() {
         assert_eq!(sites.len(), 1000);
         sites
     });
-    println!(
-        "validate_1000: median {:.1} ms, min {:.1} ms (7 runs)",
-        ms(median),
-        ms(min)
-    );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    vec![crate::Figure::held(
+        "validate 1,000 manifests (load, parse, validate a directory)",
+        format!(
+            "{} median, {} min of 7",
+            crate::report::human(median),
+            crate::report::human(min)
+        ),
+        "< 1 s",
+        median < Duration::from_secs(1),
+    )]
 }

@@ -87,3 +87,5 @@ mod fleet_run;
 mod fleet_crash;
 // Controllers that see different manifests for a moment leave no site without an owner.
 mod fleet_handover;
+// Hostile manifests: 100 MB, devices, alias bombs, deep nesting; refused in bounded memory.
+mod hostile;

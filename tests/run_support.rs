@@ -126,6 +126,15 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start(port: u16, dir: &Path) -> SmtpSink {
+        Self::start_with(port, dir, None)
+    }
+
+    /// A sink that requires a login with these credentials (AUTH over the plain connection).
+    pub fn start_with_login(port: u16, dir: &Path, user: &str, password: &str) -> SmtpSink {
+        Self::start_with(port, dir, Some((user, password)))
+    }
+
+    fn start_with(port: u16, dir: &Path, login: Option<(&str, &str)>) -> SmtpSink {
         fs::create_dir_all(dir).expect("mail dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         // Debian's python3-aiosmtpd lives beside the system interpreter.
@@ -134,7 +143,13 @@ impl SmtpSink {
         } else {
             "python3"
         };
-        let mut child = Command::new(python)
+        let mut command = Command::new(python);
+        if let Some((user, password)) = login {
+            command
+                .env("SMTP_SINK_USER", user)
+                .env("SMTP_SINK_PASSWORD", password);
+        }
+        let mut child = command
             .arg(script)
             .arg(port.to_string())
             .arg(dir)

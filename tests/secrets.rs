@@ -66,7 +66,7 @@ fn no_command_nor_the_service_leaks_a_secret() {
     );
     fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    let sink = SmtpSink::start(port, &mail);
+    let sink = SmtpSink::start_with_login(port, &mail, "galaxy-alerts", SMTP_PASSWORD);
     fs::write(dir.join("hq.yaml"), site(port)).unwrap();
     fs::write(dir.join("branch.yaml"), POWERSHELL_SITE).unwrap();
 
@@ -147,6 +147,12 @@ fn no_command_nor_the_service_leaks_a_secret() {
             .unwrap_or_default()
             .contains("alert=\"failover-started\"")
     });
+    // The service's own e-mails, sent with the login, are searched too.
+    eventually(Duration::from_secs(20), "the failover e-mail", || {
+        sink.messages()
+            .iter()
+            .any(|m| m.contains("failover-started"))
+    });
     run.terminate(Duration::from_secs(5));
     seen.push_str(&fs::read_to_string(&log).unwrap());
 
@@ -166,8 +172,11 @@ fn no_command_nor_the_service_leaks_a_secret() {
             );
         }
     }
-    // The loopback server offers no AUTH, so with a login configured the sends are refused
-    // and the e-mails searched are none; the refusals themselves are in the log searched
-    // above. Keep the server alive to the end so that every send attempt reached it.
-    drop(sink);
+    // The loopback server required the login: every e-mail searched came through it.
+    let logins = fs::read_to_string(mail.join("logins")).unwrap_or_default();
+    assert!(!logins.is_empty(), "the controller logged in to send");
+    assert!(
+        !sink.messages().is_empty(),
+        "alerts were delivered with the login and searched"
+    );
 }

@@ -502,6 +502,9 @@ impl Checker {
     /// outcome of a disruptive action must follow its intent.
     fn read_journal(&mut self, state_dir: &Path, site: &str) -> Vec<Entry> {
         let path = journal::path(state_dir, site);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == self.journal_offset) {
+            return Vec::new();
+        }
         let mut text = Vec::new();
         let read = std::fs::File::open(&path).and_then(|mut f| {
             f.seek(SeekFrom::Start(self.journal_offset))?;

@@ -99,14 +99,14 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Site>, Invalid> {
     let mut sites = Vec::new();
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for path in files {
-        let bytes = match std::fs::read(&path) {
+        let bytes = match read_capped(&path) {
             Ok(bytes) => bytes,
-            Err(e) => {
+            Err(message) => {
                 diagnostics.push(Diagnostic {
                     file: path,
                     position: None,
                     path: String::new(),
-                    message: format!("cannot read: {e}"),
+                    message,
                 });
                 continue;
             }
@@ -143,6 +143,34 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Site>, Invalid> {
     }
 }
 
+/// Reads a manifest file, at most one byte past [`MAX_MANIFEST_BYTES`]: a larger file (a
+/// log, a disk image) is refused by its size before a byte is read, and a device or a file
+/// that grows while read (`/dev/zero`) costs no more memory than the cap.
+fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file; name a manifest file or a directory of them".into());
+    }
+    if meta.len() > MAX_MANIFEST_BYTES as u64 {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(MAX_MANIFEST_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(bytes)
+}
+
+fn too_large(len: u64) -> String {
+    format!(
+        "{len} bytes is too large for a manifest (at most {MAX_MANIFEST_BYTES}); is this the right file?"
+    )
+}
+
 /// Loads one manifest from its bytes; `file` only labels the diagnostics. Never panics,
 /// whatever the bytes.
 ///
@@ -172,10 +200,7 @@ fn load_located(file: &Path, bytes: &[u8]) -> Result<(Manifest, Positions), Vec<
             file: file.to_path_buf(),
             position: None,
             path: String::new(),
-            message: format!(
-                "{} bytes is too large for a manifest (at most {MAX_MANIFEST_BYTES}); is this the right file?",
-                bytes.len()
-            ),
+            message: too_large(bytes.len() as u64),
         }]);
     }
     let text = match std::str::from_utf8(bytes) {

@@ -352,7 +352,15 @@ fn reword(path: String, raw: &str, text: &str) -> (String, String) {
         );
     }
     if let Some(what) = raw.strip_prefix("budget breached: ") {
-        let what = what.split([' ', '{']).next().unwrap_or(what).to_lowercase();
+        // The crate names the budget in CamelCase (`ScalarBytes`): words for people.
+        let name = what.split([' ', '{']).next().unwrap_or(what);
+        let what = name.chars().fold(String::new(), |mut words, c| {
+            if c.is_uppercase() && !words.is_empty() {
+                words.push(' ');
+            }
+            words.push(c.to_ascii_lowercase());
+            words
+        });
         return (
             path,
             format!(

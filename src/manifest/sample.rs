@@ -39,3 +39,64 @@ pub fn guide_site(mode: FailoverMode) -> Manifest {
         Err(e) => unreachable!("the built-in sample manifest parses: {e}"),
     }
 }
+
+/// Documents the loader must refuse quickly and without expanding them, each under the size
+/// cap: alias bombs (a billion laughs, as the whole document and where the manifest wants a
+/// list of strings; a large string referenced thousands of times; one large anchor referenced
+/// many times) and deep nesting (a million `[`, a thousand block levels, mixed flow maps and
+/// lists). Named by what they are, for the tests and the benchmark report.
+pub fn hostile() -> Vec<(&'static str, String)> {
+    let guide = guide_site_yaml(FailoverMode::Manual);
+    let laughs = |indent: &str| {
+        let mut text =
+            format!("{indent}- &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("{indent}- &a{i} [{refs}]\n"));
+        }
+        text
+    };
+    let email = |from: &str, to: &str| {
+        format!(
+            "{guide}  notifications:\n    email:\n      smtp: {{server: mail.example.test, port: 25, security: none}}\n      from: {from}\n      to:{to}\n"
+        )
+    };
+    let mut block = String::new();
+    for depth in 0..1000 {
+        block.push_str(&format!("{}a{depth}:\n", " ".repeat(depth)));
+    }
+    vec![
+        ("billion-laughs", format!("{}- *a9\n", laughs(""))),
+        (
+            "billion-laughs-in-recipients",
+            email(
+                "ha@example.test",
+                &format!("\n{}        - *a9", laughs("        ")),
+            ),
+        ),
+        (
+            "string-referenced-2000-times",
+            email(
+                &format!("&r \"{}@example.test\"", "x".repeat(100_000)),
+                &format!(" [{}]", vec!["*r"; 2000].join(", ")),
+            ),
+        ),
+        (
+            "large-anchor-referenced-9-times",
+            format!(
+                "{guide}x: &big \"{}\"\ny: [{}]\n",
+                "x".repeat(100_000),
+                ["*big"; 9].join(", ")
+            ),
+        ),
+        (
+            "million-brackets",
+            format!("spec: {}\n", "[".repeat(1_000_000)),
+        ),
+        ("thousand-block-levels", block),
+        (
+            "mixed-flow-nesting",
+            format!("spec: {}\n", "{a: [".repeat(150_000)),
+        ),
+    ]
+}

@@ -1,0 +1,118 @@
+//! Figures beside their targets, printed and written as the Markdown benchmark report.
+
+use std::time::Duration;
+
+/// One measured figure and the target it is held to.
+pub struct Figure {
+    pub what: String,
+    pub value: String,
+    /// The target in words (`< 1 s`); empty for a figure shown for context.
+    pub target: String,
+    /// Whether the figure meets its target; `None` without one.
+    pub pass: Option<bool>,
+}
+
+impl Figure {
+    /// A figure held to a target.
+    pub fn held(what: &str, value: String, target: &str, pass: bool) -> Figure {
+        Figure {
+            what: what.into(),
+            value,
+            target: target.into(),
+            pass: Some(pass),
+        }
+    }
+
+    /// A figure shown for context.
+    pub fn shown(what: &str, value: String) -> Figure {
+        Figure {
+            what: what.into(),
+            value,
+            target: String::new(),
+            pass: None,
+        }
+    }
+
+    fn verdict(&self) -> &'static str {
+        match self.pass {
+            Some(true) => "pass",
+            Some(false) => "FAIL",
+            None => "",
+        }
+    }
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.value)?;
+        if !self.target.is_empty() {
+            write!(f, " (target {}: {})", self.target, self.verdict())?;
+        }
+        Ok(())
+    }
+}
+
+/// A duration as people read benchmark figures: µs, ms or s.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1e-3 {
+        format!("{:.2} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+/// What the machine is: CPU model and cores, for the report's header.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    format!("{cpu}, {cores} core(s) available")
+}
+
+/// The report: a table per section, figure, target and verdict side by side.
+pub fn markdown(sections: &[(&str, Vec<Figure>)], took: Duration) -> String {
+    let mut out = String::from(
+        "# Benchmarks\n\n\
+         Made by one command, in a release build:\n\n\
+         ```\n\
+         cargo bench --bench bench -- --report docs/benchmarks.md\n\
+         ```\n\n",
+    );
+    out.push_str(&format!(
+        "Last run: {} on {} ({} in all). Every figure is one run's; the targets are those the \
+         issues set. The run exits 1 when a figure misses its target. The chaos figures come from \
+         the same harness the test suite runs (300 schedules there, `GALAXY_HA_CHAOS_CASES` for \
+         more) and `galaxy-ha sim chaos` runs from the command line.\n",
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC"),
+        machine(),
+        human(took)
+    ));
+    let mut last = "";
+    for (name, figures) in sections {
+        if *name != last {
+            out.push_str(&format!(
+                "\n## {name}\n\n| what | figure | target | |\n|---|---|---|---|\n"
+            ));
+            last = name;
+        }
+        for f in figures {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                f.what,
+                f.value,
+                f.target.replace('<', "&lt;"),
+                f.verdict()
+            ));
+        }
+    }
+    out
+}
