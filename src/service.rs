@@ -31,6 +31,9 @@ use crate::watch::{self as watching, WatchError};
 /// How long shutdown waits for passes in progress before it gives up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
+/// In a fleet, the passes that may run at once (see `Ctx::passes`).
+pub const FLEET_PASSES: usize = 128;
+
 /// What `run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -90,6 +93,9 @@ struct Ctx {
     store: Arc<dyn SiteStore>,
     /// This controller's membership of a fleet.
     fleet: Option<Arc<Fleet>>,
+    /// In a fleet, passes in progress at once: every write is an etcd transaction, and a
+    /// thousand passes waiting on etcd together would time out rather than go faster.
+    passes: Option<Arc<tokio::sync::Semaphore>>,
     dry_run: bool,
     sim_speed: u32,
     outbox: Outbox,
@@ -148,6 +154,9 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let ctx = Arc::new(Ctx {
         state_dir: options.state_dir.clone(),
         store,
+        passes: fleet
+            .as_ref()
+            .map(|_| Arc::new(tokio::sync::Semaphore::new(FLEET_PASSES))),
         fleet: fleet.clone(),
         dry_run: options.dry_run,
         sim_speed: options.sim_speed,
@@ -521,7 +530,12 @@ async fn site_task(
         last = std::time::Instant::now();
         let span = tracing::info_span!("pass", site = %site.name);
         let (ctx2, site2, taken) = (ctx.clone(), site.clone(), std::mem::take(&mut carry));
+        let permit = match &ctx.passes {
+            Some(passes) => passes.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         let joined = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let _entered = span.enter();
             one_pass(&ctx2, &site2, taken, elapsed)
         })
