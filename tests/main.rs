@@ -76,6 +76,8 @@ mod chaos_found;
 // The real binary killed with SIGKILL at random moments of apply --wait and run (GALAXY_HA_KILL_SEED).
 mod kill;
 // Damaged state: truncated memory, journal garbage, a corrupt world, a read-only state dir, a full disk.
+// (Unix permissions, owners and RLIMIT_FSIZE make the damage; Windows has its own.)
+#[cfg(unix)]
 mod damaged;
 // `galaxy-ha service install|uninstall` on Linux, the Windows service's entry, the log file.
 mod service_cli;
