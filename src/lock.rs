@@ -16,9 +16,14 @@ pub struct StateLock {
 pub enum LockError {
     /// Another controller (or `apply`) works on this state dir.
     #[error(
-        "another galaxy-ha process holds {path} (pid {holder}); only one controller may work on a state dir at a time. Stop it, or use another --state-dir"
+        "another galaxy-ha process holds {path} ({holder}); only one controller may work on a state dir at a time. Stop it, or use another --state-dir"
     )]
-    Held { path: PathBuf, holder: String },
+    Held {
+        path: PathBuf,
+        /// `pid N`, or `pid unknown` where the lock keeps others from reading the file
+        /// (Windows locks are mandatory).
+        holder: String,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -49,10 +54,11 @@ impl StateLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                let pid = pid.trim();
                 return Err(LockError::Held {
+                    holder: format!("pid {}", if pid.is_empty() { "unknown" } else { pid }),
                     path,
-                    holder: holder.trim().to_string(),
                 });
             }
             Err(TryLockError::Error(source)) => return Err(LockError::Io { path, source }),

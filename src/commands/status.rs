@@ -70,11 +70,15 @@ fn look(args: &SiteArgs) -> anyhow::Result<(Status, bool)> {
 }
 
 fn print(doc: &Status, format: OutputFormat, redraw: bool) -> anyhow::Result<()> {
+    if format == OutputFormat::Text && redraw {
+        // Clear the screen and home the cursor, then draw: the view stays in place. Through
+        // `console`, which uses the console API on a Windows console that takes no escapes.
+        console::Term::stdout().clear_screen()?;
+    }
     let mut out = std::io::stdout().lock();
     match (format, redraw) {
         (OutputFormat::Text, true) => {
-            // Home the cursor and clear the screen, then draw: the view stays in place.
-            write!(out, "\x1b[H\x1b[2J{}", status::text(doc))?;
+            write!(out, "{}", status::text(doc))?;
             writeln!(out, "(redrawn every few seconds; Ctrl-C to quit)")?;
         }
         (OutputFormat::Text, false) => write!(out, "{}", status::text(doc))?,
