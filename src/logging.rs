@@ -65,9 +65,11 @@ pub fn init(options: &Options) {
     let filter = || {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(options.default_filter))
     };
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Colours only on a terminal that shows them: on a Windows console, `console` turns its
+    // escape handling on, and says no where it cannot.
+    let colours = console::Term::stderr().features().colors_supported();
     let mut layers: Vec<Boxed> = vec![
-        formatted(std::io::stderr, terminal, options.format)
+        formatted(std::io::stderr, colours, options.format)
             .with_filter(filter())
             .boxed(),
     ];
