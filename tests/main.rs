@@ -69,3 +69,5 @@ mod http_api;
 mod http_dashboard;
 // Secrets never appear in output, logs, state files or e-mails.
 mod secrets;
+// `galaxy-ha service install|uninstall` on Linux, the Windows service's entry, the log file.
+mod service_cli;
