@@ -128,13 +128,16 @@ where
 /// Writes are not buffered: a crash loses no line.
 fn rolling_file(
     dir: &std::path::Path,
-) -> Result<tracing_appender::rolling::RollingFileAppender, tracing_appender::rolling::InitError> {
-    Ok(tracing_appender::rolling::Builder::new()
+) -> Result<tracing_appender::rolling::RollingFileAppender, Box<dyn std::error::Error>> {
+    // Made first: the appender looks for old files to remove before it creates the directory.
+    std::fs::create_dir_all(dir)?;
+    tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("galaxy-ha")
         .filename_suffix("log")
         .max_log_files(LOG_FILES_KEPT)
-        .build(dir)?)
+        .build(dir)
+        .map_err(Into::into)
 }
 
 /// Whether an event is for the event log: every error, and every alert (the `alert`

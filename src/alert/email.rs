@@ -110,11 +110,9 @@ fn read_secret(source: &SecretSource) -> Result<String, EmailError> {
     match source {
         SecretSource::Env(name) => std::env::var(name)
             .map_err(|_| EmailError::Secret(format!("environment variable {name} is not set"))),
-        SecretSource::File(path) => std::fs::read_to_string(path)
-            .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
-            .map_err(|e| {
-                EmailError::Secret(format!("cannot read {}: {}", path.display(), e.kind()))
-            }),
+        SecretSource::File(path) => crate::secret_file::read(path).map_err(|e| {
+            EmailError::Secret(format!("cannot read {}: {}", path.display(), e.kind()))
+        }),
     }
 }
 

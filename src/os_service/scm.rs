@@ -214,7 +214,10 @@ fn service_main(_arguments: Vec<OsString>) {
     let code = match run_as_service() {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!("the service could not talk to the Service Control Manager: {e}");
+            tracing::error!(
+                "the service could not talk to the Service Control Manager: {}",
+                explain(&e)
+            );
             1
         }
     };

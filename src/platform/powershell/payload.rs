@@ -46,7 +46,7 @@ pub enum SecretError {
     },
 }
 
-/// Reads a secret at use; a file's trailing line break is not part of it.
+/// Reads a secret at use; a file is read as Windows tools write it ([`crate::secret_file`]).
 ///
 /// # Errors
 /// The variable is unset or the file unreadable.
@@ -55,8 +55,8 @@ pub fn read_secret(source: &SecretSource) -> Result<Secret, SecretError> {
         SecretSource::Env(name) => std::env::var(name)
             .map(Secret)
             .map_err(|_| SecretError::MissingEnv { name: name.clone() }),
-        SecretSource::File(path) => std::fs::read_to_string(path)
-            .map(|s| Secret(s.trim_end_matches(['\r', '\n']).to_string()))
+        SecretSource::File(path) => crate::secret_file::read(path)
+            .map(Secret)
             .map_err(|source| SecretError::File {
                 path: path.display().to_string(),
                 source,
