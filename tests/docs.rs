@@ -72,3 +72,19 @@ fn alert_emails_and_status_link_to_the_runbook() {
         "{text}"
     );
 }
+
+#[test]
+fn the_windows_guide_lists_the_event_id_of_every_alert_and_of_other_errors() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/windows.md"))
+        .expect("docs/windows.md");
+    let ids = AlertKind::ALL
+        .iter()
+        .map(|k| u32::from(k.event_id()))
+        .chain([galaxy_ha::logging::ERROR_EVENT_ID]);
+    for id in ids {
+        assert!(
+            guide.contains(&format!("\n| {id} | ")),
+            "docs/windows.md's event ID table lacks {id}"
+        );
+    }
+}
