@@ -41,81 +41,64 @@ fn binary() -> PathBuf {
     std::fs::canonicalize(env!("CARGO_BIN_EXE_galaxy-ha")).unwrap()
 }
 
+/// `galaxy-ha service install ARGS` in `cwd`, which must succeed: the lines of the printed
+/// unit that differ from the shipped one, and what it said on standard error.
+fn install(args: &[&str], cwd: &Path) -> (Vec<String>, String) {
+    let out = galaxy_ha(&[&["service", "install"], args].concat(), cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    (changed_lines(&text(&out.stdout)), text(&out.stderr))
+}
+
 #[test]
 fn install_on_linux_prints_the_shipped_unit_running_this_binary_on_these_manifests() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("manifests")).unwrap();
-    let out = galaxy_ha(
-        &[
-            "service",
-            "install",
-            "-m",
-            "manifests",
-            "--listen",
-            "0.0.0.0:9440",
-            "--log-format",
-            "json",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let manifests = tmp.path().join("manifests");
+    let args = [
+        "-m",
+        "manifests",
+        "--listen",
+        "0.0.0.0:9440",
+        "--log-format",
+        "json",
+    ];
+    let (changed, said) = install(&args, tmp.path());
+    let manifests = tmp.path().join("manifests").display().to_string();
+    let exe = binary().display().to_string();
     assert_eq!(
-        changed_lines(&text(&out.stdout)),
+        changed,
         [
-            format!(
-                "ExecStart={} run -m {} --listen 0.0.0.0:9440 --log-format json",
-                binary().display(),
-                manifests.display()
-            ),
-            format!("ReadOnlyPaths={}", manifests.display()),
+            format!("ExecStart={exe} run -m {manifests} --listen 0.0.0.0:9440 --log-format json"),
+            format!("ReadOnlyPaths={manifests}"),
         ]
     );
     assert!(
-        text(&out.stderr).contains("/etc/systemd/system/galaxy-ha.service"),
-        "says where the unit goes: {}",
-        text(&out.stderr)
+        said.contains("/etc/systemd/system/galaxy-ha.service"),
+        "says where the unit goes: {said}"
     );
 }
 
 #[test]
 fn install_on_linux_puts_a_given_state_dir_in_the_units_environment_absolute() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("hq.yaml"),
-        crate::support::manifest_yaml("manual"),
-    )
-    .unwrap();
-    let out = galaxy_ha(
-        &[
-            "service",
-            "install",
-            "--state-dir",
-            "state",
-            "--manifests=hq.yaml",
-            "--dry-run",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let state = tmp.path().join("state");
+    let manifest = crate::support::manifest_yaml("manual");
+    std::fs::write(tmp.path().join("hq.yaml"), manifest).unwrap();
+    let args = ["--state-dir", "state", "--manifests=hq.yaml", "--dry-run"];
+    let (changed, said) = install(&args, tmp.path());
+    let state = tmp.path().join("state").display().to_string();
+    let file = tmp.path().join("hq.yaml").display().to_string();
+    let exe = binary().display().to_string();
     assert_eq!(
-        changed_lines(&text(&out.stdout)),
+        changed,
         [
-            format!(
-                "ExecStart={} run -m {} --dry-run",
-                binary().display(),
-                tmp.path().join("hq.yaml").display()
-            ),
-            format!("Environment=GALAXY_HA_STATE_DIR={}", state.display()),
-            format!("ReadOnlyPaths={}", tmp.path().join("hq.yaml").display()),
-            format!("ReadWritePaths={}", state.display()),
+            format!("ExecStart={exe} run -m {file} --dry-run"),
+            format!("Environment=GALAXY_HA_STATE_DIR={state}"),
+            format!("ReadOnlyPaths={file}"),
+            format!("ReadWritePaths={state}"),
         ]
     );
     assert!(
-        text(&out.stderr).contains("DynamicUser"),
-        "warns that the unit's own user needs access: {}",
-        text(&out.stderr)
+        said.contains("DynamicUser"),
+        "warns that the unit's own user needs access: {said}"
     );
 }
 
