@@ -159,3 +159,84 @@ fn event_log() -> Result<Boxed, String> {
         .with_filter(tracing_subscriber::filter::filter_fn(for_event_log))
         .boxed())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use clap::Parser;
+    use tracing_subscriber::filter::filter_fn;
+
+    use super::*;
+    use crate::alert::Alert;
+    use crate::plan::action::{AlertKind, Severity};
+
+    fn options(args: &[&str]) -> Options {
+        Options::for_cli(&Cli::try_parse_from(args).unwrap())
+    }
+
+    #[test]
+    fn each_command_logs_where_it_should() {
+        let demo = options(&["galaxy-ha", "demo"]);
+        assert_eq!(demo.default_filter, "warn");
+        assert_eq!(demo.file_dir, None);
+        let validate = options(&["galaxy-ha", "validate", "m"]);
+        assert_eq!(validate.file_dir, None);
+        let asked = options(&["galaxy-ha", "validate", "m", "--log-dir", "logs"]);
+        assert_eq!(asked.file_dir, Some(PathBuf::from("logs")));
+        let run = options(&["galaxy-ha", "run", "-m", "m", "--log-format", "json"]);
+        assert_eq!(run.default_filter, "warn,galaxy_ha=info");
+        assert_eq!(run.format, LogFormat::Json);
+        assert_eq!(run.file_dir, crate::dirs::log_dir());
+        assert_eq!(run.event_log, cfg!(windows));
+        assert!(!options(&["galaxy-ha", "status", "-m", "m"]).event_log);
+    }
+
+    /// Records the messages of the events a layer filtered by [`for_event_log`] receives.
+    struct Recorder(Arc<Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> Layer<S> for Recorder {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            let mut message = String::new();
+            event.record(
+                &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
+                    if field.name() == "message" {
+                        message = format!("{value:?}");
+                    }
+                },
+            );
+            self.0.lock().unwrap().push(message);
+        }
+    }
+
+    #[test]
+    fn the_event_log_gets_errors_and_alerts_only() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry()
+            .with(Recorder(seen.clone()).with_filter(filter_fn(for_event_log)));
+        tracing::subscriber::with_default(subscriber, || {
+            crate::alert::log(&Alert {
+                site: "hq".into(),
+                kind: AlertKind::FailoverFinished,
+                severity: Severity::Information,
+                key: "failover".into(),
+                message: "failover finished".into(),
+                at: jiff::Timestamp::UNIX_EPOCH,
+            });
+            tracing::error!("the HTTP server stopped");
+            tracing::warn!(
+                id = "letter-1",
+                "alert e-mail not delivered, kept in the outbox"
+            );
+            tracing::info!("pass finished");
+        });
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["failover finished", "the HTTP server stopped"]
+        );
+    }
+}
