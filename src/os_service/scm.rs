@@ -189,6 +189,44 @@ fn deregister_event_source() -> windows_registry::Result<()> {
         .remove_tree(EVENT_SOURCE)
 }
 
+/// Creates `dir` when it is missing, open to SYSTEM and the Administrators group only, as
+/// the systemd unit's `StateDirectoryMode=0700` keeps the state to its service: the state is
+/// the controller's memory. A directory that exists keeps the permissions it has.
+pub fn create_private_dir(dir: &Path) {
+    if dir.exists() {
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::warn!("cannot create {}: {e}; the service will try", dir.display());
+        return;
+    }
+    // Well-known SIDs rather than names, which differ with the language of Windows.
+    let restricted = std::process::Command::new("icacls")
+        .arg(dir)
+        .args([
+            "/inheritance:r",
+            "/grant:r",
+            "*S-1-5-18:(OI)(CI)F",
+            "*S-1-5-32-544:(OI)(CI)F",
+        ])
+        .stdout(std::process::Stdio::null())
+        .status();
+    if !restricted
+        .as_ref()
+        .is_ok_and(std::process::ExitStatus::success)
+    {
+        tracing::warn!(
+            "{} keeps the permissions it inherited (icacls: {}); restrict it to SYSTEM and \
+             Administrators (docs/windows.md, step 2)",
+            dir.display(),
+            match restricted {
+                Ok(status) => status.to_string(),
+                Err(e) => e.to_string(),
+            }
+        );
+    }
+}
+
 /// What the service runs, handed from [`serve`] to the thread the dispatcher starts.
 type Work = Box<dyn FnOnce() -> u32 + Send>;
 static WORK: Mutex<Option<Work>> = Mutex::new(None);
