@@ -92,6 +92,9 @@ fn install_here(exe: &Path, args: &[OsString], paths: &Paths) -> anyhow::Result<
     use os_service::{DISPLAY_NAME, SERVICE_NAME};
     let launch = os_service::launch_arguments(args, paths);
     os_service::scm::install(exe, launch.clone())?;
+    for dir in [&paths.state_dir, &paths.log_dir].into_iter().flatten() {
+        os_service::scm::create_private_dir(dir);
+    }
     let line = launch
         .iter()
         .map(|a| a.to_string_lossy())

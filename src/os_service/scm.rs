@@ -42,9 +42,6 @@ pub enum ScmError {
         /// [`explain`] does.
         error: windows_service::Error,
     },
-    /// The event log source could not be (un)registered in the registry.
-    #[error("cannot {what} the event log source {EVENT_SOURCE}: {message}")]
-    EventSource { what: &'static str, message: String },
     /// The service was asked to stop and did not.
     #[error(
         "the service {SERVICE_NAME} did not stop within {STOP_WAIT:?}; it is marked for deletion and goes once it stops"
@@ -71,7 +68,7 @@ fn scm(what: &'static str) -> impl FnOnce(windows_service::Error) -> ScmError {
 /// automatically (delayed, once the network is up), restarted 5 s after a failure.
 ///
 /// # Errors
-/// Not elevated, already installed, or the registry refused the event source.
+/// Not elevated, or already installed.
 pub fn install(exe: &Path, launch_arguments: Vec<OsString>) -> Result<(), ScmError> {
     let manager = ServiceManager::local_computer(
         None::<&str>,
@@ -128,7 +125,15 @@ pub fn install(exe: &Path, launch_arguments: Vec<OsString>) -> Result<(), ScmErr
             );
         }
     }
-    register_event_source()
+    if let Err(e) = register_event_source() {
+        tracing::warn!(
+            "the event log source {EVENT_SOURCE} is not registered ({}): events still reach the \
+             Application log, where Event Viewer prefixes their text with a note that it has no \
+             description for them",
+            e.message()
+        );
+    }
+    Ok(())
 }
 
 /// Stops the service if it runs and removes it, and its event log source. State and logs
@@ -162,31 +167,64 @@ pub fn uninstall() -> Result<(), ScmError> {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-    deregister_event_source()
+    if let Err(e) = deregister_event_source() {
+        tracing::warn!(
+            "the event log source {EVENT_SOURCE} stays registered: {}",
+            e.message()
+        );
+    }
+    Ok(())
 }
 
-fn register_event_source() -> Result<(), ScmError> {
-    let write = || -> windows_registry::Result<()> {
-        let key =
-            windows_registry::LOCAL_MACHINE.create(format!(r"{EVENT_LOG_KEY}\{EVENT_SOURCE}"))?;
-        key.set_expand_string("EventMessageFile", MESSAGE_FILE)?;
-        // Error, warning and information.
-        key.set_u32("TypesSupported", 7)
-    };
-    write().map_err(|e| ScmError::EventSource {
-        what: "register",
-        message: e.message(),
-    })
+fn register_event_source() -> windows_registry::Result<()> {
+    let key = windows_registry::LOCAL_MACHINE.create(format!(r"{EVENT_LOG_KEY}\{EVENT_SOURCE}"))?;
+    key.set_expand_string("EventMessageFile", MESSAGE_FILE)?;
+    // Error, warning and information.
+    key.set_u32("TypesSupported", 7)
 }
 
-fn deregister_event_source() -> Result<(), ScmError> {
+fn deregister_event_source() -> windows_registry::Result<()> {
     windows_registry::LOCAL_MACHINE
-        .open(EVENT_LOG_KEY)
-        .and_then(|key| key.remove_tree(EVENT_SOURCE))
-        .map_err(|e| ScmError::EventSource {
-            what: "remove",
-            message: e.message(),
-        })
+        .open(EVENT_LOG_KEY)?
+        .remove_tree(EVENT_SOURCE)
+}
+
+/// Creates `dir` when it is missing, open to SYSTEM and the Administrators group only, as
+/// the systemd unit's `StateDirectoryMode=0700` keeps the state to its service: the state is
+/// the controller's memory. A directory that exists keeps the permissions it has.
+pub fn create_private_dir(dir: &Path) {
+    if dir.exists() {
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::warn!("cannot create {}: {e}; the service will try", dir.display());
+        return;
+    }
+    // Well-known SIDs rather than names, which differ with the language of Windows.
+    let restricted = std::process::Command::new("icacls")
+        .arg(dir)
+        .args([
+            "/inheritance:r",
+            "/grant:r",
+            "*S-1-5-18:(OI)(CI)F",
+            "*S-1-5-32-544:(OI)(CI)F",
+        ])
+        .stdout(std::process::Stdio::null())
+        .status();
+    if !restricted
+        .as_ref()
+        .is_ok_and(std::process::ExitStatus::success)
+    {
+        tracing::warn!(
+            "{} keeps the permissions it inherited (icacls: {}); restrict it to SYSTEM and \
+             Administrators (docs/windows.md, step 2)",
+            dir.display(),
+            match restricted {
+                Ok(status) => status.to_string(),
+                Err(e) => e.to_string(),
+            }
+        );
+    }
 }
 
 /// What the service runs, handed from [`serve`] to the thread the dispatcher starts.
