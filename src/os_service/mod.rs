@@ -49,7 +49,7 @@ pub fn run_arguments(args: &[OsString], paths: &Paths) -> Vec<OsString> {
         let text = arg.to_str().unwrap_or_default();
         if PATH_FLAGS.contains(&text) {
             value_follows = true;
-        } else if !is_path_flag_with_value(text) {
+        } else if !is_path_flag_with_value(text) && text != WINDOWS_SERVICE {
             out.push(arg.clone());
         }
     }
@@ -64,10 +64,13 @@ fn is_path_flag_with_value(arg: &str) -> bool {
     }) || (arg.starts_with("-m") && !arg.starts_with("--"))
 }
 
+/// The flag the Service Control Manager starts `run` with; given by hand, it is dropped.
+const WINDOWS_SERVICE: &str = "--windows-service";
+
 /// The command line the Service Control Manager starts: `run --windows-service` and `run`'s
 /// arguments.
 pub fn launch_arguments(args: &[OsString], paths: &Paths) -> Vec<OsString> {
-    let mut out: Vec<OsString> = vec!["run".into(), "--windows-service".into()];
+    let mut out: Vec<OsString> = vec!["run".into(), WINDOWS_SERVICE.into()];
     out.extend(run_arguments(args, paths));
     out
 }
@@ -193,7 +196,7 @@ mod tests {
     fn the_service_control_manager_starts_run_as_a_service_with_its_dirs() {
         assert_eq!(
             launch_arguments(
-                &args(&["-m", r"manifests", "--no-listen"]),
+                &args(&["-m", r"manifests", "--no-listen", "--windows-service"]),
                 &paths(
                     r"C:\galaxy-ha\manifests",
                     Some(r"C:\ProgramData\galaxy-ha\state"),
