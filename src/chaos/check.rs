@@ -186,7 +186,7 @@ fn live_hosts(world: &World) -> Vec<String> {
         .collect()
 }
 
-/// A move a person asked for, not yet carried out.
+/// A move a person asked for, until the controller establishes it.
 #[derive(Debug, Clone, PartialEq)]
 struct Ask {
     to: String,
@@ -355,6 +355,7 @@ impl Checker {
             allowance += self.failover(before, world);
         }
         self.events(before, world, allowance, "the pass");
+        self.ask_met(state_dir, site);
         if complete {
             // The next pass reads memory first and fails loudly if it cannot.
             self.left_behind(world);
@@ -392,7 +393,12 @@ impl Checker {
                 ),
             );
         }
-        let asked = self.ask.take_if(|a| a.to.eq_ignore_ascii_case(&target));
+        // The ask stands until System Galaxy runs on its host: a failover that fails on the
+        // way (its target dies, the job is stopped) leaves the person's request as it was.
+        let asked = self
+            .ask
+            .clone()
+            .filter(|a| a.to.eq_ignore_ascii_case(&target));
         let was_latched = std::mem::replace(&mut self.latched, true);
         match asked {
             Some(ask) => {
@@ -495,6 +501,18 @@ impl Checker {
     fn observe(&mut self, world: &World) {
         if world.job().is_some_and(|j| j.phase == Phase::Protecting) {
             self.latched = false;
+        }
+    }
+
+    /// An ask is met once the controller has established its host as the live host. Only
+    /// memory says so: System Galaxy running there may still be fenced, or not be seen as
+    /// live while the old host cannot be reached. Reading memory here can only end an ask,
+    /// never make one.
+    fn ask_met(&mut self, state_dir: &Path, site: &str) {
+        let Some(ask) = &self.ask else { return };
+        let live = Memory::load(state_dir, site).ok().and_then(|m| m.live_host);
+        if live.is_some_and(|l| l.eq_ignore_ascii_case(&ask.to)) {
+            self.ask = None;
         }
     }
 
