@@ -86,7 +86,7 @@ pub fn hostile() -> Vec<(&'static str, String)> {
             format!(
                 "{guide}x: &big \"{}\"\ny: [{}]\n",
                 "x".repeat(100_000),
-                vec!["*big"; 9].join(", ")
+                ["*big"; 9].join(", ")
             ),
         ),
         (
