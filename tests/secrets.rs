@@ -149,7 +149,9 @@ fn no_command_nor_the_service_leaks_a_secret() {
     });
     // The service's own e-mails, sent with the login, are searched too.
     eventually(Duration::from_secs(20), "the failover e-mail", || {
-        sink.messages().iter().any(|m| m.contains("failover-started"))
+        sink.messages()
+            .iter()
+            .any(|m| m.contains("failover-started"))
     });
     run.terminate(Duration::from_secs(5));
     seen.push_str(&fs::read_to_string(&log).unwrap());
