@@ -2,22 +2,19 @@
 //! `galaxy-ha validate` doing so (measured by `tests/maxrss.py`, the child's own peak).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "../tests/support/maxrss.rs"]
+mod maxrss;
 
 /// Peak resident memory of `galaxy-ha validate PATH`, in KiB.
 fn peak_kib(path: &Path) -> u64 {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/maxrss.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(env!("CARGO_BIN_EXE_galaxy-ha"))
-        .arg("validate")
-        .arg(path)
-        .output()
-        .expect("python3");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("maxrss.py output");
-    assert_eq!(doc["code"], 1, "refused: {doc}");
-    doc["max_rss_kib"].as_u64().unwrap_or(u64::MAX)
+    let peak = maxrss::run(
+        env!("CARGO_BIN_EXE_galaxy-ha").as_ref(),
+        &["validate".as_ref(), path.as_os_str()],
+    );
+    assert_eq!(peak.code, 1, "refused: {}", peak.output);
+    peak.kib
 }
 
 /// The slowest refusal and the largest peak over a 100 MB file and every hostile document.

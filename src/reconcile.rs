@@ -213,13 +213,7 @@ pub fn converge(
     mut progress: impl FnMut(&Outcome, &dyn Platform),
 ) -> Result<Outcome, ReconcileError> {
     let start = platform.now();
-    let interval = site
-        .manifest
-        .spec
-        .failover
-        .monitor
-        .interval
-        .max(Duration::from_secs(1));
+    let interval = site.manifest.spec.failover.monitor.pass_every();
     loop {
         let outcome = pass(site, platform, store, alerts)?;
         progress(&outcome, platform);

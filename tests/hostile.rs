@@ -5,38 +5,17 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
 /// Peak memory any refusal may take: the binary's own footprint is about 15 MiB; a loader
 /// that read or expanded its input would take hundreds.
 const MAX_RSS_KIB: u64 = 48 * 1024;
 
 /// `galaxy-ha validate PATH` under `tests/maxrss.py`: (exit code, peak KiB, output).
 fn validate(path: &Path) -> (i64, u64, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/maxrss.py");
-    let python = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
-    let out = Command::new(python)
-        .arg(script)
-        .arg(env!("CARGO_BIN_EXE_galaxy-ha"))
-        .arg("validate")
-        .arg(path)
-        .output()
-        .expect("python3");
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("maxrss.py: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (
-        doc["code"].as_i64().unwrap(),
-        doc["max_rss_kib"].as_u64().unwrap(),
-        format!(
-            "{}{}",
-            doc["stdout"].as_str().unwrap(),
-            doc["stderr"].as_str().unwrap()
-        ),
-    )
+    let peak = crate::support::maxrss::run(
+        env!("CARGO_BIN_EXE_galaxy-ha").as_ref(),
+        &["validate".as_ref(), path.as_os_str()],
+    );
+    (peak.code, peak.kib, peak.output)
 }
 
 /// Refused (exit 1, not a crash), saying `says`, within the memory bound.

@@ -156,39 +156,56 @@ fn until_converged(
     panic!("not converged after 400 runs; the lab: {:#}", world(site));
 }
 
+/// The live host fails, the controller (killed on the way by `cycle`) fails over and resumes,
+/// then the new live host fails, and so on until `target` kills (two failures at least).
+/// `cycle(failure, live, standby)` converges one failure and returns its kills. Returns all
+/// kills and the failures, each checked to have made exactly one failover.
+fn failures(
+    site: &Site,
+    mut kills: u32,
+    target: u32,
+    mut cycle: impl FnMut(u64, &'static str, &'static str) -> u32,
+) -> (u32, u64) {
+    let mut live = A;
+    for failure in 1..=30u64 {
+        let standby = if live == A { B } else { A };
+        site.ok(&["sim", "fault", "host-down", live]);
+        kills += cycle(failure, live, standby);
+        assert_eq!(site.failovers(), failure, "one failover per failure");
+        live = standby;
+        if kills >= target && failure >= 2 {
+            return (kills, failure);
+        }
+    }
+    panic!("{kills} kills after 30 failures");
+}
+
+/// A person powers the failed host on again once the failover happened (between two runs).
+fn return_after_failover(site: &Site, failure: u64, host: &str) {
+    let w = world(site);
+    if w["failovers"].as_u64() == Some(failure) && !host_up(&w, host) {
+        site.ok(&["sim", "fault", "host-up", host]);
+    }
+}
+
 #[test]
 fn apply_wait_killed_at_random_moments_should_converge_with_one_failover_per_failure() {
     let mut rng = rng(1);
     let site = Site::new("automatic");
     let apply = ["apply", "--yes", "--wait", "--timeout", "2h"];
     // From nothing to protecting, killed on the way.
-    let mut kills = until_converged(&site, &apply, &mut rng, |_| {}, |w| protecting_from(w, A));
+    let kills = until_converged(&site, &apply, &mut rng, |_| {}, |w| protecting_from(w, A));
     // The live host fails, again and again: each time a failover, and replication resumes
     // once the host returns (a person powers it on after the failover, between two runs).
-    let mut live = A;
-    let mut failures = 0;
-    for failure in 1..=30u64 {
-        if kills >= APPLY_KILLS && failure > 2 {
-            break;
-        }
-        failures = failure;
-        let standby = if live == A { B } else { A };
-        site.ok(&["sim", "fault", "host-down", live]);
-        kills += until_converged(
+    let (kills, failures) = failures(&site, kills, APPLY_KILLS, |failure, live, standby| {
+        until_converged(
             &site,
             &apply,
             &mut rng,
-            |s| {
-                let w = world(s);
-                if w["failovers"].as_u64() == Some(failure) && !host_up(&w, live) {
-                    s.ok(&["sim", "fault", "host-up", live]);
-                }
-            },
+            |s| return_after_failover(s, failure, live),
             |w| protecting_from(w, standby),
-        );
-        assert_eq!(site.failovers(), failure, "one failover per failure");
-        live = standby;
-    }
+        )
+    });
     assert_intact(&site);
     eprintln!("apply --wait: {kills} SIGKILLs over {failures} failures");
     assert!(kills >= APPLY_KILLS, "{kills} kills");
@@ -203,33 +220,21 @@ fn run_killed_at_random_moments_should_converge_with_one_failover_per_failure() 
     let site = Site::with_yaml(&crate::run_support::guide_manifest("automatic"));
     site.converge();
     let run = ["run", "--sim-speed", "300", "--no-listen"];
-    let mut kills = 0;
-    let mut live = A;
-    let mut failures = 0;
-    for failure in 1..=8u64 {
-        if kills >= RUN_KILLS && failure > 2 {
-            break;
-        }
-        failures = failure;
-        let standby = if live == A { B } else { A };
-        site.ok(&["sim", "fault", "host-down", live]);
+    let (kills, failures) = failures(&site, 0, RUN_KILLS, |failure, live, standby| {
         // `run` never ends by itself: each run is killed, and the lab decides.
+        let mut kills = 0;
         for round in 0.. {
             assert!(round < 400, "not converged; the lab: {:#}", world(&site));
             let delay = Duration::from_millis(rng.random_range(100..=1800));
             let (killed, _) = kill_after(spawn(&site, &run), delay);
             kills += u32::from(killed);
-            let w = world(&site);
-            if w["failovers"].as_u64() == Some(failure) && !host_up(&w, live) {
-                site.ok(&["sim", "fault", "host-up", live]);
-            }
-            if protecting_from(&w, standby) {
-                break;
+            return_after_failover(&site, failure, live);
+            if protecting_from(&world(&site), standby) {
+                return kills;
             }
         }
-        assert_eq!(site.failovers(), failure, "one failover per failure");
-        live = standby;
-    }
+        kills
+    });
     // A last pass to completion resolves what the last kill left in flight.
     site.converge();
     assert_eq!(site.failovers(), failures);

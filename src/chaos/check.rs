@@ -570,9 +570,9 @@ impl Checker {
                 Event::Recovered { .. } => {
                     self.open_intents.remove(&entry.action_id);
                 }
-                Event::Done | Event::Failed { .. } if disruptive => {
-                    let had_intent = self.open_intents.remove(&entry.action_id).is_some();
-                    if !had_intent {
+                Event::Done | Event::Failed { .. } => {
+                    let opened = self.open_intents.remove(&entry.action_id).is_some();
+                    if disruptive && !opened {
                         self.violate(
                             Invariant::JournaledFirst,
                             format!(

@@ -224,14 +224,7 @@ impl Case<'_> {
                 self.pass();
             }
             let left = end.saturating_sub(self.lab.world().elapsed());
-            let interval = self
-                .site
-                .manifest
-                .spec
-                .failover
-                .monitor
-                .interval
-                .max(Duration::from_secs(1));
+            let interval = self.site.manifest.spec.failover.monitor.pass_every();
             let step = if self.idle {
                 self.lab.next_change().unwrap_or(left).max(interval)
             } else {

@@ -321,6 +321,12 @@ impl Threshold {
 }
 
 impl MonitorSpec {
+    /// How often the controller passes: the monitor interval, at least a second (the lab's
+    /// tick), so that a tiny interval cannot spin it.
+    pub fn pass_every(&self) -> Duration {
+        self.interval.max(Duration::from_secs(1))
+    }
+
     pub fn threshold(&self) -> Threshold {
         match (self.total_time_to_failure, self.consecutive_failures) {
             (_, Some(n)) if self.total_time_to_failure.is_none() => {

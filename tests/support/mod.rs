@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test module uses its own part of the fixtures
 
 pub mod cli;
+pub mod maxrss;
 
 use std::time::Duration;
 
