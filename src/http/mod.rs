@@ -146,13 +146,7 @@ impl Shared {
             .unwrap_or_default();
         let fleet = self.inner.fleet.read().ok().and_then(|f| f.clone());
         if let Some(fleet) = fleet {
-            let managed = self
-                .inner
-                .managed
-                .read()
-                .map(|m| m.clone())
-                .unwrap_or_default();
-            for name in managed {
+            for name in self.managed() {
                 if !sites.iter().any(|s| s.name == name) {
                     sites.push(SiteStatus::elsewhere(&name, fleet.owner_of(&name)));
                 }
@@ -163,6 +157,15 @@ impl Shared {
             format_version: status::FORMAT_VERSION,
             sites,
         }
+    }
+
+    /// The sites with a valid manifest, as the last reload left them.
+    fn managed(&self) -> BTreeSet<String> {
+        self.inner
+            .managed
+            .read()
+            .map(|m| m.clone())
+            .unwrap_or_default()
     }
 
     pub fn view(&self, site: &str) -> Option<SiteView> {
@@ -176,12 +179,7 @@ impl Shared {
         if !self.inner.loaded.load(Ordering::SeqCst) {
             return Err("the manifests are not loaded yet".into());
         }
-        let managed = self
-            .inner
-            .managed
-            .read()
-            .map(|m| m.clone())
-            .unwrap_or_default();
+        let managed = self.managed();
         if managed.is_empty() {
             return Err("no valid site manifest is loaded".into());
         }
