@@ -179,7 +179,10 @@ fn run_unprivileged(site: &Site, args: &[&str]) -> Output {
         let bin = site.dir.path().join("bin");
         if !bin.exists() {
             fs::create_dir(&bin).unwrap();
-            fs::copy(env!("CARGO_BIN_EXE_galaxy-ha"), bin.join("galaxy-ha")).unwrap();
+            let exe = env!("CARGO_BIN_EXE_galaxy-ha");
+            if fs::hard_link(exe, bin.join("galaxy-ha")).is_err() {
+                fs::copy(exe, bin.join("galaxy-ha")).unwrap();
+            }
         }
         let mut c = Command::new("setpriv");
         c.args([
