@@ -172,15 +172,27 @@ fn root() -> bool {
 
 const NOBODY: u32 = 65534;
 
+/// The binary where `nobody` can run it: linked (or copied) into a directory of its own that
+/// every user may enter, since the build's own may be private.
+fn reachable_binary() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = env!("CARGO_BIN_EXE_galaxy-ha");
+    let path = dir.path().join("galaxy-ha");
+    if fs::hard_link(exe, &path).is_err() {
+        fs::copy(exe, &path).unwrap();
+    }
+    (dir, path)
+}
+
 /// `galaxy-ha ARGS -m MANIFEST` as a user whom permissions bind: `nobody` through `setpriv`
-/// when the tests run as root (with a copy of the binary it can reach), else as is.
+/// when the tests run as root, else as is.
 fn run_unprivileged(site: &Site, args: &[&str]) -> Output {
+    // Kept until the command ends.
+    let mut reachable = None;
     let mut command = if root() {
-        let bin = site.dir.path().join("bin");
-        if !bin.exists() {
-            fs::create_dir(&bin).unwrap();
-            fs::copy(env!("CARGO_BIN_EXE_galaxy-ha"), bin.join("galaxy-ha")).unwrap();
-        }
+        let (dir, bin) = reachable_binary();
+        reachable = Some(dir);
         let mut c = Command::new("setpriv");
         c.args([
             format!("--reuid={NOBODY}"),
@@ -188,19 +200,21 @@ fn run_unprivileged(site: &Site, args: &[&str]) -> Output {
             "--clear-groups".into(),
             "--".into(),
         ])
-        .arg(bin.join("galaxy-ha"));
+        .arg(bin);
         c
     } else {
         Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
     };
-    command
+    let out = command
         .args(args)
         .arg("-m")
         .arg(site.manifest())
         .env_remove("GALAXY_HA_STATE_DIR")
         .env("RUST_LOG", "warn")
         .output()
-        .expect("run galaxy-ha (setpriv from util-linux when root)")
+        .expect("run galaxy-ha (setpriv from util-linux when root)");
+    drop(reachable);
+    out
 }
 
 /// Makes everything under `dir` readable by all, and `writable` (and what is in it) owned by

@@ -5,72 +5,16 @@
 //! `galaxy-ha failover` command), so a move that was asked for is never counted as a failback,
 //! and every other failover must answer a failure that both views saw.
 
-use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::journal::{self, Entry, Event};
+use super::intents::Intents;
+use super::invariant::{Invariant, Violation};
+use crate::journal::Event;
 use crate::manifest::spec::{FailoverMode, SiteSpec};
 use crate::memory::Memory;
-use crate::plan::action::{ActionKind, FailoverMode as Mode, Operation};
+use crate::plan::action::{FailoverMode as Mode, Operation};
 use crate::platform::sim::{Fault, Phase, World};
-
-/// The invariant a violation broke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Invariant {
-    /// System Galaxy ran on both hosts, both visible to the controller, after a pass.
-    SplitBrain,
-    /// A job replicated onto the host that runs System Galaxy after a pass.
-    ReplicaOntoLive,
-    /// A second failover for one failure (before the site protected again).
-    OneFailoverPerFailure,
-    /// A failover nobody asked for without both views agreeing the live host failed, or onto
-    /// a host already running System Galaxy, or while the controller saw it on the source.
-    NoFailoverWithoutFailure,
-    /// A clean shutdown of System Galaxy (a switchover) nobody asked for.
-    NoUnaskedSwitchover,
-    /// A fence of a VM that was not half of a split brain.
-    FenceOnlySplitBrain,
-    /// A disruptive action issued without its intent in the journal first.
-    JournaledFirst,
-    /// Events lost beyond the source queue at a hard failure (or any at a switchover).
-    EventsLost,
-    /// The lab's ledger does not add up: produced ≠ stored + buffered + lost + in flight.
-    Ledger,
-    /// Memory cannot be read back.
-    MemoryIntact,
-    /// A journal line cannot be read back, or an intent has no outcome at the end.
-    JournalIntact,
-    /// A pass failed with an error (other than the crash the schedule injected).
-    PassFailed,
-    /// The site is not protecting after the faults healed and an hour passed.
-    Converged,
-}
-
-/// One broken invariant, where and when.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Violation {
-    /// The index of the schedule step (the heal phase counts after the last step).
-    pub step: usize,
-    /// Virtual time since the lab began.
-    pub elapsed: Duration,
-    pub invariant: Invariant,
-    pub detail: String,
-}
-
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "step {} at +{}: {:?}: {}",
-            self.step,
-            humantime::format_duration(Duration::from_secs(self.elapsed.as_secs())),
-            self.invariant,
-            self.detail
-        )
-    }
-}
 
 /// What the world looked like before a step: what the step's effects are judged against.
 #[derive(Debug, Clone)]
@@ -123,59 +67,6 @@ impl Before {
     }
 }
 
-/// The world in one line: hosts and their VMs, links down, the job, failovers, events lost.
-pub fn describe_world(world: &World) -> String {
-    let hosts: Vec<String> = world
-        .hosts()
-        .iter()
-        .map(|h| {
-            let vms: Vec<String> = h
-                .vms
-                .iter()
-                .map(|v| {
-                    format!(
-                        "{}:{}{}{}",
-                        v.name,
-                        if v.role == crate::observed::VmRole::SystemGalaxy {
-                            "SG"
-                        } else {
-                            "replica"
-                        },
-                        if v.running { ":on" } else { ":off" },
-                        if v.isolated { ":isolated" } else { "" }
-                    )
-                })
-                .collect();
-            format!(
-                "{} {} [{}]",
-                h.name,
-                if h.up { "up" } else { "DOWN" },
-                vms.join(", ")
-            )
-        })
-        .collect();
-    let links: Vec<String> = ["controller", "GCSHOSTA", "GCSHOSTB"]
-        .iter()
-        .enumerate()
-        .flat_map(|(i, a)| {
-            ["controller", "GCSHOSTA", "GCSHOSTB"][i + 1..]
-                .iter()
-                .filter(|b| !world.link_is_up(a, b))
-                .map(move |b| format!("{a}-{b}"))
-        })
-        .collect();
-    let job = world.job().map_or("no job".to_string(), |j| {
-        format!("job {}→{} {}", j.source, j.target, j.activity().label())
-    });
-    format!(
-        "{}; links down {:?}; {job}; failovers {}; lost {}",
-        hosts.join("; "),
-        links,
-        world.failovers(),
-        world.events().lost
-    )
-}
-
 /// Hosts (up) with a VM running System Galaxy live.
 fn live_hosts(world: &World) -> Vec<String> {
     world
@@ -207,9 +98,7 @@ pub struct Checker {
     ask: Option<Ask>,
     /// A failover happened and the job has not protected since.
     latched: bool,
-    journal_offset: u64,
-    /// Intents journaled without an outcome yet, by action id.
-    open_intents: BTreeMap<String, Operation>,
+    intents: Intents,
     step: usize,
     elapsed: Duration,
 }
@@ -285,6 +174,7 @@ impl Checker {
         complete: bool,
     ) {
         let entries = self.read_journal(state_dir, site);
+
         let mut allowance = 0;
         let mut failover_intent = false;
         for entry in &entries {
@@ -516,75 +406,11 @@ impl Checker {
         }
     }
 
-    /// The journal lines written since the last look; every one must read back, and every
-    /// outcome of a disruptive action must follow its intent.
-    fn read_journal(&mut self, state_dir: &Path, site: &str) -> Vec<Entry> {
-        let path = journal::path(state_dir, site);
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() == self.journal_offset) {
-            return Vec::new();
-        }
-        let mut text = Vec::new();
-        let read = std::fs::File::open(&path).and_then(|mut f| {
-            f.seek(SeekFrom::Start(self.journal_offset))?;
-            f.read_to_end(&mut text)
-        });
-        match read {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-            Err(e) => {
-                self.violate(Invariant::JournalIntact, format!("{}: {e}", path.display()));
-                return Vec::new();
-            }
-        }
-        self.journal_offset += text.len() as u64;
-        let mut entries = Vec::new();
-        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            match serde_json::from_slice::<Entry>(line) {
-                Ok(entry) => entries.push(entry),
-                Err(e) => self.violate(
-                    Invariant::JournalIntact,
-                    format!(
-                        "unreadable journal line ({e}): {}",
-                        String::from_utf8_lossy(line)
-                    ),
-                ),
-            }
-        }
-        for entry in &entries {
-            let disruptive = entry.kind.is_some_and(|k| {
-                matches!(
-                    k,
-                    ActionKind::Failover
-                        | ActionKind::StopVm
-                        | ActionKind::DeleteJob
-                        | ActionKind::RemoveReplica
-                )
-            });
-            match &entry.event {
-                Event::Intent { op } => {
-                    self.open_intents
-                        .insert(entry.action_id.clone(), op.clone());
-                }
-                // A restart may find an intent whose outcome was written just before the crash:
-                // its recovery note is then a second outcome, not an unjournaled action.
-                Event::Recovered { .. } => {
-                    self.open_intents.remove(&entry.action_id);
-                }
-                Event::Done | Event::Failed { .. } => {
-                    let opened = self.open_intents.remove(&entry.action_id).is_some();
-                    if disruptive && !opened {
-                        self.violate(
-                            Invariant::JournaledFirst,
-                            format!(
-                                "{} {} has an outcome but no intent before it",
-                                entry.action_id,
-                                entry.kind.map_or("", ActionKind::as_str)
-                            ),
-                        );
-                    }
-                }
-                _ => {}
-            }
+    /// The journal lines written since the last look, each problem with them a violation.
+    fn read_journal(&mut self, state_dir: &Path, site: &str) -> Vec<crate::journal::Entry> {
+        let (entries, problems) = self.intents.read(state_dir, site);
+        for (invariant, detail) in problems {
+            self.violate(invariant, detail);
         }
         entries
     }
@@ -592,7 +418,7 @@ impl Checker {
     /// At the end: every intent has its outcome, and memory holds no action in flight.
     pub fn finish(&mut self, state_dir: &Path, site: &str) {
         self.read_journal(state_dir, site);
-        let open: Vec<String> = self.open_intents.keys().cloned().collect();
+        let open = self.intents.open();
         if !open.is_empty() {
             self.violate(
                 Invariant::JournalIntact,

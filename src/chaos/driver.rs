@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::check::{Before, Checker, Invariant, Violation};
+use super::check::{Before, Checker};
+use super::invariant::{Invariant, Violation};
 use super::schedule::{Command, Edit, Schedule, Step};
 use crate::alert::{Alert, AlertError, AlertSink};
 use crate::execute::{self, ExecuteError, Store};
@@ -164,24 +165,12 @@ impl Case<'_> {
             return;
         }
         let memory = Memory::load(self.state_dir, SITE).ok();
-        let line = format!(
-            "{what}\n        +{} {}; memory: live {:?}, acknowledged {:?}, latched {}, switchover {:?}; primary {}{}{}",
-            humantime::format_duration(Duration::from_secs(self.lab.world().elapsed().as_secs())),
-            super::check::describe_world(self.lab.world()),
-            memory.as_ref().and_then(|m| m.live_host.clone()),
-            memory.as_ref().and_then(|m| m.acknowledged_primary.clone()),
-            memory.as_ref().is_some_and(|m| m.failover_latched),
-            memory.as_ref().and_then(|m| m
-                .switchover
-                .as_ref()
-                .map(|s| format!("{}→{}", s.from, s.to))),
-            self.site.manifest.spec.primary,
-            if self.site.manifest.spec.maintenance.is_some() {
-                ", maintenance"
-            } else {
-                ""
-            },
-            if self.up { "" } else { ", controller down" },
+        let line = super::trace::line(
+            what,
+            self.lab.world(),
+            memory.as_ref(),
+            &self.site.manifest.spec,
+            self.up,
         );
         self.report.trace.push(line);
     }

@@ -10,14 +10,17 @@
 
 mod check;
 mod driver;
+mod intents;
+mod invariant;
 mod schedule;
+mod trace;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use check::{Invariant, Violation};
 pub use driver::{CaseReport, QUIET_END, run_case};
+pub use invariant::{Invariant, Violation};
 pub use schedule::{Command, Edit, Schedule, Step};
 
 /// How many schedules to run (the test suite runs 300 when it is not set).
