@@ -3,6 +3,7 @@
 //! the site in a real etcd, reads the memory and the intent in flight its predecessor left
 //! there, and converges with exactly one failover.
 
+use crate::fleet_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -133,11 +134,7 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
 #[test]
 fn a_takeover_after_any_step_of_a_failover_and_resume_converges_with_one_failover() {
     let etcd = Etcd::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = fleet_support::runtime();
     let mut rig = Rig::new("automatic");
     rig.converge();
     let world = rig.lab.world().clone();
@@ -177,11 +174,7 @@ fn a_takeover_after_any_step_of_a_failover_and_resume_converges_with_one_failove
 #[test]
 fn a_controller_that_lost_the_site_can_write_neither_memory_nor_journal() {
     let etcd = Etcd::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = fleet_support::runtime();
     let first = join(&rt, &etcd, "first");
     let memory = Memory {
         live_host: Some(A.into()),

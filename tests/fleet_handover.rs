@@ -2,6 +2,7 @@
 //! the other not yet) disagree on who should own some sites; no site is left without an
 //! owner meanwhile, because an owner hands a site over only to a controller that asks.
 
+use crate::fleet_support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -41,11 +42,7 @@ fn round(rt: &tokio::runtime::Runtime, c: &Controller, sites: &[String]) {
 #[test]
 fn controllers_that_disagree_on_the_sites_leave_none_without_an_owner() {
     let etcd = Etcd::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = fleet_support::runtime();
     let (sites_a, sites_b) = crossed_views();
     let a = member(&rt, &etcd, "a", &sites_a);
     let b = member(&rt, &etcd, "b", &sites_b);

@@ -108,6 +108,15 @@ impl Etcd {
 }
 
 /// A site manifest on the lab in automatic mode with a 1 s monitor interval.
+/// The runtime a library-level fleet test drives its controllers on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn site_manifest(name: &str) -> String {
     crate::run_support::manifest(name, "1s", None)
         .replace("  failover:\n", "  failover:\n    mode: automatic\n")

@@ -35,6 +35,11 @@ fn galaxy(args: &[&str], dir: &Path, state: &Path) -> String {
         .env("RUST_LOG", "debug")
         .output()
         .unwrap();
+    both(&out)
+}
+
+/// Standard output and standard error together: a secret in either is a leak.
+fn both(out: &std::process::Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -101,11 +106,7 @@ fn no_command_nor_the_service_leaks_a_secret() {
                 .env("GALAXY_HA_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
                 .output()
                 .unwrap();
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
+            both(&out)
         } else {
             galaxy(args, &dir, &state)
         };
