@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::run_support::{Running, free_port, http_get};
+use crate::run_support::{Running, cli_at, free_port, http_get};
 
 /// The lease TTL the fleet tests run with: short, so a takeover takes seconds.
 pub const TTL: &str = "3s";
@@ -219,14 +219,7 @@ impl Fleet {
 
     /// `galaxy-ha ARGS -m DIR --state-dir STATE`.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
-            .args(args)
-            .arg("-m")
-            .arg(self.tmp.path().join("m"))
-            .arg("--state-dir")
-            .arg(self.tmp.path().join("s"))
-            .output()
-            .unwrap()
+        cli_at(self.tmp.path(), args)
     }
 
     /// `status --coordination etcd --format json`: every site, with its owner.

@@ -327,14 +327,7 @@ impl Controller {
 
     /// `galaxy-ha ARGS -m DIR --state-dir STATE` (sim verbs beside the running controller).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
-            .args(args)
-            .arg("-m")
-            .arg(self.tmp.path().join("m"))
-            .arg("--state-dir")
-            .arg(self.tmp.path().join("s"))
-            .output()
-            .unwrap()
+        cli_at(self.tmp.path(), args)
     }
 
     /// Waits until the API's first site satisfies `check`; returns that site.
@@ -384,4 +377,16 @@ impl Controller {
             assert!(start.elapsed() < Duration::from_secs(10), "{host} not down");
         }
     }
+}
+
+/// `galaxy-ha ARGS -m ROOT/m --state-dir ROOT/s`: the layout every `run` rig keeps.
+pub fn cli_at(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(args)
+        .arg("-m")
+        .arg(root.join("m"))
+        .arg("--state-dir")
+        .arg(root.join("s"))
+        .output()
+        .unwrap()
 }
