@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -128,15 +127,6 @@ fn readyz_says_why_while_no_manifest_is_valid() {
     assert_eq!(api_status(port)["sites"], serde_json::json!([]));
 }
 
-/// The system interpreter, where Debian's python3-prometheus-client lives.
-fn python() -> &'static str {
-    if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    }
-}
-
 /// Parses OpenMetrics text with prometheus_client's parser; one sample a line:
 /// `[name, labels, value]`.
 fn parse_openmetrics(text: &str) -> Vec<(String, serde_json::Map<String, Value>, f64)> {
@@ -150,17 +140,17 @@ for f in text_string_to_metric_families(sys.stdin.read()):
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("metrics.txt");
     fs::write(&input, text).unwrap();
-    let out = Command::new(python())
+    let out = Command::new(crate::support::programs::python())
         .arg("-c")
         .arg(SCRIPT)
         .stdin(fs::File::open(&input).unwrap())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
-        .expect("run python3 (CI installs python3-prometheus-client)");
+        .expect("run python3");
     assert!(
         out.status.success(),
-        "the OpenMetrics parser rejected /metrics (or python3-prometheus-client is missing; .ci/run installs it):\n{}\n{text}",
+        "the OpenMetrics parser rejected /metrics (or prometheus_client is missing; scripts/test installs it):\n{}\n{text}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout)

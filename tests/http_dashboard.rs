@@ -1,6 +1,6 @@
 //! The dashboard in headless Chromium against a controller on the simulated lab: the page
 //! draws the site as the lab has it, follows a failover on its own, and logs nothing to
-//! the console. Chromium missing fails the test (CI installs it).
+//! the console. Chromium missing fails the test (scripts/test installs it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,18 +10,7 @@ use std::time::{Duration, Instant};
 use crate::run_support::*;
 
 fn chromium_path() -> PathBuf {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        for dir in ["/usr/bin", "/usr/local/bin", "/snap/bin"] {
-            let p = Path::new(dir).join(name);
-            if p.exists() {
-                return p;
-            }
-        }
-    }
-    panic!(
-        "headless Chromium is required by the dashboard tests and was not found in /usr/bin \
-         (install it: apt-get install -y chromium; .ci/run does so when missing)"
-    );
+    crate::support::programs::chromium()
 }
 
 /// The DOM after the page's scripts ran, and Chromium's log; at most 60 s.

@@ -9,6 +9,12 @@ mod planner_rules;
 /// Property tests of the safety invariants over random observations and memories.
 mod planner_props;
 
+// `galaxy-ha demo`, the README's first command.
+mod demo_cli;
+
+// proto/generated/ is what etcd's protos generate.
+mod etcd_codegen;
+
 // Every file in tests/bad/ fails validation with the snapshotted diagnostics.
 mod manifest_bad;
 // Loading never panics, whatever the bytes (proptest).

@@ -137,13 +137,7 @@ impl SmtpSink {
     fn start_with(port: u16, dir: &Path, login: Option<(&str, &str)>) -> SmtpSink {
         fs::create_dir_all(dir).expect("mail dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
-        // Debian's python3-aiosmtpd lives beside the system interpreter.
-        let python = if Path::new("/usr/bin/python3").exists() {
-            "/usr/bin/python3"
-        } else {
-            "python3"
-        };
-        let mut command = Command::new(python);
+        let mut command = Command::new(crate::support::programs::python());
         if let Some((user, password)) = login {
             command
                 .env("SMTP_SINK_USER", user)
@@ -156,14 +150,15 @@ impl SmtpSink {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("start the SMTP sink (python3-aiosmtpd)");
+            .expect("start the SMTP sink");
         let stdout = child.stdout.take().expect("sink stdout");
         let mut line = String::new();
         let _ = BufReader::new(stdout).read_line(&mut line);
         assert_eq!(
             line.trim(),
             "ready",
-            "the SMTP sink did not start (is python3-aiosmtpd installed?)"
+            "the SMTP sink did not start: the Python it ran ({}) lacks aiosmtpd; run the tests with scripts/test, which installs it",
+            crate::support::programs::python().display()
         );
         SmtpSink {
             dir: dir.to_path_buf(),

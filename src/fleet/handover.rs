@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use etcd_client::{Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
+use super::etcd::{self, Get, Txn, op, when};
 
 use super::{Fleet, wants_prefix};
 
@@ -88,12 +88,7 @@ impl Fleet {
 
     /// Asks the site's owner to hand the site over.
     pub(super) async fn ask(&self, site: &str, lease: i64) {
-        let mut kv = self.client.kv_client();
-        let put = kv.put(
-            want_key(site),
-            self.id(),
-            Some(PutOptions::new().with_lease(lease)),
-        );
+        let put = self.client.put(want_key(site), self.id(), Some(lease));
         if let Ok(Ok(_)) = tokio::time::timeout(self.options.call_timeout(), put).await {
             self.lock().asked.insert(site.to_string());
             tracing::debug!(site, controller = %self.id(), "asked for the site");
@@ -104,10 +99,11 @@ impl Fleet {
     pub(super) async fn withdraw(&self, site: &str) {
         let key = want_key(site);
         let txn = Txn::new()
-            .when([Compare::value(key.clone(), CompareOp::Equal, self.id())])
-            .and_then([TxnOp::delete(key, None)]);
-        let mut kv = self.client.kv_client();
-        if let Ok(Ok(_)) = tokio::time::timeout(self.options.call_timeout(), kv.txn(txn)).await {
+            .when([when::holds(key.clone(), self.id())])
+            .then([op::delete(key)]);
+        if let Ok(Ok(_)) =
+            tokio::time::timeout(self.options.call_timeout(), self.client.txn(txn)).await
+        {
             self.lock().asked.remove(site);
         }
     }
@@ -115,21 +111,20 @@ impl Fleet {
     /// Reads the requests for sites; returns whether they changed.
     pub(super) async fn fetch_wants(&self) -> bool {
         let prefix = wants_prefix();
-        let mut kv = self.client.kv_client();
         let listed = tokio::time::timeout(
             self.options.call_timeout(),
-            kv.get(prefix.clone(), Some(GetOptions::new().with_prefix())),
+            self.client.get(Get::prefix(prefix.clone())),
         )
         .await;
         let Ok(Ok(response)) = listed else {
             return false;
         };
         let wants = response
-            .kvs()
+            .kvs
             .iter()
             .filter_map(|kv| {
-                let site = kv.key_str().ok()?.strip_prefix(&prefix)?;
-                Some((site.to_string(), String::from_utf8_lossy(kv.value()).into()))
+                let site = etcd::key_after(kv, &prefix)?;
+                Some((site.to_string(), String::from_utf8_lossy(&kv.value).into()))
             })
             .collect();
         let mut st = self.lock();

@@ -16,6 +16,7 @@
 //! can take over.
 
 pub mod assign;
+pub mod etcd;
 mod handover;
 pub mod options;
 mod session;
@@ -26,7 +27,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, Txn, TxnOp};
+use etcd::{Client, EtcdError, Get, Txn, op, when};
 use tokio::sync::watch;
 
 use crate::memory::Memory;
@@ -143,21 +144,17 @@ impl Fleet {
     /// # Errors
     /// The endpoints are malformed (etcd being down is not an error: the controller waits).
     pub async fn connect(options: FleetOptions) -> Result<Fleet, FleetError> {
-        let call = options.call_timeout();
-        let connect = ConnectOptions::new()
-            .with_connect_timeout(call)
-            .with_timeout(call)
-            .with_keep_alive(call, call);
-        let open = || async {
-            Client::connect(&options.endpoints, Some(connect.clone()))
-                .await
-                .map_err(|e| FleetError::Connect {
+        let open = || {
+            Client::connect(&options.endpoints, options.call_timeout()).map_err(|e| {
+                FleetError::Connect {
                     endpoints: options.endpoints.join(","),
                     message: e.to_string(),
-                })
+                }
+            })
         };
-        let client = open().await?;
-        let leases = open().await?;
+        // The lease has a connection of its own (see `leases`).
+        let client = open()?;
+        let leases = open()?;
         Ok(Fleet {
             options,
             client,
@@ -239,10 +236,7 @@ impl Fleet {
 
     /// Runs an etcd call from blocking code (a pass on the blocking pool, a CLI command),
     /// bounded so that an unreachable etcd fails the call instead of hanging the pass.
-    fn block<T>(
-        &self,
-        call: impl Future<Output = Result<T, etcd_client::Error>>,
-    ) -> Result<T, String> {
+    fn block<T>(&self, call: impl Future<Output = Result<T, EtcdError>>) -> Result<T, String> {
         let limit = self.options.call_timeout();
         self.runtime
             .block_on(async { tokio::time::timeout(limit, call).await })
@@ -276,28 +270,17 @@ impl Fleet {
     }
 
     /// Claims the site if nobody owns it: the owner key is created only when absent.
-    pub(super) async fn claim(&self, site: &str, lease: i64) -> Result<bool, etcd_client::Error> {
+    pub(super) async fn claim(&self, site: &str, lease: i64) -> Result<bool, EtcdError> {
         let key = owner_key(site);
         let txn = Txn::new()
-            .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(
-                key.clone(),
-                self.id(),
-                Some(etcd_client::PutOptions::new().with_lease(lease)),
-            )])
-            .or_else([TxnOp::get(key, None)]);
-        let response = tokio::time::timeout(
-            self.options.call_timeout(),
-            self.client.kv_client().txn(txn),
-        )
-        .await
-        .map_err(|_| etcd_client::Error::InvalidArgs("no answer from etcd in time".into()))??;
-        let held_by = |lease_of: i64| lease_of == lease;
-        let ours = response.succeeded()
-            || response.op_responses().iter().any(|op| match op {
-                etcd_client::TxnOpResponse::Get(g) => g.kvs().iter().any(|kv| held_by(kv.lease())),
-                _ => false,
-            });
+            .when([when::absent(key.clone())])
+            .then([op::put(key.clone(), self.id(), Some(lease))])
+            .otherwise([op::get(Get::key(key))]);
+        let response = tokio::time::timeout(self.options.call_timeout(), self.client.txn(txn))
+            .await
+            .map_err(|_| EtcdError::Timeout)??;
+        let ours = response.succeeded
+            || etcd::ranges(&response).any(|g| g.kvs.iter().any(|kv| kv.lease == lease));
         let asked = {
             let mut st = self.lock();
             if ours && st.lease.is_some_and(|l| l.id == lease) {
@@ -310,13 +293,9 @@ impl Fleet {
                 st.unowned_since.remove(site);
                 Some(())
             } else {
-                for op in response.op_responses() {
-                    if let etcd_client::TxnOpResponse::Get(g) = op
-                        && let Some(kv) = g.kvs().first()
-                    {
-                        st.owners
-                            .insert(site.to_string(), String::from_utf8_lossy(kv.value()).into());
-                    }
+                for kv in etcd::ranges(&response).filter_map(|g| g.kvs.first()) {
+                    st.owners
+                        .insert(site.to_string(), String::from_utf8_lossy(&kv.value).into());
                 }
                 None
             }
@@ -342,14 +321,9 @@ impl Fleet {
         let Some(lease) = lease else { return };
         let key = owner_key(site);
         let txn = Txn::new()
-            .when([Compare::lease(key.clone(), CompareOp::Equal, lease)])
-            .and_then([TxnOp::delete(key, None)]);
-        match tokio::time::timeout(
-            self.options.call_timeout(),
-            self.client.kv_client().txn(txn),
-        )
-        .await
-        {
+            .when([when::leased_to(key.clone(), lease)])
+            .then([op::delete(key)]);
+        match tokio::time::timeout(self.options.call_timeout(), self.client.txn(txn)).await {
             Ok(Ok(_)) => {
                 tracing::info!(site, controller = %self.id(), "released the site to the controller it is assigned to");
             }
@@ -364,23 +338,20 @@ impl Fleet {
     ///
     /// # Errors
     /// etcd cannot be reached.
-    pub async fn fetch_owners(&self) -> Result<BTreeMap<String, String>, etcd_client::Error> {
+    pub async fn fetch_owners(&self) -> Result<BTreeMap<String, String>, EtcdError> {
         let prefix = owners_prefix();
         let response = tokio::time::timeout(
             self.options.call_timeout(),
-            self.client
-                .kv_client()
-                .get(prefix.clone(), Some(GetOptions::new().with_prefix())),
+            self.client.get(Get::prefix(prefix.clone())),
         )
         .await
-        .map_err(|_| etcd_client::Error::InvalidArgs("no answer from etcd in time".into()))??;
+        .map_err(|_| EtcdError::Timeout)??;
         let owners: BTreeMap<String, String> = response
-            .kvs()
+            .kvs
             .iter()
             .filter_map(|kv| {
-                let key = kv.key_str().ok()?;
-                let site = key.strip_prefix(&prefix)?;
-                Some((site.to_string(), String::from_utf8_lossy(kv.value()).into()))
+                let site = etcd::key_after(kv, &prefix)?;
+                Some((site.to_string(), String::from_utf8_lossy(&kv.value).into()))
             })
             .collect();
         let mut st = self.lock();

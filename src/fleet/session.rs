@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use etcd_client::{
-    Compare, CompareOp, GetOptions, LeaseKeepAliveStream, LeaseKeeper, PutOptions, Txn, TxnOp,
-};
+use super::etcd::{self, Get, KeepAlive, Txn, op, when};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -35,8 +33,9 @@ impl Fleet {
             st.lease.take()
         };
         if let Some(lease) = lease {
-            let mut leases = self.leases.lease_client();
-            match tokio::time::timeout(self.options.call_timeout(), leases.revoke(lease.id)).await {
+            match tokio::time::timeout(self.options.call_timeout(), self.leases.revoke(lease.id))
+                .await
+            {
                 Ok(Ok(_)) => {
                     tracing::info!(controller = %self.id(), "lease revoked: the sites are free for the other controllers")
                 }
@@ -50,7 +49,7 @@ impl Fleet {
     /// Keeps a lease: grants and registers one when there is none, renews it every third of
     /// the TTL, and moves the local deadline only on a confirmed renewal.
     async fn keep_lease(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
-        let mut stream: Option<(LeaseKeeper, LeaseKeepAliveStream)> = None;
+        let mut stream: Option<KeepAlive> = None;
         let mut failing = false;
         while !*stopped.borrow() {
             // Renewals keep their rate however long one takes (a loaded machine).
@@ -102,12 +101,11 @@ impl Fleet {
     async fn grant(&self) -> Result<(), String> {
         let key = format!("{}{}", controllers_prefix(), self.id());
         let limit = self.options.call_timeout();
-        let mut kv = self.client.kv_client();
-        let existing = tokio::time::timeout(limit, kv.get(key.clone(), None))
+        let existing = tokio::time::timeout(limit, self.client.get(Get::key(key.clone())))
             .await
             .map_err(|_| "no answer from etcd".to_string())?
             .map_err(|e| e.to_string())?;
-        if !existing.kvs().is_empty() {
+        if !existing.kvs.is_empty() {
             return Err(format!(
                 "controller id {} is still registered (a previous run, until its lease ends, or another controller of the same --controller-id)",
                 self.id()
@@ -115,7 +113,7 @@ impl Fleet {
         }
         let ttl = i64::try_from(self.options.lease_ttl.as_secs()).unwrap_or(i64::MAX);
         let sent = Instant::now();
-        let granted = tokio::time::timeout(limit, self.leases.lease_client().grant(ttl, None))
+        let (granted, granted_ttl) = tokio::time::timeout(limit, self.leases.grant(ttl))
             .await
             .map_err(|_| "no answer from etcd".to_string())?
             .map_err(|e| e.to_string())?;
@@ -125,25 +123,22 @@ impl Fleet {
             "started": jiff::Timestamp::now(),
         })
         .to_string();
-        let txn = Txn::new()
-            .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(
-                key,
-                info,
-                Some(PutOptions::new().with_lease(granted.id())),
-            )]);
-        let registered = tokio::time::timeout(limit, kv.txn(txn))
+        let txn =
+            Txn::new()
+                .when([when::absent(key.clone())])
+                .then([op::put(key, info, Some(granted))]);
+        let registered = tokio::time::timeout(limit, self.client.txn(txn))
             .await
             .map_err(|_| "no answer from etcd".to_string())?
             .map_err(|e| e.to_string())?;
-        if !registered.succeeded() {
-            let _ = self.leases.lease_client().revoke(granted.id()).await;
+        if !registered.succeeded {
+            let _ = self.leases.revoke(granted).await;
             return Err(format!("controller id {} registered meanwhile", self.id()));
         }
-        let deadline = self.deadline(sent, granted.ttl());
+        let deadline = self.deadline(sent, granted_ttl);
         let mut st = self.lock();
         st.lease = Some(Lease {
-            id: granted.id(),
+            id: granted,
             deadline,
         });
         // Registered: a member from now on, without waiting for the next listing.
@@ -153,7 +148,7 @@ impl Fleet {
             st.assignment = assign::assign(&st.sites, &st.members);
         }
         drop(st);
-        tracing::info!(controller = %self.id(), lease = granted.id(), ttl = granted.ttl(), "joined the fleet");
+        tracing::info!(controller = %self.id(), lease = granted, ttl = granted_ttl, "joined the fleet");
         self.bump();
         Ok(())
     }
@@ -168,34 +163,25 @@ impl Fleet {
     /// One keep-alive. A TTL of 0 in the answer means etcd let the lease expire: every site
     /// this controller owned is gone (etcd deleted the owner keys), and a new lease starts
     /// with no site.
-    async fn renew(
-        &self,
-        lease: Lease,
-        stream: &mut Option<(LeaseKeeper, LeaseKeepAliveStream)>,
-    ) -> Result<(), String> {
+    async fn renew(&self, lease: Lease, stream: &mut Option<KeepAlive>) -> Result<(), String> {
         let sent = Instant::now();
-        let answer = tokio::time::timeout(self.options.renew_every(), async {
-            if stream.is_none() {
-                *stream = Some(self.leases.lease_client().keep_alive(lease.id).await?);
-            }
-            let Some((keeper, answers)) = stream.as_mut() else {
-                unreachable!("set above")
+        let ttl = tokio::time::timeout(self.options.renew_every(), async {
+            let open = match stream.take() {
+                Some(open) => open,
+                None => self.leases.keep_alive(lease.id).await?,
             };
-            keeper.keep_alive().await?;
-            answers.message().await
+            let open = stream.insert(open);
+            open.renew().await
         })
         .await
         .map_err(|_| "no answer from etcd".to_string())?
         .map_err(|e| e.to_string())?;
-        let Some(answer) = answer else {
-            return Err("etcd closed the keep-alive stream".into());
-        };
-        if answer.ttl() <= 0 {
+        if ttl <= 0 {
             self.lose();
             *stream = None;
             return Ok(());
         }
-        let deadline = self.deadline(sent, answer.ttl());
+        let deadline = self.deadline(sent, ttl);
         let mut st = self.lock();
         if let Some(l) = st.lease.as_mut().filter(|l| l.id == lease.id) {
             l.deadline = l.deadline.max(deadline);
@@ -232,17 +218,14 @@ impl Fleet {
         while !*stopped.borrow() {
             let listed = tokio::time::timeout(
                 self.options.call_timeout(),
-                self.client.kv_client().get(
-                    prefix.clone(),
-                    Some(GetOptions::new().with_prefix().with_keys_only()),
-                ),
+                self.client.get(Get::prefix(prefix.clone()).keys_only()),
             )
             .await;
             if let Ok(Ok(response)) = listed {
                 let mut members: Vec<String> = response
-                    .kvs()
+                    .kvs
                     .iter()
-                    .filter_map(|kv| kv.key_str().ok()?.strip_prefix(&prefix).map(str::to_string))
+                    .filter_map(|kv| etcd::key_after(kv, &prefix).map(str::to_string))
                     .collect();
                 members.sort();
                 let mut st = self.lock();

@@ -6,18 +6,18 @@
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use etcd_client::{Compare, CompareOp, GetOptions, SortOrder, SortTarget, Txn, TxnOp};
+use super::etcd::{self, Get, KeyValue, Txn, op, when};
 
 use super::{Fleet, journal_prefix, memory_key, owner_key};
 
 /// Journal entries kept in memory per owned site: the dashboard shows the last few.
 const RECENT_KEPT: usize = 50;
 
-fn parse(kvs: &[etcd_client::KeyValue]) -> (Vec<Entry>, usize) {
+fn parse(kvs: &[KeyValue]) -> (Vec<Entry>, usize) {
     let mut entries = Vec::with_capacity(kvs.len());
     let mut skipped = 0;
     for kv in kvs {
-        match serde_json::from_slice::<Entry>(kv.value()) {
+        match serde_json::from_slice::<Entry>(&kv.value) {
             Ok(e) => entries.push(e),
             Err(_) => skipped += 1,
         }
@@ -60,13 +60,12 @@ impl Fleet {
     fn put_owned(&self, site: &str, key: String, value: Vec<u8>) -> Result<(), StoreError> {
         let lease = self.owning_lease(site)?;
         let txn = Txn::new()
-            .when([Compare::lease(owner_key(site), CompareOp::Equal, lease)])
-            .and_then([TxnOp::put(key, value, None)]);
-        let mut kv = self.client.kv_client();
+            .when([when::leased_to(owner_key(site), lease)])
+            .then([op::put(key, value, None)]);
         let response = self
-            .block(kv.txn(txn))
+            .block(self.client.txn(txn))
             .map_err(|message| coordination(site, message))?;
-        if response.succeeded() {
+        if response.succeeded {
             Ok(())
         } else {
             self.lock().owned.remove(site);
@@ -84,42 +83,34 @@ impl Fleet {
     /// a controller's start). Memory that cannot be parsed is left for the pass to read and
     /// report.
     pub(super) async fn prefetch(&self, sites: &[String], lease: i64) {
-        let latest = GetOptions::new()
-            .with_prefix()
-            .with_sort(SortTarget::Key, SortOrder::Descend)
-            .with_limit(RECENT_KEPT as i64);
-        let gets: Vec<TxnOp> = sites
-            .iter()
-            .flat_map(|site| {
-                [
-                    TxnOp::get(memory_key(site), None),
-                    TxnOp::get(journal_prefix(site), Some(latest.clone())),
-                ]
-            })
-            .collect();
-        let mut kv = self.client.kv_client();
-        let txn = kv.txn(Txn::new().and_then(gets));
+        let gets = sites.iter().flat_map(|site| {
+            [
+                op::get(Get::key(memory_key(site))),
+                op::get(
+                    Get::prefix(journal_prefix(site))
+                        .sorted_by_key(true)
+                        .limit(RECENT_KEPT as i64),
+                ),
+            ]
+        });
+        let txn = self.client.txn(Txn::new().then(gets));
         let Ok(Ok(response)) = tokio::time::timeout(self.options.call_timeout(), txn).await else {
             return;
         };
-        let answers = response.op_responses();
+        let answers: Vec<_> = etcd::ranges(&response).collect();
         let mut st = self.lock();
         for (site, pair) in sites.iter().zip(answers.chunks(2)) {
-            let [
-                etcd_client::TxnOpResponse::Get(got),
-                etcd_client::TxnOpResponse::Get(journal),
-            ] = pair
-            else {
+            let [got, journal] = pair else {
                 continue;
             };
             if st.owned.get(site) != Some(&lease) {
                 continue;
             }
-            let (mut recent, _) = parse(journal.kvs());
+            let (mut recent, _) = parse(&journal.kvs);
             recent.reverse();
             st.recent.insert(site.clone(), recent);
-            let memory = match got.kvs().first() {
-                Some(kv) => match serde_json::from_slice::<Memory>(kv.value()) {
+            let memory = match got.kvs.first() {
+                Some(kv) => match serde_json::from_slice::<Memory>(&kv.value) {
                     Ok(m) => m,
                     Err(_) => continue,
                 },
@@ -149,12 +140,11 @@ impl SiteStore for Fleet {
             return Ok(memory.clone());
         }
         let key = memory_key(site);
-        let mut kv = self.client.kv_client();
         let response = self
-            .block(kv.get(key.clone(), None))
+            .block(self.client.get(Get::key(key.clone())))
             .map_err(|message| coordination(site, message))?;
-        let memory = match response.kvs().first() {
-            Some(kv) => serde_json::from_slice(kv.value()).map_err(|e| MemoryError::Corrupt {
+        let memory = match response.kvs.first() {
+            Some(kv) => serde_json::from_slice(&kv.value).map_err(|e| MemoryError::Corrupt {
                 path: PathBuf::from(format!("etcd:{key}")),
                 message: e.to_string(),
             })?,
@@ -214,14 +204,11 @@ impl SiteStore for Fleet {
                 return Ok((recent.clone(), 0));
             }
         }
-        let options = GetOptions::new()
-            .with_prefix()
-            .with_sort(SortTarget::Key, SortOrder::Ascend);
-        let mut kv = self.client.kv_client();
+        let all = Get::prefix(journal_prefix(site)).sorted_by_key(false);
         let response = self
-            .block(kv.get(journal_prefix(site), Some(options)))
+            .block(self.client.get(all))
             .map_err(|message| coordination(site, message))?;
-        Ok(parse(response.kvs()))
+        Ok(parse(&response.kvs))
     }
 
     fn journal_stamp(&self, site: &str) -> Option<u64> {

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod maxrss;
+pub mod programs;
 
 use std::time::Duration;
 
