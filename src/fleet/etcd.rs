@@ -169,14 +169,20 @@ impl Client {
         Ok(listed.leases.iter().map(|l| l.id).collect())
     }
 
-    /// Opens a keep-alive stream for `lease`; each [`KeepAlive::renew`] is one renewal.
+    /// Opens a keep-alive stream for `lease` and sends its first renewal; each
+    /// [`KeepAlive::renew`] then reads one answer.
     ///
     /// # Errors
     /// etcd refused or could not be reached.
     pub async fn keep_alive(&self, lease: i64) -> Result<KeepAlive, EtcdError> {
-        // One request waits in the channel at most: a renewal is sent only after the
-        // previous one was answered.
+        // etcd answers the call only with its first renewal, so that renewal is queued
+        // before the call. One request waits in the channel at most: a renewal is sent only
+        // after the previous one was answered.
         let (requests, queued) = mpsc::channel(1);
+        requests
+            .send(LeaseKeepAliveRequest { id: lease })
+            .await
+            .map_err(|_| EtcdError::Closed)?;
         let answers = self
             .leases
             .clone()
@@ -187,6 +193,7 @@ impl Client {
             lease,
             requests,
             answers,
+            sent: true,
         })
     }
 }
@@ -197,6 +204,8 @@ pub struct KeepAlive {
     lease: i64,
     requests: mpsc::Sender<LeaseKeepAliveRequest>,
     answers: tonic::Streaming<LeaseKeepAliveResponse>,
+    /// A renewal was sent and its answer not read yet.
+    sent: bool,
 }
 
 impl KeepAlive {
@@ -205,10 +214,13 @@ impl KeepAlive {
     /// # Errors
     /// The stream broke or etcd closed it.
     pub async fn renew(&mut self) -> Result<i64, EtcdError> {
-        self.requests
-            .send(LeaseKeepAliveRequest { id: self.lease })
-            .await
-            .map_err(|_| EtcdError::Closed)?;
+        if !self.sent {
+            self.requests
+                .send(LeaseKeepAliveRequest { id: self.lease })
+                .await
+                .map_err(|_| EtcdError::Closed)?;
+        }
+        self.sent = false;
         match self.answers.message().await? {
             Some(answer) => Ok(answer.ttl),
             None => Err(EtcdError::Closed),
