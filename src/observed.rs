@@ -151,6 +151,13 @@ pub enum Activity {
     FailedOver,
     Stopped,
     Failed,
+    /// Carbonite is deleting the job (its delete is asynchronous).
+    Deleting,
+    /// A state galaxy-ha cannot judge on its own: one Carbonite reports that is not in its
+    /// table (a newer release), or one it never drives (failback, restore, credentials or
+    /// licence needed). The job's `state_name` says which. Nothing acts on such a job, and no
+    /// automatic failover happens through it.
+    Unknown,
 }
 
 impl Activity {
@@ -165,6 +172,8 @@ impl Activity {
             Activity::FailedOver => "Failed Over",
             Activity::Stopped => "Stopped",
             Activity::Failed => "Failed",
+            Activity::Deleting => "Deleting",
+            Activity::Unknown => "Unknown",
         }
     }
 }
@@ -222,6 +231,10 @@ pub struct Job {
     /// The replica VM's display name on the target.
     pub replica: String,
     pub activity: Activity,
+    /// The platform's own name for the state (Carbonite's `HighLevelState`), when it has one:
+    /// what an `Unknown` activity was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_name: Option<String>,
     /// Synchronizing percentage (0–100) while `Synchronizing`.
     pub percent: Option<u8>,
     pub health: Health,

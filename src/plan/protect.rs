@@ -59,7 +59,8 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ));
                 return;
             }
-            remove_stale_vms(b, &standby, None);
+            // No stale copy is removed here: an empty job list is no proof that no job keeps
+            // a VM (the account may see too little, the job may sit elsewhere).
             let job = new_job(b, &live, &standby);
             b.act(
                 Operation::CreateJob(job),
@@ -107,6 +108,16 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                     ),
                 );
             }
+        }
+        Some(job) if matches!(job.activity, Activity::Deleting | Activity::Unknown) => {
+            // Carbonite is deleting it, or it is in a state galaxy-ha cannot judge: nothing
+            // is done to it or beside it until that ends.
+            b.wait(format!(
+                "job {:?} is {} ({}); nothing is done to it until that ends",
+                job.name,
+                job.activity,
+                job.state_name.as_deref().unwrap_or("?")
+            ));
         }
         Some(job) => {
             let job = job.clone();

@@ -98,6 +98,7 @@ pub fn job(source: &str, target: &str, activity: Activity) -> Job {
         target: target.into(),
         replica: format!("GCSServer_Replica_{target}"),
         activity,
+        state_name: None,
         percent: None,
         health: Health::Ok,
         target_data_ok: true,
