@@ -198,11 +198,11 @@ impl<'t> Checker<'t> {
                     let mut inner = vec![n];
                     let mut found = None;
                     while let Some(m) = inner.pop() {
-                        if m.kind() == "flow_control_statement" && self.src(m).starts_with("return")
+                        if m.kind() == "flow_control_statement"
+                            && self.src(m).starts_with("return")
+                            && let Some(p) = Self::named_children(m).first()
                         {
-                            if let Some(p) = Self::named_children(m).first() {
-                                found = found.or(self.infer(*p));
-                            }
+                            found = found.or(self.infer(*p));
                         }
                         inner.extend(Self::named_children(m));
                     }
