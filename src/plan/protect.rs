@@ -59,8 +59,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ));
                 return;
             }
-            // No stale copy is removed here: an empty job list is no proof that no job keeps
-            // a VM (the account may see too little, the job may sit elsewhere).
+            // Every host's Double-Take answered and no job of the site's (name, type, source
+            // and target) is there: an Off copy on the standby is stale. Only its Hyper-V
+            // configuration is removed; its virtual disks stay.
+            remove_stale_vms(b, &standby, None);
             let job = new_job(b, &live, &standby);
             b.act(
                 Operation::CreateJob(job),
