@@ -148,6 +148,12 @@ $body = {
     Remove-TypeData -TypeName System.Array -ErrorAction SilentlyContinue
     $system = 'Windows'
     try {
+        if ($PSVersionTable.PSVersion -lt [version]'5.1') {
+            throw ('Windows PowerShell 5.1 is needed on ' + $env:COMPUTERNAME + ', which has ' + $PSVersionTable.PSVersion.ToString() + ': install Windows Management Framework 5.1')
+        }
+        if ([int](Get-CimInstance -ClassName Win32_OperatingSystem).BuildNumber -lt 9600) {
+            throw ($env:COMPUTERNAME + ' runs a Windows older than Windows Server 2012 R2, which galaxy-ha does not support (see docs/preparing-hosts.md)')
+        }
 "#;
 
 /// Functions every body may use; defined inside the block so that they travel with it.
@@ -391,6 +397,16 @@ try {
             }
         }
         $all = @(%%GET_DT_JOB%% -ServiceHost $server)
+        if ($all.Count -eq 0) {
+            # An empty answer proves nothing when the account may not see every job.
+            $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList ([System.Security.Principal.WindowsIdentity]::GetCurrent())
+            $admin = $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+            $dtAdmin = $false
+            try { $dtAdmin = $principal.IsInRole('Double-Take Admin') } catch { $dtAdmin = $false }
+            if (-not ($admin -or $dtAdmin)) {
+                throw ('Get-DtJob listed no job, and ' + [System.Security.Principal.WindowsIdentity]::GetCurrent().Name + ' is neither a Double-Take Admin nor an administrator here: the jobs are not known')
+            }
+        }
         foreach ($j in $all) {
             $conn = $j.%%JOB_CONNECTIONS%%
             $core = $j.%%JOB_MONITOR%%
