@@ -886,3 +886,78 @@ fn dates_spans_and_enums_left_to_convertto_json_should_be_caught() {
         Vec::<String>::new()
     );
 }
+
+/// Every command a script names, as written.
+fn commands(text: &str) -> Vec<String> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .expect("grammar");
+    let tree = parser.parse(text, None).expect("tree");
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "command"
+            && let Some(name) = n.child_by_field_name("command_name")
+        {
+            out.push(text[name.byte_range()].to_string());
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out
+}
+
+#[test]
+fn observe_doctor_and_capture_should_call_only_read_only_cmdlets() {
+    // What only reads, or only touches the script's own session.
+    let session = [
+        "New-DtServer",
+        "Disconnect-DtServer",
+        "New-Object",
+        "Start-Sleep",
+        "Remove-TypeData",
+        "Import-Module",
+        "Invoke-Command",
+        "Add-Check",
+    ];
+    let writes = [
+        "set-", "new-", "remove-", "start-", "stop-", "edit-", "undo-", "enable-", "disable-",
+        "restart-", "clear-", "confirm-", "test-dt",
+    ];
+    for kind in [ScriptKind::Observe, ScriptKind::Doctor, ScriptKind::Capture] {
+        let text = &script(kind).text;
+        let cmds = commands(text);
+        assert!(
+            cmds.iter().any(|c| c.eq_ignore_ascii_case("Get-DtJob")) || kind == ScriptKind::Doctor
+        );
+        for c in cmds {
+            if session.iter().any(|s| s.eq_ignore_ascii_case(&c)) {
+                continue;
+            }
+            let lower = c.to_ascii_lowercase();
+            assert!(
+                !writes.iter().any(|w| lower.starts_with(w)),
+                "{}: {c} may change the host",
+                kind.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_script_should_delete_a_file() {
+    for kind in ScriptKind::ALL {
+        for c in commands(&script(kind).text) {
+            let lower = c.to_ascii_lowercase();
+            assert!(
+                lower != "remove-item"
+                    && lower != "del"
+                    && lower != "rm"
+                    && lower != "remove-vmharddiskdrive",
+                "{}: {c}",
+                kind.as_str()
+            );
+        }
+    }
+}
