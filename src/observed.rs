@@ -112,6 +112,21 @@ pub struct Vm {
     pub isolated: bool,
     /// Services inside the guest; empty when the VM is off or its guest cannot be reached.
     pub services: Vec<ServiceState>,
+    /// Its virtual disks' paths, where the platform reports them: removing a VM removes its
+    /// configuration and leaves these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disks: Vec<String>,
+}
+
+impl Vm {
+    /// What removing this VM leaves behind, for a plan's reason.
+    pub fn kept_disks_text(&self) -> String {
+        if self.disks.is_empty() {
+            "its virtual disks stay where they are".to_string()
+        } else {
+            format!("its virtual disks stay: {}", self.disks.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

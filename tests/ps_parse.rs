@@ -419,3 +419,18 @@ fn the_fake_powershell_should_write_carbonite_objects_as_5_1_does() {
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert!(findings[0].path.ends_with("UseTotalTimeAllowed"));
 }
+
+#[test]
+fn a_stale_copys_disks_should_be_named_in_the_plan_that_removes_its_configuration() {
+    let text = PROTECTING_B.replace(
+        r#""guestError":null}"#,
+        r#""guestError":null,"disks":"E:\\Replicas\\GCSServer\\disk0.vhdx"}"#,
+    );
+    let (host, _) = read(&text).expect("reads");
+    assert_eq!(host.vms[0].disks, [r"E:\Replicas\GCSServer\disk0.vhdx"]);
+    assert!(
+        host.vms[0]
+            .kept_disks_text()
+            .contains(r"E:\Replicas\GCSServer\disk0.vhdx")
+    );
+}

@@ -218,19 +218,19 @@ fn remove_stale_vms(b: &mut Builder, standby: &str, keep: Option<&str>) {
     if !state.reachable {
         return;
     }
-    let stale: Vec<String> = state
+    let stale: Vec<(String, String)> = state
         .vms
         .iter()
         .filter(|v| v.state == VmState::Off && keep.is_none_or(|k| !v.name.eq_ignore_ascii_case(k)))
-        .map(|v| v.name.clone())
+        .map(|v| (v.name.clone(), v.kept_disks_text()))
         .collect();
-    for vm in stale {
+    for (vm, disks) in stale {
         b.act(
             Operation::RemoveReplica {
                 host: standby.to_string(),
                 vm: vm.clone(),
             },
-            format!("rule 8 (resume replication): {vm:?} on {standby} is off and no job keeps it: a stale copy"),
+            format!("rule 8 (resume replication): {vm:?} on {standby} is off and no job keeps it: a stale copy; {disks}"),
         );
     }
 }

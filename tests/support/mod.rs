@@ -66,6 +66,7 @@ pub fn sg_vm(name: &str, state: VmState) -> Vm {
         } else {
             vec![]
         },
+        disks: vec![],
     }
 }
 
@@ -76,6 +77,7 @@ pub fn replica_vm(name: &str) -> Vm {
         role: VmRole::Replica,
         isolated: false,
         services: vec![],
+        disks: vec![],
     }
 }
 

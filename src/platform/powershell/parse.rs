@@ -90,6 +90,9 @@ pub struct VmDoc {
     /// Why the guest could not be asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_error: Option<String>,
+    /// `Get-VMHardDiskDrive`'s paths.
+    #[serde(default)]
+    pub disks: Vec<String>,
 }
 
 /// `EmailNotificationOptions` as the script projects it: `To` and the filters are the
@@ -208,6 +211,7 @@ const LISTS: &[(&str, bool)] = &[
     ("jobs", false),
     ("checks", false),
     ("guestServices", true),
+    ("disks", false),
 ];
 
 /// Undoes Windows PowerShell 5.1's ways of writing lists and wrapped values.
@@ -889,6 +893,7 @@ pub fn host(
             role,
             isolated: v.isolated,
             services,
+            disks: v.disks.clone(),
         });
     }
     let email = match &doc.email {

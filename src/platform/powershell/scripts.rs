@@ -366,7 +366,8 @@ foreach ($vm in @(Get-VM)) {
             $guestError = $_.Exception.Message
         }
     }
-    $vms += [pscustomobject]@{ name = $vm.Name; state = $state; isolated = $isolated; guestServices = $guest; guestError = $guestError }
+    $disks = @(Get-VMHardDiskDrive -VM $vm | ForEach-Object { [string]$_.Path })
+    $vms += [pscustomobject]@{ name = $vm.Name; state = $state; isolated = $isolated; guestServices = $guest; guestError = $guestError; disks = $disks }
 }
 
 $system = 'Carbonite'

@@ -375,6 +375,7 @@ pub fn observe_document(world: &World, host: &str) -> Value {
                 guest_services: (v.state == VmState::Running && !v.isolated)
                     .then(|| v.services.iter().map(service_doc).collect()),
                 guest_error: None,
+                disks: Vec::new(),
             })
             .collect(),
         email: h.email.as_ref().map(|e| EmailDoc {

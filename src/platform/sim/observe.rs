@@ -46,6 +46,7 @@ impl World {
                             } else {
                                 Vec::new()
                             },
+                            disks: Vec::new(),
                         })
                         .collect(),
                 }
