@@ -145,7 +145,7 @@ fn every_capture_should_match_the_model_as_recorded() {
 }
 
 #[test]
-fn an_outage_capture_should_block_automatic_failover_through_an_unknown_state() {
+fn a_newer_carbonites_state_should_replay_as_unknown_with_its_name() {
     let (_, capture) = captures()
         .into_iter()
         .find(|(p, _)| p.to_string_lossy().contains("newer-carbonite"))
