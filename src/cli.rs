@@ -188,11 +188,16 @@ Editors (yaml-language-server) use it through the first line of a manifest:
 Examples:
   galaxy-ha doctor -m manifests/branch-office.yaml
   galaxy-ha doctor -m manifests/ --site branch-office
+  galaxy-ha doctor -m manifests/branch-office.yaml --capture capture.json
 
 See docs/preparing-hosts.md for preparing the hosts and the account.")]
     Doctor {
         #[command(flatten)]
         site: SiteArgs,
+        /// Also write what the read-only cmdlets return on every host and the guest, with
+        /// every secret and address redacted, to this JSON file.
+        #[arg(long, value_name = "FILE")]
+        capture: Option<PathBuf>,
     },
     /// Run the controller as a service: every site reconciled every monitor interval and at
     /// once when its manifest changes; alerts e-mailed through a durable outbox.

@@ -180,9 +180,18 @@ pub fn execute(
         store.save(&memory)?;
         return Ok(report);
     }
+    // A job or replica step that failed leaves the next ones on wrong ground (a replica
+    // removed after a delete that did not happen, a job created beside one still there):
+    // they wait for the next pass.
+    let mut job_step_failed = false;
     for action in plan.actionable() {
         store.may_act()?;
         let now = platform.now();
+        if job_step_failed && touches_job(&action.op) {
+            tracing::warn!(site = %plan.site, action = %action.id, "skipped: an earlier job step of this plan failed: {}", action.description);
+            report.skipped.push(action.clone());
+            continue;
+        }
         if let Operation::Alert {
             alert,
             severity,
@@ -269,6 +278,7 @@ pub fn execute(
                     },
                 );
                 report.failed.push((action.clone(), e.to_string()));
+                job_step_failed |= touches_job(&action.op);
                 tracing::warn!(site = %plan.site, action = %action.id, attempts, "failed: {}: {e}", action.description);
                 Event::Failed {
                     error: e.to_string(),
@@ -283,4 +293,16 @@ pub fn execute(
     }
     store.save(&memory)?;
     Ok(report)
+}
+
+/// Steps on the job or its replica, which depend on the ones before them in a plan.
+fn touches_job(op: &Operation) -> bool {
+    matches!(
+        op,
+        Operation::CreateJob(_)
+            | Operation::UpdateJob { .. }
+            | Operation::DeleteJob { .. }
+            | Operation::RemoveReplica { .. }
+            | Operation::Failover { .. }
+    )
 }

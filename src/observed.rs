@@ -112,6 +112,21 @@ pub struct Vm {
     pub isolated: bool,
     /// Services inside the guest; empty when the VM is off or its guest cannot be reached.
     pub services: Vec<ServiceState>,
+    /// Its virtual disks' paths, where the platform reports them: removing a VM removes its
+    /// configuration and leaves these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disks: Vec<String>,
+}
+
+impl Vm {
+    /// What removing this VM leaves behind, for a plan's reason.
+    pub fn kept_disks_text(&self) -> String {
+        if self.disks.is_empty() {
+            "its virtual disks stay where they are".to_string()
+        } else {
+            format!("its virtual disks stay: {}", self.disks.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +166,13 @@ pub enum Activity {
     FailedOver,
     Stopped,
     Failed,
+    /// Carbonite is deleting the job (its delete is asynchronous).
+    Deleting,
+    /// A state galaxy-ha cannot judge on its own: one Carbonite reports that is not in its
+    /// table (a newer release), or one it never drives (failback, restore, credentials or
+    /// licence needed). The job's `state_name` says which. Nothing acts on such a job, and no
+    /// automatic failover happens through it.
+    Unknown,
 }
 
 impl Activity {
@@ -165,6 +187,8 @@ impl Activity {
             Activity::FailedOver => "Failed Over",
             Activity::Stopped => "Stopped",
             Activity::Failed => "Failed",
+            Activity::Deleting => "Deleting",
+            Activity::Unknown => "Unknown",
         }
     }
 }
@@ -222,6 +246,10 @@ pub struct Job {
     /// The replica VM's display name on the target.
     pub replica: String,
     pub activity: Activity,
+    /// The platform's own name for the state (Carbonite's `HighLevelState`), when it has one:
+    /// what an `Unknown` activity was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_name: Option<String>,
     /// Synchronizing percentage (0–100) while `Synchronizing`.
     pub percent: Option<u8>,
     pub health: Health,

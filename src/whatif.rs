@@ -112,6 +112,7 @@ pub fn project(
                             role: VmRole::SystemGalaxy,
                             isolated: false,
                             services: Vec::new(),
+                            disks: Vec::new(),
                         }),
                     }
                 }

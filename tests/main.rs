@@ -59,6 +59,10 @@ mod ps_runner;
 mod ps_conformance;
 // `galaxy-ha doctor` on the real binary.
 mod ps_doctor;
+// Every generated script checked against the model of Carbonite's PowerShell surface.
+mod ps_model;
+// Captures from hosts (and made from the model) replayed through observe and parse.
+mod ps_capture;
 // What-if plans: projections match what then happens on the lab.
 mod whatif;
 // Helpers for the `run` tests: the real binary, a log to poll, a loopback SMTP server.

@@ -198,3 +198,205 @@ fn an_unreachable_host_should_be_an_observation_on_both_platforms() {
         vec![summary(s, n)]
     });
 }
+
+/// The fake PowerShell with the job's `HighLevelState` replaced, as a real Carbonite reports
+/// states the lab does not model (an outage's warnings, an asynchronous delete, a newer
+/// release's state).
+struct Tweaked {
+    inner: SimRunner,
+    state: std::sync::Mutex<Option<String>>,
+}
+
+impl galaxy_ha::platform::powershell::Runner for Tweaked {
+    fn run(
+        &self,
+        host: &galaxy_ha::platform::powershell::HostTarget,
+        script: &galaxy_ha::platform::powershell::Script,
+        input: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<String, galaxy_ha::platform::powershell::RunError> {
+        let out = self.inner.run(host, script, input, timeout)?;
+        let state = self.state.lock().expect("lock").clone();
+        match (script.kind, state) {
+            (galaxy_ha::platform::powershell::ScriptKind::Observe, Some(state)) => {
+                let mut doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+                if let Some(jobs) = doc["jobs"].as_array_mut() {
+                    for j in jobs {
+                        j["highLevelState"] = serde_json::json!(state);
+                    }
+                }
+                Ok(doc.to_string())
+            }
+            _ => Ok(out),
+        }
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        self.inner.now()
+    }
+
+    fn sleep(&self, d: Duration) {
+        self.inner.sleep(d);
+    }
+
+    fn next_change(&self) -> Option<Duration> {
+        self.inner.next_change()
+    }
+}
+
+fn tweaked(site: &Site) -> PowershellPlatform<Tweaked> {
+    PowershellPlatform::new(
+        site,
+        Tweaked {
+            inner: SimRunner::new(World::new("hq", &site.manifest.spec, 7)),
+            state: std::sync::Mutex::new(None),
+        },
+    )
+}
+
+fn set_state(p: &PowershellPlatform<Tweaked>, state: Option<&str>) {
+    *p.runner().state.lock().expect("lock") = state.map(str::to_string);
+}
+
+#[test]
+fn an_outage_reported_as_carbonite_warnings_should_still_fail_over_once() {
+    for state in [
+        "ServerCommunicationWarning",
+        "EngineConnectionError",
+        "FailoverPending",
+    ] {
+        let site = site();
+        let dir = tempfile::tempdir().expect("dir");
+        let mut p = tweaked(&site);
+        let mut store = Store::new(dir.path(), "hq");
+        let mut alerts = LogSink::default();
+        reconcile::converge(
+            &site,
+            &mut p,
+            &mut store,
+            &mut alerts,
+            Duration::from_secs(7200),
+            |_, _| {},
+        )
+        .expect("converges");
+        p.runner()
+            .inner
+            .world()
+            .host_down("GCSHOSTA")
+            .expect("down");
+        set_state(&p, Some(state));
+        let mut failovers = 0;
+        for _ in 0..200 {
+            let o = reconcile::pass(&site, &mut p, &mut store, &mut alerts)
+                .expect("every pass observes");
+            failovers += o
+                .report
+                .applied
+                .iter()
+                .filter(|a| a.kind() == galaxy_ha::plan::ActionKind::Failover)
+                .count();
+            if failovers > 0 {
+                set_state(&p, None);
+            }
+            if o.observed.live_hosts() == ["GCSHOSTB"] {
+                break;
+            }
+            let step = p
+                .next_change()
+                .unwrap_or(Duration::from_secs(10))
+                .clamp(Duration::from_secs(1), Duration::from_secs(10));
+            p.sleep(step);
+        }
+        assert_eq!(failovers, 1, "{state}: exactly one failover");
+    }
+}
+
+#[test]
+fn a_state_not_in_the_model_should_block_automatic_failover_and_raise_a_condition() {
+    let site = site();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut p = tweaked(&site);
+    let mut store = Store::new(dir.path(), "hq");
+    let mut alerts = LogSink::default();
+    reconcile::converge(
+        &site,
+        &mut p,
+        &mut store,
+        &mut alerts,
+        Duration::from_secs(7200),
+        |_, _| {},
+    )
+    .expect("converges");
+    set_state(&p, Some("Quiescing"));
+    p.runner()
+        .inner
+        .world()
+        .host_down("GCSHOSTA")
+        .expect("down");
+    for _ in 0..60 {
+        let o = reconcile::pass(&site, &mut p, &mut store, &mut alerts)
+            .expect("an unknown state never fails the pass");
+        let job = o.observed.job.as_ref().expect("the job is still seen");
+        assert_eq!(job.activity, Activity::Unknown);
+        assert_eq!(job.state_name.as_deref(), Some("Quiescing"));
+        assert!(
+            !o.report
+                .applied
+                .iter()
+                .any(|a| a.kind() == galaxy_ha::plan::ActionKind::Failover),
+            "no automatic failover through an unknown state"
+        );
+        let degraded = o
+            .plan
+            .condition(galaxy_ha::plan::ConditionType::Degraded)
+            .expect("degraded");
+        assert!(
+            degraded.message.contains("Quiescing")
+                || degraded.reason.contains("JobStateUnknown")
+                || o.plan
+                    .conditions
+                    .iter()
+                    .any(|c| c.message.contains("Quiescing")),
+            "{degraded:?}"
+        );
+        p.sleep(Duration::from_secs(10));
+    }
+}
+
+#[test]
+fn a_job_being_deleted_should_be_left_alone() {
+    let site = site();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut p = tweaked(&site);
+    let mut store = Store::new(dir.path(), "hq");
+    let mut alerts = LogSink::default();
+    reconcile::converge(
+        &site,
+        &mut p,
+        &mut store,
+        &mut alerts,
+        Duration::from_secs(7200),
+        |_, _| {},
+    )
+    .expect("converges");
+    set_state(&p, Some("Deleting"));
+    for _ in 0..5 {
+        let o = reconcile::pass(&site, &mut p, &mut store, &mut alerts).expect("pass");
+        assert_eq!(
+            o.observed.job.as_ref().map(|j| j.activity),
+            Some(Activity::Deleting)
+        );
+        let touched: Vec<_> = o
+            .report
+            .applied
+            .iter()
+            .filter(|a| !matches!(a.op, galaxy_ha::plan::action::Operation::Alert { .. }))
+            .map(|a| a.description.clone())
+            .collect();
+        assert!(
+            touched.is_empty(),
+            "nothing is done to a job being deleted: {touched:?}"
+        );
+        p.sleep(Duration::from_secs(10));
+    }
+}

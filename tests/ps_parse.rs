@@ -1,34 +1,62 @@
-//! Reading recorded observe output, written from the documented object shapes with Windows
-//! PowerShell 5.1's quirks: `/Date(ms)/` dates, wrapped arrays, enums as numbers.
+//! Reading recorded observe output, written from the model's object shapes with Windows
+//! PowerShell 5.1's quirks: `/Date(ms)/` dates, wrapped arrays, enums as numbers, unformatted
+//! `DateTimeOffset` and `TimeSpan` objects; and every `HighLevelState` of the model, as the
+//! fake PowerShell serializes it, read into an activity without failing the host.
 
 use std::time::Duration;
 
-use galaxy_ha::manifest::spec::{Startup, Threshold};
+use galaxy_ha::manifest::spec::{FailoverMode, Startup, Threshold};
 use galaxy_ha::observed::{Activity, Health, ServiceStatus, VmRole, VmState};
-use galaxy_ha::platform::powershell::parse::{self, ParseError};
+use galaxy_ha::platform::powershell::model::model;
+use galaxy_ha::platform::powershell::parse::{self, Expect, HIGH_LEVEL_STATES, ParseError};
+use galaxy_ha::platform::powershell::{payload, ps51, sim_runner};
+use serde_json::{Value, json};
 
 /// GCSHOSTB while protecting: services, two ports, the replica off, the job.
-const PROTECTING_B: &str = r#"{"formatVersion":1,"computerName":"GCSHOSTB","psVersion":"5.1.17763.592",
-"services":[{"name":"Double-Take","status":"Running","startType":"Automatic","delayedAutoStart":false},
-            {"name":"Double-Take Management Service","status":4,"startType":2,"delayedAutoStart":true}],
+const PROTECTING_B: &str = r#"{"formatVersion":2,"computerName":"GCSHOSTB","psVersion":"5.1.17763.592",
+"osCaption":"Microsoft Windows Server 2019 Standard","osBuild":17763,
+"services":[{"name":"Double-Take","status":"Running","startType":"Automatic","startValue":2,"delayedAutoStart":false},
+            {"name":"Double-Take Management Service","status":4,"startType":2,"startValue":2,"delayedAutoStart":true}],
 "firewall":{"value":[{"port":6320,"protocol":"TCP"},{"port":6320,"protocol":"UDP"}],"Count":2},
-"vms":{"name":"GCSServer_Replica_GCSHOSTB","state":3,"isolated":false,"guestServices":null},
+"vms":{"name":"GCSServer_Replica_GCSHOSTB","state":3,"isolated":false,"guestServices":null,"guestError":null},
 "email":null,
-"jobs":[{"id":"6c7f2a4e-0000-0000-0000-000000000001","name":"GCSServer to GCSHOSTB",
+"jobs":[{"id":"6c7f2a4e-0000-0000-0000-000000000001","name":"GCSServer to GCSHOSTB","jobType":"VRA",
+  "sourceHost":"10.100.0.45","targetHost":"10.100.0.44","sourceMachine":"GCSSERVER","targetMachine":"GCSHOSTB",
   "replicaName":"GCSServer_Replica_GCSHOSTB","highLevelState":"Protecting","health":"Ok",
+  "canFailover":true,"canUndoFailover":false,
   "permillageComplete":1000,"targetState":"OK","mirrorBytesRemaining":0,
   "replicationBytesQueued":4096,"diskQueueBytes":0,"targetQueueBytes":2048,
   "recoveryPointLatencyMs":1500,"totalBytesSent":42949672960,
-  "startTime":"/Date(1767600180000)/",
-  "monitor":{"intervalMs":10000,"totalTimeMs":300000,"consecutiveFailures":null,"useConsecutiveFailures":false,"waitForUser":true},
-  "monitorStatus":{"alive":false,"failoverConditionMet":false,"warningConditionMet":true,"remainingMs":240000}}],
+  "startTime":"2026-01-05T08:03:00.0000000+00:00",
+  "monitor":{"enabled":true,"intervalSeconds":10,"maxPingAttempts":5,"useTotalTime":true,"totalTimeSeconds":300,"processingOptions":"UserInterventionRequired"},
+  "monitorStatus":{"alive":false,"failoverConditionMet":false,"warningConditionMet":true,"remainingSeconds":240}}],
 "doubleTakeError":null}"#;
+
+fn spec() -> galaxy_ha::manifest::spec::SiteSpec {
+    galaxy_ha::manifest::sample::guide_site(FailoverMode::Automatic).spec
+}
+
+fn expect_b() -> Expect {
+    payload::expect("hq", &spec(), "GCSHOSTB")
+}
+
+fn read(
+    text: &str,
+) -> Result<
+    (
+        galaxy_ha::observed::HostState,
+        Vec<galaxy_ha::observed::Job>,
+    ),
+    ParseError,
+> {
+    let doc = parse::document("GCSHOSTB", text)?;
+    parse::host("GCSHOSTB", &doc, &expect_b())
+}
 
 #[test]
 fn a_protecting_target_should_read_as_observed() {
-    let doc = parse::document("GCSHOSTB", PROTECTING_B).expect("parses");
-    let (host, jobs) = parse::host("GCSHOSTB", &doc, "GCSServer", "GCSHOSTA").expect("reads");
-    assert!(host.reachable);
+    let (host, jobs) = read(PROTECTING_B).expect("reads");
+    assert!(host.reachable && host.jobs_known);
     assert_eq!(host.services.len(), 2);
     assert_eq!(host.services[1].status, ServiceStatus::Running);
     assert_eq!(host.services[1].startup, Startup::AutomaticDelayed);
@@ -40,6 +68,7 @@ fn a_protecting_target_should_read_as_observed() {
     assert_eq!(job.source, "GCSHOSTA");
     assert_eq!(job.target, "GCSHOSTB");
     assert_eq!(job.activity, Activity::Protecting);
+    assert_eq!(job.state_name.as_deref(), Some("Protecting"));
     assert_eq!(job.percent, None);
     assert_eq!(job.health, Health::Ok);
     assert!(job.target_data_ok);
@@ -52,6 +81,7 @@ fn a_protecting_target_should_read_as_observed() {
         job.monitor.threshold,
         Threshold::TotalTime(Duration::from_secs(300))
     );
+    assert_eq!(job.monitor.interval, Duration::from_secs(10));
     assert!(job.monitor.wait_for_user);
     assert!(!job.monitor_status.source_alive);
     assert_eq!(job.monitor_status.missed_for, Duration::from_secs(60));
@@ -59,8 +89,25 @@ fn a_protecting_target_should_read_as_observed() {
 }
 
 #[test]
+fn consecutive_failures_should_read_from_max_ping_attempts() {
+    let text = PROTECTING_B.replace(r#""useTotalTime":true"#, r#""useTotalTime":false"#);
+    let (_, jobs) = read(&text).expect("reads");
+    assert_eq!(jobs[0].monitor.threshold, Threshold::ConsecutiveFailures(5));
+    // The flags as a number (unformatted) read the same.
+    let text = PROTECTING_B.replace(
+        r#""processingOptions":"UserInterventionRequired""#,
+        r#""processingOptions":1"#,
+    );
+    assert!(read(&text).expect("reads").1[0].monitor.wait_for_user);
+    let text = PROTECTING_B.replace(
+        r#""processingOptions":"UserInterventionRequired""#,
+        r#""processingOptions":"None""#,
+    );
+    assert!(!read(&text).expect("reads").1[0].monitor.wait_for_user);
+}
+
+#[test]
 fn dates_should_read_in_every_form_windows_powershell_writes() {
-    use serde_json::json;
     let at = |v| parse::date(&v).expect("date").map(|t| t.to_string());
     assert_eq!(
         at(json!("/Date(1767600000000)/")).as_deref(),
@@ -74,36 +121,200 @@ fn dates_should_read_in_every_form_windows_powershell_writes() {
         at(json!("2026-01-05T08:00:00Z")).as_deref(),
         Some("2026-01-05T08:00:00Z")
     );
+    assert_eq!(
+        at(json!("2026-01-05T09:00:00.0000000+01:00")).as_deref(),
+        Some("2026-01-05T08:00:00Z")
+    );
     assert_eq!(at(json!(null)), None);
+    // DateTimeOffset.MinValue: never connected.
+    assert_eq!(at(json!("0001-01-01T00:00:00.0000000+00:00")), None);
+    // An unformatted DateTimeOffset, as 5.1 writes the object.
+    let t: jiff::Timestamp = "2026-01-05T08:00:00Z".parse().expect("ts");
+    assert_eq!(
+        at(ps51::date_time_offset(Some(t))).as_deref(),
+        Some("2026-01-05T08:00:00Z")
+    );
+    assert_eq!(at(ps51::date_time_offset(None)), None);
+    assert_eq!(
+        at(json!({"UtcTicks": 639031968000000000_i64})).as_deref(),
+        Some("2026-01-05T08:00:00Z")
+    );
     let wrapped = parse::normalize(
         json!({"startTime": {"value": "/Date(0)/", "DisplayHint": 2, "DateTime": "Thursday, January 1, 1970"}}),
     );
     assert_eq!(wrapped["startTime"], "/Date(0)/");
     assert!(parse::date(&json!("yesterday")).is_err());
+    // The script's .ToString('o') of what the fake writes reads back.
+    assert_eq!(
+        at(ps51::round_trip(&ps51::date_time_offset(Some(t)))).as_deref(),
+        Some("2026-01-05T08:00:00Z")
+    );
 }
 
 #[test]
-fn a_carbonite_enum_written_as_a_number_should_be_named_in_the_error() {
-    let text = PROTECTING_B.replace(r#""highLevelState":"Protecting""#, r#""highLevelState":3"#);
-    let doc = parse::document("GCSHOSTB", &text).expect("parses");
-    let err = parse::host("GCSHOSTB", &doc, "GCSServer", "GCSHOSTA").expect_err("refused");
-    let msg = err.to_string();
-    assert!(msg.contains("jobs[0].highLevelState"), "{msg}");
-    assert!(msg.contains("number"), "{msg}");
+fn time_spans_should_read_formatted_and_unformatted() {
+    let s = |v| parse::seconds(&v).expect("seconds");
+    assert_eq!(s(json!(90.5)), Some(Duration::from_millis(90_500)));
+    assert_eq!(
+        s(ps51::time_span(Duration::from_secs(300))),
+        Some(Duration::from_secs(300))
+    );
+    assert_eq!(
+        s(json!({"Ticks": 100_000_000})),
+        Some(Duration::from_secs(10))
+    );
+    assert_eq!(s(json!("00:05:00")), Some(Duration::from_secs(300)));
+    assert_eq!(s(json!(null)), None);
+    assert!(parse::seconds(&json!(-1)).is_err());
 }
 
 #[test]
-fn an_unknown_job_state_should_be_named_in_the_error() {
+fn the_table_should_hold_every_high_level_state_of_the_model() {
+    let m = model().expect("the embedded model reads");
+    let states = &m.enums["HighLevelState"];
+    assert_eq!(states.len(), 40);
+    assert_eq!(HIGH_LEVEL_STATES.len(), states.len());
+    for (name, value, _) in HIGH_LEVEL_STATES {
+        assert_eq!(states.get(*name), Some(&i64::from(*value)), "{name}");
+    }
+}
+
+#[test]
+fn every_high_level_state_should_read_without_failing_the_host() {
+    let m = model().expect("model");
+    let base: Value = serde_json::from_str(PROTECTING_B).expect("json");
+    for (name, number, activity) in HIGH_LEVEL_STATES {
+        // As 5.1 writes the job (a number), then as the script projects it (its name).
+        let raw = json!({ "Status": { "HighLevelState": number, "Health": 0 } });
+        let projected = ps51::observe_job(m, &raw);
+        assert_eq!(projected["highLevelState"], json!(name));
+        let mut doc = base.clone();
+        doc["jobs"][0]["highLevelState"] = projected["highLevelState"].clone();
+        doc["jobs"][0]["health"] = projected["health"].clone();
+        let (host, jobs) = read(&doc.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(host.reachable);
+        assert_eq!(jobs[0].activity, *activity, "{name}");
+        assert_eq!(jobs[0].state_name.as_deref(), Some(*name));
+        assert_eq!(
+            jobs[0].health,
+            Health::Warning,
+            "Health Unknown (0) is a warning"
+        );
+        // An unformatted number reads the same.
+        doc["jobs"][0]["highLevelState"] = json!(number);
+        assert_eq!(
+            read(&doc.to_string()).expect("reads").1[0].activity,
+            *activity,
+            "{name} as a number"
+        );
+    }
+}
+
+#[test]
+fn the_outage_states_should_read_as_what_the_planner_acts_on() {
+    let a = |s: &str| parse::activity(&json!(s)).0;
+    assert_eq!(a("FailoverPending"), Activity::Protecting);
+    for s in [
+        "ServerCommunicationWarning",
+        "EngineConnectionWarning",
+        "EngineConnectionError",
+        "ServerCommunicationError",
+    ] {
+        assert_eq!(a(s), Activity::ServerCommunicationError, "{s}");
+    }
+    assert_eq!(a("Created"), Activity::Provisioning);
+    assert_eq!(a("Deleting"), Activity::Deleting);
+}
+
+#[test]
+fn a_state_not_in_the_model_should_be_unknown_and_named_not_fatal() {
     let text = PROTECTING_B.replace(
         r#""highLevelState":"Protecting""#,
         r#""highLevelState":"Reticulating""#,
     );
-    let doc = parse::document("GCSHOSTB", &text).expect("parses");
-    let err = parse::host("GCSHOSTB", &doc, "GCSServer", "GCSHOSTA").expect_err("refused");
-    assert!(
-        matches!(&err, ParseError::Value { field, .. } if field == "jobs[0].highLevelState"),
-        "{err}"
+    let (host, jobs) = read(&text).expect("a newer Carbonite's state does not fail the host");
+    assert!(host.reachable);
+    assert_eq!(jobs[0].activity, Activity::Unknown);
+    assert_eq!(jobs[0].state_name.as_deref(), Some("Reticulating"));
+    let text = PROTECTING_B.replace(r#""highLevelState":"Protecting""#, r#""highLevelState":41"#);
+    assert_eq!(read(&text).expect("reads").1[0].activity, Activity::Unknown);
+    let text = PROTECTING_B.replace(r#""health":"Ok""#, r#""health":"Degraded""#);
+    assert_eq!(read(&text).expect("reads").1[0].health, Health::Warning);
+}
+
+#[test]
+fn every_hyper_v_state_should_read_without_failing_the_host() {
+    for (state, want) in [
+        ("Running", VmState::Running),
+        ("RunningCritical", VmState::Running),
+        ("Off", VmState::Off),
+        ("OffCritical", VmState::Off),
+        ("Saved", VmState::Off),
+        ("FastSaved", VmState::Off),
+        ("FastSaving", VmState::Stopping),
+        ("Stopping", VmState::Stopping),
+        ("Reset", VmState::Starting),
+        ("Other", VmState::Starting),
+        ("Hibernating2031", VmState::Starting),
+    ] {
+        let text = PROTECTING_B.replace(r#""state":3"#, &format!(r#""state":"{state}""#));
+        let (host, _) = read(&text).unwrap_or_else(|e| panic!("{state}: {e}"));
+        assert_eq!(host.vms[0].state, want, "{state}");
+    }
+}
+
+#[test]
+fn a_job_bearing_our_name_but_not_ours_should_make_the_jobs_unknown() {
+    for (from, to) in [
+        (r#""jobType":"VRA""#, r#""jobType":"FilesAndFolders""#),
+        (
+            r#""sourceHost":"10.100.0.45""#,
+            r#""sourceHost":"10.9.9.9""#,
+        ),
+        (
+            r#""targetHost":"10.100.0.44""#,
+            r#""targetHost":"10.100.0.43""#,
+        ),
+    ] {
+        let (host, jobs) = read(&PROTECTING_B.replace(from, to)).expect("reads");
+        assert!(jobs.is_empty(), "{to}: not adopted");
+        assert!(
+            !host.jobs_known,
+            "{to}: what the site's job is, is not known"
+        );
+    }
+    // Another job entirely: not the site's business.
+    let (host, jobs) =
+        read(&PROTECTING_B.replace("GCSServer to GCSHOSTB", "Payroll")).expect("reads");
+    assert!(jobs.is_empty() && host.jobs_known);
+}
+
+#[test]
+fn a_2012_r2_service_without_start_type_should_read_from_the_registry() {
+    let text = PROTECTING_B.replace(
+        r#""startType":"Automatic","startValue":2"#,
+        r#""startType":"","startValue":3"#,
     );
+    let (host, _) = read(&text).expect("reads");
+    assert_eq!(host.services[0].startup, Startup::Manual);
+}
+
+#[test]
+fn e_mail_settings_should_read_from_carbonite_names() {
+    let text = PROTECTING_B.replace(
+        r#""email":null"#,
+        r#""email":{"server":"smtp.example.org","port":null,"security":"TLS","login":true,"username":"mailer","from":"a@example.org","to":"b@example.org, c@example.org","subjectPrefix":"[DT]","addEventDescription":true,"include":"Warning,Error","excludeEventIds":""}"#,
+    );
+    let (host, _) = read(&text).expect("reads");
+    let e = host.email.expect("email");
+    assert_eq!(e.to, ["b@example.org", "c@example.org"]);
+    assert_eq!(e.port, 0, "an unset SmtpPort");
+    assert_eq!(
+        e.security,
+        galaxy_ha::manifest::spec::SmtpSecurity::Starttls
+    );
+    assert_eq!(e.include.len(), 2);
+    assert_eq!(e.username.as_deref(), Some("mailer"));
 }
 
 #[test]
@@ -127,10 +338,10 @@ fn empty_and_foreign_output_should_be_clear_errors() {
     );
     let e = parse::document("GCSHOSTA", "WARNING: something\n{").expect_err("not json");
     assert!(e.to_string().contains("not JSON"), "{e}");
-    let v2 = PROTECTING_B.replace(r#""formatVersion":1"#, r#""formatVersion":2"#);
+    let v1 = PROTECTING_B.replace(r#""formatVersion":2"#, r#""formatVersion":1"#);
     assert!(matches!(
-        parse::document("GCSHOSTB", &v2),
-        Err(ParseError::Version { found: 2, .. })
+        parse::document("GCSHOSTB", &v1),
+        Err(ParseError::Version { found: 1, .. })
     ));
 }
 
@@ -139,9 +350,87 @@ fn a_running_replica_with_network_should_read_as_system_galaxy() {
     let text = PROTECTING_B
         .replace(r#""state":3,"isolated":false,"guestServices":null"#, r#""state":"Running","isolated":false,"guestServices":[{"name":"Double-Take","status":"Stopped","startType":"Manual"}]"#)
         .replace(r#""highLevelState":"Protecting""#, r#""highLevelState":"FailedOver""#);
-    let doc = parse::document("GCSHOSTB", &text).expect("parses");
-    let (host, _) = parse::host("GCSHOSTB", &doc, "GCSServer", "GCSHOSTA").expect("reads");
+    let (host, _) = read(&text).expect("reads");
     assert_eq!(host.vms[0].role, VmRole::SystemGalaxy);
     assert!(host.vms[0].is_live());
     assert_eq!(host.vms[0].services[0].status, ServiceStatus::Stopped);
+}
+
+#[test]
+fn the_fake_powershell_should_write_carbonite_objects_as_5_1_does() {
+    // Enums as numbers, DateTimeOffset and TimeSpan as objects.
+    let job = galaxy_ha::observed::Job {
+        name: "GCSServer to GCSHOSTB".into(),
+        source: "GCSHOSTA".into(),
+        target: "GCSHOSTB".into(),
+        replica: "GCSServer_Replica_GCSHOSTB".into(),
+        activity: Activity::Protecting,
+        state_name: None,
+        percent: None,
+        health: Health::Ok,
+        target_data_ok: true,
+        mirror_remaining_bytes: 0,
+        replication_queue_bytes: 0,
+        disk_queue_bytes: 0,
+        target_queue_bytes: 0,
+        recovery_point_latency: Duration::ZERO,
+        bytes_sent: 0,
+        connected_since: None,
+        monitor: galaxy_ha::observed::MonitorSettings {
+            interval: Duration::from_secs(10),
+            threshold: Threshold::TotalTime(Duration::from_secs(300)),
+            wait_for_user: true,
+        },
+        monitor_status: Default::default(),
+    };
+    let raw = sim_runner::raw_job(&job, "GCSServer", "10.100.0.44");
+    assert_eq!(raw["Status"]["HighLevelState"], json!(13));
+    assert_eq!(raw["Status"]["Health"], json!(1));
+    assert!(raw["Statistics"]["CoreConnectionDetails"]["StartTime"]["UtcTicks"].is_i64());
+    assert_eq!(
+        raw["Options"]["CoreMonitorOptions"]["TotalTimeAllowed"]["TotalSeconds"],
+        json!(300.0)
+    );
+    assert_eq!(
+        raw["Options"]["CoreMonitorOptions"]["MonitorConfiguration"]["ProcessingOptions"],
+        json!(1)
+    );
+    let findings = galaxy_ha::platform::powershell::model::compare(
+        model().expect("model"),
+        "DoubleTake.Jobs.Contract.JobInfo",
+        &raw,
+        "job",
+    );
+    // Every property of the model, each of its type.
+    assert_eq!(findings, Vec::new());
+    // And a spoiled one is seen.
+    let mut spoiled = raw.clone();
+    spoiled["Status"]["Health"] = json!("Ok");
+    spoiled["Options"]["CoreMonitorOptions"]
+        .as_object_mut()
+        .expect("object")
+        .remove("UseTotalTimeAllowed");
+    let findings = galaxy_ha::platform::powershell::model::compare(
+        model().expect("model"),
+        "DoubleTake.Jobs.Contract.JobInfo",
+        &spoiled,
+        "job",
+    );
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(findings[0].path.ends_with("UseTotalTimeAllowed"));
+}
+
+#[test]
+fn a_stale_copys_disks_should_be_named_in_the_plan_that_removes_its_configuration() {
+    let text = PROTECTING_B.replace(
+        r#""guestError":null}"#,
+        r#""guestError":null,"disks":"E:\\Replicas\\GCSServer\\disk0.vhdx"}"#,
+    );
+    let (host, _) = read(&text).expect("reads");
+    assert_eq!(host.vms[0].disks, [r"E:\Replicas\GCSServer\disk0.vhdx"]);
+    assert!(
+        host.vms[0]
+            .kept_disks_text()
+            .contains(r"E:\Replicas\GCSServer\disk0.vhdx")
+    );
 }

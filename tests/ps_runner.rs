@@ -172,3 +172,67 @@ fn a_missing_credential_should_fail_before_anything_runs() {
         "{err}"
     );
 }
+
+#[test]
+fn the_guest_credential_should_reach_the_script_on_stdin_apart_from_the_hosts() {
+    const GUEST_SECRET: &str = "guest-only-s3cret";
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("log");
+    fake(
+        dir.path(),
+        &format!(
+            "printf '%s\\n' \"$@\" > {l}.argv\nenv > {l}.env\ncat > {l}.stdin",
+            l = log.display()
+        ),
+    );
+    let guest = dir.path().join("guest.cred");
+    std::fs::write(&guest, format!("{GUEST_SECRET}\n")).expect("secret");
+    // `runner: local` uses no host credential; the guest still gets its own.
+    let spec = PowershellSpec {
+        runner: RunnerKind::Local,
+        guest_username: Some("GCSSERVER\\dtadmin".into()),
+        guest_credential_from: Some(SecretSource::File(guest)),
+        ..PowershellSpec::default()
+    };
+    let path = format!("{}:/usr/bin:/bin", dir.path().display());
+    PowershellRunner::new(&spec)
+        .with_path(path)
+        .run(
+            &host(),
+            script(ScriptKind::CreateJob),
+            &serde_json::json!({}),
+            Duration::from_secs(20),
+        )
+        .expect("runs");
+    let read =
+        |ext: &str| std::fs::read_to_string(format!("{}.{ext}", log.display())).expect("log");
+    assert!(!read("argv").contains(GUEST_SECRET));
+    assert!(!read("env").contains(GUEST_SECRET));
+    let stdin: serde_json::Value = serde_json::from_str(&read("stdin")).expect("json stdin");
+    assert_eq!(stdin["guestCredential"]["password"], GUEST_SECRET);
+    assert_eq!(stdin["guestCredential"]["username"], "GCSSERVER\\dtadmin");
+    assert!(
+        stdin["credential"].is_null(),
+        "no host credential with runner: local"
+    );
+}
+
+#[cfg(not(windows))]
+#[test]
+fn without_powershell_the_error_should_say_what_to_do_instead() {
+    let dir = tempfile::tempdir().expect("dir");
+    let spec = PowershellSpec::default();
+    let err = PowershellRunner::new(&spec)
+        .with_path(dir.path().as_os_str())
+        .run(
+            &host(),
+            script(ScriptKind::Observe),
+            &serde_json::json!({}),
+            Duration::from_secs(5),
+        )
+        .expect_err("no powershell.exe");
+    let msg = err.to_string();
+    assert!(msg.contains("cannot start powershell.exe"), "{msg}");
+    assert!(msg.contains("exists only on Windows"), "{msg}");
+    assert!(msg.contains("platform: simulated"), "{msg}");
+}

@@ -1,18 +1,25 @@
 //! `galaxy-ha doctor`: checks that each host has what the PowerShell platform needs, and
-//! says how to fix what is missing.
+//! says how to fix what is missing; compares what Carbonite returns with the model of its
+//! PowerShell surface; with `--capture FILE`, writes what the read-only cmdlets returned,
+//! redacted, for the test suite to replay.
 
 use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
 
 use crate::commands::Outcome;
 use crate::manifest::spec::{PlatformKind, RunnerKind};
+use crate::platform::powershell::capture::Capture;
 use crate::platform::powershell::{
     DoctorReport, PowershellPlatform, PowershellRunner, Runner, names,
 };
 use crate::settings::SiteArgs;
 
-pub fn run(args: &SiteArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &SiteArgs, capture: Option<&Path>) -> anyhow::Result<Outcome> {
     let settings = args.resolve()?;
     let mut all_good = true;
+    let mut captures = Vec::new();
     for site in &settings.sites {
         let spec = &site.manifest.spec;
         if spec.platform.kind == PlatformKind::Simulated {
@@ -26,7 +33,25 @@ pub fn run(args: &SiteArgs) -> anyhow::Result<Outcome> {
         let platform = PowershellPlatform::new(site, PowershellRunner::new(&ps));
         let (text, good) = report(&site.name, ps.runner, &platform);
         print!("{text}");
-        all_good &= good;
+        let taken = Capture::new(&site.name, spec, platform.capture());
+        let (text, good_model) = model_report(&taken);
+        print!("{text}");
+        all_good &= good && good_model;
+        captures.push(taken);
+    }
+    if let Some(path) = capture {
+        let value = match captures.as_slice() {
+            [] => anyhow::bail!(
+                "--capture {}: no site on the PowerShell platform to capture",
+                path.display()
+            ),
+            [one] => serde_json::to_value(one)?,
+            many => serde_json::to_value(many)?,
+        };
+        let text = serde_json::to_string_pretty(&value)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("--capture: cannot write {}", path.display()))?;
+        println!("capture written to {}", path.display());
     }
     Ok(if all_good {
         Outcome::Success
@@ -73,12 +98,60 @@ pub fn report<R: Runner>(
             }
         }
     }
-    let unverified: Vec<&str> = names::unverified().map(|n| n.value).collect();
-    let _ = writeln!(
-        out,
-        "  note: {} Carbonite property names are unverified (src/platform/powershell/names.rs): {}",
-        unverified.len(),
-        unverified.join(", ")
-    );
     (out, good)
+}
+
+/// What the hosts returned against the model, and the names still to settle on a real
+/// install with the values the hosts gave for them.
+pub fn model_report(capture: &Capture) -> (String, bool) {
+    let mut out = String::new();
+    for h in &capture.hosts {
+        if let Some(e) = &h.raw_error {
+            let _ = writeln!(
+                out,
+                "  {}: note Carbonite's objects could not be read for the model check: {e}",
+                h.host
+            );
+        }
+    }
+    for f in &capture.findings {
+        let _ = writeln!(
+            out,
+            "  {}: FAIL model {}: {} {}",
+            f.host, capture.model, f.path, f.problem
+        );
+        let _ = writeln!(out, "    fix: {}", f.fix);
+    }
+    for (name, why) in names::unverified() {
+        let prop = name.value.rsplit('.').next().unwrap_or(name.value);
+        let seen: Vec<String> = capture
+            .hosts
+            .iter()
+            .filter_map(|h| find_key(&h.raw, prop).map(|v| format!("{}: {v}", h.host)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  unverified {} ({why}); seen: {}",
+            name.value,
+            if seen.is_empty() {
+                "nothing yet (no job or setting on the hosts)".to_string()
+            } else {
+                seen.join("; ")
+            }
+        );
+    }
+    (out, capture.findings.is_empty())
+}
+
+/// The first value under `key` anywhere in `v`.
+fn find_key(v: &serde_json::Value, key: &str) -> Option<String> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.to_string())
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        serde_json::Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
+        _ => None,
+    }
 }

@@ -77,7 +77,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             format,
         } => history::run(&site, since, format),
         Command::Sim { command } => sim::run(command),
-        Command::Doctor { site } => doctor::run(&site),
+        Command::Doctor { site, capture } => doctor::run(&site, capture.as_deref()),
         Command::Run {
             site,
             dry_run,

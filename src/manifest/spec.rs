@@ -111,6 +111,14 @@ pub struct PowershellSpec {
     /// (readable only by the controller's service account); never inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_from: Option<SecretSource>,
+    /// The account in the System Galaxy guest, e.g. `GCSSERVER\dtadmin`: it connects to
+    /// Double-Take in the guest (a job's source) and reads the guest's services, each with
+    /// its own session, so no credential is ever delegated from one machine to the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_username: Option<String>,
+    /// Where the guest account's password comes from: `{ env: NAME }` or `{ file: PATH }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_credential_from: Option<SecretSource>,
     /// The Double-Take install folder on the hosts, when the registry's `InstallPath` is not
     /// to be trusted, e.g. `C:\Program Files\Carbonite\Replication`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +135,8 @@ impl Default for PowershellSpec {
             runner: RunnerKind::default(),
             username: None,
             credential_from: None,
+            guest_username: None,
+            guest_credential_from: None,
             install_path: None,
             script_timeout: default_script_timeout(),
         }

@@ -434,6 +434,12 @@ fn platform(p: &mut Problems, spec: &SiteSpec) {
         ),
         _ => {}
     }
+    if ps.guest_username.is_some() != ps.guest_credential_from.is_some() {
+        p.add(
+            format!("{PS}.guestUsername"),
+            "the guest account needs both `guestUsername` (e.g. 'GCSSERVER\\dtadmin') and `guestCredentialFrom` (`{ env: NAME }` or `{ file: PATH }`), or neither",
+        );
+    }
     if ps
         .install_path
         .as_deref()

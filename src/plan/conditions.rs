@@ -75,6 +75,16 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 "NotProtecting",
                 message,
             );
+            if job.activity == Activity::Unknown {
+                b.degrade(
+                    "JobStateUnknown",
+                    format!(
+                        "job {:?} is in Carbonite state {}, which galaxy-ha does not act on: no automatic failover until a person has looked",
+                        job.name,
+                        job.state_name.as_deref().unwrap_or("(none)")
+                    ),
+                );
+            }
             if matches!(job.activity, Activity::Stopped | Activity::Failed) {
                 b.degrade(
                     "JobNotProtecting",

@@ -59,6 +59,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ));
                 return;
             }
+            // Every host's Double-Take answered and no job of the site's (name, type, source
+            // and target) is there: an Off copy on the standby is stale. Only its Hyper-V
+            // configuration is removed; its virtual disks stay.
             remove_stale_vms(b, &standby, None);
             let job = new_job(b, &live, &standby);
             b.act(
@@ -107,6 +110,16 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                     ),
                 );
             }
+        }
+        Some(job) if matches!(job.activity, Activity::Deleting | Activity::Unknown) => {
+            // Carbonite is deleting it, or it is in a state galaxy-ha cannot judge: nothing
+            // is done to it or beside it until that ends.
+            b.wait(format!(
+                "job {:?} is {} ({}); nothing is done to it until that ends",
+                job.name,
+                job.activity,
+                job.state_name.as_deref().unwrap_or("?")
+            ));
         }
         Some(job) => {
             let job = job.clone();
@@ -205,19 +218,19 @@ fn remove_stale_vms(b: &mut Builder, standby: &str, keep: Option<&str>) {
     if !state.reachable {
         return;
     }
-    let stale: Vec<String> = state
+    let stale: Vec<(String, String)> = state
         .vms
         .iter()
         .filter(|v| v.state == VmState::Off && keep.is_none_or(|k| !v.name.eq_ignore_ascii_case(k)))
-        .map(|v| v.name.clone())
+        .map(|v| (v.name.clone(), v.kept_disks_text()))
         .collect();
-    for vm in stale {
+    for (vm, disks) in stale {
         b.act(
             Operation::RemoveReplica {
                 host: standby.to_string(),
                 vm: vm.clone(),
             },
-            format!("rule 8 (resume replication): {vm:?} on {standby} is off and no job keeps it: a stale copy"),
+            format!("rule 8 (resume replication): {vm:?} on {standby} is off and no job keeps it: a stale copy; {disks}"),
         );
     }
 }

@@ -71,16 +71,16 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ),
             );
             if let Some(state) = b.observed.host(&old) {
-                let stale: Vec<String> = state
+                let stale: Vec<(String, String)> = state
                     .vms
                     .iter()
                     .filter(|v| v.state == VmState::Off)
-                    .map(|v| v.name.clone())
+                    .map(|v| (v.name.clone(), v.kept_disks_text()))
                     .collect();
-                for vm in stale {
+                for (vm, disks) in stale {
                     b.act(
                         Operation::RemoveReplica { host: old.clone(), vm: vm.clone() },
-                        format!("rule 8 (resume replication): {vm:?} on {old} is the stale copy (the one that is not running)"),
+                        format!("rule 8 (resume replication): {vm:?} on {old} is the stale copy (the one that is not running); {disks}"),
                     );
                 }
             }

@@ -67,6 +67,7 @@ pub fn sg_vm(name: &str, state: VmState) -> Vm {
         } else {
             vec![]
         },
+        disks: vec![],
     }
 }
 
@@ -77,6 +78,7 @@ pub fn replica_vm(name: &str) -> Vm {
         role: VmRole::Replica,
         isolated: false,
         services: vec![],
+        disks: vec![],
     }
 }
 
@@ -99,6 +101,7 @@ pub fn job(source: &str, target: &str, activity: Activity) -> Job {
         target: target.into(),
         replica: format!("GCSServer_Replica_{target}"),
         activity,
+        state_name: None,
         percent: None,
         health: Health::Ok,
         target_data_ok: true,

@@ -5,9 +5,12 @@
 //! them to a [`Runner`]: [`PowershellRunner`] spawns Windows PowerShell 5.1; [`SimRunner`]
 //! answers from the simulated lab, so the same engine scenarios run on both.
 
+pub mod capture;
+pub mod model;
 pub mod names;
 pub mod parse;
 pub mod payload;
+pub mod ps51;
 pub mod runner;
 pub mod scripts;
 pub mod sim_runner;
@@ -18,7 +21,6 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::manifest::Site;
-use crate::manifest::names::job_names;
 use crate::manifest::spec::SiteSpec;
 use crate::observed::{HostState, Job, Observed};
 use crate::plan::action::Operation;
@@ -87,14 +89,8 @@ impl<R: Runner> PowershellPlatform<R> {
                 if let Some(e) = &doc.double_take_error {
                     tracing::warn!(site = %self.site, host, error = %e, "Double-Take could not be asked; the host's job and e-mail settings are not known");
                 }
-                let other = self
-                    .spec
-                    .other_host(host)
-                    .map_or(String::new(), |h| h.name.clone());
-                let (mut state, jobs) = parse::host(host, &doc, &self.spec.vm.name, &other)
-                    .map_err(|e| script_error(host, &e))?;
-                state.jobs_known = doc.double_take_error.is_none();
-                Ok((state, jobs))
+                let expect = payload::expect(&self.site, &self.spec, host);
+                parse::host(host, &doc, &expect).map_err(|e| script_error(host, &e))
             }
             // A host that cannot be reached, or hangs, is an observation.
             Err(RunError::Unreachable { .. } | RunError::Timeout { .. }) => {
@@ -102,6 +98,30 @@ impl<R: Runner> PowershellPlatform<R> {
             }
             Err(e) => Err(platform_error(e)),
         }
+    }
+
+    /// Ends a test failover of `job` on `target` (`Undo-DtJobFailover`, where Carbonite's
+    /// `CanUndoFailover` allows it), and waits for it to complete.
+    ///
+    /// # Errors
+    /// As the runner's; Carbonite's refusal names why.
+    pub fn end_test_failover(&self, job: &str, target: &str) -> Result<(), PlatformError> {
+        let call = payload::end_test_failover(&self.site, &self.spec, job, target);
+        self.call(&call).map(|_| ()).map_err(platform_error)
+    }
+
+    /// Runs the observe and capture scripts (read-only) on every host: what each returns,
+    /// for `doctor --capture`. Secrets and addresses are not yet redacted.
+    pub fn capture(&self) -> Vec<capture::HostCapture> {
+        self.spec
+            .hosts
+            .iter()
+            .map(|h| {
+                let observe = self.call(&payload::observe(&self.site, &self.spec, &h.name));
+                let raw = self.call(&payload::capture(&self.site, &self.spec, &h.name));
+                capture::HostCapture::from_outputs(&h.name, observe, raw)
+            })
+            .collect()
     }
 
     /// Runs the doctor script on every host.
@@ -180,22 +200,9 @@ impl<R: Runner> Platform for PowershellPlatform<R> {
             hosts.push(state);
             jobs.extend(held);
         }
-        // The site's job: one with a name the templates give, else any VRA job found.
-        let expected: Vec<String> = self
-            .spec
-            .hosts
-            .iter()
-            .filter_map(|s| {
-                self.spec
-                    .other_host(&s.name)
-                    .map(|t| job_names(&self.site, &self.spec, &s.name, &t.name).job)
-            })
-            .collect();
-        let pick = jobs
-            .iter()
-            .position(|j| expected.iter().any(|e| e.eq_ignore_ascii_case(&j.name)))
-            .or(if jobs.is_empty() { None } else { Some(0) });
-        let job = pick.map(|i| jobs.swap_remove(i));
+        // Only the site's job (name, type, source and target checked by parse): no other job
+        // is ever adopted.
+        let job = (!jobs.is_empty()).then(|| jobs.swap_remove(0));
         Ok(Observed { hosts, job })
     }
 
@@ -215,7 +222,16 @@ impl<R: Runner> Platform for PowershellPlatform<R> {
         let Some(call) = payload::operation(&self.site, &self.spec, op, password.as_ref()) else {
             return Ok(());
         };
-        self.call(&call).map(|_| ()).map_err(platform_error)
+        let out = self.call(&call).map_err(platform_error)?;
+        if let Operation::RemoveReplica { host, vm } = op {
+            let kept = serde_json::from_str::<serde_json::Value>(out.trim())
+                .ok()
+                .and_then(|v| v.get("keptDisks").cloned())
+                .unwrap_or(serde_json::Value::Null);
+            tracing::warn!(site = %self.site, host = %host, vm = %vm, kept_disks = %kept,
+                "the virtual machine's Hyper-V configuration was removed; its virtual disks are kept where they are (delete them by hand once they are no longer needed)");
+        }
+        Ok(())
     }
 
     fn now(&self) -> Timestamp {

@@ -1,6 +1,13 @@
 //! Every Carbonite (DoubleTake) name the scripts use, in one table, so that a name found wrong
 //! on a real install is one line to correct.
 //!
+//! The authority for these names is the DoubleTake PowerShell surface of 8.1.0.677 (the
+//! guide's build) as data, kept in `tests/fixtures/carbonite-api.json`; the test suite checks
+//! every generated script against it (`tests/ps_model.rs`). A name the model does not settle
+//! (a value's meaning, a unit, how Windows PowerShell 5.1 writes a type) is marked
+//! [`Source::Unverified`] with why, and `galaxy-ha doctor --capture` records what a real host
+//! returns so it can be settled.
+//!
 //! Scripts are written with `%%KEY%%` placeholders; [`expand`] replaces each with its value
 //! here. Hyper-V and Windows cmdlets (`Get-VM`, `Get-Service`, `Get-NetFirewallRule`, ...)
 //! are documented by Microsoft and written in the scripts directly.
@@ -8,11 +15,11 @@
 /// How sure we are of a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// Stated by Carbonite's PowerShell reference or DESIGN §7, or seen in published scripts.
+    /// In the 8.1.0.677 model (cmdlet, parameter, property, enum member), or seen in the
+    /// vendor's published scripts.
     Documented,
-    /// Our best reading of the object model; check it on the first real install
-    /// (`galaxy-ha doctor` prints the job's properties to compare).
-    Unverified,
+    /// The model names it, but not what it means here; the reason says what is open.
+    Unverified(&'static str),
 }
 
 /// One name: its placeholder key, its value and how sure we are of it.
@@ -31,27 +38,34 @@ const fn doc(key: &'static str, value: &'static str) -> Name {
     }
 }
 
-const fn guess(key: &'static str, value: &'static str) -> Name {
+const fn open(key: &'static str, value: &'static str, why: &'static str) -> Name {
     Name {
         key,
         value,
-        source: Source::Unverified,
+        source: Source::Unverified(why),
     }
 }
 
 /// The table. Keys are upper-case; values are PowerShell text (a cmdlet, a property path or a
 /// literal).
 pub const NAMES: &[Name] = &[
-    // Loading the snap-in.
+    // Loading the module.
     doc(
         "DT_REGISTRY_KEY",
         r"HKLM:\SOFTWARE\NSI Software\Double-Take\CurrentVersion",
     ),
     doc("DT_INSTALL_PATH", "InstallPath"),
     doc("DT_DLL", "DoubleTake.PowerShell.dll"),
-    // Sessions.
+    // Sessions: one per server, each with its own credential (no WinRM hop).
     doc("NEW_DT_SERVER", "New-DtServer"),
     doc("DISCONNECT_DT_SERVER", "Disconnect-DtServer"),
+    // Asynchronous actions return an ActivityToken, polled until it completes.
+    doc("GET_DT_JOB_ACTION_STATUS", "Get-DtJobActionStatus"),
+    doc("ACTION_STATUS", "Status"),
+    doc("ACTION_COMPLETED", "Completed"),
+    doc("ACTION_FAULTED", "Faulted"),
+    doc("ACTION_CANCELED", "Canceled"),
+    doc("ACTION_MESSAGE", "MessageId"),
     // Jobs.
     doc("JOB_TYPE", "VRA"),
     doc("NEW_DT_WORKLOAD", "New-DtWorkload"),
@@ -61,6 +75,10 @@ pub const NAMES: &[Name] = &[
         "Get-DtRecommendedJobOptions",
     ),
     doc("CONFIRM_DT_JOB_OPTIONS", "Confirm-DtJobOptions"),
+    doc("WAIT_DT_CONFIRM_JOB_OPTIONS", "Wait-DtConfirmJobOptions"),
+    doc("VERIFY_STATUS", "Status"),
+    doc("VERIFY_ERROR", "Error"),
+    doc("VERIFY_MESSAGE", "MessageKey"),
     doc("NEW_DT_JOB", "New-DtJob"),
     doc("START_DT_JOB", "Start-DtJob"),
     doc("GET_DT_JOB", "Get-DtJob"),
@@ -71,39 +89,68 @@ pub const NAMES: &[Name] = &[
         "Get-DtRecommendedFailoverOptions",
     ),
     doc("START_DT_JOB_FAILOVER", "Start-DtJobFailover"),
+    doc("UNDO_DT_JOB_FAILOVER", "Undo-DtJobFailover"),
     doc("GET_DT_EMAIL_OPTIONS", "Get-DtEmailNotificationOptions"),
     doc("SET_DT_EMAIL_OPTIONS", "Set-DtEmailNotificationOptions"),
-    // Job options (under the `JobOptions` of Get-DtRecommendedJobOptions' result).
+    doc("TEST_DT_EMAIL", "Test-DtEmailNotification"),
+    // Job options (JobOptions, from Get-DtRecommendedJobOptions or a job's Options).
+    doc("JOB_OPTIONS_TYPE", "DoubleTake.Jobs.Contract.JobOptions"),
     doc("OPT_NAME", "Name"),
-    doc("OPT_REPLICA_NAME", "VRAOptions.ReplicaVmInfo.DisplayName"),
-    guess("OPT_REPLICA_PATH", "VRAOptions.ReplicaVmInfo.Path"),
-    doc("OPT_MONITOR", "CoreMonitorOptions.MonitorConfiguration"),
-    // 0 = fail over automatically, 1 = wait for user intervention (seen in published scripts).
+    doc("OPT_REPLICA_NAME", "VRAOptions.ReplicaVMInfo.DisplayName"),
+    open(
+        "OPT_REPLICA_PATH",
+        "VRAOptions.ReplicaVMInfo.Path",
+        "the model types it as a String; that it is the replica's configuration folder, and that the disks follow it (VRAOptions.Volumes[].VirtualDiskPath is not set), is not confirmed",
+    ),
+    doc("OPT_MONITORING_ENABLED", "FailoverMonitoringEnabled"),
+    doc("OPT_CORE_MONITOR", "CoreMonitorOptions"),
+    doc("MON_TOTAL_TIME", "TotalTimeAllowed"),
+    doc("MON_USE_TOTAL_TIME", "UseTotalTimeAllowed"),
+    doc("MON_CONFIG", "MonitorConfiguration"),
+    // FailoverProcessingOptions flags: 0 fail over automatically, 1 UserInterventionRequired.
     doc("MON_PROCESSING_OPTIONS", "ProcessingOptions"),
-    doc("MON_USER_INTERVENTION", "1"),
-    guess("MON_INTERVAL", "PingInterval"),
-    guess("MON_TOTAL_TIME", "TotalTimeAllowed"),
-    guess("MON_ATTEMPTS", "MissedPacketsCount"),
-    guess("MON_USE_ATTEMPTS", "UseMissedPackets"),
-    // Job status and statistics (Get-DtJob).
+    doc("MON_USER_INTERVENTION", "UserInterventionRequired"),
+    doc("MON_ADDRESSES", "Addresses"),
+    doc("MON_INTERVAL", "PingInterval"),
+    doc("MON_ATTEMPTS", "MaxPingAttempts"),
+    // Job identity, status and statistics (Get-DtJob).
     doc("JOB_NAME", "Options.Name"),
     doc("JOB_ID", "Id"),
+    doc("JOB_JOB_TYPE", "JobType"),
+    doc("JOB_SOURCE_URI", "SourceHostUri"),
+    doc("JOB_TARGET_URI", "TargetHostUri"),
     doc(
         "JOB_REPLICA_NAME",
-        "Options.VRAOptions.ReplicaVmInfo.DisplayName",
+        "Options.VRAOptions.ReplicaVMInfo.DisplayName",
     ),
     doc("JOB_STATE", "Status.HighLevelState"),
     doc("JOB_HEALTH", "Status.Health"),
+    doc("JOB_CAN_FAILOVER", "Status.CanFailover"),
+    doc("JOB_CAN_UNDO_FAILOVER", "Status.CanUndoFailover"),
     doc("JOB_PERMILLAGE", "Status.PermillageComplete"),
-    doc("JOB_TARGET_STATE", "Status.TargetState"),
+    open(
+        "JOB_TARGET_STATE",
+        "Status.TargetState",
+        "a String; which key a healthy job reports (OK or Good) is not confirmed",
+    ),
     doc("JOB_CONNECTIONS", "Statistics.CoreConnectionDetails"),
+    doc("CONN_SOURCE_MACHINE", "SourceMachineName"),
+    doc("CONN_TARGET_MACHINE", "TargetMachineName"),
     doc("CONN_MIRROR_REMAINING", "MirrorBytesRemaining"),
     doc("CONN_REPLICATION_QUEUED", "ReplicationBytesQueued"),
     doc("CONN_DISK_QUEUE", "DiskQueueBytes"),
     doc("CONN_TARGET_QUEUE", "TargetQueueBytes"),
-    doc("CONN_LATENCY", "SourceRecoveryPointLatency"),
+    open(
+        "CONN_LATENCY",
+        "SourceRecoveryPointLatency",
+        "an Int64 in the model; its unit (read as milliseconds) is not documented",
+    ),
     doc("CONN_BYTES_SENT", "TotalBytesSent"),
-    doc("CONN_START_TIME", "StartTime"),
+    open(
+        "CONN_START_TIME",
+        "StartTime",
+        "a DateTimeOffset; the script writes it with .ToString('o') because Windows PowerShell 5.1's ConvertTo-Json has no DateTimeOffset case (not seen on a host)",
+    ),
     doc(
         "JOB_MONITOR_STATUSES",
         "Statistics.CoreMonitorDetails.MonitoredAddressStatuses",
@@ -112,35 +159,63 @@ pub const NAMES: &[Name] = &[
     doc("MON_CONDITION_MET", "FailoverConditionMet"),
     doc("MON_WARNING_MET", "WarningConditionMet"),
     doc("MON_REMAINING", "RemainingTime"),
-    guess(
-        "JOB_MONITOR_OPTIONS",
-        "Options.CoreMonitorOptions.MonitorConfiguration",
+    doc("JOB_MONITOR", "Options.CoreMonitorOptions"),
+    // Failover options: (Get-DtRecommendedFailoverOptions).FailoverOptions.
+    doc("REC_FAILOVER_OPTIONS", "FailoverOptions"),
+    doc("REC_TEST_SUPPORTED", "IsTestFailoverSupported"),
+    doc("FO_MODE", "FailoverMode"),
+    doc("FO_MODE_LIVE", "Live"),
+    doc("FO_MODE_TEST", "Test"),
+    open(
+        "FO_PERFORM_TEST",
+        "PerformTestFailover",
+        "set with FailoverMode Test as the vendor's example does; how an 8.1 VRA test failover ends on a live host is not confirmed",
     ),
-    // Failover options (Get-DtRecommendedFailoverOptions).
-    guess("FO_TYPE", "FailoverType"),
-    guess("FO_TYPE_LIVE", "Live"),
-    guess("FO_TYPE_TEST", "Test"),
-    guess("FO_QUEUE", "FailoverDataAction"),
-    guess("FO_QUEUE_APPLY", "Apply"),
-    guess("FO_QUEUE_DISCARD", "Discard"),
+    doc("FO_DATA_ACTION", "FailoverDataAction"),
+    doc("FO_DATA_APPLY", "Apply"),
+    doc("FO_DATA_FLUSH", "Flush"),
     // Delete options (Remove-DtJob -DeleteOptions).
-    guess("DEL_OPTIONS_TYPE", "DoubleTake.Jobs.Contract.DeleteOptions"),
-    guess("DEL_REPLICA", "DeleteReplica"),
-    guess("DEL_DISCARD_QUEUE", "DiscardTargetQueue"),
-    // E-mail notification options.
-    guess("MAIL_OPTIONS_PARAM", "EmailNotificationOptions"),
-    guess("MAIL_ENABLED", "Enabled"),
-    guess("MAIL_SERVER", "EmailServer"),
-    guess("MAIL_PORT", "EmailServerPort"),
-    guess("MAIL_SECURITY", "EncryptionType"),
-    guess("MAIL_USERNAME", "UserName"),
-    guess("MAIL_PASSWORD", "Password"),
-    guess("MAIL_FROM", "FromAddress"),
-    guess("MAIL_TO", "Recipients"),
-    guess("MAIL_SUBJECT_PREFIX", "SubjectPrefix"),
-    guess("MAIL_ADD_DESCRIPTION", "AddEventDescriptionToSubject"),
-    guess("MAIL_INCLUDE", "IncludeCategories"),
-    guess("MAIL_EXCLUDE", "ExcludedEventIds"),
+    doc("DEL_OPTIONS_TYPE", "DoubleTake.Jobs.Contract.DeleteOptions"),
+    doc("DEL_REPLICA", "DeleteReplica"),
+    doc("DEL_DISCARD_QUEUE", "DiscardTargetQueue"),
+    // E-mail notification options (EmailNotificationOptions).
+    doc("MAIL_ENABLED", "Enabled"),
+    doc("MAIL_SERVER", "SmtpServer"),
+    doc("MAIL_PORT", "SmtpPort"),
+    doc("MAIL_SECURITY", "ConnectionSecurity"),
+    doc("MAIL_SECURITY_PLAIN", "Plain"),
+    open(
+        "MAIL_SECURITY_SSL",
+        "SSL",
+        "SmtpConnectionSecurity has Plain, SSL and TLS; SSL read as TLS from the first byte (manifest `tls`)",
+    ),
+    open(
+        "MAIL_SECURITY_TLS",
+        "TLS",
+        "TLS read as STARTTLS on the plain port (manifest `starttls`)",
+    ),
+    doc("MAIL_LOGIN", "LoginToSmtpServer"),
+    doc("MAIL_CREDENTIALS", "SmtpCredentials"),
+    doc(
+        "MAIL_CREDENTIALS_TYPE",
+        "DoubleTake.Common.Contract.Credentials",
+    ),
+    doc("CRED_USERNAME", "UserName"),
+    doc("CRED_PASSWORD", "Password"),
+    doc("MAIL_FROM", "From"),
+    doc("MAIL_TO", "To"),
+    doc("MAIL_SUBJECT_PREFIX", "SubjectPrefix"),
+    doc("MAIL_ADD_DESCRIPTION", "IncludeEventDescriptionInSubject"),
+    open(
+        "MAIL_INCLUDE",
+        "EntryTypeFilter",
+        "a comma-separated String; that it holds event-log entry type names (Information, Warning, Error) is not confirmed",
+    ),
+    open(
+        "MAIL_EXCLUDE",
+        "EntryIdFilter",
+        "a comma-separated String; whether the IDs are excluded or included is not documented",
+    ),
 ];
 
 /// The value of `key`.
@@ -175,7 +250,10 @@ pub fn expand(template: &str) -> String {
     out
 }
 
-/// The names still to check against a real install.
-pub fn unverified() -> impl Iterator<Item = &'static Name> {
-    NAMES.iter().filter(|n| n.source == Source::Unverified)
+/// The names still to check against a real install, with what is open about each.
+pub fn unverified() -> impl Iterator<Item = (&'static Name, &'static str)> {
+    NAMES.iter().filter_map(|n| match n.source {
+        Source::Unverified(why) => Some((n, why)),
+        Source::Documented => None,
+    })
 }

@@ -82,6 +82,45 @@ struct Common<'a> {
     /// The System Galaxy VM and every replica name the templates give (both directions).
     vm_names: Vec<String>,
     vm_address: &'a str,
+    /// What makes a job the site's on this host (besides its name): the guest as its source,
+    /// this host as its target.
+    identity: Identity,
+    /// How long a script waits for one of Carbonite's asynchronous actions.
+    action_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Identity {
+    sources: Vec<String>,
+    targets: Vec<String>,
+}
+
+/// The names and addresses a job's `SourceHostUri` (the guest) and `TargetHostUri` (this
+/// host) may carry.
+pub fn expect(site: &str, spec: &SiteSpec, host: &str) -> super::parse::Expect {
+    let mut job_names = Vec::new();
+    for source in &spec.hosts {
+        if let Some(target) = spec.other_host(&source.name) {
+            job_names.push(job_names_of(site, spec, &source.name, &target.name));
+        }
+    }
+    let this = spec.host(host);
+    super::parse::Expect {
+        vm_name: spec.vm.name.clone(),
+        other_host: spec
+            .other_host(host)
+            .map_or(String::new(), |h| h.name.clone()),
+        job_names,
+        sources: vec![spec.vm.address.clone(), spec.vm.name.clone()],
+        targets: this.map_or_else(
+            || vec![host.to_string()],
+            |h| vec![h.address.clone(), h.name.clone()],
+        ),
+    }
+}
+
+fn job_names_of(site: &str, spec: &SiteSpec, source: &str, target: &str) -> String {
+    job_names(site, spec, source, target).job
 }
 
 fn common(site: &str, spec: &SiteSpec, host: &str) -> Value {
@@ -95,7 +134,19 @@ fn common(site: &str, spec: &SiteSpec, host: &str) -> Value {
             }
         }
     }
+    let e = expect(site, spec, host);
+    let timeout = spec
+        .platform
+        .powershell
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(120), |p| p.script_timeout);
     let c = Common {
+        identity: Identity {
+            sources: e.sources,
+            targets: e.targets,
+        },
+        // Leaves the script time to say why before the runner stops it.
+        action_timeout_seconds: timeout.as_secs().saturating_sub(15).max(5),
         address,
         install_path: spec
             .platform
@@ -130,6 +181,49 @@ pub fn observe(site: &str, spec: &SiteSpec, host: &str) -> Call {
             json!({ "services": services, "ports": spec.firewall.ports }),
         ),
     }
+}
+
+/// The capture script's data for one host (read-only cmdlets only).
+pub fn capture(site: &str, spec: &SiteSpec, host: &str) -> Call {
+    let services: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+    Call {
+        host: host.to_string(),
+        kind: ScriptKind::Capture,
+        input: with(
+            site,
+            spec,
+            host,
+            json!({ "services": services, "ports": spec.firewall.ports }),
+        ),
+    }
+}
+
+/// Ends a test failover of `job` on its target.
+pub fn end_test_failover(site: &str, spec: &SiteSpec, job: &str, target: &str) -> Call {
+    Call {
+        host: target.to_string(),
+        kind: ScriptKind::EndTestFailover,
+        input: with(site, spec, target, json!({ "job": job })),
+    }
+}
+
+/// The `HighLevelState` names a failover of this mode was planned on: the script refuses if
+/// the job is in another state when it runs.
+fn failover_states(mode: FailoverMode) -> Vec<&'static str> {
+    use crate::observed::Activity;
+    let allowed: &[Activity] = match mode {
+        FailoverMode::Live => &[
+            Activity::Protecting,
+            Activity::ServerCommunicationError,
+            Activity::Stopped,
+        ],
+        FailoverMode::Test => &[Activity::Protecting],
+    };
+    super::parse::HIGH_LEVEL_STATES
+        .iter()
+        .filter(|(_, _, a)| allowed.contains(a))
+        .map(|(n, _, _)| *n)
+        .collect()
 }
 
 /// The doctor script's data for one host.
@@ -301,6 +395,7 @@ pub fn operation(
                 "job": job,
                 "mode": match mode { FailoverMode::Live => "live", FailoverMode::Test => "test" },
                 "applyQueuedData": apply_queued_data,
+                "allowedStates": failover_states(*mode),
             }),
         ),
         Operation::Alert { .. } => return None,

@@ -25,7 +25,7 @@ pub struct HostTarget {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// `powershell.exe` could not be started.
-    #[error("cannot start {program}: {source}")]
+    #[error("cannot start {program}: {source}{}", spawn_hint())]
     Spawn {
         program: String,
         #[source]
@@ -68,6 +68,16 @@ pub enum RunError {
     },
 }
 
+/// What to do when `powershell.exe` cannot be started: on a machine other than Windows it
+/// never can.
+fn spawn_hint() -> &'static str {
+    if cfg!(windows) {
+        ""
+    } else {
+        ". The PowerShell platform needs Windows PowerShell 5.1, which exists only on Windows: run the controller on a Windows machine that can reach the hosts (see docs/preparing-hosts.md); on this machine use `platform: simulated`, `galaxy-ha validate` and `galaxy-ha plan`"
+    }
+}
+
 /// Runs scripts on hosts and, for tests, owns the clock.
 pub trait Runner: Send {
     /// Runs `script` for `host` with `input` as its data; returns what it printed.
@@ -102,6 +112,8 @@ pub struct PowershellRunner {
     kind: RunnerKind,
     username: Option<String>,
     credential: Option<SecretSource>,
+    guest_username: Option<String>,
+    guest_credential: Option<SecretSource>,
     /// A `PATH` for the child (tests put a fake `powershell.exe` first).
     path: Option<OsString>,
 }
@@ -113,6 +125,8 @@ impl PowershellRunner {
             kind: spec.runner,
             username: spec.username.clone(),
             credential: spec.credential_from.clone(),
+            guest_username: spec.guest_username.clone(),
+            guest_credential: spec.guest_credential_from.clone(),
             path: None,
         }
     }
@@ -131,6 +145,15 @@ impl PowershellRunner {
             }
             _ => Value::Null,
         };
+        // The guest's own account, whatever the runner: Double-Take in the guest and its
+        // services are reached with it directly, never through the host's session.
+        let guest_credential = match (&self.guest_username, &self.guest_credential) {
+            (Some(user), Some(source)) => {
+                let secret: Secret = read_secret(source)?;
+                json!({ "username": user, "password": secret.expose() })
+            }
+            _ => Value::Null,
+        };
         let this_machine =
             std::env::var("COMPUTERNAME").is_ok_and(|c| c.eq_ignore_ascii_case(&host.name));
         let remote = self.kind == RunnerKind::Remoting || !this_machine;
@@ -138,6 +161,7 @@ impl PowershellRunner {
             "computer": host.name,
             "remote": remote,
             "credential": credential,
+            "guestCredential": guest_credential,
             "input": input,
         }))
     }

@@ -1,7 +1,9 @@
 //! A runner that answers scripts from the simulated lab, so the PowerShell platform runs the
-//! same scenarios as the lab without Windows: observe gets the document the real script
-//! would print (enum names, `/Date(ms)/` dates), and every action script's data is decoded
-//! back into the operation and applied to the world.
+//! same scenarios as the lab without Windows. Carbonite's objects are built as the model
+//! types them and written as Windows PowerShell 5.1 writes them ([`super::ps51`]: enums as
+//! numbers, `DateTimeOffset` and `TimeSpan` as objects, `$null` for unset nullables); observe
+//! gets what the script makes of them, capture gets them unformatted. Every action script's
+//! data is decoded back into the operation and applied to the world.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -9,15 +11,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::parse::{
-    EmailDoc, FirewallDoc, HostDoc, JobDoc, MonitorDoc, MonitorStatusDoc, ServiceDoc, VmDoc,
-};
-use super::payload::{level_name, protocol_name, security_name};
+use super::parse::{EmailDoc, FirewallDoc, HostDoc, JobDoc, ServiceDoc, VmDoc};
+use super::payload::{level_name, protocol_name};
+use super::ps51;
 use super::runner::{HostTarget, RunError, Runner};
 use super::scripts::{Script, ScriptKind, script};
 use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
 use crate::observed::{
-    Activity, EmailSettings, Health, Protocol, ServiceState, ServiceStatus, VmState,
+    Activity, EmailSettings, Health, Job, Protocol, ServiceState, ServiceStatus, VmState,
 };
 use crate::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::platform::PlatformError;
@@ -66,12 +67,19 @@ impl Runner for SimRunner {
         }
         match given.kind {
             ScriptKind::Observe => Ok(observe_document(&world, &host.name).to_string()),
+            ScriptKind::Capture => Ok(capture_document(&world, &host.name).to_string()),
             ScriptKind::Doctor => Ok(json!({
                 "computerName": host.name,
                 "psVersion": "5.1.17763.1",
+                "osBuild": 17763,
                 "checks": [],
             })
             .to_string()),
+            ScriptKind::EndTestFailover => Err(RunError::Refused {
+                host: host.name.clone(),
+                system: "Carbonite",
+                message: "Carbonite cannot end the test failover (CanUndoFailover is false; the simulated lab ends test failovers by itself)".into(),
+            }),
             kind => {
                 let op = decode(kind, &host.name, input)
                     .map_err(|m| failed(host, kind, &format!("bad input: {m}")))?;
@@ -126,26 +134,202 @@ fn service_doc(s: &ServiceState) -> ServiceDoc {
             Startup::Manual => "Manual",
             Startup::Disabled => "Disabled",
         }),
+        start_value: Value::Null,
         delayed_auto_start: s.startup == Startup::AutomaticDelayed,
     }
 }
 
 /// Carbonite's high-level state for an activity (the inverse of parse.rs's table).
-fn state_name(a: Activity) -> &'static str {
-    match a {
+fn state_name(j: &Job) -> &str {
+    match j.activity {
         Activity::Provisioning => "Provisioning",
         Activity::Synchronizing => "Mirroring",
         Activity::Protecting => "Protecting",
-        Activity::ServerCommunicationError => "CommunicationError",
+        Activity::ServerCommunicationError => "ServerCommunicationError",
         Activity::FailingOver => "FailingOver",
         Activity::FailedOver => "FailedOver",
         Activity::Stopped => "Stopped",
-        Activity::Failed => "Error",
+        Activity::Failed => "FailoverFailed",
+        Activity::Deleting => "Deleting",
+        Activity::Unknown => j.state_name.as_deref().unwrap_or("Unknown"),
     }
 }
 
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The number of `name` in enum `enum_name` of the model (what 5.1 writes for an enum).
+fn enum_value(enum_name: &str, name: &str) -> Value {
+    super::model::model()
+        .and_then(|m| m.enums.get(enum_name))
+        .and_then(|e| e.get(name))
+        .map_or(Value::Null, |v| json!(v))
+}
+
+/// A `JobInfo` as `Get-DtJob | ConvertTo-Json` writes it on Windows PowerShell 5.1: every
+/// property of the model, the lab's values where it has them. The job's source is the
+/// System Galaxy guest, its target the host that holds it.
+pub fn raw_job(j: &Job, guest: &str, target_address: &str) -> Value {
+    let given = lab_job(j, guest, target_address);
+    match super::model::model() {
+        Some(m) => ps51::instance(
+            m,
+            "DoubleTake.Jobs.Contract.JobInfo",
+            Some(&given),
+            ps51::DEPTH,
+        ),
+        None => given,
+    }
+}
+
+/// The lab's values of a `JobInfo`.
+fn lab_job(j: &Job, guest: &str, target_address: &str) -> Value {
+    let (use_total, total, attempts) = match j.monitor.threshold {
+        Threshold::TotalTime(d) => (true, d, 5),
+        Threshold::ConsecutiveFailures(n) => (false, Duration::ZERO, n),
+    };
+    let processing = if j.monitor.wait_for_user {
+        "UserInterventionRequired"
+    } else {
+        "None"
+    };
+    json!({
+        "Id": format!("5e1a0000-0000-4000-8000-{:012x}", j.name.len()),
+        "JobType": "VRA",
+        "SourceHostUri": format!("http://{guest}:6325/"),
+        "TargetHostUri": format!("http://{target_address}:6325/"),
+        "Options": {
+            "Name": j.name,
+            "FailoverMonitoringEnabled": true,
+            "VRAOptions": { "ReplicaVMInfo": { "DisplayName": j.replica, "Path": null } },
+            "CoreMonitorOptions": {
+                "TotalTimeAllowed": ps51::time_span(total),
+                "UseTotalTimeAllowed": use_total,
+                "MonitorConfiguration": {
+                    "ProcessingOptions": enum_value("FailoverProcessingOptions", processing),
+                    "Addresses": [{
+                        "Address": guest,
+                        "PingInterval": ps51::time_span(j.monitor.interval),
+                        "MaxPingAttempts": attempts,
+                    }],
+                },
+            },
+        },
+        "Status": {
+            "HighLevelState": enum_value("HighLevelState", state_name(j)),
+            "Health": enum_value("Health", match j.health {
+                Health::Ok => "Ok",
+                Health::Warning => "Warning",
+                Health::Error => "Error",
+            }),
+            // Carbonite's own rule is not known; the lab allows a failover from these.
+            "CanFailover": matches!(j.activity, Activity::Protecting | Activity::ServerCommunicationError | Activity::Stopped),
+            "CanUndoFailover": false,
+            "PermillageComplete": u32::from(j.percent.unwrap_or(if j.activity == Activity::Protecting { 100 } else { 0 })) * 10,
+            "TargetState": if j.target_data_ok { "OK" } else { "NotLoaded" },
+        },
+        "Statistics": {
+            "CoreConnectionDetails": {
+                "SourceMachineName": guest,
+                "TargetMachineName": j.target,
+                "MirrorBytesRemaining": j.mirror_remaining_bytes,
+                "ReplicationBytesQueued": j.replication_queue_bytes,
+                "DiskQueueBytes": j.disk_queue_bytes,
+                "TargetQueueBytes": j.target_queue_bytes,
+                "SourceRecoveryPointLatency": ms(j.recovery_point_latency),
+                "TotalBytesSent": j.bytes_sent,
+                "StartTime": ps51::date_time_offset(j.connected_since),
+            },
+            "CoreMonitorDetails": {
+                "MonitoredAddressStatuses": [{
+                    "Address": guest,
+                    "Alive": j.monitor_status.source_alive,
+                    "FailoverConditionMet": j.monitor_status.condition_met,
+                    "WarningConditionMet": !j.monitor_status.source_alive,
+                    "RemainingTime": ps51::time_span(j.monitor_status.remaining),
+                }],
+            },
+        },
+    })
+}
+
+/// The jobs `Get-DtJob` lists on this host of the world, unformatted.
+fn raw_jobs(world: &World, host: &str) -> Vec<Value> {
+    let observed = world.observe();
+    let address = world
+        .host(host)
+        .map_or(host.to_string(), |h| h.address.clone());
+    observed
+        .job
+        .iter()
+        .filter(|j| j.target.eq_ignore_ascii_case(host))
+        .map(|j| raw_job(j, &world.vm_name, &address))
+        .collect()
+}
+
+/// `EmailNotificationOptions` as 5.1 writes it (what Carbonite keeps; no password is ever
+/// read back).
+fn raw_email(world: &World, host: &str) -> Value {
+    let observed = world.observe();
+    let e = observed.host(host).and_then(|h| h.email.clone());
+    let given = match &e {
+        None => json!({ "Enabled": false }),
+        Some(e) => json!({
+            "Enabled": true,
+            "SmtpServer": e.server,
+            "SmtpPort": e.port,
+            "ConnectionSecurity": enum_value("SmtpConnectionSecurity", match e.security {
+                SmtpSecurity::None => "Plain",
+                SmtpSecurity::Tls => "SSL",
+                SmtpSecurity::Starttls => "TLS",
+            }),
+            "LoginToSmtpServer": e.username.is_some(),
+            "SmtpCredentials": e.username.as_ref().map(|u| json!({ "UserName": u, "Password": null, "Domain": null })),
+            "From": e.from,
+            "To": e.to.join(","),
+            "SubjectPrefix": e.subject_prefix,
+            "IncludeEventDescriptionInSubject": e.add_event_description,
+            "EntryTypeFilter": e.include.iter().map(|l| level_name(*l)).collect::<Vec<_>>().join(","),
+            "EntryIdFilter": e.exclude_event_ids,
+        }),
+    };
+    super::model::model().map_or(given.clone(), |m| {
+        ps51::instance(m, "EmailNotificationOptions", Some(&given), ps51::DEPTH)
+    })
+}
+
+/// What the capture script prints on this host of the world.
+pub fn capture_document(world: &World, host: &str) -> Value {
+    let jobs = raw_jobs(world, host);
+    let failover: Vec<Value> = jobs
+        .iter()
+        .map(|j| {
+            let given = json!({
+                "FailoverOptions": {
+                    "FailoverDataAction": enum_value("FailoverDataAction", "Apply"),
+                    "FailoverMode": enum_value("FailoverMode", "Live"),
+                },
+                "IsTestFailoverSupported": true,
+            });
+            let options = super::model::model().map_or(given.clone(), |m| {
+                ps51::instance(m, "RecommendedFailoverOptions", Some(&given), ps51::DEPTH)
+            });
+            json!({ "JobId": j["Id"], "Options": options })
+        })
+        .collect();
+    json!({
+        "computerName": host,
+        "psVersionTable": { "PSVersion": "5.1.17763.1", "PSEdition": "Desktop" },
+        "osCaption": "Microsoft Windows Server 2019 Standard",
+        "osBuild": "17763",
+        "carbonite": {
+            "Jobs": jobs,
+            "RecommendedFailoverOptions": failover,
+            "EmailNotificationOptions": raw_email(world, host),
+        },
+        "doubleTakeError": null,
+    })
 }
 
 /// The document the observe script prints on this host of the world.
@@ -154,56 +338,19 @@ pub fn observe_document(world: &World, host: &str) -> Value {
     let Some(h) = observed.host(host) else {
         return Value::Null;
     };
-    let jobs: Vec<JobDoc> = observed
-        .job
+    let Some(model) = super::model::model() else {
+        return Value::Null;
+    };
+    let jobs: Vec<JobDoc> = raw_jobs(world, host)
         .iter()
-        .filter(|j| j.target.eq_ignore_ascii_case(host))
-        .map(|j| {
-            let (total, failures, use_failures) = match j.monitor.threshold {
-                Threshold::TotalTime(d) => (json!(ms(d)), Value::Null, false),
-                Threshold::ConsecutiveFailures(n) => (Value::Null, json!(n), true),
-            };
-            JobDoc {
-                id: Some(format!("sim-{}", j.name.len())),
-                name: j.name.clone(),
-                replica_name: j.replica.clone(),
-                high_level_state: json!(state_name(j.activity)),
-                health: json!(match j.health {
-                    Health::Ok => "Ok",
-                    Health::Warning => "Warning",
-                    Health::Error => "Error",
-                }),
-                permillage_complete: json!(u32::from(j.percent.unwrap_or(0)) * 10),
-                target_state: json!(if j.target_data_ok { "OK" } else { "NotLoaded" }),
-                mirror_bytes_remaining: json!(j.mirror_remaining_bytes),
-                replication_bytes_queued: json!(j.replication_queue_bytes),
-                disk_queue_bytes: json!(j.disk_queue_bytes),
-                target_queue_bytes: json!(j.target_queue_bytes),
-                recovery_point_latency_ms: json!(ms(j.recovery_point_latency)),
-                total_bytes_sent: json!(j.bytes_sent),
-                start_time: j.connected_since.map_or(Value::Null, |t| {
-                    json!(format!("/Date({})/", t.as_millisecond()))
-                }),
-                monitor: MonitorDoc {
-                    interval_ms: json!(ms(j.monitor.interval)),
-                    total_time_ms: total,
-                    consecutive_failures: failures,
-                    use_consecutive_failures: use_failures,
-                    wait_for_user: j.monitor.wait_for_user,
-                },
-                monitor_status: Some(MonitorStatusDoc {
-                    alive: j.monitor_status.source_alive,
-                    failover_condition_met: j.monitor_status.condition_met,
-                    warning_condition_met: !j.monitor_status.source_alive,
-                    remaining_ms: json!(ms(j.monitor_status.remaining)),
-                }),
-            }
-        })
+        .filter_map(|raw| serde_json::from_value(ps51::observe_job(model, raw)).ok())
         .collect();
     let doc = HostDoc {
         format_version: super::parse::FORMAT_VERSION,
         computer_name: h.name.clone(),
         ps_version: Some("5.1.17763.1".into()),
+        os_caption: Some("Microsoft Windows Server 2019 Standard".into()),
+        os_build: Some(17763),
         services: h.services.iter().map(service_doc).collect(),
         firewall: h
             .firewall
@@ -227,22 +374,31 @@ pub fn observe_document(world: &World, host: &str) -> Value {
                 isolated: v.isolated,
                 guest_services: (v.state == VmState::Running && !v.isolated)
                     .then(|| v.services.iter().map(service_doc).collect()),
+                guest_error: None,
+                disks: Vec::new(),
             })
             .collect(),
         email: h.email.as_ref().map(|e| EmailDoc {
             server: e.server.clone(),
-            port: e.port,
-            security: security_name(e.security).into(),
+            port: json!(e.port),
+            // The script's [string] of SmtpConnectionSecurity.
+            security: json!(match e.security {
+                SmtpSecurity::None => "Plain",
+                SmtpSecurity::Tls => "SSL",
+                SmtpSecurity::Starttls => "TLS",
+            }),
+            login: e.username.is_some(),
             username: e.username.clone(),
             from: e.from.clone(),
-            to: e.to.clone(),
+            to: e.to.join(","),
             subject_prefix: e.subject_prefix.clone(),
             add_event_description: e.add_event_description,
             include: e
                 .include
                 .iter()
-                .map(|l| level_name(*l).to_string())
-                .collect(),
+                .map(|l| level_name(*l))
+                .collect::<Vec<_>>()
+                .join(","),
             exclude_event_ids: e.exclude_event_ids.clone(),
         }),
         jobs,
@@ -417,7 +573,10 @@ pub fn decode(kind: ScriptKind, host: &str, input: &Value) -> Result<Operation, 
             },
             apply_queued_data: flag(input, "applyQueuedData")?,
         },
-        ScriptKind::Observe | ScriptKind::Doctor => {
+        ScriptKind::Observe
+        | ScriptKind::Doctor
+        | ScriptKind::Capture
+        | ScriptKind::EndTestFailover => {
             return Err(format!("{} is not an operation", kind.as_str()));
         }
     })

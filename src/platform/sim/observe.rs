@@ -46,6 +46,7 @@ impl World {
                             } else {
                                 Vec::new()
                             },
+                            disks: Vec::new(),
                         })
                         .collect(),
                 }
@@ -65,6 +66,7 @@ impl World {
                     target: j.target.clone(),
                     replica: j.replica.clone(),
                     activity: j.activity(),
+                    state_name: None,
                     percent: j.percent(),
                     health: self.health(j),
                     target_data_ok: j.target_data_ok(),
