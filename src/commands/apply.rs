@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::alert::LogSink;
 use crate::commands::{Outcome, prompt};
 use crate::execute::{self, Store};
 use crate::lock::StateLock;
@@ -37,7 +36,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     let mut ok = true;
     for ((site, plan), platform) in settings.sites.iter().zip(&plans).zip(platforms.iter_mut()) {
         let mut store = Store::new(&settings.state_dir, &site.name);
-        let mut alerts = LogSink::default();
+        let mut alerts = super::alerts::sink(&settings.state_dir, site);
         let mut plan = plan.clone();
         reconcile::remember_manifest(site, &mut plan, store.backend(), platform.now())?;
         let plan = &plan;
@@ -88,6 +87,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
             }
         }
     }
+    super::alerts::deliver(&settings.state_dir);
     Ok(if ok {
         Outcome::Success
     } else {

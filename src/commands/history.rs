@@ -11,6 +11,7 @@ use crate::settings::SiteArgs;
 pub fn run(
     args: &SiteArgs,
     since: Option<Duration>,
+    kinds: &[String],
     format: OutputFormat,
 ) -> anyhow::Result<Outcome> {
     let settings = args.resolve()?;
@@ -37,9 +38,16 @@ pub fn run(
             cutoff,
         ));
     }
+    items.retain(|i| kinds.is_empty() || kinds.iter().any(|k| k == i.category));
     items.sort_by_key(|i| i.at);
     match format {
-        OutputFormat::Text => print!("{}", history::text(&items)),
+        OutputFormat::Text => {
+            if items.is_empty() {
+                println!("{}", history::nothing(since.is_some() || !kinds.is_empty()));
+            } else {
+                print!("{}", history::text(&history::fold_baseline(items)));
+            }
+        }
         OutputFormat::Json => println!("{}", history::json(&items)),
     }
     Ok(Outcome::Success)
