@@ -58,7 +58,8 @@ Examples:
 
 Each problem is printed on standard error as FILE:LINE:COL: path: message, e.g.
   manifests/hq.yaml:12:12: spec.primary: \"GCSHOSTC\" is not one of the hosts (GCSHOSTA, GCSHOSTB); ...
-A file reports its first YAML syntax or type error, or else all of its other problems.")]
+A file reports every type error (or its first YAML syntax error), or else all of its other
+problems. Durations take humantime (10s, 5m) or the guide's HH:MM:SS (00:05:00).")]
     Validate {
         /// Manifest files or directories of *.yaml files.
         #[arg(required = true)]

@@ -73,7 +73,7 @@ fn alert_emails_and_status_link_to_the_runbook() {
     }
     let text = site.ok(&["status"]);
     assert!(
-        text.contains("→ docs/runbook.md#condition-protected"),
+        text.contains("→ file:///") && text.contains("/docs/runbook.md#condition-protected"),
         "{text}"
     );
 }
@@ -247,4 +247,21 @@ fn the_readme_quick_start_runs_as_written() {
         ran += 1;
     }
     assert_eq!(ran, 5, "the quick start's five commands ran");
+}
+
+#[test]
+fn the_readme_validate_sample_is_what_validate_prints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let prompt = "$ galaxy-ha validate tests/bad/several-problems.yaml\n";
+    let start = readme.find(prompt).expect("the sample") + prompt.len();
+    let sample = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["validate", "tests/bad/several-problems.yaml"])
+        .current_dir(root)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), sample);
 }

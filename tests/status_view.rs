@@ -135,11 +135,15 @@ fn status_and_check_tell_each_stage_of_a_failure_in_manual_mode() {
     site.ok(&["sim", "fault", "host-up", "GCSHOSTA"]);
     site.converge();
     let (code, line) = check(&site);
-    assert_eq!(code, 0, "{line}");
+    assert_eq!(code, 1, "protected, but the manifest still names GCSHOSTA: {line}");
     assert!(
-        line.contains("System Galaxy running on GCSHOSTB, protected (replicating to GCSHOSTA)"),
+        line.contains("System Galaxy running on GCSHOSTB, protected (replicating to GCSHOSTA) — ManifestStale: "),
         "{line}"
     );
+    site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
+    site.ok(&["apply", "--yes"]);
+    let (code, line) = check(&site);
+    assert_eq!(code, 0, "{line}");
     let history: Value =
         serde_json::from_str(&site.ok(&["history", "--format", "json"])).unwrap();
     let events = history["events"].as_array().unwrap();

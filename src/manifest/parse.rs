@@ -116,11 +116,13 @@ pub fn parse_all(text: &str, positions: &Positions) -> Result<Manifest, Vec<Pars
         };
         let path = clean_path(&path);
         if let Some(field) = raw.strip_prefix("missing field ").and_then(quoted)
-            && errors
-                .iter()
-                .any(|e| e.path == join(&path, field) || within(&e.path, &join(&path, field)))
+            && errors.iter().any(|e| {
+                e.path == join(&path, field)
+                    || within(&e.path, &join(&path, field))
+                    || e.message.contains(&format!("`{field}`"))
+            })
         {
-            // Missing only because its bad value was taken out: said already.
+            // Missing only because its bad value was taken out, or misspelt: said already.
             break;
         }
         let position = if raw.starts_with("missing field") {
