@@ -409,7 +409,7 @@ impl Supervisor {
             key: format!("manifest-invalid:{}", file.display()),
             message: format!("manifest {} is invalid; {kept}:\n{errors}", file.display()),
             at: jiff::Timestamp::now(),
-            action: Some(format!("fix it: galaxy-ha validate {}", file.display())),
+            action: None,
         };
         let site = owner
             .and_then(|n| self.sites.get(n))
