@@ -44,10 +44,10 @@ pub struct Memory {
     /// failover monitor still does; a warning waits two monitor intervals so that the first
     /// moments of a real failure (before the monitor's next query) are not called a link fault.
     pub controller_missed_since: Option<Timestamp>,
-    /// The other way round: since when the failover monitor has missed System Galaxy while
-    /// the controller sees it. System Galaxy just started again (a host back, a person's
-    /// start) is missed by the monitor until its next query; that is not a link fault.
-    pub monitor_missed_since: Option<Timestamp>,
+    /// The last pass at which the controller did not see System Galaxy on the live host.
+    /// System Galaxy just seen again (a host back, a person's start) is missed by the failover
+    /// monitor until its next query: for two monitor intervals that is not a link fault.
+    pub controller_missed_at: Option<Timestamp>,
     /// The site's spec at the last pass, so that history records each manifest change once.
     pub spec_seen: Option<crate::manifest::spec::SiteSpec>,
     /// Since when each host has not answered the controller (the first pass that missed it),

@@ -386,17 +386,28 @@ fn rule7_only_the_link_between_the_hosts_down_should_warn_and_never_fail_over() 
         remaining: Duration::ZERO,
         condition_met: true,
     };
-    // At first only a moment's difference: System Galaxy may just have started again and
-    // the monitor not have queried it since.
     let p = run("automatic", &o, &adopted());
     assert_eq!(failovers(&p), 0);
+    assert_eq!(alerts(&p), vec![AlertKind::LinkDown]);
+}
+
+#[test]
+fn rule7_system_galaxy_just_seen_again_is_no_link_fault_until_the_monitor_had_time() {
+    // The live host is back and System Galaxy runs again; the monitor has not queried it
+    // since: that is no broken link.
+    let mut o = healthy();
+    let j = o.job.as_mut().unwrap();
+    j.activity = Activity::ServerCommunicationError;
+    j.monitor_status.source_alive = false;
+    j.monitor_status.missed_for = Duration::from_secs(600);
+    let mut mem = adopted();
+    mem.controller_missed_at = Some(now() - jiff::SignedDuration::from_secs(10));
+    let p = run("manual", &o, &mem);
     assert!(alerts(&p).is_empty(), "{:?}", alerts(&p));
     assert!(cond(&p, ConditionType::Degraded));
-    // Two monitor intervals later it is the link.
-    let mut mem = adopted();
-    mem.monitor_missed_since = Some(now() - jiff::SignedDuration::from_secs(20));
-    let p = run("automatic", &o, &mem);
-    assert_eq!(failovers(&p), 0);
+    // Two monitor intervals on, the monitor should have seen it: now it is the link.
+    mem.controller_missed_at = Some(now() - jiff::SignedDuration::from_secs(20));
+    let p = run("manual", &o, &mem);
     assert_eq!(alerts(&p), vec![AlertKind::LinkDown]);
 }
 

@@ -42,17 +42,22 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     if !controller_view_failed {
         b.next.controller_missed_since = None;
     }
-    if !job_view_failed || controller_view_failed {
-        b.next.monitor_missed_since = None;
+    if controller_view_failed {
+        b.next.controller_missed_at = Some(b.now);
+    } else if !job_view_failed {
+        b.next.controller_missed_at = None;
     }
     let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
     match (job_view_failed, controller_view_failed) {
         (false, false) => {}
         (true, false) => {
-            let since = *b.next.monitor_missed_since.get_or_insert(b.now);
             let grace = jiff::SignedDuration::try_from(job.monitor.interval * 2)
                 .unwrap_or(jiff::SignedDuration::ZERO);
-            if b.now.duration_since(since) >= grace {
+            let just_seen_again = b
+                .memory
+                .controller_missed_at
+                .is_some_and(|at| b.now.duration_since(at) < grace);
+            if !just_seen_again {
                 b.alert(
                     AlertKind::LinkDown,
                     Severity::Warning,
