@@ -9,6 +9,9 @@ mod planner_rules;
 /// Property tests of the safety invariants over random observations and memories.
 mod planner_props;
 
+/// The planner's alerts: severities, actions, all-clears, nothing twice after a fence.
+mod alert_rules;
+
 // Every file in tests/bad/ fails validation with the snapshotted diagnostics.
 mod manifest_bad;
 // Loading never panics, whatever the bytes (proptest).
