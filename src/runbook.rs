@@ -43,7 +43,11 @@ fn installed() -> Option<String> {
 
 /// The runbook of the source tree this program was built from.
 fn built() -> String {
-    file_url(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join("runbook.md"))
+    file_url(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("runbook.md"),
+    )
 }
 
 /// A `file:` URL for an absolute path, on Windows (`file:///C:/…`) as elsewhere.

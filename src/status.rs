@@ -233,11 +233,7 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
         test_failover_on: observed
             .hosts
             .iter()
-            .find(|h| {
-                h.vms
-                    .iter()
-                    .any(|v| v.isolated && v.state != VmState::Off)
-            })
+            .find(|h| h.vms.iter().any(|v| v.isolated && v.state != VmState::Off))
             .map(|h| h.name.clone()),
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
         ..SiteStatus::default()

@@ -64,7 +64,9 @@ fn a_cleared_condition_gets_its_all_clear_once_and_an_event_gets_none() {
         memory.alerted.contains("failure-detected/GCSHOSTA"),
         "not cleared while it grew into condition-met"
     );
-    memory.alerted.insert("resumed/GCSServer to GCSHOSTB".into());
+    memory
+        .alerted
+        .insert("resumed/GCSServer to GCSHOSTB".into());
     // The host is back and System Galaxy runs again.
     let p = plan::plan(&manifest("manual"), &healthy(), &memory, now());
     let clear: Vec<_> = alerts(&p)

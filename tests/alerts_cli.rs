@@ -93,7 +93,10 @@ fn cli_alerts_go_out_over_starttls_with_auth_and_say_what_to_do() {
         &manifest,
         &state,
         &["failover", "hq", "--yes"],
-        &[("GALAXY_HA_RUNBOOK_URL", "https://intranet.example/galaxy-ha/runbook.html")],
+        &[(
+            "GALAXY_HA_RUNBOOK_URL",
+            "https://intranet.example/galaxy-ha/runbook.html",
+        )],
     );
 
     let mail = sink.messages();
@@ -121,7 +124,9 @@ fn cli_alerts_go_out_over_starttls_with_auth_and_say_what_to_do() {
     let started = subject_of("failover-started");
     let body = started.replace("=\r\n", "").replace("\r\n", "\n");
     assert!(
-        body.contains("Runbook:   https://intranet.example/galaxy-ha/runbook.html#alert-failover-started"),
+        body.contains(
+            "Runbook:   https://intranet.example/galaxy-ha/runbook.html#alert-failover-started"
+        ),
         "{body}"
     );
     assert!(body.contains("approved by a person"), "{body}");

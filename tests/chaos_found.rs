@@ -29,7 +29,11 @@ fn a_stopped_or_failed_job_should_be_recreated_while_system_galaxy_runs_on_the_l
             "{activity}: {:#?}",
             p.actions
         );
-        let resuming = p.memory.resuming.as_ref().expect("remembered for the alert");
+        let resuming = p
+            .memory
+            .resuming
+            .as_ref()
+            .expect("remembered for the alert");
         assert!(
             resuming.why.contains("replication had stopped"),
             "{resuming:?}"

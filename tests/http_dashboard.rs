@@ -119,7 +119,9 @@ fn the_page_is_self_contained_phone_sized_and_marks_a_stale_card() {
     let page = dashboard::render(&shared, now);
     assert!(page.contains("class=\"age stale\""), "{page}");
     assert!(
-        field(&page, "pass_age").is_some_and(|a| a.starts_with("last pass 31s ago — older than 3 monitor intervals (30s)")),
+        field(&page, "pass_age").is_some_and(
+            |a| a.starts_with("last pass 31s ago — older than 3 monitor intervals (30s)")
+        ),
         "{page}"
     );
 }
@@ -143,12 +145,16 @@ fn the_dashboard_reads_without_javascript_and_shows_what_a_person_must_do() {
     assert_eq!(field(&html, "failover_mode"), Some("manual"));
     assert_eq!(field(&html, "running_on"), Some("GCSHOSTA"));
     assert!(
-        field(&html, "verdict").is_some_and(|v| v.starts_with("System Galaxy running on GCSHOSTA, protected")),
+        field(&html, "verdict")
+            .is_some_and(|v| v.starts_with("System Galaxy running on GCSHOSTA, protected")),
         "{html}"
     );
     assert!(field(&html, "pass_age").is_some_and(|a| a.starts_with("last pass ")));
     assert!(html.contains("data-condition=\"FailoverReady\""));
-    assert!(html.contains("GCSServer_Replica_GCSHOSTB — Off (replica)"), "{html}");
+    assert!(
+        html.contains("GCSServer_Replica_GCSHOSTB — Off (replica)"),
+        "{html}"
+    );
 
     // The live host fails; manual mode: the card says to approve, and how.
     c.host_down("GCSHOSTA");
@@ -157,7 +163,10 @@ fn the_dashboard_reads_without_javascript_and_shows_what_a_person_must_do() {
     });
     let html = page(c.port);
     let command = site["approval"].as_str().unwrap();
-    assert!(command.starts_with("galaxy-ha failover hq -m "), "{command}");
+    assert!(
+        command.starts_with("galaxy-ha failover hq -m "),
+        "{command}"
+    );
     assert!(html.contains("Waiting for your approval"), "{html}");
     assert!(
         field(&html, "verdict").is_some_and(|v| v.contains("System Galaxy DOWN")),
@@ -177,20 +186,34 @@ fn the_dashboard_reads_without_javascript_and_shows_what_a_person_must_do() {
             "--hide-scrollbars",
             "--window-size=1280,1100",
         ])
-        .arg(format!("--user-data-dir={}", c.tmp.path().join("shot").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            c.tmp.path().join("shot").display()
+        ))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("http://127.0.0.1:{}/", c.port))
         .stdin(Stdio::null())
         .output()
         .expect("start chromium");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let png = fs::read(&shot).expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    assert!(png.len() > 20_000, "a page, not a blank: {} bytes", png.len());
+    assert!(
+        png.len() > 20_000,
+        "a page, not a blank: {} bytes",
+        png.len()
+    );
     // `GALAXY_HA_UPDATE_DOCS=1 cargo test --test main dashboard` refreshes the README's picture.
     if std::env::var_os("GALAXY_HA_UPDATE_DOCS").is_some() {
-        fs::copy(&shot, Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/dashboard.png"))
-            .expect("docs/dashboard.png written");
+        fs::copy(
+            &shot,
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/dashboard.png"),
+        )
+        .expect("docs/dashboard.png written");
     }
 }
 

@@ -175,7 +175,10 @@ fn the_manifest_reference_is_current() {
 fn durations_in_either_form_pass_the_schema_and_the_loader_alike() {
     let validator = jsonschema::validator_for(&checked_in_schema()).expect("valid schema");
     let hq = std::fs::read_to_string(repo().join("manifests/hq.yaml")).expect("hq.yaml");
-    assert!(hq.contains("interval: 10s"), "hq.yaml sets the monitor interval");
+    assert!(
+        hq.contains("interval: 10s"),
+        "hq.yaml sets the monitor interval"
+    );
     for (text, good) in [
         ("00:00:10", true),
         ("0:00:10", true),
@@ -200,7 +203,10 @@ fn durations_in_either_form_pass_the_schema_and_the_loader_alike() {
 fn the_reference_documents_both_duration_forms_and_every_secret_form() {
     use galaxy_ha::manifest::reference::markdown;
     let doc = markdown();
-    assert!(!doc.contains("one of (see description)"), "no dangling reference");
+    assert!(
+        !doc.contains("one of (see description)"),
+        "no dangling reference"
+    );
     for needle in [
         "## Durations",
         "`HH:MM:SS`",

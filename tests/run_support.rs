@@ -165,7 +165,9 @@ impl SmtpSink {
                 .env("SMTP_SINK_PASSWORD", password);
         }
         if let Some((cert, key)) = tls {
-            command.env("SMTP_SINK_CERT", cert).env("SMTP_SINK_KEY", key);
+            command
+                .env("SMTP_SINK_CERT", cert)
+                .env("SMTP_SINK_KEY", key);
         }
         let mut child = command
             .arg(script)

@@ -53,7 +53,10 @@ fn status_and_check_tell_each_stage_of_a_failure_in_manual_mode() {
     assert_eq!(s["hosts"][0]["name"], "GCSHOSTA");
     assert_eq!(s["hosts"][0]["vms"][0]["name"], "GCSServer");
     assert_eq!(s["hosts"][0]["vms"][0]["state"], "Running");
-    assert_eq!(s["hosts"][1]["vms"][0]["name"], "GCSServer_Replica_GCSHOSTB");
+    assert_eq!(
+        s["hosts"][1]["vms"][0]["name"],
+        "GCSServer_Replica_GCSHOSTB"
+    );
     assert_eq!(s["hosts"][1]["vms"][0]["state"], "Off");
     assert_eq!(condition(&s, "FailoverReady")["status"], "True");
     let text = site.ok(&["status"]);
@@ -81,7 +84,10 @@ fn status_and_check_tell_each_stage_of_a_failure_in_manual_mode() {
         "{line}"
     );
     let s = first(&site);
-    assert_eq!(s["live_host"], "GCSHOSTA", "the live host as last established");
+    assert_eq!(
+        s["live_host"], "GCSHOSTA",
+        "the live host as last established"
+    );
     assert_eq!(s["live_host_answers"], false);
     assert_eq!(s["running_on"], serde_json::json!([]));
     assert!(s["down_since"].is_string(), "{s}");
@@ -94,7 +100,9 @@ fn status_and_check_tell_each_stage_of_a_failure_in_manual_mode() {
     );
     let text = site.ok(&["status"]);
     assert!(
-        text.contains("Live host               GCSHOSTA (as last established), NOT ANSWERING since"),
+        text.contains(
+            "Live host               GCSHOSTA (as last established), NOT ANSWERING since"
+        ),
         "{text}"
     );
 
@@ -135,7 +143,10 @@ fn status_and_check_tell_each_stage_of_a_failure_in_manual_mode() {
     site.ok(&["sim", "fault", "host-up", "GCSHOSTA"]);
     site.converge();
     let (code, line) = check(&site);
-    assert_eq!(code, 1, "protected, but the manifest still names GCSHOSTA: {line}");
+    assert_eq!(
+        code, 1,
+        "protected, but the manifest still names GCSHOSTA: {line}"
+    );
     assert!(
         line.contains("System Galaxy running on GCSHOSTB, protected (replicating to GCSHOSTA) — ManifestStale: "),
         "{line}"
@@ -144,19 +155,20 @@ fn status_and_check_tell_each_stage_of_a_failure_in_manual_mode() {
     site.ok(&["apply", "--yes"]);
     let (code, line) = check(&site);
     assert_eq!(code, 0, "{line}");
-    let history: Value =
-        serde_json::from_str(&site.ok(&["history", "--format", "json"])).unwrap();
+    let history: Value = serde_json::from_str(&site.ok(&["history", "--format", "json"])).unwrap();
     let events = history["events"].as_array().unwrap();
     let at = |pred: &dyn Fn(&Value) -> bool| {
-        events
-            .iter()
-            .find(|e| pred(e))
-            .map(|e| e["at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap())
+        events.iter().find(|e| pred(e)).map(|e| {
+            e["at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        })
     };
-    let created = at(&|e| {
-        e["category"] == "resume" && e["what"].as_str().unwrap().starts_with("create job")
-    })
-    .expect("the new job was created");
+    let created =
+        at(&|e| e["category"] == "resume" && e["what"].as_str().unwrap().starts_with("create job"))
+            .expect("the new job was created");
     let resumed = at(&|e| {
         e["category"] == "alert"
             && e["what"]
@@ -214,7 +226,10 @@ fn a_closed_pipe_ends_status_watch_quietly() {
     let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
-    assert!(line.contains("hq: System Galaxy running on GCSHOSTA"), "{line}");
+    assert!(
+        line.contains("hq: System Galaxy running on GCSHOSTA"),
+        "{line}"
+    );
     drop(reader);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

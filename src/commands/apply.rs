@@ -58,18 +58,24 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         }
         if wait {
             let mut bar = Progress::default();
+            // Every pass's actions, so that the report counts what ran while waiting (a
+            // switchover's shutdown, failover, resume), not only the first pass.
+            let mut waited = 0usize;
             match reconcile::converge(
                 site,
                 platform.as_mut(),
                 &mut store,
                 &mut alerts,
                 timeout,
-                |o, p| bar.show(o, p),
+                |o, p| {
+                    waited += o.report.applied.len();
+                    bar.show(o, p);
+                },
             ) {
                 Ok(outcome) => {
                     bar.done();
                     println!(
-                        "Site {}: converged at {}: {}",
+                        "Site {}: converged at {} after {waited} more action(s): {}",
                         site.name,
                         platform.now(),
                         outcome

@@ -47,7 +47,10 @@ pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result
         Ok((doc, unobserved)) => status::check::line(&doc, &unobserved),
         Err(e) => (
             status::CheckState::Unknown,
-            format!("GALAXY-HA UNKNOWN - {}", format!("{e:#}").replace('\n', " ")),
+            format!(
+                "GALAXY-HA UNKNOWN - {}",
+                format!("{e:#}").replace('\n', " ")
+            ),
         ),
     };
     let mut out = std::io::stdout().lock();
@@ -76,10 +79,7 @@ fn connect(
 
 /// Every site's status, and the sites that could not be looked at with why (also reported
 /// on stderr).
-fn look(
-    args: &SiteArgs,
-    fleet: Option<&Fleet>,
-) -> anyhow::Result<(Status, Vec<(String, String)>)> {
+fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, Vec<(String, String)>)> {
     let settings = args.resolve()?;
     let owners = match fleet {
         Some(f) => Some(

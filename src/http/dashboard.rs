@@ -23,11 +23,7 @@ pub const STALE_INTERVALS: u32 = 3;
 
 pub async fn page(State(shared): State<Shared>) -> Response {
     let html = render(&shared, SystemTime::now());
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(html),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
 /// The whole page as of `now` (the controller's wall clock).
@@ -110,7 +106,11 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
         "<div class=\"hosts\"><span>Live host <strong data-field=\"live_host\">{}</strong></span><span>Standby host <strong data-field=\"standby_host\">{}</strong></span><span class=\"activity{}\" data-field=\"activity\">{}</span>",
         escape(s.live_host.as_deref().unwrap_or("unknown")),
         escape(s.standby_host.as_deref().unwrap_or("unknown")),
-        if s.activity.as_deref() == Some("Protecting") { "" } else { " other" },
+        if s.activity.as_deref() == Some("Protecting") {
+            ""
+        } else {
+            " other"
+        },
         escape(&activity)
     );
     if let Some(owner) = &s.owner {
@@ -177,7 +177,12 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
         );
     }
     if let Some(to) = &s.switchover_to {
-        field(out, "switchover", "Planned switchover", &format!("to {to}, in progress"));
+        field(
+            out,
+            "switchover",
+            "Planned switchover",
+            &format!("to {to}, in progress"),
+        );
     }
     out.push_str("</dl>");
 
@@ -261,11 +266,9 @@ fn hosts(out: &mut String, s: &SiteStatus) {
             "answers".to_string()
         } else {
             match (h.silent_since, s.observed_at) {
-                (Some(t), Some(now)) => format!(
-                    "NOT ANSWERING since {} ({})",
-                    moment(t, now),
-                    ago(t, now)
-                ),
+                (Some(t), Some(now)) => {
+                    format!("NOT ANSWERING since {} ({})", moment(t, now), ago(t, now))
+                }
                 _ => "NOT ANSWERING".to_string(),
             }
         };
@@ -316,7 +319,12 @@ fn job(out: &mut String, s: &SiteStatus) {
         "Job",
         &format!("{} ({} → {})", j.name, j.source, j.target),
     );
-    field(out, "target_data_state", "Target data state", &j.target_data_state);
+    field(
+        out,
+        "target_data_state",
+        "Target data state",
+        &j.target_data_state,
+    );
     field(
         out,
         "mirror_remaining",
@@ -363,7 +371,11 @@ fn pending(out: &mut String, view: &SiteView) {
         let _ = write!(
             out,
             "<li>{}{}<span class=\"muted\"> — {}</span></li>",
-            if a["disruptive"].as_bool() == Some(true) { "! " } else { "" },
+            if a["disruptive"].as_bool() == Some(true) {
+                "! "
+            } else {
+                ""
+            },
             escape(a["description"].as_str().unwrap_or_default()),
             escape(a["reason"].as_str().unwrap_or_default())
         );

@@ -11,8 +11,7 @@ use serde::{Deserialize, Deserializer, Serializer};
 pub const PATTERN: &str = r"^\s*([0-9]+:[0-5][0-9]:[0-5][0-9]|([0-9]+\s*(nsec|ns|usec|us|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|w|months|month|M|years|year|y)\s*)+)\s*$";
 
 /// What the forms look like, for messages and the reference.
-pub const FORMS: &str =
-    "humantime like 10s, 5m or 1h30m, or the guide's HH:MM:SS like 00:05:00";
+pub const FORMS: &str = "humantime like 10s, 5m or 1h30m, or the guide's HH:MM:SS like 00:05:00";
 
 /// Parses either form.
 ///
@@ -30,7 +29,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 /// `[H]H:MM:SS`, or `None` when `text` is not of that shape at all.
 fn clock(text: &str) -> Option<Result<Duration, String>> {
     let parts: Vec<&str> = text.split(':').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let n = |p: &str| p.parse::<u64>().ok();

@@ -399,8 +399,12 @@ fn all_clear(key: &str) -> Option<String> {
     let parts: Vec<&str> = rest.split('/').collect();
     let one = parts.first().copied().unwrap_or("");
     Some(match kind {
-        "failure-detected" => format!("System Galaxy on {one} is no longer missed, or the failure was handled"),
-        "condition-met" => format!("the condition for failure on {one} no longer holds: System Galaxy runs again, or a failover took over"),
+        "failure-detected" => {
+            format!("System Galaxy on {one} is no longer missed, or the failure was handled")
+        }
+        "condition-met" => format!(
+            "the condition for failure on {one} no longer holds: System Galaxy runs again, or a failover took over"
+        ),
         "unseen-live" => format!("{one} is seen again, and System Galaxy runs on one host"),
         "link" => format!("the failover monitor on {one} reaches System Galaxy again"),
         "controller-link" => format!("the controller sees System Galaxy on {one} again"),
@@ -409,7 +413,10 @@ fn all_clear(key: &str) -> Option<String> {
         "wrong-direction" => format!("job {one:?} no longer replicates in the wrong direction"),
         "failover-failed" => format!("job {one:?} is no longer failed"),
         "switchover-stuck" | "switchover-abandoned" | "superseded" => {
-            format!("the switchover or failover of {} has ended", parts.join(" to "))
+            format!(
+                "the switchover or failover of {} has ended",
+                parts.join(" to ")
+            )
         }
         "drill-overdue" => "a test failover ran; drills are up to date".to_string(),
         _ => return None,

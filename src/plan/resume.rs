@@ -41,11 +41,20 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 .as_ref()
                 .is_some_and(|f| f.cause == FailoverCause::Switchover);
             let message = if planned {
-                format!("planned switchover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes towards {old}", job.name)
+                format!(
+                    "planned switchover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes towards {old}",
+                    job.name
+                )
             } else if b.reachable(&old) {
-                format!("failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it", job.name)
+                format!(
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it",
+                    job.name
+                )
             } else {
-                format!("failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back", job.name)
+                format!(
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back",
+                    job.name
+                )
             };
             b.alert(
                 AlertKind::FailoverFinished,

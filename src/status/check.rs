@@ -131,7 +131,10 @@ mod tests {
         });
         let status = Status {
             format_version: 1,
-            sites: vec![ok, site("plant 2", CheckState::Warning, "in maintenance\nsoon")],
+            sites: vec![
+                ok,
+                site("plant 2", CheckState::Warning, "in maintenance\nsoon"),
+            ],
         };
         let (state, text) = line(&status, &[]);
         assert_eq!(state, CheckState::Warning);
@@ -141,7 +144,10 @@ mod tests {
         );
         let (state, text) = line(&status, &[("far".into(), "no route".into())]);
         assert_eq!((state, state.exit_code()), (CheckState::Unknown, 3));
-        assert!(text.contains("far: UNKNOWN — cannot observe: no route"), "{text}");
+        assert!(
+            text.contains("far: UNKNOWN — cannot observe: no route"),
+            "{text}"
+        );
     }
 
     #[test]

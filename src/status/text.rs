@@ -74,7 +74,11 @@ fn facts(out: &mut String, s: &SiteStatus) {
         row(out, "Failover mode", words);
     }
     if let Some(why) = &s.maintenance {
-        row(out, "Maintenance", &format!("{why}: the controller acts on nothing"));
+        row(
+            out,
+            "Maintenance",
+            &format!("{why}: the controller acts on nothing"),
+        );
     }
     let live = match (&s.live_host, s.live_host_answers) {
         (Some(h), Some(true)) => format!("{h} (as last established), answers"),
@@ -113,10 +117,7 @@ fn facts(out: &mut String, s: &SiteStatus) {
         row(
             out,
             "Condition for failure",
-            &format!(
-                "source missed; met in {}",
-                clock(Duration::from_secs(left))
-            ),
+            &format!("source missed; met in {}", clock(Duration::from_secs(left))),
         );
     }
     if let Some(command) = &s.approval {

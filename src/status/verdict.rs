@@ -40,7 +40,9 @@ fn running(s: &SiteStatus, host: &str) -> (CheckState, String) {
     };
     let mut notes = Vec::new();
     if let Some(why) = &s.maintenance {
-        notes.push(format!("in maintenance ({why}): the controller acts on nothing"));
+        notes.push(format!(
+            "in maintenance ({why}): the controller acts on nothing"
+        ));
         // Maintenance is a person's choice: it warns, it does not page.
         state = CheckState::Warning;
     }
