@@ -167,6 +167,9 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         kind: Vec<String>,
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// In a fleet the journal lives in etcd: read it there.
+        #[command(flatten)]
+        coordination: crate::fleet::CoordinationArgs,
     },
     /// Fail a site over to its standby host now: a person's approval.
     ///

@@ -128,7 +128,7 @@ pub fn nothing(filtered: bool) -> &'static str {
     if filtered {
         "nothing matches --since/--kind"
     } else {
-        "the journal has nothing for these sites in this state dir (a fleet keeps its journal in etcd)"
+        "the journal has nothing for these sites in this state dir (a fleet keeps its journal in etcd: add --coordination etcd)"
     }
 }
 

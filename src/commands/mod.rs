@@ -96,7 +96,8 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             since,
             kind,
             format,
-        } => history::run(&site, since, &kind, format),
+            coordination,
+        } => history::run(&site, since, &kind, format, &coordination),
         Command::Sim { command } => sim::run(command),
         Command::Doctor { site } => doctor::run(&site),
         Command::Run {

@@ -60,7 +60,7 @@ pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result
 }
 
 /// In a fleet, memory lives in etcd and each site shows its owner.
-fn connect(
+pub(super) fn connect(
     coordination: &CoordinationArgs,
 ) -> anyhow::Result<Option<(tokio::runtime::Runtime, Fleet)>> {
     Ok(match coordination.resolve()? {
