@@ -61,7 +61,7 @@ pub fn bench_chaos() -> Vec<crate::Figure> {
             ),
         ),
         crate::Figure::held(
-            "invariant violations (DESIGN §11, after every step)",
+            "invariant violations (the safety invariants of architecture.md, after every step)",
             f.violations.to_string(),
             "0",
             f.violations == 0,

@@ -19,6 +19,10 @@ pub struct Alert {
     pub key: String,
     pub message: String,
     pub at: Timestamp,
+    /// What to do, in a few words (a command when there is one): the e-mail's subject says
+    /// it, so the alert can be acted on from a phone's lock screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// Where alerts go besides the log.

@@ -24,6 +24,11 @@ pub struct Cli {
     /// `service install` registered it.
     #[arg(long, global = true, hide = true)]
     pub windows_service: bool,
+    /// Where alert e-mails and `status` link the runbook, e.g. the copy on your intranet
+    /// (https://intranet/galaxy-ha/runbook.html) [default: docs/runbook.md installed beside
+    /// the program, as a file: URL].
+    #[arg(long, global = true, env = "GALAXY_HA_RUNBOOK_URL", value_name = "URL")]
+    pub runbook_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -53,7 +58,8 @@ Examples:
 
 Each problem is printed on standard error as FILE:LINE:COL: path: message, e.g.
   manifests/hq.yaml:12:12: spec.primary: \"GCSHOSTC\" is not one of the hosts (GCSHOSTA, GCSHOSTB); ...
-A file reports its first YAML syntax or type error, or else all of its other problems.")]
+A file reports every type error (or its first YAML syntax error), or else all of its other
+problems. Durations take humantime (10s, 5m) or the guide's HH:MM:SS (00:05:00).")]
     Validate {
         /// Manifest files or directories of *.yaml files.
         #[arg(required = true)]
@@ -119,6 +125,8 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     /// Show each site's job health, conditions and history, as the Replication Console would.
     ///
     /// Example: galaxy-ha status -m manifests/ --format json
+    ///
+    /// Monitoring: galaxy-ha status -m manifests/ --check
     Status {
         #[command(flatten)]
         site: SiteArgs,
@@ -130,21 +138,38 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// How often --watch redraws.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "2s")]
         interval: Duration,
+        /// Answer as a monitoring plugin does: one line with performance data, exit 0 OK,
+        /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN (docs/monitoring.md).
+        #[arg(long, conflicts_with_all = ["watch", "format"])]
+        check: bool,
         #[command(flatten)]
         coordination: crate::fleet::CoordinationArgs,
     },
     /// The journal as a timeline: failovers, switchovers, resumes, fences, drills, alerts and
     /// manifest changes (with their git commit when the manifests are a git checkout).
     ///
-    /// Example: galaxy-ha history -m manifests/ --since 24h
+    /// Example: galaxy-ha history -m manifests/ --since 24h --kind failover,switchover,alert
+    ///
+    /// In text, the baseline actions of one pass are folded into one line.
     History {
         #[command(flatten)]
         site: SiteArgs,
         /// Only what happened in this last stretch of time (e.g. 24h, 7d).
         #[arg(long, value_parser = humantime::parse_duration)]
         since: Option<Duration>,
+        /// Only these kinds of event, comma-separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "KIND",
+            value_parser = clap::builder::PossibleValuesParser::new(crate::history::CATEGORIES)
+        )]
+        kind: Vec<String>,
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+        /// In a fleet the journal lives in etcd: read it there.
+        #[command(flatten)]
+        coordination: crate::fleet::CoordinationArgs,
     },
     /// Fail a site over to its standby host now: a person's approval.
     ///

@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::alert::{Alert, AlertSink};
 use crate::journal::{Entry, Event};
 use crate::memory::{Failure, InFlight, Memory, MemoryError};
-use crate::plan::action::{Action, FailoverMode, Operation};
+use crate::plan::action::{Action, AlertKind, FailoverMode, Operation};
 use crate::plan::{Plan, error_policy};
 use crate::platform::Platform;
 use crate::store::{FileStore, SiteStore, StoreError};
@@ -197,8 +197,15 @@ pub fn execute(
             severity,
             key,
             message,
+            action: todo,
         } = &action.op
         {
+            if *alert == AlertKind::FailoverStarted && !failover_started(&report) {
+                // Only a failover Carbonite accepted has started; a refused one is retried
+                // and alerted when it starts.
+                report.skipped.push(action.clone());
+                continue;
+            }
             let raised = Alert {
                 site: plan.site.clone(),
                 kind: *alert,
@@ -206,6 +213,7 @@ pub fn execute(
                 key: key.clone(),
                 message: message.clone(),
                 at: now,
+                action: todo.clone(),
             };
             let event = match alerts.raise(&raised) {
                 Ok(()) => {
@@ -305,4 +313,18 @@ fn touches_job(op: &Operation) -> bool {
             | Operation::RemoveReplica { .. }
             | Operation::Failover { .. }
     )
+}
+
+/// A live failover was applied in this pass: the executor issues a plan's failover before
+/// its `failover-started` alert, which is raised only once Carbonite accepted the failover.
+fn failover_started(report: &ApplyReport) -> bool {
+    report.applied.iter().any(|a| {
+        matches!(
+            a.op,
+            Operation::Failover {
+                mode: FailoverMode::Live,
+                ..
+            }
+        )
+    })
 }

@@ -25,6 +25,19 @@ pub struct Item {
     pub details: Vec<String>,
 }
 
+/// Every kind of event `history --kind` filters on.
+pub const CATEGORIES: [&str; 9] = [
+    "failover",
+    "switchover",
+    "resume",
+    "fence",
+    "drill",
+    "alert",
+    "manifest",
+    "job",
+    "baseline",
+];
+
 /// What a journal entry is about, in an admin's words.
 fn category(entry: &Entry) -> &'static str {
     let rule = |n: &str| entry.reason.starts_with(&format!("rule {n} "));
@@ -110,9 +123,51 @@ pub fn since(items: Vec<Item>, since: Option<Timestamp>) -> Vec<Item> {
     }
 }
 
+/// What an empty timeline means: the filters left nothing, or nothing was journaled here.
+pub fn nothing(filtered: bool) -> &'static str {
+    if filtered {
+        "nothing matches --since/--kind"
+    } else {
+        "the journal has nothing for these sites in this state dir (a fleet keeps its journal in etcd: add --coordination etcd)"
+    }
+}
+
+/// The baseline actions of one pass of one site (services, firewall, e-mail settings) as one
+/// item: they matter together, and one by one they bury the failovers.
+pub fn fold_baseline(items: Vec<Item>) -> Vec<Item> {
+    let mut out: Vec<Item> = Vec::new();
+    let mut run = 0usize;
+    for item in items {
+        let joins = item.category == "baseline"
+            && out.last().is_some_and(|last: &Item| {
+                // One pass: its actions follow each other within moments.
+                last.category == "baseline"
+                    && last.site == item.site
+                    && item.at.duration_since(last.at) <= jiff::SignedDuration::from_secs(60)
+            });
+        if !joins {
+            run = 1;
+            out.push(item);
+            continue;
+        }
+        run += 1;
+        let Some(last) = out.last_mut() else { continue };
+        if run == 2 {
+            last.details.push(last.what.clone());
+            last.reason.clear();
+        }
+        last.details.push(item.what.clone());
+        last.what = format!("{run} baseline actions");
+        if item.outcome != "done" {
+            last.outcome = item.outcome;
+        }
+    }
+    out
+}
+
 pub fn text(items: &[Item]) -> String {
     if items.is_empty() {
-        return "nothing happened in that time\n".into();
+        return format!("{}\n", nothing(true));
     }
     let mut out = String::new();
     for i in items {

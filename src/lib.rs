@@ -21,6 +21,7 @@ pub mod os_service;
 pub mod plan;
 pub mod platform;
 pub mod reconcile;
+pub mod runbook;
 pub mod secret_file;
 pub mod service;
 pub mod settings;

@@ -226,6 +226,7 @@ mod tests {
                 key: "failover".into(),
                 message: "failover finished".into(),
                 at: jiff::Timestamp::UNIX_EPOCH,
+                action: None,
             });
             tracing::error!("the HTTP server stopped");
             tracing::warn!(

@@ -9,10 +9,14 @@ use galaxy_ha::commands::{self, Outcome};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     galaxy_ha::logging::init(&galaxy_ha::logging::Options::for_cli(&cli));
+    galaxy_ha::runbook::init(cli.runbook_url.as_deref());
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
         Ok(Outcome::ChangesPending) => ExitCode::from(2),
+        Ok(Outcome::Check(state)) => ExitCode::from(state.exit_code()),
+        // The reader went away (`status --watch | head`): nothing is left to say to it.
+        Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(1)

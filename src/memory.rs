@@ -44,8 +44,26 @@ pub struct Memory {
     /// failover monitor still does; a warning waits two monitor intervals so that the first
     /// moments of a real failure (before the monitor's next query) are not called a link fault.
     pub controller_missed_since: Option<Timestamp>,
+    /// The last pass at which the controller did not see System Galaxy on the live host.
+    /// System Galaxy just seen again (a host back, a person's start) is missed by the failover
+    /// monitor until its next query: for two monitor intervals that is not a link fault.
+    pub controller_missed_at: Option<Timestamp>,
     /// The site's spec at the last pass, so that history records each manifest change once.
     pub spec_seen: Option<crate::manifest::spec::SiteSpec>,
+    /// Since when each host has not answered the controller (the first pass that missed it),
+    /// so that `status` can say how long a host has been silent. Written only when a host
+    /// stops or starts answering: idle passes still write nothing.
+    pub unreachable_since: BTreeMap<String, Timestamp>,
+    /// A job created to protect System Galaxy again (after a failover, or replacing a
+    /// stopped job): `replication-resumed` is raised when it first protects.
+    pub resuming: Option<Resuming>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resuming {
+    pub job: String,
+    /// Why it was created, for the alert.
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

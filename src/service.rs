@@ -106,16 +106,7 @@ struct Ctx {
 
 impl Ctx {
     fn sink(&self, site: &Site) -> OutboxSink {
-        OutboxSink {
-            outbox: self.outbox.clone(),
-            email: site
-                .manifest
-                .spec
-                .notifications
-                .as_ref()
-                .and_then(|n| n.email.clone()),
-            wake: self.wake.clone(),
-        }
+        OutboxSink::for_site(self.outbox.clone(), site, self.wake.clone())
     }
 }
 
@@ -418,6 +409,7 @@ impl Supervisor {
             key: format!("manifest-invalid:{}", file.display()),
             message: format!("manifest {} is invalid; {kept}:\n{errors}", file.display()),
             at: jiff::Timestamp::now(),
+            action: None,
         };
         let site = owner
             .and_then(|n| self.sites.get(n))
@@ -652,7 +644,7 @@ fn pass(
     carry: &mut Carry,
 ) -> Result<(), PassError> {
     let look = reconcile::look_in(site, platform, ctx.store.as_ref())?;
-    publish(ctx, site, &look, carry);
+    publish(ctx, site, &look, platform.now(), carry);
     if ctx.dry_run {
         tracing::info!(
             "dry run, nothing done:\n{}",
@@ -682,7 +674,13 @@ fn pass(
 
 /// Publishes what this pass saw for the HTTP side: the status, the plan and the recent
 /// journal (read again only when it grew).
-fn publish(ctx: &Ctx, site: &Site, look: &reconcile::Look, carry: &mut Carry) {
+fn publish(
+    ctx: &Ctx,
+    site: &Site,
+    look: &reconcile::Look,
+    now: jiff::Timestamp,
+    carry: &mut Carry,
+) {
     let len = ctx.store.journal_stamp(&site.name);
     if len != carry.journal_len {
         match ctx.store.journal(&site.name) {
@@ -696,17 +694,13 @@ fn publish(ctx: &Ctx, site: &Site, look: &reconcile::Look, carry: &mut Carry) {
         }
     }
     let pending = ctx.outbox.pending_for(&site.name);
-    let mut status = crate::status::site(
-        &look.plan,
-        &look.observed,
-        &look.memory,
-        &site.manifest.spec.vm.name,
-        pending,
-    );
+    let mut status = crate::status::site(site, look, now, pending);
     status.owner = ctx.fleet.as_ref().map(|f| f.id().to_string());
     ctx.shared.publish(SiteView {
         status,
         plan_json: render::json(std::slice::from_ref(&look.plan)),
         recent: carry.recent.clone(),
+        published: std::time::SystemTime::now(),
+        interval: interval(site),
     });
 }

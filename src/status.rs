@@ -1,15 +1,26 @@
-//! The site status of `galaxy-ha status`: the Replication Console's job highlights, the
-//! conditions, and what the controller remembers; text for people, stable JSON for scripts.
+//! The site status of `galaxy-ha status`: first a verdict in words, then the facts an admin
+//! needs at 3 a.m. (failover mode, the live host and whether it answers, when the condition
+//! for failure was met, each host's VMs as Hyper-V Manager shows them), then the Replication
+//! Console's job highlights and the conditions; text for people, stable JSON for scripts,
+//! and the one-line `--check` of monitoring plugins.
+
+pub mod check;
+mod text;
+mod verdict;
 
 use std::time::Duration;
 
-use indicatif::HumanBytes;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::memory::{FailoverRecord, Memory};
-use crate::observed::Observed;
-use crate::plan::Plan;
+use crate::manifest::Site;
+use crate::memory::FailoverRecord;
+use crate::observed::{Activity, Observed, VmRole, VmState};
+use crate::plan::{ConditionType, Operation, Plan};
+use crate::reconcile::Look;
+
+pub use check::CheckState;
+pub use text::text;
 
 /// The JSON format; grows compatibly, never renames.
 pub const FORMAT_VERSION: u32 = 1;
@@ -20,9 +31,11 @@ pub struct Status {
     pub sites: Vec<SiteStatus>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct SiteStatus {
     pub name: String,
+    /// The live host as the controller last established it (it may be down: see
+    /// `live_host_answers` and `running_on`).
     pub live_host: Option<String>,
     pub standby_host: Option<String>,
     /// The job's activity as the console shows it, or `null` with no job.
@@ -41,6 +54,33 @@ pub struct SiteStatus {
     /// In a fleet (`--coordination etcd`): the controller that owns the site now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// What is wrong and what to do, in one line.
+    pub verdict: String,
+    /// The verdict as a monitoring plugin states it (`status --check`).
+    pub check: CheckState,
+    /// `spec.failover.mode`: `manual` or `automatic`.
+    pub failover_mode: Option<String>,
+    /// Whether the live host answers the controller now.
+    pub live_host_answers: Option<bool>,
+    /// The hosts where System Galaxy runs for real now (none while it is down, two in a split
+    /// brain).
+    pub running_on: Vec<String>,
+    /// Since when System Galaxy has been missed on the live host, while it is.
+    pub down_since: Option<Timestamp>,
+    /// When the failover monitor's condition for failure was met, while it is.
+    pub condition_met_at: Option<Timestamp>,
+    /// When this status was observed (the platform's clock).
+    pub observed_at: Option<Timestamp>,
+    /// Each host of the pair: whether it answers and its VMs as Hyper-V Manager lists them.
+    pub hosts: Vec<HostStatus>,
+    /// Why the controller acts on nothing now (`spec.maintenance`).
+    pub maintenance: Option<String>,
+    /// The command that approves the failover the site waits for, when it waits for one.
+    pub approval: Option<String>,
+    /// The host where a test failover's isolated replica runs now (a drill).
+    pub test_failover_on: Option<String>,
+    /// A planned switchover in progress: its target host.
+    pub switchover_to: Option<String>,
 }
 
 impl SiteStatus {
@@ -52,19 +92,20 @@ impl SiteStatus {
         }];
         SiteStatus {
             name: name.to_string(),
-            live_host: None,
-            standby_host: None,
-            activity: None,
-            percent: None,
-            job: None,
-            conditions: Vec::new(),
-            last_failover: None,
-            last_test_failover: None,
-            alerts_pending: 0,
-            failover_monitor_remaining_s: None,
+            verdict: waiting[0].clone(),
             waiting,
             owner,
+            ..SiteStatus::default()
         }
+    }
+
+    pub fn condition(&self, kind: ConditionType) -> Option<&ConditionStatus> {
+        self.conditions.iter().find(|c| c.kind == kind.as_str())
+    }
+
+    /// The condition's status is `True`.
+    pub fn is(&self, kind: ConditionType) -> bool {
+        self.condition(kind).is_some_and(|c| c.status == "True")
     }
 }
 
@@ -97,16 +138,36 @@ pub struct ConditionStatus {
     pub runbook: String,
 }
 
-/// Builds one site's status from a dry-run plan of it.
-pub fn site(
-    plan: &Plan,
-    observed: &Observed,
-    memory: &Memory,
-    vm: &str,
-    alerts_pending: usize,
-) -> SiteStatus {
+/// One host of the pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostStatus {
+    pub name: String,
+    /// `live` or `standby`, as the controller established them.
+    pub role: Option<&'static str>,
+    /// The host answered this observation.
+    pub answers: bool,
+    /// Since when it has not answered (the first observation that missed it).
+    pub silent_since: Option<Timestamp>,
+    /// Its VMs that matter (System Galaxy and replicas), as Hyper-V Manager names them.
+    pub vms: Vec<VmStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VmStatus {
+    pub name: String,
+    /// Hyper-V's state: `Running`, `Off`, `Starting`, `Stopping`.
+    pub state: &'static str,
+    /// `system-galaxy` or `replica`.
+    pub role: &'static str,
+    /// Booted without network (a test failover).
+    pub isolated: bool,
+}
+
+/// Builds one site's status from a look at it (a dry-run plan) at `now`.
+pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> SiteStatus {
+    let (plan, observed, memory) = (&look.plan, &look.observed, &look.memory);
     let job = observed.job.as_ref();
-    SiteStatus {
+    let mut status = SiteStatus {
         name: plan.site.clone(),
         live_host: plan.live_host.clone(),
         standby_host: plan.standby_host.clone(),
@@ -116,7 +177,7 @@ pub fn site(
             name: j.name.clone(),
             source: j.source.clone(),
             target: j.target.clone(),
-            source_server: vm.to_string(),
+            source_server: site.manifest.spec.vm.name.clone(),
             target_data_state: if j.target_data_ok {
                 "OK".into()
             } else {
@@ -150,127 +211,169 @@ pub fn site(
             .map(|j| j.monitor_status.remaining.as_secs()),
         waiting: plan.waiting.clone(),
         owner: None,
+        failover_mode: Some(
+            match site.manifest.spec.failover.mode {
+                crate::manifest::spec::FailoverMode::Manual => "manual",
+                crate::manifest::spec::FailoverMode::Automatic => "automatic",
+            }
+            .to_string(),
+        ),
+        live_host_answers: plan
+            .live_host
+            .as_deref()
+            .map(|h| observed.host(h).is_some_and(|h| h.reachable)),
+        running_on: observed
+            .live_hosts()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        observed_at: Some(now),
+        hosts: hosts(plan, observed),
+        maintenance: plan.maintenance.clone(),
+        test_failover_on: observed
+            .hosts
+            .iter()
+            .find(|h| h.vms.iter().any(|v| v.isolated && v.state != VmState::Off))
+            .map(|h| h.name.clone()),
+        switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
+        ..SiteStatus::default()
+    };
+    if let Some(j) = job.filter(|j| !j.monitor_status.source_alive) {
+        let missed = signed(j.monitor_status.missed_for);
+        status.down_since = now.checked_sub(missed).ok();
+        if j.monitor_status.condition_met {
+            let ttf = j.monitor.threshold.time_to_failure(j.monitor.interval);
+            let past = j.monitor_status.missed_for.saturating_sub(ttf);
+            status.condition_met_at = now.checked_sub(signed(past)).ok();
+        }
     }
+    if status.down_since.is_none() && status.running_on.is_empty() {
+        // No monitor to ask: the live host's silence is the best measure there is.
+        status.down_since = plan
+            .live_host
+            .as_ref()
+            .and_then(|h| plan.memory.unreachable_since.get(h).copied());
+    }
+    for host in &mut status.hosts {
+        host.silent_since = (!host.answers)
+            .then(|| plan.memory.unreachable_since.get(&host.name).copied())
+            .flatten();
+    }
+    status.approval = waits_for_approval(&status, plan).then(|| {
+        format!(
+            "galaxy-ha failover {} -m {}",
+            site.name,
+            site.path.display()
+        )
+    });
+    (status.check, status.verdict) = verdict::verdict(&status, now);
+    status
+}
+
+/// The site waits for a person: the condition for failure is met, System Galaxy runs
+/// nowhere, a failover would work and the controller plans none.
+fn waits_for_approval(status: &SiteStatus, plan: &Plan) -> bool {
+    let failing_over = plan.actions.iter().any(|a| {
+        matches!(
+            a.op,
+            Operation::Failover {
+                mode: crate::plan::action::FailoverMode::Live,
+                ..
+            }
+        )
+    });
+    status.condition_met_at.is_some()
+        && status.running_on.is_empty()
+        && status.is(ConditionType::FailoverReady)
+        && !failing_over
+        && status.activity.as_deref() != Some(Activity::FailingOver.label())
+}
+
+fn hosts(plan: &Plan, observed: &Observed) -> Vec<HostStatus> {
+    let role = |name: &str| {
+        if plan
+            .live_host
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case(name))
+        {
+            Some("live")
+        } else if plan
+            .standby_host
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case(name))
+        {
+            Some("standby")
+        } else {
+            None
+        }
+    };
+    observed
+        .hosts
+        .iter()
+        .map(|h| HostStatus {
+            name: h.name.clone(),
+            role: role(&h.name),
+            answers: h.reachable,
+            silent_since: None,
+            vms: h
+                .vms
+                .iter()
+                .map(|v| VmStatus {
+                    name: v.name.clone(),
+                    state: match v.state {
+                        VmState::Running => "Running",
+                        VmState::Off => "Off",
+                        VmState::Starting => "Starting",
+                        VmState::Stopping => "Stopping",
+                    },
+                    role: match v.role {
+                        VmRole::SystemGalaxy => "system-galaxy",
+                        VmRole::Replica => "replica",
+                    },
+                    isolated: v.isolated,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn signed(d: Duration) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::ZERO)
 }
 
 pub fn json(status: &Status) -> String {
     serde_json::to_string_pretty(status).unwrap_or_default()
 }
 
-/// A table like the console's Jobs view and job highlights, then the conditions.
-pub fn text(status: &Status) -> String {
-    let mut out = String::new();
-    for s in &status.sites {
-        out.push_str(&format!(
-            "Site {}: live host {}, standby host {}\n",
-            s.name,
-            s.live_host.as_deref().unwrap_or("unknown"),
-            s.standby_host.as_deref().unwrap_or("unknown")
-        ));
-        if let Some(owner) = &s.owner {
-            out.push_str(&format!("  Owner: controller {owner}\n"));
-        }
-        // A site another controller reports: nothing more is known here.
-        if s.owner.is_some() && s.conditions.is_empty() {
-            for w in &s.waiting {
-                out.push_str(&format!("  … {w}\n"));
-            }
-            out.push('\n');
-            continue;
-        }
-        match &s.job {
-            Some(j) => {
-                let activity = match (s.activity.as_deref(), s.percent) {
-                    (Some(a), Some(p)) => format!("{a} ({p}%)"),
-                    (Some(a), None) => a.to_string(),
-                    _ => String::new(),
-                };
-                let rows = [
-                    (
-                        "Job",
-                        format!(
-                            "{} ({} → {}, source server {})",
-                            j.name, j.source, j.target, j.source_server
-                        ),
-                    ),
-                    ("Activity", activity),
-                    ("Target data state", j.target_data_state.clone()),
-                    (
-                        "Mirror remaining",
-                        HumanBytes(j.mirror_remaining_bytes).to_string(),
-                    ),
-                    (
-                        "Replication queue",
-                        HumanBytes(j.replication_queue_bytes).to_string(),
-                    ),
-                    ("Disk queue", HumanBytes(j.disk_queue_bytes).to_string()),
-                    (
-                        "Recovery point latency",
-                        clock(Duration::from_millis(j.recovery_point_latency_ms)),
-                    ),
-                    ("Bytes sent", HumanBytes(j.bytes_sent).to_string()),
-                    (
-                        "Connected since",
-                        j.connected_since.map(|t| t.to_string()).unwrap_or_default(),
-                    ),
-                ];
-                for (k, v) in rows {
-                    out.push_str(&format!("  {k:<24}{v}\n"));
-                }
-                if let Some(left) = s.failover_monitor_remaining_s {
-                    let left = clock(Duration::from_secs(left));
-                    out.push_str(&format!(
-                        "  {:<24}source missed; condition for failure in {left}\n",
-                        "Failover monitor"
-                    ));
-                }
-            }
-            None => out.push_str("  no replication job\n"),
-        }
-        out.push_str("  Conditions:\n");
-        for c in &s.conditions {
-            out.push_str(&format!(
-                "    {:<14}{:<6}{:<22}{}\n",
-                c.kind, c.status, c.reason, c.message
-            ));
-            if needs_attention(c) {
-                out.push_str(&format!("    {:<42}→ {}\n", "", c.runbook));
-            }
-        }
-        if let Some(f) = &s.last_failover {
-            out.push_str(&format!(
-                "  Last failover: {} from {} to {} ({:?})\n",
-                f.at, f.from, f.to, f.cause
-            ));
-        }
-        if let Some(t) = &s.last_test_failover {
-            out.push_str(&format!("  Last test failover: {t}\n"));
-        }
-        if s.alerts_pending > 0 {
-            out.push_str(&format!(
-                "  Alerts pending delivery: {}\n",
-                s.alerts_pending
-            ));
-        }
-        for w in &s.waiting {
-            out.push_str(&format!("  … {w}\n"));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// A condition in the state an admin must look at: the text view points at its runbook.
-fn needs_attention(c: &ConditionStatus) -> bool {
-    let bad = match c.kind {
-        "Ready" | "Protected" | "FailoverReady" => "False",
-        _ => "True",
-    };
-    c.status == bad
-}
-
 /// `H:MM:SS`, as the console shows latencies.
-fn clock(d: Duration) -> String {
+pub(crate) fn clock(d: Duration) -> String {
     let s = d.as_secs();
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// A moment as an admin reads it on a phone: `03:12:05 UTC`, with the date when it is not
+/// the day of `now`.
+pub fn moment(at: Timestamp, now: Timestamp) -> String {
+    let (a, n) = (
+        at.to_zoned(jiff::tz::TimeZone::UTC),
+        now.to_zoned(jiff::tz::TimeZone::UTC),
+    );
+    if a.date() == n.date() {
+        format!("{} UTC", a.strftime("%H:%M:%S"))
+    } else {
+        format!("{} UTC", a.strftime("%Y-%m-%d %H:%M:%S"))
+    }
+}
+
+/// How long ago `at` was, in whole seconds (`4m 10s`), or `just now`.
+pub fn ago(at: Timestamp, now: Timestamp) -> String {
+    let secs = now.duration_since(at).as_secs().max(0);
+    if secs == 0 {
+        "just now".to_string()
+    } else {
+        format!(
+            "{} ago",
+            humantime::format_duration(Duration::from_secs(secs.unsigned_abs()))
+        )
+    }
 }

@@ -145,6 +145,29 @@ fn a_killed_controllers_sites_are_taken_over_in_time_and_hosts_failing_meanwhile
             "{site}: one failover per failure, none without one"
         );
     }
+    // The journal lives in etcd: `history` reads it there, whoever wrote it.
+    let out = fleet.cli(&[
+        "history",
+        "--coordination",
+        "etcd",
+        "--etcd-endpoints",
+        &fleet.etcd.endpoint,
+        "--site",
+        &failing[0],
+        "--kind",
+        "failover",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" failover ") && l.contains("fail over job")),
+        "{text}"
+    );
 }
 
 /// The lines of a log after its first `skip` lines.

@@ -140,6 +140,7 @@ fn status_should_count_the_alerts_waiting_in_the_outbox() {
         key: "link/GCSHOSTB/GCSHOSTA".into(),
         message: "the link between the hosts is down".into(),
         at: "2026-01-05T08:00:00Z".parse().unwrap(),
+        action: None,
     };
     let outbox = galaxy_ha::alert::outbox::Outbox::new(&site.dir.path().join(".galaxy-ha"));
     outbox.push(&alert, &email).unwrap();

@@ -15,6 +15,9 @@ mod demo_cli;
 // proto/generated/ is what etcd's protos generate.
 mod etcd_codegen;
 
+/// The planner's alerts: severities, actions, all-clears, nothing twice after a fence.
+mod alert_rules;
+
 // Every file in tests/bad/ fails validation with the snapshotted diagnostics.
 mod manifest_bad;
 // Loading never panics, whatever the bytes (proptest).
@@ -47,6 +50,10 @@ mod engine_lib;
 mod engine_crash;
 // `galaxy-ha history`: the journal as a timeline with manifest commits.
 mod history_cli;
+// `status` and `status --check` at each stage of a failure; a closed pipe.
+mod status_view;
+// `plan` errors before any summary; `history --kind` and baseline folding.
+mod outputs_clean;
 // Every generated PowerShell script: grammar, PS 5.1 only, snapshots.
 mod ps_scripts;
 // Manifest values reach scripts only as data (proptest), secrets only in the data.
@@ -71,6 +78,8 @@ mod run_support;
 mod run_service;
 // Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
 mod run_alerts;
+// Alerts of CLI commands through the outbox, over STARTTLS and AUTH to the real SMTP server.
+mod alerts_cli;
 // The runbook covers every alert and condition, and e-mails and status link to it.
 mod docs;
 // The HTTP API of `run`: status, plan, health, readiness, OpenMetrics parsed by a real parser.

@@ -170,3 +170,53 @@ fn the_manifest_reference_is_current() {
         assert!(on_disk.contains(field), "the reference lists {field}");
     }
 }
+
+#[test]
+fn durations_in_either_form_pass_the_schema_and_the_loader_alike() {
+    let validator = jsonschema::validator_for(&checked_in_schema()).expect("valid schema");
+    let hq = std::fs::read_to_string(repo().join("manifests/hq.yaml")).expect("hq.yaml");
+    assert!(
+        hq.contains("interval: 10s"),
+        "hq.yaml sets the monitor interval"
+    );
+    for (text, good) in [
+        ("00:00:10", true),
+        ("0:00:10", true),
+        ("10s", true),
+        ("1m 30s", true),
+        ("2 minutes", true),
+        ("00:61:00", false),
+        ("10", false),
+        ("ten seconds", false),
+        ("00:10", false),
+    ] {
+        let edited = hq.replacen("interval: 10s", &format!("interval: \"{text}\""), 1);
+        let instance: Value = serde_saphyr::from_str(&edited).expect("YAML");
+        let schema_ok = validator.is_valid(&instance);
+        let loader_ok = manifest::load_str(Path::new("hq.yaml"), &edited).is_ok();
+        assert_eq!(schema_ok, good, "schema on {text:?}");
+        assert_eq!(loader_ok, good, "loader on {text:?}");
+    }
+}
+
+#[test]
+fn the_reference_documents_both_duration_forms_and_every_secret_form() {
+    use galaxy_ha::manifest::reference::markdown;
+    let doc = markdown();
+    assert!(
+        !doc.contains("one of (see description)"),
+        "no dangling reference"
+    );
+    for needle in [
+        "## Durations",
+        "`HH:MM:SS`",
+        "`00:05:00`",
+        "## Secrets",
+        "`{ env: NAME }`",
+        "`{ file: PATH }`",
+        "passwordFrom: { env: GALAXY_HA_SMTP_PASSWORD }",
+        "duration (see [Durations](#durations))",
+    ] {
+        assert!(doc.contains(needle), "docs/manifest.md lacks {needle:?}");
+    }
+}

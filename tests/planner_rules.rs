@@ -392,6 +392,26 @@ fn rule7_only_the_link_between_the_hosts_down_should_warn_and_never_fail_over() 
 }
 
 #[test]
+fn rule7_system_galaxy_just_seen_again_is_no_link_fault_until_the_monitor_had_time() {
+    // The live host is back and System Galaxy runs again; the monitor has not queried it
+    // since: that is no broken link.
+    let mut o = healthy();
+    let j = o.job.as_mut().unwrap();
+    j.activity = Activity::ServerCommunicationError;
+    j.monitor_status.source_alive = false;
+    j.monitor_status.missed_for = Duration::from_secs(600);
+    let mut mem = adopted();
+    mem.controller_missed_at = Some(now() - jiff::SignedDuration::from_secs(10));
+    let p = run("manual", &o, &mem);
+    assert!(alerts(&p).is_empty(), "{:?}", alerts(&p));
+    assert!(cond(&p, ConditionType::Degraded));
+    // Two monitor intervals on, the monitor should have seen it: now it is the link.
+    mem.controller_missed_at = Some(now() - jiff::SignedDuration::from_secs(20));
+    let p = run("manual", &o, &mem);
+    assert_eq!(alerts(&p), vec![AlertKind::LinkDown]);
+}
+
+#[test]
 fn rule7_only_the_controller_link_down_should_never_fail_over() {
     let mut o = healthy();
     o.hosts[0].reachable = false;
@@ -590,11 +610,11 @@ fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
         a.failover.as_ref().unwrap().cause,
         FailoverCause::Switchover
     );
-    assert!(
-        alerts(&p).is_empty(),
-        "our own shutdown is no failure: {:?}",
-        alerts(&p)
-    );
+    // Our own shutdown is no failure: only the failover is told, in a switchover's words.
+    assert_eq!(alerts(&p), vec![AlertKind::FailoverStarted]);
+    assert!(p.actions.iter().any(|a| matches!(&a.op,
+        Operation::Alert { severity: galaxy_ha::manifest::spec::EventLevel::Warning, message, .. }
+            if message.starts_with("planned switchover"))));
 }
 
 #[test]

@@ -75,6 +75,7 @@ fn alerts_should_run_no_script() {
         severity: galaxy_ha::manifest::spec::EventLevel::Information,
         key: "k".into(),
         message: "m".into(),
+        action: None,
     };
     assert!(payload::operation("hq", &spec(), &op, None).is_none());
 }

@@ -126,15 +126,30 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start(port: u16, dir: &Path) -> SmtpSink {
-        Self::start_with(port, dir, None)
+        Self::start_with(port, dir, None, None)
     }
 
     /// A sink that requires a login with these credentials (AUTH over the plain connection).
     pub fn start_with_login(port: u16, dir: &Path, user: &str, password: &str) -> SmtpSink {
-        Self::start_with(port, dir, Some((user, password)))
+        Self::start_with(port, dir, Some((user, password)), None)
     }
 
-    fn start_with(port: u16, dir: &Path, login: Option<(&str, &str)>) -> SmtpSink {
+    /// A sink that requires STARTTLS with this certificate and key (PEM files), then a login.
+    pub fn start_with_tls(
+        port: u16,
+        dir: &Path,
+        login: (&str, &str),
+        cert_and_key: (&Path, &Path),
+    ) -> SmtpSink {
+        Self::start_with(port, dir, Some(login), Some(cert_and_key))
+    }
+
+    fn start_with(
+        port: u16,
+        dir: &Path,
+        login: Option<(&str, &str)>,
+        tls: Option<(&Path, &Path)>,
+    ) -> SmtpSink {
         fs::create_dir_all(dir).expect("mail dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
         let mut command = Command::new(crate::support::programs::python());
@@ -142,6 +157,11 @@ impl SmtpSink {
             command
                 .env("SMTP_SINK_USER", user)
                 .env("SMTP_SINK_PASSWORD", password);
+        }
+        if let Some((cert, key)) = tls {
+            command
+                .env("SMTP_SINK_CERT", cert)
+                .env("SMTP_SINK_KEY", key);
         }
         let mut child = command
             .arg(script)

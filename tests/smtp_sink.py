@@ -5,11 +5,16 @@ Usage: python3 smtp_sink.py PORT DIR   (listens on 127.0.0.1 only; prints "ready
 With SMTP_SINK_USER and SMTP_SINK_PASSWORD set it offers AUTH (PLAIN, LOGIN) over the plain
 connection, requires a login before any message, and accepts only those credentials; each
 successful login is counted in DIR/logins.
+
+With SMTP_SINK_CERT and SMTP_SINK_KEY (PEM files) set it offers STARTTLS with that
+certificate and requires it before AUTH and before any message; each session that started
+TLS is counted in DIR/starttls.
 """
 import itertools
 import logging
 import os
 import signal
+import ssl
 import sys
 import time
 import warnings
@@ -25,6 +30,9 @@ warnings.filterwarnings("ignore")
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
+cert, key = os.environ.get("SMTP_SINK_CERT"), os.environ.get("SMTP_SINK_KEY")
+
+
 def authenticate(server, session, envelope, mechanism, auth_data):
     ok = (
         isinstance(auth_data, LoginPassword)
@@ -38,6 +46,12 @@ def authenticate(server, session, envelope, mechanism, auth_data):
 
 
 class Sink:
+    # aiosmtpd calls this hook synchronously, once the TLS handshake is done.
+    def handle_STARTTLS(self, server, session, envelope):
+        with open(os.path.join(out, "starttls"), "a") as f:
+            f.write("tls\n")
+        return True
+
     async def handle_DATA(self, server, session, envelope):
         path = os.path.join(out, f"{time.time_ns()}-{next(counter)}.eml")
         with open(path + ".tmp", "wb") as f:
@@ -46,12 +60,16 @@ class Sink:
         return "250 OK"
 
 
-login = (
-    dict(authenticator=authenticate, auth_required=True, auth_require_tls=False)
-    if user is not None and password is not None
-    else {}
-)
-controller = Controller(Sink(), hostname="127.0.0.1", port=port, **login)
+options = {}
+if cert is not None and key is not None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    options.update(tls_context=context, require_starttls=True)
+if user is not None and password is not None:
+    options.update(
+        authenticator=authenticate, auth_required=True, auth_require_tls=cert is not None
+    )
+controller = Controller(Sink(), hostname="127.0.0.1", port=port, **options)
 controller.start()
 print("ready", flush=True)
 signal.signal(signal.SIGTERM, lambda *_: (controller.stop(), sys.exit(0)))

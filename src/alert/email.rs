@@ -6,6 +6,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Alert;
@@ -56,8 +57,8 @@ fn level(severity: EventLevel) -> &'static str {
     }
 }
 
-/// `PREFIX Level site: kind (event N)`, and the message's first line with
-/// `addEventDescription`.
+/// `PREFIX Level site: kind (event N)`, what to do when the alert asks for an action, and the
+/// message's first line with `addEventDescription`.
 pub fn subject(spec: &EmailSpec, alert: &Alert) -> String {
     let mut subject = format!(
         "{} {} {}: {} (event {})",
@@ -67,6 +68,10 @@ pub fn subject(spec: &EmailSpec, alert: &Alert) -> String {
         alert.kind.as_str(),
         alert.kind.event_id()
     );
+    if let Some(action) = &alert.action {
+        subject.push_str(" - ");
+        subject.push_str(action.trim());
+    }
     if spec.add_event_description
         && let Some(line) = alert
             .message
@@ -82,8 +87,13 @@ pub fn subject(spec: &EmailSpec, alert: &Alert) -> String {
 
 /// The message text: what happened, then the facts an operator greps for.
 pub fn body(alert: &Alert, id: &str) -> String {
+    let todo = alert
+        .action
+        .as_ref()
+        .map(|a| format!("To do:     {a}\n"))
+        .unwrap_or_default();
     format!(
-        "{message}\n\nSite:      {site}\nAlert:     {kind} (event {event})\nSeverity:  {level}\nCondition: {key}\nRaised at: {at}\nAlert ID:  {id}\nRunbook:   {runbook}\n\n-- \ngalaxy-ha {version}\n",
+        "{message}\n\n{todo}Site:      {site}\nAlert:     {kind} (event {event})\nSeverity:  {level}\nCondition: {key}\nRaised at: {at}\nAlert ID:  {id}\nRunbook:   {runbook}\n\n-- \ngalaxy-ha {version}\n",
         message = alert.message,
         site = alert.site,
         kind = alert.kind.as_str(),
@@ -134,6 +144,17 @@ pub fn message(spec: &EmailSpec, alert: &Alert, id: &str) -> Result<Message, Ema
         .map_err(|e| EmailError::Build(e.to_string()))
 }
 
+/// TLS that trusts the certificate authority in the PEM file `ca` besides the system's.
+fn trusting(server: &str, ca: &std::path::Path) -> Result<TlsParameters, String> {
+    let pem = std::fs::read(ca).map_err(|e| format!("cannot read caFile {}: {e}", ca.display()))?;
+    let cert = Certificate::from_pem(&pem)
+        .map_err(|e| format!("caFile {} is not a PEM certificate: {e}", ca.display()))?;
+    TlsParameters::builder(server.to_string())
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map_err(|e| e.to_string())
+}
+
 /// Sends one alert to the site's recipients; `Ok` means the server accepted it.
 ///
 /// # Errors
@@ -163,6 +184,18 @@ pub async fn send(spec: &EmailSpec, alert: &Alert, id: &str) -> Result<(), Email
             AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.server).map_err(failed)?
         }
     };
+    if let Some(ca) = &smtp.ca_file {
+        let params = trusting(&smtp.server, ca).map_err(|message| EmailError::Smtp {
+            server: smtp.server.clone(),
+            port: smtp.port,
+            message,
+        })?;
+        builder = match smtp.security {
+            SmtpSecurity::None => builder,
+            SmtpSecurity::Starttls => builder.tls(Tls::Required(params)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(params)),
+        };
+    }
     builder = builder.port(port).timeout(Some(SMTP_TIMEOUT));
     if let Some(user) = &smtp.username {
         let password = match &smtp.password_from {

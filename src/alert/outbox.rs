@@ -154,6 +154,61 @@ pub struct OutboxSink {
     pub wake: Arc<Notify>,
 }
 
+impl OutboxSink {
+    /// The sink of one site: its alerts are e-mailed as its manifest's
+    /// `notifications.email` asks.
+    pub fn for_site(outbox: Outbox, site: &crate::manifest::Site, wake: Arc<Notify>) -> Self {
+        OutboxSink {
+            outbox,
+            email: site
+                .manifest
+                .spec
+                .notifications
+                .as_ref()
+                .and_then(|n| n.email.clone()),
+            wake,
+        }
+    }
+}
+
+/// What one delivery round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    /// Not accepted; left in the outbox for the service (or the next command) to send.
+    pub kept: usize,
+}
+
+/// Tries every pending letter once, as a command ends: alerts raised by `apply` or
+/// `failover` go through the same durable outbox as the service's, and what the server does
+/// not accept now stays there. A server that failed is not tried again in this round.
+pub async fn deliver_once(outbox: &Outbox) -> Delivered {
+    let mut done = Delivered::default();
+    let mut down: HashSet<(String, u32)> = HashSet::new();
+    for letter in outbox.pending() {
+        let server = (letter.email.smtp.server.clone(), letter.email.smtp.port);
+        if down.contains(&server) {
+            done.kept += 1;
+            continue;
+        }
+        match email::send(&letter.email, &letter.alert, &letter.id).await {
+            Ok(()) => match outbox.remove(&letter.id) {
+                Ok(()) => done.sent += 1,
+                Err(e) => {
+                    tracing::error!(id = %letter.id, "alert delivered but not removed from the outbox (it will be sent again): {e}");
+                    done.sent += 1;
+                }
+            },
+            Err(e) => {
+                tracing::warn!(site = %letter.alert.site, id = %letter.id, "alert e-mail not delivered, kept in the outbox: {e}");
+                down.insert(server);
+                done.kept += 1;
+            }
+        }
+    }
+    done
+}
+
 impl AlertSink for OutboxSink {
     fn raise(&mut self, alert: &Alert) -> Result<(), AlertError> {
         super::log(alert);

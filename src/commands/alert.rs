@@ -39,6 +39,7 @@ pub fn run(command: AlertCommand) -> anyhow::Result<Outcome> {
                 site.name
             ),
             at: jiff::Timestamp::now(),
+            action: None,
         };
         match runtime.block_on(email::send(spec, &alert, &new_id())) {
             Ok(()) => {

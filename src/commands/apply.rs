@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::alert::LogSink;
 use crate::commands::{Outcome, prompt};
 use crate::execute::{self, Store};
 use crate::lock::StateLock;
@@ -37,7 +36,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     let mut ok = true;
     for ((site, plan), platform) in settings.sites.iter().zip(&plans).zip(platforms.iter_mut()) {
         let mut store = Store::new(&settings.state_dir, &site.name);
-        let mut alerts = LogSink::default();
+        let mut alerts = super::alerts::sink(&settings.state_dir, site);
         let mut plan = plan.clone();
         reconcile::remember_manifest(site, &mut plan, store.backend(), platform.now())?;
         let plan = &plan;
@@ -59,18 +58,24 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         }
         if wait {
             let mut bar = Progress::default();
+            // Every pass's actions, so that the report counts what ran while waiting (a
+            // switchover's shutdown, failover, resume), not only the first pass.
+            let mut waited = 0usize;
             match reconcile::converge(
                 site,
                 platform.as_mut(),
                 &mut store,
                 &mut alerts,
                 timeout,
-                |o, p| bar.show(o, p),
+                |o, p| {
+                    waited += o.report.applied.len();
+                    bar.show(o, p);
+                },
             ) {
                 Ok(outcome) => {
                     bar.done();
                     println!(
-                        "Site {}: converged at {}: {}",
+                        "Site {}: converged at {} after {waited} more action(s): {}",
                         site.name,
                         platform.now(),
                         outcome
@@ -88,6 +93,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
             }
         }
     }
+    super::alerts::deliver(&settings.state_dir);
     Ok(if ok {
         Outcome::Success
     } else {

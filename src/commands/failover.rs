@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::alert::LogSink;
 use crate::commands::{Outcome, prompt};
 use crate::execute::{self, Store};
 use crate::lock::StateLock;
@@ -59,10 +58,11 @@ pub fn run(
         return Ok(Outcome::Failed);
     }
     let mut store = Store::new(&settings.state_dir, name);
-    let mut alerts = LogSink::default();
+    let mut alerts = super::alerts::sink(&settings.state_dir, site);
     let report = execute::execute(&plan, platform.as_mut(), &mut store, &mut alerts)?;
     if let Some((action, error)) = report.failed.first() {
         eprintln!("error: {}: {error}", action.description);
+        super::alerts::deliver(&settings.state_dir);
         return Ok(Outcome::Failed);
     }
     match approval {
@@ -80,7 +80,8 @@ pub fn run(
                 &mut alerts,
                 timeout,
                 |_, _| {},
-            )?;
+            )
+            .inspect_err(|_| super::alerts::deliver(&settings.state_dir))?;
             println!(
                 "Switchover complete: System Galaxy runs on {to} ({}). Set spec.primary: {to} in the manifest.",
                 outcome
@@ -91,5 +92,6 @@ pub fn run(
             );
         }
     }
+    super::alerts::deliver(&settings.state_dir);
     Ok(Outcome::Success)
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::cli::OutputFormat;
 use crate::commands::Outcome;
+use crate::fleet::CoordinationArgs;
 use crate::history::{self, Item};
 use crate::journal;
 use crate::settings::SiteArgs;
@@ -11,12 +12,20 @@ use crate::settings::SiteArgs;
 pub fn run(
     args: &SiteArgs,
     since: Option<Duration>,
+    kinds: &[String],
     format: OutputFormat,
+    coordination: &CoordinationArgs,
 ) -> anyhow::Result<Outcome> {
     let settings = args.resolve()?;
+    let fleet = super::status::connect(coordination)?;
+    let files = crate::store::FileStore::new(&settings.state_dir);
+    let store: &dyn crate::store::SiteStore = match &fleet {
+        Some((_, f)) => f,
+        None => &files,
+    };
     let mut items: Vec<Item> = Vec::new();
     for site in &settings.sites {
-        let (entries, skipped) = journal::read(&settings.state_dir, &site.name)?;
+        let (entries, skipped) = store.journal(&site.name)?;
         if skipped > 0 {
             eprintln!(
                 "warning: site {}: {skipped} damaged journal line(s) skipped in {}",
@@ -37,9 +46,16 @@ pub fn run(
             cutoff,
         ));
     }
+    items.retain(|i| kinds.is_empty() || kinds.iter().any(|k| k == i.category));
     items.sort_by_key(|i| i.at);
     match format {
-        OutputFormat::Text => print!("{}", history::text(&items)),
+        OutputFormat::Text => {
+            if items.is_empty() {
+                println!("{}", history::nothing(since.is_some() || !kinds.is_empty()));
+            } else {
+                print!("{}", history::text(&history::fold_baseline(items)));
+            }
+        }
         OutputFormat::Json => println!("{}", history::json(&items)),
     }
     Ok(Outcome::Success)

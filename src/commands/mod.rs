@@ -1,6 +1,7 @@
 //! One module per command: resolve the arguments, call the library, report.
 
 pub mod alert;
+mod alerts;
 mod apply;
 mod demo;
 pub mod doctor;
@@ -26,6 +27,18 @@ pub enum Outcome {
     Failed,
     /// Exit 2: `plan` found changes pending.
     ChangesPending,
+    /// `status --check`: the monitoring plugin's exit code (0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN).
+    Check(crate::status::CheckState),
+}
+
+/// The error is standard output's reader having gone away (`galaxy-ha status --watch | head`):
+/// the command ends quietly then.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Runs the parsed command line.
@@ -61,8 +74,15 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             format,
             watch,
             interval,
+            check,
             coordination,
-        } => status::run(&site, format, watch.then_some(interval), &coordination),
+        } => {
+            if check {
+                status::check(&site, &coordination)
+            } else {
+                status::run(&site, format, watch.then_some(interval), &coordination)
+            }
+        }
         Command::Failover {
             name,
             site,
@@ -74,8 +94,10 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::History {
             site,
             since,
+            kind,
             format,
-        } => history::run(&site, since, format),
+            coordination,
+        } => history::run(&site, since, &kind, format, &coordination),
         Command::Sim { command } => sim::run(command),
         Command::Doctor { site, capture } => doctor::run(&site, capture.as_deref()),
         Command::Run {

@@ -49,6 +49,14 @@ pub fn run(
             Err(e) => errors.push(format!("site {}: {e:#}", site.name)),
         }
     }
+    // Errors first: a summary of the sites that could be planned must not read as "nothing
+    // to do" for the ones that could not.
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    if plans.is_empty() && !errors.is_empty() && format == OutputFormat::Text {
+        return Ok(Outcome::Failed);
+    }
     match format {
         OutputFormat::Text => {
             if what_if {
@@ -66,9 +74,6 @@ pub fn run(
             print!("{}", render::text(&plans));
         }
         OutputFormat::Json => println!("{}", render::json(&plans)),
-    }
-    for e in &errors {
-        eprintln!("error: {e}");
     }
     Ok(if !errors.is_empty() {
         Outcome::Failed

@@ -18,27 +18,15 @@ pub fn run(
     watch: Option<Duration>,
     coordination: &CoordinationArgs,
 ) -> anyhow::Result<Outcome> {
-    // In a fleet, memory lives in etcd and each site shows its owner.
-    let fleet = match coordination.resolve()? {
-        Some(options) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            let fleet = runtime.block_on(Fleet::connect(options))?;
-            Some((runtime, fleet))
-        }
-        None => None,
-    };
+    let fleet = connect(coordination)?;
     let fleet = fleet.as_ref().map(|(_, f)| f);
     let Some(every) = watch else {
-        let (doc, failed) = look(args, fleet)?;
+        let (doc, unobserved) = look(args, fleet)?;
         print(&doc, format, false)?;
-        return Ok(if failed {
-            Outcome::Failed
-        } else {
+        return Ok(if unobserved.is_empty() {
             Outcome::Success
+        } else {
+            Outcome::Failed
         });
     };
     loop {
@@ -51,8 +39,47 @@ pub fn run(
     }
 }
 
-/// Every site's status; sites that could not be looked at are reported on stderr.
-fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, bool)> {
+/// `status --check`: one line and the monitoring plugin's exit code. Whatever keeps the
+/// sites from being looked at (no manifest, etcd away) is UNKNOWN, never a plain error.
+pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result<Outcome> {
+    let looked = connect(coordination).and_then(|fleet| look(args, fleet.as_ref().map(|(_, f)| f)));
+    let (state, line) = match looked {
+        Ok((doc, unobserved)) => status::check::line(&doc, &unobserved),
+        Err(e) => (
+            status::CheckState::Unknown,
+            format!(
+                "GALAXY-HA UNKNOWN - {}",
+                format!("{e:#}").replace('\n', " ")
+            ),
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    Ok(Outcome::Check(state))
+}
+
+/// In a fleet, memory lives in etcd and each site shows its owner.
+pub(super) fn connect(
+    coordination: &CoordinationArgs,
+) -> anyhow::Result<Option<(tokio::runtime::Runtime, Fleet)>> {
+    Ok(match coordination.resolve()? {
+        Some(options) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let fleet = runtime.block_on(Fleet::connect(options))?;
+            Some((runtime, fleet))
+        }
+        None => None,
+    })
+}
+
+/// Every site's status, and the sites that could not be looked at with why (also reported
+/// on stderr).
+fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, Vec<(String, String)>)> {
     let settings = args.resolve()?;
     let owners = match fleet {
         Some(f) => Some(
@@ -68,20 +95,14 @@ fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, bool)
         None => &files,
     };
     let mut sites = Vec::new();
-    let mut failed = false;
+    let mut unobserved = Vec::new();
     let outbox = crate::alert::outbox::Outbox::new(&settings.state_dir);
     for site in &settings.sites {
         let pending = outbox.pending_for(&site.name);
         let result = (|| -> anyhow::Result<_> {
             let mut platform = crate::platform::open(site, &settings.state_dir)?;
             let look = reconcile::look_in(site, platform.as_mut(), store)?;
-            let mut status = status::site(
-                &look.plan,
-                &look.observed,
-                &look.memory,
-                &site.manifest.spec.vm.name,
-                pending,
-            );
+            let mut status = status::site(site, &look, platform.now(), pending);
             if let Some(owners) = &owners {
                 status.owner = Some(
                     owners
@@ -96,7 +117,7 @@ fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, bool)
             Ok(s) => sites.push(s),
             Err(e) => {
                 eprintln!("error: site {}: {e:#}", site.name);
-                failed = true;
+                unobserved.push((site.name.clone(), format!("{e:#}")));
             }
         }
     }
@@ -105,7 +126,7 @@ fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, bool)
             format_version: status::FORMAT_VERSION,
             sites,
         },
-        failed,
+        unobserved,
     ))
 }
 

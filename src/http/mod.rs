@@ -43,6 +43,11 @@ pub struct SiteView {
     pub plan_json: String,
     /// The last [`RECENT`] journal items, oldest first.
     pub recent: Vec<Item>,
+    /// When the pass published it (the controller's wall clock): the dashboard shows its
+    /// age, so a hung controller does not look fresh.
+    pub published: std::time::SystemTime,
+    /// The site's time between passes (wall clock).
+    pub interval: std::time::Duration,
 }
 
 /// The snapshot the service writes and the HTTP layer reads.
@@ -251,20 +256,13 @@ mod tests {
             status: SiteStatus {
                 name: name.into(),
                 live_host: Some(live.into()),
-                standby_host: None,
                 activity: Some(activity.into()),
-                percent: None,
-                job: None,
-                conditions: vec![],
-                last_failover: None,
-                last_test_failover: None,
-                alerts_pending: 0,
-                failover_monitor_remaining_s: None,
-                waiting: vec![],
-                owner: None,
+                ..SiteStatus::default()
             },
             plan_json: "{}".into(),
             recent: vec![],
+            published: std::time::SystemTime::now(),
+            interval: std::time::Duration::from_secs(10),
         }
     }
 

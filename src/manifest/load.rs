@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Invalid, Position};
-use super::parse::parse;
+use super::parse::parse_all;
 use super::positions::Positions;
 use super::spec::Manifest;
 use super::validate::validate;
@@ -218,7 +218,12 @@ fn load_located(file: &Path, bytes: &[u8]) -> Result<(Manifest, Positions), Vec<
         }
     };
     let positions = Positions::of(text);
-    let manifest = parse(text, &positions).map_err(|e| vec![at(e.position, &e.path, e.message)])?;
+    let manifest = parse_all(text, &positions).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| at(e.position, &e.path, e.message))
+            .collect::<Vec<_>>()
+    })?;
     let mut problems: Vec<Diagnostic> = validate(&manifest)
         .into_iter()
         .map(|p| at(positions.locate(&p.path), &p.path, p.message))

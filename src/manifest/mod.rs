@@ -5,6 +5,7 @@
 
 pub mod diagnostic;
 pub mod diff;
+pub mod duration;
 pub mod load;
 pub mod names;
 pub mod parse;

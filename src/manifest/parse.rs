@@ -85,6 +85,131 @@ pub fn parse(text: &str, positions: &Positions) -> Result<Manifest, ParseError> 
     })
 }
 
+/// How many type errors one file reports at most: enough for any first draft.
+const MAX_ERRORS: usize = 50;
+
+/// Deserializes one manifest document, reporting every type error, not only the first: each
+/// offending node is taken out of a plain copy of the document and the rest is read again,
+/// so a first draft with five mistakes needs one `validate`, not six.
+///
+/// # Errors
+/// Every syntax or type error found, in file order (a syntax error stops the search).
+pub fn parse_all(text: &str, positions: &Positions) -> Result<Manifest, Vec<ParseError>> {
+    let first = match parse(text, positions) {
+        Ok(manifest) => return Ok(manifest),
+        Err(e) => e,
+    };
+    // A document that is not even plain YAML has no tree to look further in.
+    let Ok(mut tree) = serde_saphyr::from_str_with_options::<serde_json::Value>(text, options())
+    else {
+        return Err(vec![first]);
+    };
+    let mut errors = vec![first];
+    while errors.len() < MAX_ERRORS {
+        let last = &errors[errors.len() - 1];
+        if last.message.starts_with("missing field") || !remove(&mut tree, &last.path) {
+            break;
+        }
+        let (path, raw) = match serde_path_to_error::deserialize::<_, Manifest>(&tree) {
+            Ok(_) => break,
+            Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        };
+        let path = clean_path(&path);
+        if let Some(field) = raw.strip_prefix("missing field ").and_then(quoted)
+            && errors.iter().any(|e| {
+                e.path == join(&path, field)
+                    || within(&e.path, &join(&path, field))
+                    || e.message.contains(&format!("`{field}`"))
+            })
+        {
+            // Missing only because its bad value was taken out, or misspelt: said already.
+            break;
+        }
+        let position = if raw.starts_with("missing field") {
+            positions.locate_key(&path)
+        } else {
+            positions.locate(&path)
+        };
+        let (path, message) = reword(path, &raw, text);
+        if errors.iter().any(|e| e.path == path) {
+            break;
+        }
+        errors.push(ParseError {
+            path,
+            position,
+            message,
+        });
+    }
+    errors.sort_by_key(|e| e.position);
+    Err(errors)
+}
+
+/// `path` lies under `parent` (`spec.x.y` or `spec.x[2]` under `spec.x`).
+fn within(path: &str, parent: &str) -> bool {
+    path.strip_prefix(parent)
+        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path == DOCUMENT {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+/// Takes the node at `path` (`spec.hosts[1].name`) out of `tree`; false when there is none.
+fn remove(tree: &mut serde_json::Value, path: &str) -> bool {
+    if path == DOCUMENT {
+        return false;
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    for part in path.split('.') {
+        let (key, indexes) = match part.split_once('[') {
+            Some((k, rest)) => (k, Some(rest)),
+            None => (part, None),
+        };
+        if !key.is_empty() {
+            steps.push(Step::Key(key.to_string()));
+        }
+        for index in indexes.into_iter().flat_map(|r| r.split('[')) {
+            match index.trim_end_matches(']').parse() {
+                Ok(i) => steps.push(Step::Index(i)),
+                Err(_) => return false,
+            }
+        }
+    }
+    // A bad item goes with its whole list: taking it alone out would shift the indexes, and
+    // so the places, of the items after it.
+    while matches!(steps.last(), Some(Step::Index(_))) {
+        steps.pop();
+    }
+    let Some((last, parents)) = steps.split_last() else {
+        return false;
+    };
+    let mut node = tree;
+    for step in parents {
+        let next = match (step, node) {
+            (Step::Key(k), serde_json::Value::Object(map)) => map.get_mut(k),
+            (Step::Index(i), serde_json::Value::Array(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    match (last, node) {
+        (Step::Key(k), serde_json::Value::Object(map)) => map.remove(k).is_some(),
+        _ => false,
+    }
+}
+
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
@@ -171,6 +296,7 @@ const HOMES: &[(&str, &str)] = &[
     ("security", "spec.notifications.email.smtp"),
     ("username", "spec.notifications.email.smtp"),
     ("passwordFrom", "spec.notifications.email.smtp"),
+    ("caFile", "spec.notifications.email.smtp"),
     ("powershell", "spec.platform"),
     ("runner", "spec.platform.powershell"),
     ("credentialFrom", "spec.platform.powershell"),
@@ -221,7 +347,8 @@ fn quoted(s: &str) -> Option<&str> {
     Some(&s[start..start + len])
 }
 
-const DURATION_HINT: &str = "write a duration with its unit, e.g. 10s, 5m, 1h30m or 90d";
+const DURATION_HINT: &str =
+    "write a duration with its unit, e.g. 10s, 5m, 1h30m or 90d, or as HH:MM:SS, e.g. 00:05:00";
 
 /// Turns the parser's wording into what is wrong and how to fix it. Never echoes a value
 /// under `passwordFrom`: an admin may have pasted the password there.

@@ -92,8 +92,55 @@ pub fn markdown() -> String {
          `# yaml-language-server: $schema=../schemas/manifest.schema.json`.\n",
     );
     section(&schema, &schema, "", &examples, &mut out);
+    out.push_str(APPENDIX);
     out
 }
+
+/// The forms that several fields share.
+const APPENDIX: &str = r#"
+## Durations
+
+Every duration field takes either form:
+
+- humantime, a number with its unit, several joined: `10s`, `5m`, `1h30m`, `90d` (units
+  `ms`, `s`, `m`, `h`, `d`, `w`; long names such as `minutes` work too);
+- the guide's and the Replication Console's `HH:MM:SS`: `00:00:10`, `00:05:00`, `1:30:00`
+  (minutes and seconds two digits, 00 to 59).
+
+`validate`, and editors through the schema's pattern, refuse anything else with both forms
+in the message. `galaxy-ha` writes durations back in humantime.
+
+## Secrets
+
+A password never goes in a manifest (manifests are kept in git). `passwordFrom` (the SMTP
+password) and `credentialFrom` (the password of the account the controller uses on the hosts)
+say where to read it, each time it is needed; it is never stored, logged or shown:
+
+| form | example | reads |
+|---|---|---|
+| `{ env: NAME }` | `passwordFrom: { env: GALAXY_HA_SMTP_PASSWORD }` | the environment variable `NAME` of the controller's process |
+| `{ file: PATH }` | `credentialFrom: { file: 'C:\ProgramData\galaxy-ha\secrets\hq.cred' }` | the whole file at `PATH` (one trailing newline is dropped); the file must be readable by the controller's account only |
+
+```yaml
+spec:
+  platform:
+    kind: powershell
+    powershell:
+      username: CORP\svc-galaxy-ha
+      credentialFrom: { file: 'C:\ProgramData\galaxy-ha\secrets\hq.cred' }
+  notifications:
+    email:
+      smtp:
+        server: mail.example.com
+        port: 587
+        security: starttls
+        username: galaxy-ha@example.com
+        passwordFrom: { env: GALAXY_HA_SMTP_PASSWORD }
+```
+
+How to write the credential file so that only the service can read it is in
+[preparing-hosts.md](preparing-hosts.md#the-credential-file).
+"#;
 
 /// Follows a `$ref`, an `anyOf [X, null]` or an array's items to the object or enum behind.
 fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
@@ -141,7 +188,10 @@ fn type_name(root: &Value, node: &Value) -> String {
             .join(" | ");
     }
     if target.get("oneOf").is_some() {
-        return "one of (see description)".into();
+        return "secret: `{ env: NAME }` or `{ file: PATH }` (see [Secrets](#secrets))".into();
+    }
+    if target.get("title").and_then(Value::as_str) == Some("Duration") {
+        return "duration (see [Durations](#durations))".into();
     }
     match target.get("type") {
         Some(Value::String(t)) if t == "array" => {
@@ -171,6 +221,11 @@ fn example(examples: &[Value], path: &str) -> String {
         .find_map(|e| e.pointer(&pointer))
         .map(|v| match v {
             Value::String(s) => format!("`{s}`"),
+            // A secret's source: one key, written out.
+            Value::Object(map) if map.len() == 1 && map.values().all(Value::is_string) => map
+                .iter()
+                .map(|(k, v)| format!("`{{ {k}: {} }}`", v.as_str().unwrap_or_default()))
+                .collect(),
             Value::Object(_) => "see below".into(),
             other => format!("`{other}`"),
         })

@@ -124,8 +124,8 @@ pub struct PowershellSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub install_path: Option<String>,
     /// How long one script may run before it is killed (default 2m).
-    #[serde(default = "default_script_timeout", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[serde(default = "default_script_timeout", with = "super::duration")]
+    #[schemars(with = "super::duration::DurationText")]
     pub script_timeout: Duration,
 }
 
@@ -250,10 +250,10 @@ pub struct FailoverSpec {
     /// Automatic failover only while the last recovery point latency is at most this.
     #[serde(
         default,
-        with = "humantime_serde",
+        with = "super::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::duration::DurationText>")]
     pub max_data_loss: Option<Duration>,
 }
 
@@ -278,16 +278,16 @@ fn yes() -> bool {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MonitorSpec {
     /// "Monitor on this interval" (default 10s).
-    #[serde(default = "default_interval", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[serde(default = "default_interval", with = "super::duration")]
+    #[schemars(with = "super::duration::DurationText")]
     pub interval: Duration,
     /// "Total time to failure" (default 5m).
     #[serde(
         default,
-        with = "humantime_serde",
+        with = "super::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::duration::DurationText>")]
     pub total_time_to_failure: Option<Duration>,
     /// "Consecutive failures" (the guide's alternative, e.g. 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -354,10 +354,10 @@ pub struct DrillsSpec {
     /// Status warns (`DrillOverdue`) when the last test failover is older than this.
     #[serde(
         default,
-        with = "humantime_serde",
+        with = "super::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::duration::DurationText>")]
     pub test_failover_every: Option<Duration>,
     /// Let the controller perform the test failover itself when one is due: only while the
     /// site is protecting and outside maintenance. Off by default: the guide asks for drills
@@ -483,6 +483,11 @@ pub struct SmtpSpec {
     /// Where the password comes from; never inline in the manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_from: Option<SecretSource>,
+    /// With `starttls` or `tls`: a PEM file of the certificate authority that signed the
+    /// mail server's certificate, when the system does not trust it already (an internal
+    /// CA), e.g. `C:\ProgramData\galaxy-ha\mail-ca.pem`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_smtp_port() -> u32 {

@@ -101,9 +101,6 @@ pub enum FailoverMode {
     Test,
 }
 
-/// Where the runbook lives, relative to the repository (and in each release).
-pub const RUNBOOK: &str = "docs/runbook.md";
-
 /// Severity of an alert, in the guide's e-mail levels.
 pub type Severity = EventLevel;
 
@@ -124,11 +121,13 @@ pub enum AlertKind {
     DrillOverdue,
     LinkDown,
     Test,
+    /// The condition an earlier alert was about has cleared.
+    AllClear,
 }
 
 impl AlertKind {
     /// Every kind, for the runbook's completeness test.
-    pub const ALL: [AlertKind; 13] = [
+    pub const ALL: [AlertKind; 14] = [
         AlertKind::FailureDetected,
         AlertKind::ConditionMet,
         AlertKind::FailoverStarted,
@@ -142,6 +141,7 @@ impl AlertKind {
         AlertKind::DrillOverdue,
         AlertKind::LinkDown,
         AlertKind::Test,
+        AlertKind::AllClear,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -159,6 +159,7 @@ impl AlertKind {
             AlertKind::DrillOverdue => "drill-overdue",
             AlertKind::LinkDown => "link-down",
             AlertKind::Test => "test",
+            AlertKind::AllClear => "all-clear",
         }
     }
 
@@ -180,9 +181,11 @@ impl AlertKind {
     /// | 4110 | wrong-direction |
     /// | 4111 | drill-overdue |
     /// | 4112 | link-down |
+    /// | 4113 | all-clear |
+    ///
     /// Its section of the runbook: what it means and what to do.
     pub fn runbook(self) -> String {
-        format!("{RUNBOOK}#alert-{}", self.as_str())
+        crate::runbook::link(&format!("alert-{}", self.as_str()))
     }
 
     pub fn event_id(self) -> u16 {
@@ -200,6 +203,7 @@ impl AlertKind {
             AlertKind::WrongDirection => 4110,
             AlertKind::DrillOverdue => 4111,
             AlertKind::LinkDown => 4112,
+            AlertKind::AllClear => 4113,
         }
     }
 }
@@ -262,6 +266,9 @@ pub enum Operation {
         /// The condition this alert is about; one alert per condition change.
         key: String,
         message: String,
+        /// What to do, in a few words, for the e-mail's subject.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<String>,
     },
 }
 

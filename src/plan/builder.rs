@@ -29,6 +29,8 @@ pub(crate) struct Builder<'a> {
     conditions: BTreeMap<ConditionType, (bool, String, String)>,
     degraded: Vec<(String, String)>,
     active_alerts: BTreeSet<String>,
+    /// Alerts already raised stay remembered though no rule raised them this pass.
+    keep_alerted: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -53,6 +55,7 @@ impl<'a> Builder<'a> {
             conditions: BTreeMap::new(),
             degraded: Vec::new(),
             active_alerts: BTreeSet::new(),
+            keep_alerted: false,
         }
     }
 
@@ -127,6 +130,19 @@ impl<'a> Builder<'a> {
         message: String,
         reason: impl Into<String>,
     ) {
+        self.alert_to_act(alert, severity, key, message, None, reason);
+    }
+
+    /// [`Builder::alert`] with what to do, for the e-mail's subject.
+    pub fn alert_to_act(
+        &mut self,
+        alert: AlertKind,
+        severity: Severity,
+        key: String,
+        message: String,
+        action: Option<String>,
+        reason: impl Into<String>,
+    ) {
         self.active_alerts.insert(key.clone());
         if self.memory.alerted.contains(&key) {
             return;
@@ -137,9 +153,23 @@ impl<'a> Builder<'a> {
                 severity,
                 key,
                 message,
+                action,
             },
             reason,
         );
+    }
+
+    /// Keeps an alert raised earlier remembered as raised though no rule raises it this
+    /// pass: its condition has not cleared, it has grown into another (a failure detected
+    /// whose condition for failure is now met).
+    pub fn still_alerting(&mut self, key: String) {
+        self.active_alerts.insert(key);
+    }
+
+    /// A pass that ends before the other rules run (the fence) keeps every alert raised
+    /// before as raised: the next full pass must not send them again.
+    pub fn keep_alerted(&mut self) {
+        self.keep_alerted = true;
     }
 
     pub fn set(
@@ -212,7 +242,37 @@ impl<'a> Builder<'a> {
                 )
             });
         }
-        self.next.alerted.retain(|k| self.active_alerts.contains(k));
+        if !self.keep_alerted {
+            for key in self.memory.alerted.difference(&self.active_alerts) {
+                if let Some(what) = all_clear(key) {
+                    actions.push(Action {
+                        id: format!("{}/alert/all-clear/{key}", self.site),
+                        description: describe_all_clear(),
+                        reason: format!("the condition of alert {key:?} has cleared"),
+                        disruptive: false,
+                        op: Operation::Alert {
+                            alert: AlertKind::AllClear,
+                            severity: Severity::Information,
+                            key: format!("all-clear/{key}"),
+                            message: format!("all clear: {what}"),
+                            action: None,
+                        },
+                        failover: None,
+                    });
+                }
+            }
+            self.next.alerted.retain(|k| self.active_alerts.contains(k));
+        }
+        for host in &self.observed.hosts {
+            if host.reachable {
+                self.next.unreachable_since.remove(&host.name);
+            } else {
+                self.next
+                    .unreachable_since
+                    .entry(host.name.clone())
+                    .or_insert(self.now);
+            }
+        }
         let (memory, now) = (self.memory, self.now);
         self.next.failures.retain(|id, _| {
             actions.iter().any(|a| &a.id == id)
@@ -319,6 +379,48 @@ impl<'a> Builder<'a> {
             recovered: self.recovered,
         }
     }
+}
+
+fn describe_all_clear() -> String {
+    describe(&Operation::Alert {
+        alert: AlertKind::AllClear,
+        severity: Severity::Information,
+        key: String::new(),
+        message: String::new(),
+        action: None,
+    })
+}
+
+/// What clearing the condition behind an alert key means, in words; `None` for alerts about
+/// an event rather than a state (a failover started, replication resumed), which have
+/// nothing to clear, and for an all-clear itself.
+fn all_clear(key: &str) -> Option<String> {
+    let (kind, rest) = key.split_once('/').unwrap_or((key, ""));
+    let parts: Vec<&str> = rest.split('/').collect();
+    let one = parts.first().copied().unwrap_or("");
+    Some(match kind {
+        "failure-detected" => {
+            format!("System Galaxy on {one} is no longer missed, or the failure was handled")
+        }
+        "condition-met" => format!(
+            "the condition for failure on {one} no longer holds: System Galaxy runs again, or a failover took over"
+        ),
+        "unseen-live" => format!("{one} is seen again, and System Galaxy runs on one host"),
+        "link" => format!("the failover monitor on {one} reaches System Galaxy again"),
+        "controller-link" => format!("the controller sees System Galaxy on {one} again"),
+        "split-brain" => "System Galaxy runs on one host again".to_string(),
+        "manifest-stale" => "spec.primary names the live host again".to_string(),
+        "wrong-direction" => format!("job {one:?} no longer replicates in the wrong direction"),
+        "failover-failed" => format!("job {one:?} is no longer failed"),
+        "switchover-stuck" | "switchover-abandoned" | "superseded" => {
+            format!(
+                "the switchover or failover of {} has ended",
+                parts.join(" to ")
+            )
+        }
+        "drill-overdue" => "a test failover ran; drills are up to date".to_string(),
+        _ => return None,
+    })
 }
 
 /// A stable id: the same intent gets the same id in every pass.

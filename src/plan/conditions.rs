@@ -4,7 +4,7 @@
 use super::action::{AlertKind, FailoverMode, Operation, Severity};
 use super::builder::Builder;
 use super::view::View;
-use crate::observed::Activity;
+use crate::observed::{Activity, Job};
 use crate::plan::ConditionType;
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
@@ -33,6 +33,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             );
         }
         Some(job) if job.activity == Activity::Protecting && job.target_data_ok => {
+            resumed(b, view, job);
             b.set(
                 ConditionType::Protected,
                 true,
@@ -69,12 +70,28 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 "NotProtecting",
                 message.clone(),
             );
-            b.set(
-                ConditionType::FailoverReady,
-                false,
-                "NotProtecting",
-                message,
-            );
+            let standby = view.standby.clone().unwrap_or_default();
+            if standby_can_take_over(b, view, job, &standby) {
+                // The job cannot protect while its source is down, but that is exactly when
+                // a failover is what would work.
+                b.set(
+                    ConditionType::FailoverReady,
+                    true,
+                    "StandbyCanTakeOver",
+                    format!(
+                        "System Galaxy is missed on {}; {standby} holds a complete replica (target data state OK) and can take over: galaxy-ha failover {}",
+                        view.live.as_deref().unwrap_or("the live host"),
+                        b.site
+                    ),
+                );
+            } else {
+                b.set(
+                    ConditionType::FailoverReady,
+                    false,
+                    "NotProtecting",
+                    message,
+                );
+            }
             if job.activity == Activity::Unknown {
                 b.degrade(
                     "JobStateUnknown",
@@ -113,6 +130,47 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         }
     }
     drills(b, view);
+}
+
+/// A job created to protect System Galaxy again protects now: the one moment replication
+/// has resumed, on every path that creates such a job.
+fn resumed(b: &mut Builder, view: &View, job: &Job) {
+    let Some(resuming) = b
+        .memory
+        .resuming
+        .clone()
+        .filter(|r| r.job.eq_ignore_ascii_case(&job.name))
+    else {
+        return;
+    };
+    b.next.resuming = None;
+    b.alert(
+        AlertKind::ReplicationResumed,
+        Severity::Information,
+        format!("resumed/{}", job.name),
+        format!(
+            "replication resumed: job {:?} protects System Galaxy on {} towards {} again ({})",
+            job.name,
+            view.live.as_deref().unwrap_or(&job.source),
+            view.standby.as_deref().unwrap_or(&job.target),
+            resuming.why
+        ),
+        "the job created to protect System Galaxy again is protecting",
+    );
+}
+
+/// The live host is lost to both views and the standby can take over through this job now:
+/// what `galaxy-ha failover SITE` would accept.
+fn standby_can_take_over(b: &Builder, view: &View, job: &Job, standby: &str) -> bool {
+    !view.live_running
+        && !job.monitor_status.source_alive
+        && job.target_data_ok
+        && super::failover::failover_possible(job)
+        && b.reachable(standby)
+        && !b
+            .observed
+            .host(standby)
+            .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
 }
 
 /// A drill the manifest asks the controller to perform: a test failover of a protecting job.

@@ -42,20 +42,33 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     if !controller_view_failed {
         b.next.controller_missed_since = None;
     }
+    if controller_view_failed {
+        b.next.controller_missed_at = Some(b.now);
+    } else if !job_view_failed {
+        b.next.controller_missed_at = None;
+    }
     let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
     match (job_view_failed, controller_view_failed) {
         (false, false) => {}
         (true, false) => {
-            b.alert(
-                AlertKind::LinkDown,
-                Severity::Warning,
-                format!("link/{standby}/{live}"),
-                format!(
-                    "the failover monitor on {standby} cannot reach System Galaxy on {live} (missed for {}), but the controller can: the link between the hosts is down. No failover: one view alone is not a failure",
-                    fmt(job.monitor_status.missed_for)
-                ),
-                "rule 2 (one view only): the job misses the source; the controller sees it",
-            );
+            let grace = jiff::SignedDuration::try_from(job.monitor.interval * 2)
+                .unwrap_or(jiff::SignedDuration::ZERO);
+            let just_seen_again = b
+                .memory
+                .controller_missed_at
+                .is_some_and(|at| b.now.duration_since(at) < grace);
+            if !just_seen_again {
+                b.alert(
+                    AlertKind::LinkDown,
+                    Severity::Warning,
+                    format!("link/{standby}/{live}"),
+                    format!(
+                        "the failover monitor on {standby} cannot reach System Galaxy on {live} (missed for {}), but the controller can: the link between the hosts is down. No failover: one view alone is not a failure",
+                        fmt(job.monitor_status.missed_for)
+                    ),
+                    "rule 2 (one view only): the job misses the source; the controller sees it",
+                );
+            }
             b.degrade(
                 "LinkDown",
                 format!("{standby} cannot reach the VM on {live}; replication is interrupted"),
@@ -91,7 +104,10 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         "LiveHostFailed",
         format!("System Galaxy on {live} is missed by the controller and by the failover monitor for {}", fmt(status.missed_for)),
     );
-    if !status.condition_met {
+    if status.condition_met {
+        // The failure detected earlier has not cleared: it grew into the condition below.
+        b.still_alerting(format!("failure-detected/{live}"));
+    } else {
         if status.missed_for >= threshold / 2 {
             b.alert(
                 AlertKind::FailureDetected,
@@ -143,19 +159,40 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         );
     } else {
         let waits = blockers.join("; ");
-        b.alert(
+        // System Galaxy is down and nothing happens on its own: a person must act now.
+        let action = if approvable(b, job) {
+            format!(
+                "System Galaxy DOWN, waiting for your approval: galaxy-ha failover {}",
+                b.site
+            )
+        } else {
+            format!("System Galaxy DOWN, failover blocked: {}", blockers[0])
+        };
+        b.alert_to_act(
             AlertKind::ConditionMet,
-            Severity::Warning,
+            Severity::Error,
             format!("condition-met/{live}"),
             format!(
                 "the condition for failure is met: System Galaxy on {live} has been missed for {}. Not failing over: {waits}. To fail over to {standby}: galaxy-ha failover {} (or set spec.primary: {standby})",
                 fmt(status.missed_for),
                 b.site
             ),
+            Some(action),
             "rule 7 (live host failed): condition for failure met",
         );
         b.wait(format!("failover to {standby} waits: {waits}"));
     }
+}
+
+/// A person's `galaxy-ha failover` would be accepted now: only the controller's own rules
+/// (manual mode, the latch, maintenance) hold the failover back, not the job or the standby.
+fn approvable(b: &Builder, job: &Job) -> bool {
+    failover_possible(job)
+        && job.target_data_ok
+        && !b
+            .observed
+            .host(&job.target)
+            .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
 }
 
 /// What keeps an automatic failover from happening, in words for the alert.

@@ -193,6 +193,13 @@ fn switchover(
             live,
             FailoverCause::Switchover,
         );
+        b.alert(
+            AlertKind::FailoverStarted,
+            Severity::Warning,
+            format!("failover-started/{live}"),
+            format!("planned switchover: System Galaxy was shut down cleanly on {live}; failing over to {standby} with the queued data applied, no data is lost"),
+            "rule 9 (planned switchover)",
+        );
     } else if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) {
         b.wait(format!(
             "switchover: job {:?} is {}",

@@ -92,11 +92,7 @@ impl ConditionType {
 
     /// Its section of the runbook.
     pub fn runbook(self) -> String {
-        format!(
-            "{}#condition-{}",
-            action::RUNBOOK,
-            self.as_str().to_lowercase()
-        )
+        crate::runbook::link(&format!("condition-{}", self.as_str().to_lowercase()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +128,8 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
         // Rule 1: nothing else runs on a split-brained site in the same pass. The fence is the
         // one act maintenance does not hold back: two live copies of the database diverge with
         // every event, and DESIGN §11 allows them no longer than one pass.
+        // The other rules did not run: what they alerted about is not cleared by their silence.
+        b.keep_alerted();
         let mut p = b.finish();
         if let Some(why) = p.maintenance.take() {
             p.waiting
@@ -164,12 +162,25 @@ pub fn approved(
             op.clone(),
             "approved by a person: galaxy-ha failover --test",
         ),
-        Approval::Failover { op, from } => b.act_failover(
-            op.clone(),
-            "approved by a person: galaxy-ha failover",
-            from,
-            crate::memory::FailoverCause::Approved,
-        ),
+        Approval::Failover { op, from } => {
+            b.act_failover(
+                op.clone(),
+                "approved by a person: galaxy-ha failover",
+                from,
+                crate::memory::FailoverCause::Approved,
+            );
+            let to = match op {
+                Operation::Failover { target, .. } => target.as_str(),
+                _ => "the standby host",
+            };
+            b.alert(
+                AlertKind::FailoverStarted,
+                action::Severity::Error,
+                format!("failover-started/{from}"),
+                format!("System Galaxy on {from} failed; failing over to {to}, approved by a person (galaxy-ha failover)"),
+                "approved by a person: galaxy-ha failover",
+            );
+        }
         Approval::Switchover { from, to } => {
             // The switchover runs to its end in the next passes (rule 9); `spec.primary` is
             // left as it is, so afterwards the manifest is stale until a person updates it.

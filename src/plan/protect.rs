@@ -192,16 +192,14 @@ fn recreate(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &s
         ),
     );
     let new = new_job(b, live, standby);
-    b.alert(
-        AlertKind::ReplicationResumed,
-        Severity::Warning,
-        format!("recreated/{}/{}", job.name, job.activity),
-        format!(
-            "job {:?} was {}: replication had stopped. It is recreated from {live} to {standby} and synchronizes again",
+    // `replication-resumed` is raised when the new job protects (conditions).
+    b.next.resuming = Some(crate::memory::Resuming {
+        job: new.name.clone(),
+        why: format!(
+            "job {:?} was {}: replication had stopped, and the job was recreated from {live} to {standby}",
             job.name, job.activity
         ),
-        "rule 4 (protect): a stopped or failed job is recreated",
-    );
+    });
     b.act(
         Operation::CreateJob(new),
         format!("rule 4 (protect): protect {live} again, towards {standby}"),

@@ -6,6 +6,7 @@ use super::action::{AlertKind, Operation, Severity};
 use super::builder::Builder;
 use super::protect::new_job;
 use super::view::View;
+use crate::memory::{FailoverCause, Resuming};
 use crate::observed::{Activity, VmState};
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
@@ -34,11 +35,32 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         Activity::FailedOver => {
             let new_live = job.target.clone();
             let old = job.source.clone();
+            let planned = b
+                .memory
+                .last_failover
+                .as_ref()
+                .is_some_and(|f| f.cause == FailoverCause::Switchover);
+            let message = if planned {
+                format!(
+                    "planned switchover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes towards {old}",
+                    job.name
+                )
+            } else if b.reachable(&old) {
+                format!(
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it",
+                    job.name
+                )
+            } else {
+                format!(
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back",
+                    job.name
+                )
+            };
             b.alert(
                 AlertKind::FailoverFinished,
                 Severity::Warning,
                 format!("failover-finished/{}", job.name),
-                format!("failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back", job.name),
+                message,
                 "rule 8: the job failed over",
             );
             b.degrade(
@@ -85,16 +107,11 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 }
             }
             let new = new_job(b, &new_live, &old);
-            b.alert(
-                AlertKind::ReplicationResumed,
-                Severity::Information,
-                format!("resumed/{}", new.name),
-                format!(
-                    "replication resumes: new job {:?} from {new_live} to {old}",
-                    new.name
-                ),
-                "rule 8 (resume replication)",
-            );
+            // `replication-resumed` is raised when the new job protects (conditions).
+            b.next.resuming = Some(Resuming {
+                job: new.name.clone(),
+                why: format!("after the failover of job {:?} to {new_live}", job.name),
+            });
             b.act(
                 Operation::CreateJob(new),
                 format!("rule 8 (resume replication): protect {new_live} again, towards {old}"),
