@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(1),
         Ok(Outcome::ChangesPending) => ExitCode::from(2),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", commands::message::render(&err));
             ExitCode::from(1)
         }
     }

@@ -1,6 +1,13 @@
 //! The durable outbox: `STATE/outbox/ID.json`, one alert a file, written atomically before a
 //! pass remembers the alert as raised, deleted right after the mail server accepts it. A
 //! delivery task retries what is pending with capped back-off; a restart re-sends it.
+//!
+//! Across a crash, an alert is delivered once by two means together. Before each send an
+//! idempotency mark (`ID.sending`) is made durable; and every send of a letter carries the
+//! same Message-ID (`<ID@galaxy-ha>`), on which mail systems drop a duplicate. A letter
+//! found marked after a restart is one whose server may have accepted it just before the
+//! crash: it is sent again with that same Message-ID (never silently dropped, since it may
+//! be the failover alert), and the log says it may be a repeat.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -135,14 +142,48 @@ impl Outbox {
             .unwrap_or(0)
     }
 
-    /// Forgets a delivered letter.
+    /// Forgets a delivered letter, then its mark.
     ///
     /// # Errors
     /// The file could not be removed (it would be sent again after a restart).
     pub fn remove(&self, id: &str) -> std::io::Result<()> {
         match std::fs::remove_file(self.dir.join(format!("{id}.json"))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            _ => {
+                let _ = std::fs::remove_file(self.mark_path(id));
+                Ok(())
+            }
+        }
+    }
+
+    fn mark_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.sending"))
+    }
+
+    /// Makes durable that `id` is about to be sent.
+    ///
+    /// # Errors
+    /// The mark could not be written; the letter is then not sent this time.
+    pub fn mark(&self, id: &str) -> std::io::Result<()> {
+        crate::state::write_atomic(&self.mark_path(id), b"")
+    }
+
+    /// Whether a send of `id` was begun (by this process or one before a crash).
+    pub fn is_marked(&self, id: &str) -> bool {
+        self.mark_path(id).exists()
+    }
+
+    /// Removes the marks of letters no longer queued (a crash between the two removals).
+    pub fn sweep_marks(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|e| e == "sending")
+                && !path.with_extension("json").exists()
+            {
+                let _ = std::fs::remove_file(&path);
+            }
         }
     }
 }
@@ -169,6 +210,22 @@ impl AlertSink for OutboxSink {
     }
 }
 
+/// Marks `letter` as being sent, saying so when a send before a restart may have delivered
+/// it already.
+fn begin(outbox: &Outbox, letter: &Letter, begun: &mut HashSet<String>) -> Result<(), String> {
+    if begun.insert(letter.id.clone()) && outbox.is_marked(&letter.id) {
+        tracing::warn!(
+            site = %letter.alert.site,
+            id = %letter.id,
+            "the controller stopped while this alert was being sent, so the mail server may have it already: sending it again with the same Message-ID <{}@galaxy-ha>, on which mail systems drop a duplicate",
+            letter.id
+        );
+    }
+    outbox
+        .mark(&letter.id)
+        .map_err(|e| format!("cannot mark the letter as being sent (not sent): {e}"))
+}
+
 /// The wait before the `attempt`-th retry: `first`, doubling, at most [`MAX_RETRY`].
 pub fn backoff(first: Duration, attempt: u32) -> Duration {
     let shift = attempt.saturating_sub(1).min(16);
@@ -187,6 +244,9 @@ pub async fn deliver(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut retry: HashMap<String, (u32, Instant)> = HashMap::new();
+    // Letters this process began to send: a mark on any other is from before a restart.
+    let mut begun: HashSet<String> = HashSet::new();
+    outbox.sweep_marks();
     loop {
         let letters = outbox.pending();
         retry.retain(|id, _| letters.iter().any(|l| &l.id == id));
@@ -211,10 +271,12 @@ pub async fn deliver(
             let server = (spec.smtp.server.clone(), spec.smtp.port);
             let result = if down.contains(&server) {
                 Err(None)
+            } else if let Err(e) = begin(&outbox, &letter, &mut begun) {
+                Err(Some(e))
             } else {
                 email::send(&spec, &letter.alert, &letter.id)
                     .await
-                    .map_err(Some)
+                    .map_err(|e| Some(e.to_string()))
             };
             match result {
                 Ok(()) => {
@@ -266,5 +328,25 @@ mod tests {
         let b = new_id();
         assert_ne!(a, b);
         assert!(a < b || a[..20] == b[..20]);
+    }
+
+    #[test]
+    fn a_mark_outlives_a_crash_and_goes_with_its_letter() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path());
+        std::fs::create_dir_all(outbox.dir()).unwrap();
+        let id = "00000000000000000001-1-0";
+        std::fs::write(outbox.dir().join(format!("{id}.json")), "{}").unwrap();
+        assert!(!outbox.is_marked(id));
+        outbox.mark(id).unwrap();
+        // A new process (a restart) sees the mark: the send may have been accepted.
+        assert!(Outbox::new(dir.path()).is_marked(id));
+        outbox.sweep_marks();
+        assert!(outbox.is_marked(id), "a queued letter keeps its mark");
+        outbox.remove(id).unwrap();
+        assert!(!outbox.is_marked(id));
+        outbox.mark("orphan").unwrap();
+        outbox.sweep_marks();
+        assert!(!outbox.is_marked("orphan"), "a mark without its letter is swept");
     }
 }

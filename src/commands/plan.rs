@@ -46,10 +46,15 @@ pub fn run(
         };
         match result {
             Ok(plan) => plans.push(plan),
-            Err(e) => errors.push(format!("site {}: {e:#}", site.name)),
+            Err(e) => errors.push(super::message::render(
+                &e.context(format!("site {}", site.name)),
+            )),
         }
     }
+    // Only errors: no empty plan before them.
+    let planned = !plans.is_empty() || errors.is_empty();
     match format {
+        _ if !planned => {}
         OutputFormat::Text => {
             if what_if {
                 let faults: Vec<String> = faults.iter().map(Fault::to_string).collect();
