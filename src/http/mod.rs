@@ -429,6 +429,38 @@ mod tests {
         assert!(shared.ready().unwrap_err().contains("not writable"));
         let shared = Shared::new(tmp.path().to_path_buf());
         shared.manage(vec!["hq".to_string()]);
+        assert!(shared.ready().unwrap_err().contains("first pass has not finished"));
+        shared.pass_finished("hq", Err("memory.json: Operation not permitted".into()));
+        assert!(shared.ready().unwrap_err().contains("last pass failed"));
+        shared.pass_finished("hq", Ok(()));
         assert_eq!(shared.ready(), Ok(()));
+    }
+
+    #[test]
+    fn an_invalid_manifest_shows_in_status_metrics_and_readiness_until_fixed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Shared::new(tmp.path().to_path_buf());
+        shared.manage(vec!["hq".to_string()]);
+        shared.pass_finished("hq", Ok(()));
+        shared.publish(view("hq", "Protecting", "GCSHOSTA"));
+        shared.manifest_invalid("hq", Some("hq.yaml:1:1: spec.primary: nope".into()));
+        let site = &shared.status().sites[0];
+        assert!(site.conditions.iter().any(|c| c.kind == INVALID), "{site:?}");
+        let metrics = shared.metrics().encode();
+        assert!(metrics.contains(r#"galaxy_ha_site_condition{site="hq",type="ManifestInvalid"} 1"#));
+        assert!(shared.ready().unwrap_err().contains("its manifest is invalid"));
+        // A later pass keeps the condition until the file is fixed.
+        shared.publish(view("hq", "Protecting", "GCSHOSTA"));
+        assert!(shared.status().sites[0].conditions.iter().any(|c| c.kind == INVALID));
+        shared.manifest_invalid("hq", None);
+        assert!(shared.status().sites[0].conditions.is_empty());
+        assert!(!shared.metrics().encode().contains("ManifestInvalid"));
+        assert_eq!(shared.ready(), Ok(()));
+        // A site without a usable manifest is listed all the same.
+        shared.manifest_invalid("gone", Some("gone.yaml: bad".into()));
+        shared.manage(vec!["hq".to_string()]);
+        let names: Vec<String> = shared.status().sites.into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["gone", "hq"]);
+        assert!(shared.ready().unwrap_err().contains("site gone"));
     }
 }
