@@ -196,14 +196,23 @@ fn a_directory_scan_names_every_manifest_entry_it_skips_and_calls_loops_loops() 
     assert!(out.contains("symlink loop") && !out.contains("no such file"), "{out}");
 }
 
-/// The clauses of an error line: the parts between ": ".
+/// A clause (a part between ": ") that an error line says twice.
 fn repeated_clause(line: &str) -> Option<String> {
+    let line = line.strip_prefix("error: ").unwrap_or(line);
     let clauses: Vec<&str> = line.split(": ").map(str::trim).collect();
     clauses
         .iter()
         .enumerate()
-        .find(|(i, c)| c.len() > 2 && clauses[i + 1..].iter().any(|d| d.contains(*c)))
+        .find(|(i, c)| clauses[i + 1..].contains(c))
         .map(|(_, c)| (*c).to_string())
+}
+
+#[test]
+fn a_repeated_clause_is_found() {
+    let doubled = "error: cannot listen on 127.0.0.1:9: Address in use (os error 98): Address in use (os error 98)";
+    assert_eq!(repeated_clause(doubled).as_deref(), Some("Address in use (os error 98)"));
+    assert_eq!(repeated_clause("error: site hq: site hq: cannot observe").as_deref(), Some("site hq"));
+    assert_eq!(repeated_clause("error: cannot listen: Address in use (os error 98)"), None);
 }
 
 #[test]
