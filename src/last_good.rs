@@ -141,7 +141,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (state, file) = (dir.path().join("state"), dir.path().join("hq.yaml"));
         std::fs::write(&file, GOOD).unwrap();
-        let site = manifest::load(std::slice::from_ref(&file)).unwrap().remove(0);
+        let site = manifest::load(std::slice::from_ref(&file))
+            .unwrap()
+            .remove(0);
         save(&state, &site).unwrap();
         std::fs::write(&file, GOOD.replace("primary: A", "primary: C")).unwrap();
         match find(&state, &file) {
@@ -159,7 +161,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (state, file) = (dir.path().join("state"), dir.path().join("hq.yaml"));
         std::fs::write(&file, GOOD).unwrap();
-        let site = manifest::load(std::slice::from_ref(&file)).unwrap().remove(0);
+        let site = manifest::load(std::slice::from_ref(&file))
+            .unwrap()
+            .remove(0);
         std::fs::write(&file, "garbage: [").unwrap();
         save(&state, &site).unwrap();
         assert!(!site_dir(&state, "hq").join(FILE).exists());

@@ -167,7 +167,10 @@ impl Memory {
         let Some(doc) = value.as_object() else {
             return Err(corrupt("not a JSON object".into()));
         };
-        let Some(version) = doc.get("format_version").and_then(serde_json::Value::as_u64) else {
+        let Some(version) = doc
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+        else {
             return Err(corrupt("no format_version".into()));
         };
         if version > u64::from(FORMAT_VERSION) {
@@ -202,7 +205,8 @@ impl Memory {
     /// Any I/O error (the old memory is then intact).
     pub fn save(&self, state_dir: &Path, site: &str) -> Result<(), MemoryError> {
         let path = site_dir(state_dir, site).join("memory.json");
-        crate::state::write_atomic(&path, &self.to_document()).map_err(|source| MemoryError::Io { path, source })
+        crate::state::write_atomic(&path, &self.to_document())
+            .map_err(|source| MemoryError::Io { path, source })
     }
 }
 
@@ -219,7 +223,10 @@ mod tests {
         let err = decode(r#"{"format_version": 2, "written_by": "0.9.0", "future_field": 1}"#)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("memory format 2 was written by galaxy-ha 0.9.0"), "{err}");
+        assert!(
+            err.contains("memory format 2 was written by galaxy-ha 0.9.0"),
+            "{err}"
+        );
         assert!(err.contains("will not rewrite it"), "{err}");
         let err = decode(r#"{"format_version": 7}"#).unwrap_err().to_string();
         assert!(err.contains("written by a newer galaxy-ha"), "{err}");
@@ -227,7 +234,12 @@ mod tests {
 
     #[test]
     fn a_document_without_its_version_or_with_unknown_fields_is_refused() {
-        for text in ["{}", "[]", r#"{"live_host": "A"}"#, r#"{"format_version": 1, "x": 1}"#] {
+        for text in [
+            "{}",
+            "[]",
+            r#"{"live_host": "A"}"#,
+            r#"{"format_version": 1, "x": 1}"#,
+        ] {
             assert!(
                 matches!(decode(text), Err(MemoryError::Corrupt { .. })),
                 "{text} must be refused"

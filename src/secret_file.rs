@@ -26,7 +26,9 @@ pub enum SecretFileError {
         source: std::io::Error,
     },
     /// A directory, FIFO, socket or device.
-    #[error("{path} is {what}, not a regular file; give the path of the file that holds the password")]
+    #[error(
+        "{path} is {what}, not a regular file; give the path of the file that holds the password"
+    )]
     NotAFile { path: String, what: &'static str },
     #[error("{path} is larger than {MAX_BYTES} bytes; a password file holds one line")]
     TooLarge { path: String },
@@ -125,7 +127,11 @@ fn describe(kind: std::fs::FileType) -> &'static str {
             return "a device";
         }
     }
-    if kind.is_dir() { "a directory" } else { "not a regular file" }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// The text of a password file: UTF-8, or UTF-16 after its byte order mark; the trailing

@@ -38,7 +38,10 @@ fn galaxy(dir: &Path, args: &[&str], limit: Duration) -> (Option<i32>, String) {
         if start.elapsed() > limit {
             let _ = child.kill();
             let out = child.wait_with_output().unwrap();
-            panic!("galaxy-ha {args:?} still running after {limit:?}: {}", text(&out));
+            panic!(
+                "galaxy-ha {args:?} still running after {limit:?}: {}",
+                text(&out)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -65,7 +68,13 @@ fn each_kind_of_broken_secret_is_a_located_error_before_it_is_needed() {
     let two = tmp.path().join("two");
     fs::write(&two, "Zebra-Quokka-7731!\nsecond\n").unwrap();
     let fifo = tmp.path().join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let cases = [
         (missing.as_path(), "No such file"),
         (empty.as_path(), "is empty"),
@@ -83,13 +92,19 @@ fn each_kind_of_broken_secret_is_a_located_error_before_it_is_needed() {
         // CI: a warning that says it could not be checked; exit 0.
         let (code, out) = galaxy(dir, &["validate", m], limit);
         assert_eq!(code, Some(0), "{want}: {out}");
-        assert!(out.contains("warning:") && out.contains("not checked here"), "{out}");
+        assert!(
+            out.contains("warning:") && out.contains("not checked here"),
+            "{out}"
+        );
         assert!(out.contains("passwordFrom") && out.contains(want), "{out}");
         // The controller's machine: an error, located.
         let (code, out) = galaxy(dir, &["validate", "--secrets", m], limit);
         assert_eq!(code, Some(1), "{want}: {out}");
         assert!(out.contains(&format!("{m}:")), "file named: {out}");
-        assert!(out.contains("spec.notifications.email.smtp.passwordFrom"), "{out}");
+        assert!(
+            out.contains("spec.notifications.email.smtp.passwordFrom"),
+            "{out}"
+        );
         let (code, out) = galaxy(dir, &["doctor", "-m", m], limit);
         assert_eq!(code, Some(1), "{want}: {out}");
         assert!(out.contains("FAIL") && out.contains(want), "{out}");
@@ -112,7 +127,15 @@ fn extreme_durations_are_refused_or_cheap_never_a_panic() {
         vec!["history", "-m", m, "--since", "999999999999d"],
         vec!["history", "-m", m, "--since", "300000y"],
         vec!["sim", "advance", "999999999999d", "-m", m],
-        vec!["plan", "-m", m, "--assume", "host-down GCSHOSTA", "--after", "999999999d"],
+        vec![
+            "plan",
+            "-m",
+            m,
+            "--assume",
+            "host-down GCSHOSTA",
+            "--after",
+            "999999999d",
+        ],
         vec!["apply", "-m", m, "--yes", "--wait", "--timeout", "3651d"],
     ] {
         let (code, out) = galaxy(dir, &args, limit);
@@ -123,19 +146,37 @@ fn extreme_durations_are_refused_or_cheap_never_a_panic() {
     // The longest duration allowed costs what its events cost.
     for args in [
         vec!["sim", "advance", "3650d", "-m", m],
-        vec!["plan", "-m", m, "--assume", "host-down GCSHOSTA", "--after", "3650d"],
+        vec![
+            "plan",
+            "-m",
+            m,
+            "--assume",
+            "host-down GCSHOSTA",
+            "--after",
+            "3650d",
+        ],
         vec!["history", "-m", m, "--since", "3650d"],
     ] {
         let start = Instant::now();
         let (code, out) = galaxy(dir, &args, limit);
         assert!(matches!(code, Some(0 | 2)), "{args:?}: {out}");
-        assert!(start.elapsed() < Duration::from_secs(20), "{args:?} took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{args:?} took {:?}",
+            start.elapsed()
+        );
     }
     // And in a manifest.
-    site.edit("    mode: automatic\n", "    mode: automatic\n    monitor:\n      interval: 3651d\n");
+    site.edit(
+        "    mode: automatic\n",
+        "    mode: automatic\n    monitor:\n      interval: 3651d\n",
+    );
     let (code, out) = galaxy(dir, &["validate", m], limit);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("spec.failover.monitor.interval") && out.contains("at most 3650d"), "{out}");
+    assert!(
+        out.contains("spec.failover.monitor.interval") && out.contains("at most 3650d"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -159,7 +200,10 @@ fn memory_from_a_newer_version_or_without_its_version_is_refused_and_kept() {
             let (code, out) = galaxy(dir, &args, limit);
             assert_eq!(code, Some(1), "{args:?}: {out}");
             if bytes == future.as_slice() {
-                assert!(out.contains("memory format 2 was written by galaxy-ha 9.9.9"), "{out}");
+                assert!(
+                    out.contains("memory format 2 was written by galaxy-ha 9.9.9"),
+                    "{out}"
+                );
             } else {
                 assert!(out.contains("no format_version"), "{out}");
             }
@@ -175,9 +219,19 @@ fn a_directory_scan_names_every_manifest_entry_it_skips_and_calls_loops_loops() 
     let dir = site.dir.path();
     std::os::unix::fs::symlink(dir.join("gone.yaml"), dir.join("dangling.yaml")).unwrap();
     std::os::unix::fs::symlink(dir.join("loop.yaml"), dir.join("loop.yaml")).unwrap();
-    assert!(Command::new("mkfifo").arg(dir.join("fifo.yaml")).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.join("fifo.yaml"))
+            .status()
+            .unwrap()
+            .success()
+    );
     fs::create_dir(dir.join("folder.yaml")).unwrap();
-    let (code, out) = galaxy(dir, &["validate", dir.to_str().unwrap()], Duration::from_secs(20));
+    let (code, out) = galaxy(
+        dir,
+        &["validate", dir.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
     assert_eq!(code, Some(0), "{out}");
     for (name, why) in [
         ("dangling.yaml", "broken symlink"),
@@ -186,14 +240,22 @@ fn a_directory_scan_names_every_manifest_entry_it_skips_and_calls_loops_loops() 
         ("folder.yaml", "a directory"),
     ] {
         assert!(
-            out.lines().any(|l| l.contains(name) && l.contains(why) && l.contains("skipped")),
+            out.lines()
+                .any(|l| l.contains(name) && l.contains(why) && l.contains("skipped")),
             "{name}: {out}"
         );
     }
     let looped = dir.join("loop.yaml");
-    let (code, out) = galaxy(dir, &["validate", looped.to_str().unwrap()], Duration::from_secs(20));
+    let (code, out) = galaxy(
+        dir,
+        &["validate", looped.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("symlink loop") && !out.contains("no such file"), "{out}");
+    assert!(
+        out.contains("symlink loop") && !out.contains("no such file"),
+        "{out}"
+    );
 }
 
 /// A clause (a part between ": ") that an error line says twice.
@@ -210,9 +272,18 @@ fn repeated_clause(line: &str) -> Option<String> {
 #[test]
 fn a_repeated_clause_is_found() {
     let doubled = "error: cannot listen on 127.0.0.1:9: Address in use (os error 98): Address in use (os error 98)";
-    assert_eq!(repeated_clause(doubled).as_deref(), Some("Address in use (os error 98)"));
-    assert_eq!(repeated_clause("error: site hq: site hq: cannot observe").as_deref(), Some("site hq"));
-    assert_eq!(repeated_clause("error: cannot listen: Address in use (os error 98)"), None);
+    assert_eq!(
+        repeated_clause(doubled).as_deref(),
+        Some("Address in use (os error 98)")
+    );
+    assert_eq!(
+        repeated_clause("error: site hq: site hq: cannot observe").as_deref(),
+        Some("site hq")
+    );
+    assert_eq!(
+        repeated_clause("error: cannot listen: Address in use (os error 98)"),
+        None
+    );
 }
 
 #[test]
@@ -238,7 +309,15 @@ fn every_error_of_the_cli_says_each_clause_once() {
     let paths: Vec<Vec<&str>> = vec![
         vec!["run", "-m", m, "--listen", &busy],
         vec!["run", "-m", m, "--listen", "0.0.0.0:0"],
-        vec!["run", "-m", m, "--listen", "127.0.0.1:0", "--auth-token-file", t],
+        vec![
+            "run",
+            "-m",
+            m,
+            "--listen",
+            "127.0.0.1:0",
+            "--auth-token-file",
+            t,
+        ],
         vec!["run", "-m", "/nonexistent"],
         vec!["apply", "-m", m, "--yes", "--state-dir", f],
         vec!["apply", "-m", m, "--yes", "--state-dir", uf],

@@ -347,6 +347,9 @@ mod tests {
         assert!(!outbox.is_marked(id));
         outbox.mark("orphan").unwrap();
         outbox.sweep_marks();
-        assert!(!outbox.is_marked("orphan"), "a mark without its letter is swept");
+        assert!(
+            !outbox.is_marked("orphan"),
+            "a mark without its letter is swept"
+        );
     }
 }

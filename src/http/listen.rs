@@ -92,12 +92,12 @@ pub async fn bind(listen: &Listen) -> Result<Listener, HttpError> {
         _ => None,
     };
     let token = match &a.auth_token_file {
-        Some(path) => Some(Arc::from(crate::secret_file::read(path).map_err(|source| {
-            HttpError::Token {
+        Some(path) => Some(Arc::from(crate::secret_file::read(path).map_err(
+            |source| HttpError::Token {
                 path: path.clone(),
                 source,
-            }
-        })?)),
+            },
+        )?)),
         None => None,
     };
     let tcp = TcpListener::bind(addr)
@@ -110,7 +110,10 @@ pub async fn bind(listen: &Listen) -> Result<Listener, HttpError> {
             "listening on a non-loopback address without TLS and a token (--insecure-listen): anyone who can reach it reads the dashboard, status and metrics"
         );
     }
-    let max_connections = a.max_connections.unwrap_or_else(default_max_connections).max(1);
+    let max_connections = a
+        .max_connections
+        .unwrap_or_else(default_max_connections)
+        .max(1);
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(max_connections, "dashboard on {scheme}://{local}/");
     Ok(Listener {
@@ -215,7 +218,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// rather than in a loop.
 pub async fn serve(listener: Listener, app: Router, mut stop: watch::Receiver<bool>) {
     let app = match &listener.token {
-        Some(token) => app.layer(axum::middleware::from_fn_with_state(token.clone(), authorize)),
+        Some(token) => app.layer(axum::middleware::from_fn_with_state(
+            token.clone(),
+            authorize,
+        )),
         None => app,
     };
     let permits = Arc::new(Semaphore::new(listener.max_connections));
@@ -271,10 +277,7 @@ async fn connection(stream: tokio::net::TcpStream, tls: Option<TlsAcceptor>, app
         .header_read_timeout(HEADER_READ_TIMEOUT);
     let result = match tls {
         Some(tls) => match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream)).await {
-            Ok(Ok(stream)) => {
-                http.serve_connection(TokioIo::new(stream), service)
-                    .await
-            }
+            Ok(Ok(stream)) => http.serve_connection(TokioIo::new(stream), service).await,
             _ => return,
         },
         None => http.serve_connection(TokioIo::new(stream), service).await,

@@ -293,7 +293,12 @@ impl Shared {
                 why.push(format!("site {site}: its manifest is invalid: {errors}"));
             }
         }
-        let passes = self.inner.passes.read().map(|p| p.clone()).unwrap_or_default();
+        let passes = self
+            .inner
+            .passes
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_default();
         // In a fleet, the sites other controllers own pass there, not here.
         let fleet = self.inner.fleet.read().is_ok_and(|f| f.is_some());
         for site in &managed {
@@ -429,7 +434,12 @@ mod tests {
         assert!(shared.ready().unwrap_err().contains("not writable"));
         let shared = Shared::new(tmp.path().to_path_buf());
         shared.manage(vec!["hq".to_string()]);
-        assert!(shared.ready().unwrap_err().contains("first pass has not finished"));
+        assert!(
+            shared
+                .ready()
+                .unwrap_err()
+                .contains("first pass has not finished")
+        );
         shared.pass_finished("hq", Err("memory.json: Operation not permitted".into()));
         assert!(shared.ready().unwrap_err().contains("last pass failed"));
         shared.pass_finished("hq", Ok(()));
@@ -445,13 +455,28 @@ mod tests {
         shared.publish(view("hq", "Protecting", "GCSHOSTA"));
         shared.manifest_invalid("hq", Some("hq.yaml:1:1: spec.primary: nope".into()));
         let site = &shared.status().sites[0];
-        assert!(site.conditions.iter().any(|c| c.kind == INVALID), "{site:?}");
+        assert!(
+            site.conditions.iter().any(|c| c.kind == INVALID),
+            "{site:?}"
+        );
         let metrics = shared.metrics().encode();
-        assert!(metrics.contains(r#"galaxy_ha_site_condition{site="hq",type="ManifestInvalid"} 1"#));
-        assert!(shared.ready().unwrap_err().contains("its manifest is invalid"));
+        assert!(
+            metrics.contains(r#"galaxy_ha_site_condition{site="hq",type="ManifestInvalid"} 1"#)
+        );
+        assert!(
+            shared
+                .ready()
+                .unwrap_err()
+                .contains("its manifest is invalid")
+        );
         // A later pass keeps the condition until the file is fixed.
         shared.publish(view("hq", "Protecting", "GCSHOSTA"));
-        assert!(shared.status().sites[0].conditions.iter().any(|c| c.kind == INVALID));
+        assert!(
+            shared.status().sites[0]
+                .conditions
+                .iter()
+                .any(|c| c.kind == INVALID)
+        );
         shared.manifest_invalid("hq", None);
         assert!(shared.status().sites[0].conditions.is_empty());
         assert!(!shared.metrics().encode().contains("ManifestInvalid"));

@@ -101,9 +101,9 @@ fn not_a_file(p: &Path) -> Option<String> {
         Ok(m) if m.is_file() => None,
         Ok(m) if m.is_dir() => Some("a directory, not a manifest file".into()),
         Ok(_) => Some("not a regular file (a FIFO, socket or device)".into()),
-        Err(e) if is_loop(&e) => Some(
-            "a symlink loop (the link leads back to itself); point it at the manifest".into(),
-        ),
+        Err(e) if is_loop(&e) => {
+            Some("a symlink loop (the link leads back to itself); point it at the manifest".into())
+        }
         Err(e) if is_link(p) && e.kind() == std::io::ErrorKind::NotFound => {
             let target = std::fs::read_link(p)
                 .map(|t| t.display().to_string())

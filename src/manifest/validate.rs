@@ -279,7 +279,10 @@ fn durations(p: &mut Problems, spec: &SiteSpec) {
     let m = &spec.failover.monitor;
     let all = [
         ("spec.failover.monitor.interval", Some(m.interval)),
-        ("spec.failover.monitor.totalTimeToFailure", m.total_time_to_failure),
+        (
+            "spec.failover.monitor.totalTimeToFailure",
+            m.total_time_to_failure,
+        ),
         // The time they add up to.
         (
             "spec.failover.monitor.consecutiveFailures",
@@ -292,7 +295,10 @@ fn durations(p: &mut Problems, spec: &SiteSpec) {
         ),
         (
             "spec.platform.powershell.scriptTimeout",
-            spec.platform.powershell.as_ref().map(|ps| ps.script_timeout),
+            spec.platform
+                .powershell
+                .as_ref()
+                .map(|ps| ps.script_timeout),
         ),
     ];
     for (path, d) in all {

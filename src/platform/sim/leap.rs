@@ -95,8 +95,10 @@ impl World {
         let target_up = self.host(&job.target).is_some_and(|t| t.up);
         let p = &self.params;
         let (link, apply, event_bytes, mirror_rate) = (
-            p.events_per_sec(p.link_bytes_per_sec).saturating_mul(seconds),
-            p.events_per_sec(p.apply_bytes_per_sec).saturating_mul(seconds),
+            p.events_per_sec(p.link_bytes_per_sec)
+                .saturating_mul(seconds),
+            p.events_per_sec(p.apply_bytes_per_sec)
+                .saturating_mul(seconds),
             p.event_bytes,
             p.mirror_bytes_per_sec.max(1).saturating_mul(seconds),
         );
