@@ -30,7 +30,7 @@ struct Kept {
 #[derive(Debug)]
 pub enum Found {
     /// The site, on its last good manifest.
-    Site(Site),
+    Site(Box<Site>),
     /// A kept manifest for this file, or a site's memory under the file's name, exists,
     /// but no manifest this program can use: the site is listed, not managed.
     Unusable { site: String, why: String },
@@ -93,11 +93,11 @@ pub fn find(state_dir: &Path, file: &Path) -> Found {
             continue;
         }
         return match manifest::load_str(file, &kept.text) {
-            Ok(manifest) if manifest.metadata.name == name => Found::Site(Site {
+            Ok(manifest) if manifest.metadata.name == name => Found::Site(Box::new(Site {
                 name,
                 path: file.to_path_buf(),
                 manifest,
-            }),
+            })),
             Ok(_) => Found::Unusable {
                 site: name,
                 why: "the kept last good manifest names another site".into(),

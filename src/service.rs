@@ -424,7 +424,7 @@ impl Supervisor {
                 Some(last_good::Found::Site(site)) if !seen.contains(&site.name) => {
                     tracing::warn!(site = %site.name, file = %file.display(), "the manifest is invalid: managing the site on its last good manifest, kept in the state dir");
                     owner = Some(site.name.clone());
-                    self.keep(site);
+                    self.keep(*site);
                 }
                 Some(last_good::Found::Unusable { site, why }) => unusable = Some((site, why)),
                 _ => {}
@@ -682,7 +682,7 @@ async fn site_task(
             .pass_finished(&site.name, last.elapsed().as_secs_f64());
         ctx.shared.pass_finished(
             &site.name,
-            result.as_ref().map(|()| ()).map_err(ToString::to_string),
+            result.as_ref().map(|_| ()).map_err(ToString::to_string),
         );
         failures = match &result {
             Ok(()) => 0,
@@ -690,6 +690,11 @@ async fn site_task(
             Err(_) => failures + 1,
         };
         let wait = requeue(&site, &result, failures);
+        if let Err(e) = &result
+            && !e.is_coordination()
+        {
+            ctx.shared.list_failing(&site.name, &e.to_string());
+        }
         if let Err(e) = &result {
             tracing::warn!(site = %site.name, failures, "pass failed, next in {}: {e}", humantime::format_duration(wait));
         }

@@ -382,18 +382,18 @@ fn value() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A path of subcommands and its arguments: each one's flag (`None`: positional) and
+/// whether it takes a value.
+type CommandPath = (Vec<String>, Vec<(Option<String>, bool)>);
+
 /// A command line drawn from the clap definitions: a path of subcommands, then any of each
 /// one's arguments, with values from [`value`].
 fn command_line() -> impl Strategy<Value = Vec<String>> {
     use clap::CommandFactory;
     let cli = galaxy_ha::cli::Cli::command();
     // Each runnable path of subcommands with its arguments' long names (or positionals).
-    let mut paths: Vec<(Vec<String>, Vec<(Option<String>, bool)>)> = Vec::new();
-    fn walk(
-        cmd: &clap::Command,
-        prefix: Vec<String>,
-        out: &mut Vec<(Vec<String>, Vec<(Option<String>, bool)>)>,
-    ) {
+    let mut paths: Vec<CommandPath> = Vec::new();
+    fn walk(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<CommandPath>) {
         let args = cmd
             .get_arguments()
             .filter(|a| !a.is_hide_set())

@@ -34,7 +34,7 @@ fn no_view(shared: &Shared, site: &str) -> Response {
 
 /// Exactly `plan --format json` for the site.
 pub async fn plan(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
-    match shared.view(&site) {
+    match shared.planned_view(&site) {
         Some(v) => json(StatusCode::OK, v.plan_json),
         None => no_view(&shared, &site),
     }
@@ -42,7 +42,7 @@ pub async fn plan(State(shared): State<Shared>, Path(site): Path<String>) -> Res
 
 /// The site's last journal items, as `history --format json` shapes them.
 pub async fn history(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
-    match shared.view(&site) {
+    match shared.planned_view(&site) {
         Some(v) => json(StatusCode::OK, history::json(&v.recent)),
         None => no_view(&shared, &site),
     }

@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn the_connection_limit_leaves_most_descriptors_to_the_controller() {
         let max = default_max_connections();
-        assert!(max >= 1 && max <= MAX_CONNECTIONS);
+        assert!((1..=MAX_CONNECTIONS).contains(&max));
         if let Some(limit) = descriptor_limit() {
             assert!(max as u64 <= limit / 4 || max == 1, "{max} of {limit}");
         }

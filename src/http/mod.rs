@@ -127,6 +127,29 @@ impl Shared {
         }
     }
 
+    /// Lists a managed site whose passes fail before any has published a view, so that it
+    /// is not missing from the status and the dashboard; its first good pass replaces it.
+    pub fn list_failing(&self, site: &str, why: &str) {
+        let Ok(mut views) = self.inner.views.write() else {
+            return;
+        };
+        if views.contains_key(site) {
+            return;
+        }
+        let mut status = SiteStatus::elsewhere(site, None);
+        status.waiting = vec![format!("its passes fail: {why}")];
+        mark_invalid(&mut status, self.invalid_message(site).as_deref());
+        self.inner.metrics.publish(&status, None);
+        views.insert(
+            site.to_string(),
+            SiteView {
+                status,
+                plan_json: String::new(),
+                recent: Vec::new(),
+            },
+        );
+    }
+
     /// The manifest a site runs on now (for its secrets).
     pub fn site_manifest(&self, site: Arc<crate::manifest::Site>) {
         if let Ok(mut sites) = self.inner.sites.write() {
@@ -150,7 +173,7 @@ impl Shared {
         };
         let mut view = views.get(site).cloned().unwrap_or_else(|| SiteView {
             status: SiteStatus::unmanaged(site),
-            plan_json: "{}".into(),
+            plan_json: String::new(),
             recent: Vec::new(),
         });
         if errors.is_none() && !views.contains_key(site) {
@@ -268,6 +291,11 @@ impl Shared {
         self.inner.views.read().ok()?.get(site).cloned()
     }
 
+    /// The site's view when a pass made it (not a listing of a site without one).
+    pub fn planned_view(&self, site: &str) -> Option<SiteView> {
+        self.view(site).filter(|v| !v.plan_json.is_empty())
+    }
+
     /// `Ok` when a valid manifest is loaded, the state dir takes a file, no manifest is
     /// invalid, every site has finished a pass that could write its state, and every secret
     /// the manifests point to is usable; otherwise every reason why not, one a line. A site
@@ -327,10 +355,13 @@ impl Shared {
         }
     }
 
-    /// Why a managed site has no view: its passes fail, or none has finished yet.
+    /// Why a listed site has no plan: its manifest is unusable, its passes fail, or none
+    /// has finished yet; `None` for a site not listed at all.
     pub fn no_view_yet(&self, site: &str) -> Option<String> {
         if !self.managed().contains(site) {
-            return None;
+            return self.invalid_message(site).map(|errors| {
+                format!("site {site:?} is not managed: its manifest is invalid: {errors}")
+            });
         }
         Some(match self.inner.passes.read().ok()?.get(site) {
             Some(Err(e)) => format!("site {site:?} is managed, but its passes fail: {e}"),
@@ -444,6 +475,25 @@ mod tests {
         assert!(shared.ready().unwrap_err().contains("last pass failed"));
         shared.pass_finished("hq", Ok(()));
         assert_eq!(shared.ready(), Ok(()));
+    }
+
+    #[test]
+    fn a_site_whose_passes_fail_is_listed_and_its_plan_says_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Shared::new(tmp.path().to_path_buf());
+        shared.manage(vec!["branch".to_string()]);
+        let why = "cannot open the platform: cannot start powershell.exe";
+        shared.pass_finished("branch", Err(why.into()));
+        shared.list_failing("branch", why);
+        let site = &shared.status().sites[0];
+        assert_eq!(site.name, "branch");
+        assert!(site.waiting[0].contains("powershell.exe"), "{site:?}");
+        assert!(shared.planned_view("branch").is_none());
+        assert!(shared.no_view_yet("branch").unwrap().contains("its passes fail"));
+        assert!(shared.no_view_yet("other").is_none(), "not managed: 404");
+        // The first good pass replaces the listing.
+        shared.publish(view("branch", "Protecting", "GCSHOSTA"));
+        assert!(shared.planned_view("branch").is_some());
     }
 
     #[test]
