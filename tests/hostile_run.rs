@@ -420,3 +420,55 @@ fn tls_and_a_bearer_token_protect_every_path_but_healthz() {
         "the token is never logged"
     );
 }
+
+#[test]
+fn a_letter_whose_send_began_before_a_crash_is_sent_once_more_with_its_message_id() {
+    use galaxy_ha::alert::Alert;
+    use galaxy_ha::alert::outbox::Outbox;
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (dir, state) = (tmp.path().join("m"), tmp.path().join("s"));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("s1.yaml"), manifest("s1", "10s", Some(port))).unwrap();
+    let site = galaxy_ha::manifest::load(&[dir.join("s1.yaml")])
+        .unwrap()
+        .remove(0);
+    let email = site.manifest.spec.notifications.unwrap().email.unwrap();
+    // What a controller killed during the SMTP conversation leaves: a letter marked as
+    // being sent.
+    let outbox = Outbox::new(&state);
+    let alert = Alert {
+        site: "s1".into(),
+        kind: galaxy_ha::plan::action::AlertKind::FailoverStarted,
+        severity: galaxy_ha::plan::action::Severity::Error,
+        key: "failover-started".into(),
+        message: "System Galaxy on GCSHOSTA failed; failing over to GCSHOSTB".into(),
+        at: jiff::Timestamp::now(),
+    };
+    let id = outbox.push(&alert, &email).unwrap();
+    outbox.mark(&outbox.pending().remove(0)).unwrap();
+
+    let sink = SmtpSink::start(port, &tmp.path().join("mail"));
+    let log = tmp.path().join("log");
+    let _run = start_run(&dir, &state, &log, &["--alert-retry", "200ms"]);
+    eventually(Duration::from_secs(20), "outbox delivered", || {
+        outbox.pending().is_empty()
+    });
+    wait_for_log(
+        &log,
+        &["may have it already", &id],
+        0,
+        Duration::from_secs(5),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let mail = sink.messages();
+    let ours: Vec<&String> = mail
+        .iter()
+        .filter(|m| header(m, "Message-ID").as_deref() == Some(&format!("<{id}@galaxy-ha>")))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "sent once more, with its Message-ID: {mail:?}"
+    );
+}

@@ -2,9 +2,9 @@
 //! pass remembers the alert as raised, deleted right after the mail server accepts it. A
 //! delivery task retries what is pending with capped back-off; a restart re-sends it.
 //!
-//! Across a crash, an alert is delivered once by two means together. Before each send an
-//! idempotency mark (`ID.sending`) is made durable; and every send of a letter carries the
-//! same Message-ID (`<ID@galaxy-ha>`), on which mail systems drop a duplicate. A letter
+//! Across a crash, an alert is delivered once by two means together. Before its first send
+//! the letter is marked as being sent (`sending: true`, written atomically); and every send
+//! of a letter carries the same Message-ID (`<ID@galaxy-ha>`), on which a mail system can drop a duplicate. A letter
 //! found marked after a restart is one whose server may have accepted it just before the
 //! crash: it is sent again with that same Message-ID (never silently dropped, since it may
 //! be the failover alert), and the log says it may be a repeat.
@@ -32,6 +32,10 @@ pub struct Letter {
     pub id: String,
     pub alert: Alert,
     pub email: EmailSpec,
+    /// The idempotency mark: a send was begun. Found set after a restart, the server may
+    /// have accepted the letter just before the controller stopped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sending: bool,
 }
 
 /// Letters pending per site, and the directory's modified time they were counted at.
@@ -89,9 +93,9 @@ impl Outbox {
             id: new_id(),
             alert: alert.clone(),
             email: email.clone(),
+            sending: false,
         };
-        let bytes = serde_json::to_vec_pretty(&letter).map_err(std::io::Error::other)?;
-        crate::state::write_atomic(&self.dir.join(format!("{}.json", letter.id)), &bytes)?;
+        self.write(&letter)?;
         Ok(letter.id)
     }
 
@@ -142,49 +146,34 @@ impl Outbox {
             .unwrap_or(0)
     }
 
-    /// Forgets a delivered letter, then its mark.
+    fn write(&self, letter: &Letter) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(letter).map_err(std::io::Error::other)?;
+        crate::state::write_atomic(&self.dir.join(format!("{}.json", letter.id)), &bytes)
+    }
+
+    /// Forgets a delivered letter.
     ///
     /// # Errors
     /// The file could not be removed (it would be sent again after a restart).
     pub fn remove(&self, id: &str) -> std::io::Result<()> {
         match std::fs::remove_file(self.dir.join(format!("{id}.json"))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => {
-                let _ = std::fs::remove_file(self.mark_path(id));
-                Ok(())
-            }
+            _ => Ok(()),
         }
     }
 
-    fn mark_path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.sending"))
-    }
-
-    /// Makes durable that `id` is about to be sent.
+    /// Makes durable that a send of `letter` is begun (once; later attempts find it set).
     ///
     /// # Errors
-    /// The mark could not be written; the letter is then not sent this time.
-    pub fn mark(&self, id: &str) -> std::io::Result<()> {
-        crate::state::write_atomic(&self.mark_path(id), b"")
-    }
-
-    /// Whether a send of `id` was begun (by this process or one before a crash).
-    pub fn is_marked(&self, id: &str) -> bool {
-        self.mark_path(id).exists()
-    }
-
-    /// Removes the marks of letters no longer queued (a crash between the two removals).
-    pub fn sweep_marks(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-            if path.extension().is_some_and(|e| e == "sending")
-                && !path.with_extension("json").exists()
-            {
-                let _ = std::fs::remove_file(&path);
-            }
+    /// The letter could not be rewritten; it is then not sent this time.
+    pub fn mark(&self, letter: &Letter) -> std::io::Result<()> {
+        if letter.sending {
+            return Ok(());
         }
+        self.write(&Letter {
+            sending: true,
+            ..letter.clone()
+        })
     }
 }
 
@@ -213,16 +202,16 @@ impl AlertSink for OutboxSink {
 /// Marks `letter` as being sent, saying so when a send before a restart may have delivered
 /// it already.
 fn begin(outbox: &Outbox, letter: &Letter, begun: &mut HashSet<String>) -> Result<(), String> {
-    if begun.insert(letter.id.clone()) && outbox.is_marked(&letter.id) {
+    if begun.insert(letter.id.clone()) && letter.sending {
         tracing::warn!(
             site = %letter.alert.site,
             id = %letter.id,
-            "the controller stopped while this alert was being sent, so the mail server may have it already: sending it again with the same Message-ID <{}@galaxy-ha>, on which mail systems drop a duplicate",
+            "the controller stopped while this alert was being sent, so the mail server may have it already: sending it again with the same Message-ID <{}@galaxy-ha>, on which a mail system can drop the duplicate",
             letter.id
         );
     }
     outbox
-        .mark(&letter.id)
+        .mark(letter)
         .map_err(|e| format!("cannot mark the letter as being sent (not sent): {e}"))
 }
 
@@ -246,7 +235,6 @@ pub async fn deliver(
     let mut retry: HashMap<String, (u32, Instant)> = HashMap::new();
     // Letters this process began to send: a mark on any other is from before a restart.
     let mut begun: HashSet<String> = HashSet::new();
-    outbox.sweep_marks();
     loop {
         let letters = outbox.pending();
         retry.retain(|id, _| letters.iter().any(|l| &l.id == id));
@@ -331,25 +319,38 @@ mod tests {
     }
 
     #[test]
-    fn a_mark_outlives_a_crash_and_goes_with_its_letter() {
+    fn a_mark_outlives_a_crash_in_the_letter_itself() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Outbox::new(dir.path());
-        std::fs::create_dir_all(outbox.dir()).unwrap();
-        let id = "00000000000000000001-1-0";
-        std::fs::write(outbox.dir().join(format!("{id}.json")), "{}").unwrap();
-        assert!(!outbox.is_marked(id));
-        outbox.mark(id).unwrap();
-        // A new process (a restart) sees the mark: the send may have been accepted.
-        assert!(Outbox::new(dir.path()).is_marked(id));
-        outbox.sweep_marks();
-        assert!(outbox.is_marked(id), "a queued letter keeps its mark");
-        outbox.remove(id).unwrap();
-        assert!(!outbox.is_marked(id));
-        outbox.mark("orphan").unwrap();
-        outbox.sweep_marks();
-        assert!(
-            !outbox.is_marked("orphan"),
-            "a mark without its letter is swept"
+        let alert = Alert {
+            site: "hq".into(),
+            kind: crate::plan::action::AlertKind::Test,
+            severity: crate::plan::action::Severity::Information,
+            key: "test".into(),
+            message: "test".into(),
+            at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let email: EmailSpec = serde_json::from_value(serde_json::json!({
+            "smtp": {"server": "127.0.0.1", "port": 25, "security": "none"},
+            "from": "a@example.test",
+            "to": ["b@example.test"],
+        }))
+        .unwrap();
+        let id = outbox.push(&alert, &email).unwrap();
+        let letter = outbox.pending().remove(0);
+        assert!(!letter.sending);
+        let mut begun = HashSet::new();
+        begin(&outbox, &letter, &mut begun).unwrap();
+        // A new process (a restart) reads the mark: the send may have been accepted.
+        let after = Outbox::new(dir.path()).pending().remove(0);
+        assert!(after.sending);
+        assert_eq!(after.id, id);
+        assert_eq!(
+            std::fs::read_dir(outbox.dir()).unwrap().count(),
+            1,
+            "no other file"
         );
+        outbox.remove(&id).unwrap();
+        assert!(outbox.pending().is_empty());
     }
 }

@@ -489,7 +489,12 @@ mod tests {
         assert_eq!(site.name, "branch");
         assert!(site.waiting[0].contains("powershell.exe"), "{site:?}");
         assert!(shared.planned_view("branch").is_none());
-        assert!(shared.no_view_yet("branch").unwrap().contains("its passes fail"));
+        assert!(
+            shared
+                .no_view_yet("branch")
+                .unwrap()
+                .contains("its passes fail")
+        );
         assert!(shared.no_view_yet("other").is_none(), "not managed: 404");
         // The first good pass replaces the listing.
         shared.publish(view("branch", "Protecting", "GCSHOSTA"));
