@@ -38,10 +38,11 @@ pub enum LockError {
     NotADirectory { path: PathBuf },
     /// The state dir refuses new files (permissions, a read-only or immutable directory).
     #[error(
-        "the state dir {path} is not writable ({source}); let the controller's account write there, or give another --state-dir"
+        "the state dir {path} is not writable ({lock}: {source}); let the controller's account write there, or give another --state-dir"
     )]
     NotWritable {
         path: PathBuf,
+        lock: PathBuf,
         #[source]
         source: std::io::Error,
     },
@@ -91,6 +92,7 @@ impl StateLock {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
                     LockError::NotWritable {
                         path: state_dir.to_path_buf(),
+                        lock: path.clone(),
                         source,
                     }
                 }
