@@ -427,7 +427,13 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
         let (path, args) = &paths[i];
         let mut line: Vec<String> = path.clone();
         for ((flag, takes), (on, v)) in args.iter().zip(picks.iter().cycle()) {
-            if !on || flag.as_deref() == Some("--watch") {
+            // The site's manifest, most of the time, so that commands get past their
+            // arguments and run; positionals always, since most are required.
+            if flag.as_deref() == Some("--manifests") && !on {
+                line.extend(["--manifests".to_string(), "hq.yaml".to_string()]);
+                continue;
+            }
+            if (!on && flag.is_some()) || flag.as_deref() == Some("--watch") {
                 continue;
             }
             match flag {
