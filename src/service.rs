@@ -268,6 +268,8 @@ type Parsed = HashMap<PathBuf, ((std::time::SystemTime, u64), Result<Vec<Site>, 
 struct Loaded {
     sites: Vec<Site>,
     invalid: Vec<(PathBuf, Invalid)>,
+    /// The files parsed anew (not taken from the cache): new or changed since last time.
+    fresh: Vec<PathBuf>,
 }
 
 fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded {
@@ -276,6 +278,7 @@ fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded
     let mut loaded = Loaded {
         sites: Vec::new(),
         invalid: Vec::new(),
+        fresh: Vec::new(),
     };
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
@@ -285,6 +288,7 @@ fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded
         let result = match (stamp, cache.get(&file)) {
             (Some(stamp), Some((seen, result))) if *seen == stamp => result.clone(),
             _ => {
+                loaded.fresh.push(file.clone());
                 let result = manifest::load(std::slice::from_ref(&file));
                 if let Some(stamp) = stamp {
                     cache.insert(file.clone(), (stamp, result.clone()));
@@ -335,20 +339,23 @@ struct Reloaded {
     secrets: HashMap<String, String>,
 }
 
-/// Loads the manifests; keeps each valid one as its site's last good manifest (not in a dry
-/// run, which writes nothing), and looks up the state dir for invalid files of unknown sites.
+/// Loads the manifests; keeps each new or changed valid one as its site's last good manifest
+/// (not in a dry run, which writes nothing), and looks up the state dir for invalid files of
+/// unknown sites.
 fn reread(
     manifests: &Path,
     only: Option<&str>,
     cache: &mut Parsed,
     known: &[PathBuf],
-    state_dir: Option<&Path>,
+    state_dir: &Path,
+    dry_run: bool,
 ) -> Reloaded {
     let loaded = load_each(manifests, only, cache);
     let mut secrets = HashMap::new();
     for site in &loaded.sites {
-        if let Some(dir) = state_dir
-            && let Err(e) = last_good::save(dir, site)
+        if !dry_run
+            && loaded.fresh.contains(&site.path)
+            && let Err(e) = last_good::save(state_dir, site)
         {
             tracing::warn!(site = %site.name, "cannot keep the last good manifest in the state dir: {e}");
         }
@@ -358,15 +365,12 @@ fn reread(
             secrets.insert(site.name.clone(), text.join("\n"));
         }
     }
-    let kept = match state_dir {
-        Some(dir) => loaded
-            .invalid
-            .iter()
-            .filter(|(file, _)| !known.contains(file))
-            .map(|(file, _)| (file.clone(), last_good::find(dir, file)))
-            .collect(),
-        None => HashMap::new(),
-    };
+    let kept = loaded
+        .invalid
+        .iter()
+        .filter(|(file, _)| !known.contains(file))
+        .map(|(file, _)| (file.clone(), last_good::find(state_dir, file)))
+        .collect();
     Reloaded {
         loaded,
         kept,
@@ -380,14 +384,15 @@ impl Supervisor {
         let only = self.options.site.clone();
         let mut cache = std::mem::take(&mut self.cache);
         let known: Vec<PathBuf> = self.owners.keys().cloned().collect();
-        let state_dir = (!self.options.dry_run).then(|| self.options.state_dir.clone());
+        let (state_dir, dry_run) = (self.options.state_dir.clone(), self.options.dry_run);
         let Ok((reloaded, cache)) = tokio::task::spawn_blocking(move || {
             let reloaded = reread(
                 &manifests,
                 only.as_deref(),
                 &mut cache,
                 &known,
-                state_dir.as_deref(),
+                &state_dir,
+                dry_run,
             );
             (reloaded, cache)
         })
