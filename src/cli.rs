@@ -64,6 +64,11 @@ problems. Durations take humantime (10s, 5m) or the guide's HH:MM:SS (00:05:00).
         /// Manifest files or directories of *.yaml files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Also require every passwordFrom/credentialFrom to be usable here (on the
+        /// controller's machine); without it, one that cannot be read is only a warning,
+        /// since CI has no secrets.
+        #[arg(long)]
+        secrets: bool,
     },
     /// Print the manifest's JSON Schema (for editors and CI).
     #[command(after_help = "\
@@ -99,7 +104,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long, value_name = "FAULT")]
         assume: Vec<String>,
         /// ...and this much time passed with nothing done (the failover monitor keeps counting).
-        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        #[arg(long, value_parser = crate::duration::parse, value_name = "DURATION")]
         after: Option<Duration>,
     },
     /// Carry out the plan: converge the sites to their manifests.
@@ -119,7 +124,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long)]
         wait: bool,
         /// How long --wait may take (platform time).
-        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        #[arg(long, value_parser = crate::duration::parse, default_value = "1h")]
         timeout: Duration,
     },
     /// Show each site's job health, conditions and history, as the Replication Console would.
@@ -136,7 +141,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long)]
         watch: bool,
         /// How often --watch redraws.
-        #[arg(long, value_parser = humantime::parse_duration, default_value = "2s")]
+        #[arg(long, value_parser = crate::duration::parse, default_value = "2s")]
         interval: Duration,
         /// Answer as a monitoring plugin does: one line with performance data, exit 0 OK,
         /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN (docs/monitoring.md).
@@ -155,7 +160,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[command(flatten)]
         site: SiteArgs,
         /// Only what happened in this last stretch of time (e.g. 24h, 7d).
-        #[arg(long, value_parser = humantime::parse_duration)]
+        #[arg(long, value_parser = crate::duration::parse)]
         since: Option<Duration>,
         /// Only these kinds of event, comma-separated.
         #[arg(
@@ -191,7 +196,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long)]
         yes: bool,
         /// How long a switchover may take to complete (platform time).
-        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        #[arg(long, value_parser = crate::duration::parse, default_value = "1h")]
         timeout: Duration,
     },
     /// The guide's four stages, end to end, on a fresh simulated lab: protect, the live host
@@ -239,7 +244,8 @@ Examples:
   galaxy-ha run -m /srv/galaxy-ha/manifests/ --state-dir /var/lib/galaxy-ha
   galaxy-ha run -m manifests/ --dry-run                 plan and log each pass, do nothing
   galaxy-ha run -m manifests/hq.yaml --sim-speed 60     the simulated lab, one minute a second
-  galaxy-ha run -m manifests/ --listen 0.0.0.0:9440      the dashboard for the LAN (read-only)
+  galaxy-ha run -m manifests/ --listen 0.0.0.0:9440 --tls-cert cert.pem --tls-key key.pem --auth-token-file token
+                                                        the dashboard for the LAN (HTTPS, a token)
   galaxy-ha run -m manifests/ --coordination etcd --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379,http://10.0.0.7:2379
                                                         one controller of a fleet (docs/fleet.md)
   RUST_LOG=galaxy_ha=debug galaxy-ha run -m manifests/ --log-format json")]
@@ -253,15 +259,17 @@ Examples:
         #[arg(long, value_name = "N", default_value_t = 1)]
         sim_speed: u32,
         /// The outbox's first retry wait (doubles up to 10 min); tests shorten it.
-        #[arg(long, hide = true, value_parser = humantime::parse_duration, default_value = "10s")]
+        #[arg(long, hide = true, value_parser = crate::duration::parse, default_value = "10s")]
         alert_retry: Duration,
         /// Serve the dashboard (/), the status API (/api/v1/status), health checks and
-        /// /metrics here; a non-loopback address is logged as a warning (no authentication).
+        /// /metrics here; a non-loopback address needs TLS and a token, or --insecure-listen.
         #[arg(long, value_name = "ADDR", default_value = crate::http::DEFAULT_LISTEN)]
         listen: std::net::SocketAddr,
         /// Serve no HTTP at all.
         #[arg(long, conflicts_with = "listen")]
         no_listen: bool,
+        #[command(flatten)]
+        access: crate::http::listen::AccessArgs,
         #[command(flatten)]
         coordination: crate::fleet::CoordinationArgs,
     },
@@ -298,7 +306,7 @@ pub enum ServiceCommand {
     #[command(after_help = "\
 Examples:
   galaxy-ha service install -m C:\\galaxy-ha\\manifests
-  galaxy-ha service install -m C:\\galaxy-ha\\manifests --listen 0.0.0.0:9440 --state-dir D:\\galaxy-ha
+  galaxy-ha service install -m C:\\galaxy-ha\\manifests --state-dir D:\\galaxy-ha --listen 0.0.0.0:9440 --tls-cert C:\\galaxy-ha\\cert.pem --tls-key C:\\galaxy-ha\\key.pem --auth-token-file C:\\galaxy-ha\\token
   galaxy-ha service install -m /srv/galaxy-ha/manifests > /etc/systemd/system/galaxy-ha.service
 
 The service runs this program from where it is now: copy it to its place first (e.g.
@@ -306,7 +314,8 @@ C:\\Program Files\\galaxy-ha\\galaxy-ha.exe). Start it with `Start-Service galax
 See docs/windows.md.")]
     Install {
         /// `run`'s arguments: -m PATH and any of --site, --state-dir, --listen, --no-listen,
-        /// --dry-run, --log-format, --log-dir. Paths are made absolute; on Windows the state
+        /// --tls-cert, --tls-key, --auth-token-file, --insecure-listen, --dry-run,
+        /// --log-format, --log-dir. Paths are made absolute; on Windows the state
         /// dir is always passed, by default %ProgramData%\galaxy-ha\state.
         #[arg(
             required = true,

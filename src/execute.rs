@@ -35,8 +35,9 @@ pub enum ExecuteError {
     /// Memory could not be kept; nothing further was issued.
     #[error(transparent)]
     Memory(#[from] MemoryError),
-    /// The journal could not be written; the disruptive action was not issued.
-    #[error("journal of site {site}: {source}; the disruptive action was not issued")]
+    /// The journal could not be written; the pass stopped there: no action after it, and no
+    /// disruptive action whose intent it was, was issued.
+    #[error("journal of site {site}: {source}; the pass stopped here and issued nothing further")]
     Journal {
         site: String,
         #[source]

@@ -31,6 +31,21 @@ pub enum LockError {
         "{path} belongs to a fleet of controllers (run --coordination etcd): acting on its sites from here would act beside the controller that owns them. In a fleet, approve a failover or a switchover by setting spec.primary in the manifest; if the fleet is gone for good, remove {path} first"
     )]
     Fleet { path: PathBuf },
+    /// The state dir's path names something that is not a directory.
+    #[error(
+        "the state dir {path} is not a directory; give --state-dir (or GALAXY_HA_STATE_DIR) a directory"
+    )]
+    NotADirectory { path: PathBuf },
+    /// The state dir refuses new files (permissions, a read-only or immutable directory).
+    #[error(
+        "the state dir {path} is not writable ({lock}: {source}); let the controller's account write there, or give another --state-dir"
+    )]
+    NotWritable {
+        path: PathBuf,
+        lock: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -54,14 +69,35 @@ impl StateLock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(state_dir).map_err(io)?;
+        let not_a_dir = || LockError::NotADirectory {
+            path: state_dir.to_path_buf(),
+        };
+        if std::fs::metadata(state_dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(not_a_dir());
+        }
+        std::fs::create_dir_all(state_dir).map_err(|source| {
+            if state_dir.ancestors().skip(1).any(|a| a.is_file()) {
+                not_a_dir()
+            } else {
+                io(source)
+            }
+        })?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(io)?;
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    LockError::NotWritable {
+                        path: state_dir.to_path_buf(),
+                        lock: path.clone(),
+                        source,
+                    }
+                }
+                _ => io(source),
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

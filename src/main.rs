@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         // The reader went away (`status --watch | head`): nothing is left to say to it.
         Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", commands::message::render(&err));
             ExitCode::from(1)
         }
     }

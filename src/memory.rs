@@ -11,14 +11,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::plan::action::Operation;
 
-/// The memory format; grows compatibly (unknown fields are kept out by `default`).
+/// The memory format. A field added later comes with a new version: a document of a version
+/// this program does not know, or with a field it does not know, is refused rather than
+/// rewritten without what it cannot read (a rolled-back binary would lose it).
 pub const FORMAT_VERSION: u32 = 1;
 
 /// A site's memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Memory {
     pub format_version: u32,
+    /// The galaxy-ha version that last wrote the memory, so a refusal can name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
     /// The live host the controller last established (adoption, failover, switchover).
     pub live_host: Option<String>,
     /// The value of `spec.primary` when the live host was last established; a manifest
@@ -123,6 +128,17 @@ pub enum MemoryError {
         "{path}: memory is unreadable ({message}); refusing to act on uncertain memory. Inspect it, restore it from a backup, or remove it to re-adopt the site as it is"
     )]
     Corrupt { path: PathBuf, message: String },
+    /// A newer galaxy-ha wrote it: reading it here would drop what this version does not
+    /// know, and the next write would lose it for good.
+    #[error(
+        "{path}: memory format {found} was written by {writer}; this galaxy-ha ({ours}) reads format {FORMAT_VERSION} and will not rewrite it. Run the newer galaxy-ha, or, to start this site's memory afresh, move the file away"
+    )]
+    Newer {
+        path: PathBuf,
+        found: u64,
+        writer: String,
+        ours: &'static str,
+    },
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
@@ -145,10 +161,7 @@ impl Memory {
     pub fn load(state_dir: &Path, site: &str) -> Result<Memory, MemoryError> {
         let path = site_dir(state_dir, site).join("memory.json");
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| MemoryError::Corrupt {
-                path: path.clone(),
-                message: e.to_string(),
-            }),
+            Ok(bytes) => Memory::decode(&bytes, &path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Memory {
                 format_version: FORMAT_VERSION,
                 ..Memory::default()
@@ -157,15 +170,114 @@ impl Memory {
         }
     }
 
+    /// Reads a memory document (`where_` names it in errors): a `format_version` is
+    /// required, one newer than [`FORMAT_VERSION`] is refused, and so is any unknown field.
+    ///
+    /// # Errors
+    /// [`MemoryError::Newer`] or [`MemoryError::Corrupt`]; nothing is guessed.
+    pub fn decode(bytes: &[u8], where_: &Path) -> Result<Memory, MemoryError> {
+        let corrupt = |message: String| MemoryError::Corrupt {
+            path: where_.to_path_buf(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let Some(doc) = value.as_object() else {
+            return Err(corrupt("not a JSON object".into()));
+        };
+        let Some(version) = doc
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+        else {
+            return Err(corrupt("no format_version".into()));
+        };
+        if version > u64::from(FORMAT_VERSION) {
+            let writer = doc
+                .get("written_by")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(
+                    || "a newer galaxy-ha".to_string(),
+                    |v| format!("galaxy-ha {v}"),
+                );
+            return Err(MemoryError::Newer {
+                path: where_.to_path_buf(),
+                found: version,
+                writer,
+                ours: env!("CARGO_PKG_VERSION"),
+            });
+        }
+        serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// The document [`Memory::save`] writes: this format, this program's version.
+    pub fn to_document(&self) -> Vec<u8> {
+        let mut doc = self.clone();
+        doc.format_version = FORMAT_VERSION;
+        doc.written_by = Some(env!("CARGO_PKG_VERSION").to_string());
+        serde_json::to_vec_pretty(&doc).expect("memory serializes")
+    }
+
     /// Writes memory atomically: a crash leaves the old or the new file, never a torn one.
     ///
     /// # Errors
     /// Any I/O error (the old memory is then intact).
     pub fn save(&self, state_dir: &Path, site: &str) -> Result<(), MemoryError> {
         let path = site_dir(state_dir, site).join("memory.json");
-        let mut doc = self.clone();
-        doc.format_version = FORMAT_VERSION;
-        let bytes = serde_json::to_vec_pretty(&doc).expect("memory serializes");
-        crate::state::write_atomic(&path, &bytes).map_err(|source| MemoryError::Io { path, source })
+        crate::state::write_atomic(&path, &self.to_document())
+            .map_err(|source| MemoryError::Io { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(text: &str) -> Result<Memory, MemoryError> {
+        Memory::decode(text.as_bytes(), Path::new("memory.json"))
+    }
+
+    #[test]
+    fn memory_from_a_newer_version_is_refused_naming_its_writer() {
+        let err = decode(r#"{"format_version": 2, "written_by": "0.9.0", "future_field": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("memory format 2 was written by galaxy-ha 0.9.0"),
+            "{err}"
+        );
+        assert!(err.contains("will not rewrite it"), "{err}");
+        let err = decode(r#"{"format_version": 7}"#).unwrap_err().to_string();
+        assert!(err.contains("written by a newer galaxy-ha"), "{err}");
+    }
+
+    #[test]
+    fn a_document_without_its_version_or_with_unknown_fields_is_refused() {
+        for text in [
+            "{}",
+            "[]",
+            r#"{"live_host": "A"}"#,
+            r#"{"format_version": 1, "x": 1}"#,
+        ] {
+            assert!(
+                matches!(decode(text), Err(MemoryError::Corrupt { .. })),
+                "{text} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn what_save_writes_reads_back_the_same() {
+        let memory = Memory {
+            live_host: Some("GCSHOSTA".into()),
+            failover_latched: true,
+            ..Memory::default()
+        };
+        let back = Memory::decode(&memory.to_document(), Path::new("m")).unwrap();
+        assert_eq!(back.live_host, memory.live_host);
+        assert!(back.failover_latched);
+        assert_eq!(back.format_version, FORMAT_VERSION);
+        assert_eq!(back.written_by.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+        // A memory of an earlier galaxy-ha, without `written_by`, still reads.
+        assert!(decode(r#"{"format_version": 1, "live_host": "A"}"#).is_ok());
     }
 }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use crate::execute::{self, Store};
 use crate::fleet::{Fleet, FleetError, FleetOptions, Turn};
 use crate::history::{self, Item};
 use crate::http::{self, HttpError, Shared, SiteView};
+use crate::last_good;
 use crate::manifest::spec::PlatformKind;
 use crate::manifest::{self, Diagnostic, Invalid, Site};
 use crate::plan::action::{AlertKind, Severity};
@@ -49,8 +49,8 @@ pub struct Options {
     pub sim_speed: u32,
     /// The outbox's first retry wait (doubling to 10 min).
     pub alert_retry: Duration,
-    /// Where the dashboard, status API and metrics are served; `None` serves nothing.
-    pub listen: Option<SocketAddr>,
+    /// Where and how the dashboard, status API and metrics are served; `None` serves nothing.
+    pub listen: Option<http::listen::Listen>,
     /// One of a fleet of controllers on etcd; `None`: this controller alone.
     pub fleet: Option<FleetOptions>,
 }
@@ -116,10 +116,12 @@ impl Ctx {
 /// # Errors
 /// The manifest directory cannot be watched.
 pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result<(), ServiceError> {
+    // First, so that a SIGHUP during start-up does not end the process.
+    let mut hangups = crate::stop::Hangups::new();
     let dir = watching::directory_of(&options.manifests);
     let (_watch, mut reloads) = watching::watch(&dir)?;
-    let listener = match options.listen {
-        Some(addr) => Some(http::bind(addr).await?),
+    let listener = match &options.listen {
+        Some(listen) => Some(http::listen::bind(listen).await?),
         None => None,
     };
     let (stop, stopped) = watch::channel(false);
@@ -182,6 +184,8 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         sites: HashMap::new(),
         owners: HashMap::new(),
         invalid: HashMap::new(),
+        marked: HashMap::new(),
+        secrets: HashMap::new(),
         current,
         stopped,
         cache: HashMap::new(),
@@ -191,6 +195,10 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     loop {
         tokio::select! {
             Some(()) = reloads.recv() => supervisor.reload().await,
+            () = hangups.recv() => {
+                tracing::info!("SIGHUP received: reading the manifests again");
+                supervisor.reload().await;
+            }
             () = &mut shutdown => break,
         }
     }
@@ -233,6 +241,10 @@ struct Supervisor {
     owners: HashMap<PathBuf, String>,
     /// The errors each invalid file last had: one alert per distinct error set.
     invalid: HashMap<PathBuf, String>,
+    /// The sites shown as `ManifestInvalid`, with their errors.
+    marked: HashMap<String, String>,
+    /// Each site's unusable secrets, as last logged.
+    secrets: HashMap<String, String>,
     current: CurrentEmail,
     stopped: watch::Receiver<bool>,
     /// Each file's last parse, by its (modified time, length): a reload re-parses only the
@@ -247,6 +259,8 @@ type Parsed = HashMap<PathBuf, ((std::time::SystemTime, u64), Result<Vec<Site>, 
 struct Loaded {
     sites: Vec<Site>,
     invalid: Vec<(PathBuf, Invalid)>,
+    /// The files parsed anew (not taken from the cache): new or changed since last time.
+    fresh: Vec<PathBuf>,
 }
 
 fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded {
@@ -255,6 +269,7 @@ fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded
     let mut loaded = Loaded {
         sites: Vec::new(),
         invalid: Vec::new(),
+        fresh: Vec::new(),
     };
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
@@ -264,6 +279,7 @@ fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded
         let result = match (stamp, cache.get(&file)) {
             (Some(stamp), Some((seen, result))) if *seen == stamp => result.clone(),
             _ => {
+                loaded.fresh.push(file.clone());
                 let result = manifest::load(std::slice::from_ref(&file));
                 if let Some(stamp) = stamp {
                     cache.insert(file.clone(), (stamp, result.clone()));
@@ -305,14 +321,71 @@ fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded
     loaded
 }
 
+/// What a reload found on disk and in the state dir, read on the blocking pool.
+struct Reloaded {
+    loaded: Loaded,
+    /// For invalid files no site of this process came from: what the state dir keeps.
+    kept: HashMap<PathBuf, last_good::Found>,
+    /// Each valid site's unusable secrets, located.
+    secrets: HashMap<String, String>,
+}
+
+/// Loads the manifests; keeps each new or changed valid one as its site's last good manifest
+/// (not in a dry run, which writes nothing), and looks up the state dir for invalid files of
+/// unknown sites.
+fn reread(
+    manifests: &Path,
+    only: Option<&str>,
+    cache: &mut Parsed,
+    known: &[PathBuf],
+    state_dir: &Path,
+    dry_run: bool,
+) -> Reloaded {
+    let loaded = load_each(manifests, only, cache);
+    let mut secrets = HashMap::new();
+    for site in &loaded.sites {
+        if !dry_run
+            && loaded.fresh.contains(&site.path)
+            && let Err(e) = last_good::save(state_dir, site)
+        {
+            tracing::warn!(site = %site.name, "cannot keep the last good manifest in the state dir: {e}");
+        }
+        let problems = manifest::secrets::check(site);
+        if !problems.is_empty() {
+            let text = problems.iter().map(ToString::to_string).collect::<Vec<_>>();
+            secrets.insert(site.name.clone(), text.join("\n"));
+        }
+    }
+    let kept = loaded
+        .invalid
+        .iter()
+        .filter(|(file, _)| !known.contains(file))
+        .map(|(file, _)| (file.clone(), last_good::find(state_dir, file)))
+        .collect();
+    Reloaded {
+        loaded,
+        kept,
+        secrets,
+    }
+}
+
 impl Supervisor {
     async fn reload(&mut self) {
         let manifests = self.options.manifests.clone();
         let only = self.options.site.clone();
         let mut cache = std::mem::take(&mut self.cache);
-        let Ok((loaded, cache)) = tokio::task::spawn_blocking(move || {
-            let loaded = load_each(&manifests, only.as_deref(), &mut cache);
-            (loaded, cache)
+        let known: Vec<PathBuf> = self.owners.keys().cloned().collect();
+        let (state_dir, dry_run) = (self.options.state_dir.clone(), self.options.dry_run);
+        let Ok((reloaded, cache)) = tokio::task::spawn_blocking(move || {
+            let reloaded = reread(
+                &manifests,
+                only.as_deref(),
+                &mut cache,
+                &known,
+                &state_dir,
+                dry_run,
+            );
+            (reloaded, cache)
         })
         .await
         else {
@@ -320,52 +393,51 @@ impl Supervisor {
             return;
         };
         self.cache = cache;
+        let Reloaded {
+            loaded,
+            mut kept,
+            secrets,
+        } = reloaded;
         let mut seen: Vec<String> = Vec::new();
         for site in loaded.sites {
-            self.owners.insert(site.path.clone(), site.name.clone());
             self.invalid.remove(&site.path);
             seen.push(site.name.clone());
-            if let Ok(mut current) = self.current.write() {
-                match site
-                    .manifest
-                    .spec
-                    .notifications
-                    .as_ref()
-                    .and_then(|n| n.email.clone())
-                {
-                    Some(email) => current.insert(site.name.clone(), email),
-                    None => current.remove(&site.name),
-                };
-            }
-            match self.sites.get(&site.name) {
-                Some(handle) if !handle.task.is_finished() => {
-                    if **handle.spec.borrow() != site {
-                        tracing::info!(site = %site.name, file = %site.path.display(), "manifest changed");
-                        let _ = handle.spec.send(Arc::new(site));
-                    }
-                }
-                _ => {
-                    tracing::info!(site = %site.name, file = %site.path.display(), "managing site");
-                    let name = site.name.clone();
-                    let (spec, rx) = watch::channel(Arc::new(site));
-                    let task = tokio::spawn(site_task(self.ctx.clone(), rx, self.stopped.clone()));
-                    self.sites.insert(name, Handle { spec, task });
-                }
+            self.keep(site);
+        }
+        for (name, problems) in &secrets {
+            if self.secrets.get(name) != Some(problems) {
+                tracing::error!(site = %name, "a secret the manifest points to cannot be used; alerts or host access will fail until it is fixed:\n{problems}");
             }
         }
+        self.secrets = secrets;
         let mut still_invalid = Vec::new();
+        let mut marked: HashMap<String, String> = HashMap::new();
         for (file, invalid) in loaded.invalid {
-            let owner = self.owners.get(&file).cloned();
+            let text = invalid.to_string();
+            let mut owner = self.owners.get(&file).cloned();
+            let mut unusable = None;
+            match kept.remove(&file) {
+                Some(last_good::Found::Site(site)) if !seen.contains(&site.name) => {
+                    tracing::warn!(site = %site.name, file = %file.display(), "the manifest is invalid: managing the site on its last good manifest, kept in the state dir");
+                    owner = Some(site.name.clone());
+                    self.keep(*site);
+                }
+                Some(last_good::Found::Unusable { site, why }) => unusable = Some((site, why)),
+                _ => {}
+            }
             if let Some(name) = &owner {
                 seen.push(name.clone());
+                marked.insert(name.clone(), text.clone());
             }
-            let text = invalid.to_string();
+            if let Some((site, why)) = &unusable {
+                marked.insert(site.clone(), format!("{text}\n{why}"));
+            }
             still_invalid.push(file.clone());
             if self.invalid.get(&file) == Some(&text) {
                 continue;
             }
             self.invalid.insert(file.clone(), text.clone());
-            self.raise_invalid(&file, owner.as_deref(), &text);
+            self.raise_invalid(&file, owner.as_deref(), unusable.as_ref(), &text);
         }
         self.invalid.retain(|f, _| still_invalid.contains(f));
         let gone: Vec<String> = self
@@ -384,23 +456,80 @@ impl Supervisor {
             tracing::warn!(site = %name, "the site's manifest is gone: no longer managing it (nothing was changed on its hosts)");
         }
         self.owners.retain(|_, n| seen.contains(n));
+        for name in self.marked.keys() {
+            if !marked.contains_key(name) {
+                self.ctx.shared.manifest_invalid(name, None);
+            }
+        }
+        for (name, errors) in &marked {
+            if self.marked.get(name) != Some(errors) {
+                self.ctx.shared.manifest_invalid(name, Some(errors.clone()));
+            }
+        }
+        self.marked = marked;
         self.ctx.shared.manage(self.sites.keys().cloned());
         if let Some(fleet) = &self.ctx.fleet {
             fleet.set_sites(self.sites.keys().cloned());
         }
     }
 
+    /// Manages `site` on this manifest: its task is started, or told of the change.
+    fn keep(&mut self, site: Site) {
+        self.owners.insert(site.path.clone(), site.name.clone());
+        if let Ok(mut current) = self.current.write() {
+            match site
+                .manifest
+                .spec
+                .notifications
+                .as_ref()
+                .and_then(|n| n.email.clone())
+            {
+                Some(email) => current.insert(site.name.clone(), email),
+                None => current.remove(&site.name),
+            };
+        }
+        self.ctx.shared.site_manifest(Arc::new(site.clone()));
+        match self.sites.get(&site.name) {
+            Some(handle) if !handle.task.is_finished() => {
+                if **handle.spec.borrow() != site {
+                    tracing::info!(site = %site.name, file = %site.path.display(), "manifest changed");
+                    let _ = handle.spec.send(Arc::new(site));
+                }
+            }
+            _ => {
+                tracing::info!(site = %site.name, file = %site.path.display(), "managing site");
+                let name = site.name.clone();
+                let (spec, rx) = watch::channel(Arc::new(site));
+                let task = tokio::spawn(site_task(self.ctx.clone(), rx, self.stopped.clone()));
+                self.sites.insert(name, Handle { spec, task });
+            }
+        }
+    }
+
     /// Logs the located errors and raises "manifest invalid" for the site the file held.
-    fn raise_invalid(&self, file: &Path, owner: Option<&str>, errors: &str) {
-        let site_name = owner.map(str::to_string).unwrap_or_else(|| {
-            file.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
-        let kept = if owner.is_some() {
-            "the site keeps running on its last good manifest until this is fixed"
-        } else {
-            "the file is not managed until this is fixed"
+    fn raise_invalid(
+        &self,
+        file: &Path,
+        owner: Option<&str>,
+        unusable: Option<&(String, String)>,
+        errors: &str,
+    ) {
+        let site_name = owner
+            .or(unusable.map(|(site, _)| site.as_str()))
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                file.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        let kept = match (owner, unusable) {
+            (Some(_), _) => {
+                "the site keeps running on its last good manifest until this is fixed".to_string()
+            }
+            (None, Some((site, why))) => {
+                format!("site {site} is NOT managed until this is fixed ({why})")
+            }
+            (None, None) => "the file is not managed until this is fixed".to_string(),
         };
         let alert = Alert {
             site: site_name.clone(),
@@ -548,12 +677,21 @@ async fn site_task(
         ctx.shared
             .metrics()
             .pass_finished(&site.name, last.elapsed().as_secs_f64());
+        ctx.shared.pass_finished(
+            &site.name,
+            result.as_ref().map(|_| ()).map_err(ToString::to_string),
+        );
         failures = match &result {
             Ok(()) => 0,
             Err(e) if e.is_coordination() => failures,
             Err(_) => failures + 1,
         };
         let wait = requeue(&site, &result, failures);
+        if let Err(e) = &result
+            && !e.is_coordination()
+        {
+            ctx.shared.list_failing(&site.name, &e.to_string());
+        }
         if let Err(e) = &result {
             tracing::warn!(site = %site.name, failures, "pass failed, next in {}: {e}", humantime::format_duration(wait));
         }
@@ -618,7 +756,8 @@ fn one_pass(
 /// while this controller may act on the site (in a fleet, it may have lost the site to
 /// another controller, whose world must not be overwritten).
 async fn flush(ctx: &Ctx, site: &str, platform: &mut Option<Box<dyn Platform>>) {
-    if ctx.store.may_act(site).is_err() {
+    // A dry run holds no lock: the lab's world may be another controller's to write.
+    if ctx.dry_run || ctx.store.may_act(site).is_err() {
         *platform = None;
         return;
     }

@@ -109,6 +109,18 @@ impl SiteStatus {
     }
 }
 
+impl SiteStatus {
+    /// A site this controller cannot manage now (no usable manifest): only its name is known.
+    pub fn unmanaged(name: &str) -> SiteStatus {
+        SiteStatus {
+            waiting: vec![
+                "not managed: its manifest is invalid and no last good manifest is kept; fix the manifest".to_string(),
+            ],
+            ..SiteStatus::elsewhere(name, None)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct JobStatus {
     pub name: String,

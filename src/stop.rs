@@ -1,6 +1,9 @@
-//! What asks `run` to stop: Ctrl-C and SIGTERM on Unix; Ctrl-C, Ctrl-Break and closing the
-//! console on Windows; and, for the Windows service, the Service Control Manager's stop and
-//! shutdown requests. All of them end the same way: the step in progress finishes, exit 0.
+//! What asks `run` to stop: Ctrl-C, SIGTERM and SIGQUIT on Unix; Ctrl-C, Ctrl-Break and
+//! closing the console on Windows; and, for the Windows service, the Service Control
+//! Manager's stop and shutdown requests. All of them end the same way: the step in progress
+//! finishes, exit 0. SIGHUP asks for the manifests to be read again, as services expect of
+//! it ([`Hangups`]); SIGUSR1, SIGUSR2 and SIGALRM, whose default would end the process
+//! without that clean stop, are logged and ignored.
 
 use std::sync::LazyLock;
 
@@ -25,21 +28,91 @@ pub async fn requested() {
     }
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM (systemd, `docker stop`).
+/// SIGINT (Ctrl-C), SIGTERM (systemd, `docker stop`) or SIGQUIT; meanwhile the signals that
+/// ask nothing of `run` are ignored.
 #[cfg(unix)]
 async fn signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let mut ignored: Vec<(&str, Signal)> = [
+        ("SIGUSR1", SignalKind::user_defined1()),
+        ("SIGUSR2", SignalKind::user_defined2()),
+        ("SIGALRM", SignalKind::alarm()),
+    ]
+    .into_iter()
+    .filter_map(|(name, kind)| match signal(kind) {
+        Ok(s) => Some((name, s)),
+        Err(e) => {
+            tracing::warn!("cannot listen for {name} ({e}); it would end the process");
+            None
+        }
+    })
+    .collect();
+    let ignore = async {
+        loop {
+            let next = ignored
+                .iter_mut()
+                .map(|(name, s)| Box::pin(async move { s.recv().await.map(|_| *name) }));
+            match futures_util::future::select_all(next).await {
+                (Some(name), _, _) => tracing::info!("{name} received: ignored"),
+                (None, _, _) => std::future::pending::<()>().await,
+            }
+        }
+    };
+    let (term, quit) = (signal(SignalKind::terminate()), signal(SignalKind::quit()));
+    match (term, quit) {
+        (Ok(mut term), Ok(mut quit)) => {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = quit.recv() => {}
+                () = ignore => {}
             }
         }
-        Err(e) => {
-            tracing::warn!("cannot listen for SIGTERM ({e}); stop with Ctrl-C");
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!("cannot listen for SIGTERM or SIGQUIT ({e}); stop with Ctrl-C");
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// SIGHUP, as a stream of requests to read the manifests again. Once made, SIGHUP no longer
+/// ends the process (a closed terminal or SSH session sends it).
+pub struct Hangups {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangups {
+    /// Starts catching SIGHUP; must be called inside the runtime. Where there is no SIGHUP
+    /// (Windows), or it cannot be caught, no request ever comes.
+    pub fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signal = signal(SignalKind::hangup())
+                .inspect_err(|e| tracing::warn!("cannot listen for SIGHUP ({e})"))
+                .ok();
+            Hangups { signal }
+        }
+        #[cfg(not(unix))]
+        Hangups {}
+    }
+
+    /// Completes at the next SIGHUP.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = &mut self.signal
+            && s.recv().await.is_some()
+        {
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+impl Default for Hangups {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

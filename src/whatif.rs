@@ -23,7 +23,7 @@ pub fn parse(text: &str) -> Result<Fault, FaultError> {
         }
         _ => rest,
     };
-    Fault::parse(kind, &args)
+    Fault::parse_for(|form| format!("--assume \"{form}\""), kind, &args)
 }
 
 /// The controller can no longer see the host: nothing of it is known.

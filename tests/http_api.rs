@@ -285,7 +285,7 @@ fn metrics_are_openmetrics_with_the_site_state() {
 }
 
 #[test]
-fn a_non_loopback_listen_address_is_served_with_a_warning() {
+fn a_non_loopback_listen_address_needs_protection_or_insecure_listen_and_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
     fs::create_dir_all(&dir).unwrap();
@@ -293,7 +293,19 @@ fn a_non_loopback_listen_address_is_served_with_a_warning() {
     let port = free_port();
     let listen = format!("0.0.0.0:{port}");
     let log = tmp.path().join("log");
-    let _run = start_run(&dir, &tmp.path().join("s"), &log, &["--listen", &listen]);
+    let mut refused = start_run(&dir, &tmp.path().join("s"), &log, &["--listen", &listen]);
+    let status = refused.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.contains("is not a loopback address"), "{text}");
+    assert!(text.contains("--insecure-listen"), "{text}");
+
+    let _run = start_run(
+        &dir,
+        &tmp.path().join("s"),
+        &log,
+        &["--listen", &listen, "--insecure-listen"],
+    );
     wait_for_log(&log, &["non-loopback"], 0, Duration::from_secs(10));
     // Only ever asked over loopback.
     wait_ready(port, &log, Duration::from_secs(20));

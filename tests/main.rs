@@ -110,3 +110,11 @@ mod fleet_crash;
 mod fleet_handover;
 // Hostile manifests: 100 MB, devices, alias bombs, deep nesting; refused in bounded memory.
 mod hostile;
+// `run` under hostile conditions: stalled connections in a failure, a restart on an invalid
+// edit, signals, TLS and a token, a dry run beside the controller.
+#[cfg(unix)]
+mod hostile_run;
+// The CLI under hostile input: broken secrets, extreme durations, future memory, odd
+// directory entries, every error said once, and every command's arguments fuzzed.
+#[cfg(unix)]
+mod hostile_cli;

@@ -10,9 +10,21 @@ fn doctor_on_a_simulated_site_should_say_there_is_nothing_to_check() {
         .expect("binary")
         .args(["doctor", "-m", "manifests/hq.yaml", "--state-dir"])
         .arg(dir.path())
+        .env("GALAXY_HA_SMTP_PASSWORD", "set")
         .assert()
         .success()
         .stdout(predicates::str::contains("nothing to check"));
+    // The lab has no hosts to check, but alerts need the SMTP password all the same.
+    Command::cargo_bin("galaxy-ha")
+        .expect("binary")
+        .args(["doctor", "-m", "manifests/hq.yaml", "--state-dir"])
+        .arg(dir.path())
+        .env_remove("GALAXY_HA_SMTP_PASSWORD")
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains(
+            "spec.notifications.email.smtp.passwordFrom: environment variable GALAXY_HA_SMTP_PASSWORD is not set",
+        ));
 }
 
 #[test]

@@ -340,6 +340,11 @@ impl Controller {
         self.tmp.path().join("log")
     }
 
+    /// The controller's process.
+    pub fn process(&mut self) -> &mut Running {
+        &mut self._run
+    }
+
     /// `galaxy-ha ARGS -m DIR --state-dir STATE` (sim verbs beside the running controller).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         cli_at(self.tmp.path(), args)

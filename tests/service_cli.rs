@@ -58,6 +58,7 @@ fn install_on_linux_prints_the_shipped_unit_running_this_binary_on_these_manifes
         "manifests",
         "--listen",
         "0.0.0.0:9440",
+        "--insecure-listen",
         "--log-format",
         "json",
     ];
@@ -67,7 +68,9 @@ fn install_on_linux_prints_the_shipped_unit_running_this_binary_on_these_manifes
     assert_eq!(
         changed,
         [
-            format!("ExecStart={exe} run -m {manifests} --listen 0.0.0.0:9440 --log-format json"),
+            format!(
+                "ExecStart={exe} run -m {manifests} --listen 0.0.0.0:9440 --insecure-listen --log-format json"
+            ),
             format!("ReadOnlyPaths={manifests}"),
         ]
     );

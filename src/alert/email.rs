@@ -117,13 +117,7 @@ fn mailbox(address: &str) -> Result<Mailbox, EmailError> {
 
 /// Reads the SMTP password at send time; it is never stored, logged or put in an error.
 fn read_secret(source: &SecretSource) -> Result<String, EmailError> {
-    match source {
-        SecretSource::Env(name) => std::env::var(name)
-            .map_err(|_| EmailError::Secret(format!("environment variable {name} is not set"))),
-        SecretSource::File(path) => crate::secret_file::read(path).map_err(|e| {
-            EmailError::Secret(format!("cannot read {}: {}", path.display(), e.kind()))
-        }),
-    }
+    crate::secret_file::resolve(source).map_err(|e| EmailError::Secret(e.to_string()))
 }
 
 /// Builds the message with `id` as its Message-ID, so a duplicate is recognisable.

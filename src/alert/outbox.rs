@@ -1,6 +1,13 @@
 //! The durable outbox: `STATE/outbox/ID.json`, one alert a file, written atomically before a
 //! pass remembers the alert as raised, deleted right after the mail server accepts it. A
 //! delivery task retries what is pending with capped back-off; a restart re-sends it.
+//!
+//! Across a crash, an alert is delivered once by two means together. Before its first send
+//! the letter is marked as being sent (`sending: true`, written atomically); and every send
+//! of a letter carries the same Message-ID (`<ID@galaxy-ha>`), on which a mail system can drop a duplicate. A letter
+//! found marked after a restart is one whose server may have accepted it just before the
+//! crash: it is sent again with that same Message-ID (never silently dropped, since it may
+//! be the failover alert), and the log says it may be a repeat.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,6 +32,10 @@ pub struct Letter {
     pub id: String,
     pub alert: Alert,
     pub email: EmailSpec,
+    /// The idempotency mark: a send was begun. Found set after a restart, the server may
+    /// have accepted the letter just before the controller stopped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sending: bool,
 }
 
 /// Letters pending per site, and the directory's modified time they were counted at.
@@ -82,9 +93,9 @@ impl Outbox {
             id: new_id(),
             alert: alert.clone(),
             email: email.clone(),
+            sending: false,
         };
-        let bytes = serde_json::to_vec_pretty(&letter).map_err(std::io::Error::other)?;
-        crate::state::write_atomic(&self.dir.join(format!("{}.json", letter.id)), &bytes)?;
+        self.write(&letter)?;
         Ok(letter.id)
     }
 
@@ -135,6 +146,11 @@ impl Outbox {
             .unwrap_or(0)
     }
 
+    fn write(&self, letter: &Letter) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(letter).map_err(std::io::Error::other)?;
+        crate::state::write_atomic(&self.dir.join(format!("{}.json", letter.id)), &bytes)
+    }
+
     /// Forgets a delivered letter.
     ///
     /// # Errors
@@ -144,6 +160,20 @@ impl Outbox {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+
+    /// Makes durable that a send of `letter` is begun (once; later attempts find it set).
+    ///
+    /// # Errors
+    /// The letter could not be rewritten; it is then not sent this time.
+    pub fn mark(&self, letter: &Letter) -> std::io::Result<()> {
+        if letter.sending {
+            return Ok(());
+        }
+        self.write(&Letter {
+            sending: true,
+            ..letter.clone()
+        })
     }
 }
 
@@ -224,6 +254,22 @@ impl AlertSink for OutboxSink {
     }
 }
 
+/// Marks `letter` as being sent, saying so when a send before a restart may have delivered
+/// it already.
+fn begin(outbox: &Outbox, letter: &Letter, begun: &mut HashSet<String>) -> Result<(), String> {
+    if begun.insert(letter.id.clone()) && letter.sending {
+        tracing::warn!(
+            site = %letter.alert.site,
+            id = %letter.id,
+            "the controller stopped while this alert was being sent, so the mail server may have it already: sending it again with the same Message-ID <{}@galaxy-ha>, on which a mail system can drop the duplicate",
+            letter.id
+        );
+    }
+    outbox
+        .mark(letter)
+        .map_err(|e| format!("cannot mark the letter as being sent (not sent): {e}"))
+}
+
 /// The wait before the `attempt`-th retry: `first`, doubling, at most [`MAX_RETRY`].
 pub fn backoff(first: Duration, attempt: u32) -> Duration {
     let shift = attempt.saturating_sub(1).min(16);
@@ -242,6 +288,8 @@ pub async fn deliver(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut retry: HashMap<String, (u32, Instant)> = HashMap::new();
+    // Letters this process began to send: a mark on any other is from before a restart.
+    let mut begun: HashSet<String> = HashSet::new();
     loop {
         let letters = outbox.pending();
         retry.retain(|id, _| letters.iter().any(|l| &l.id == id));
@@ -266,10 +314,12 @@ pub async fn deliver(
             let server = (spec.smtp.server.clone(), spec.smtp.port);
             let result = if down.contains(&server) {
                 Err(None)
+            } else if let Err(e) = begin(&outbox, &letter, &mut begun) {
+                Err(Some(e))
             } else {
                 email::send(&spec, &letter.alert, &letter.id)
                     .await
-                    .map_err(Some)
+                    .map_err(|e| Some(e.to_string()))
             };
             match result {
                 Ok(()) => {
@@ -321,5 +371,41 @@ mod tests {
         let b = new_id();
         assert_ne!(a, b);
         assert!(a < b || a[..20] == b[..20]);
+    }
+
+    #[test]
+    fn a_mark_outlives_a_crash_in_the_letter_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path());
+        let alert = Alert {
+            site: "hq".into(),
+            kind: crate::plan::action::AlertKind::Test,
+            severity: crate::plan::action::Severity::Information,
+            key: "test".into(),
+            message: "test".into(),
+            at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let email: EmailSpec = serde_json::from_value(serde_json::json!({
+            "smtp": {"server": "127.0.0.1", "port": 25, "security": "none"},
+            "from": "a@example.test",
+            "to": ["b@example.test"],
+        }))
+        .unwrap();
+        let id = outbox.push(&alert, &email).unwrap();
+        let letter = outbox.pending().remove(0);
+        assert!(!letter.sending);
+        let mut begun = HashSet::new();
+        begin(&outbox, &letter, &mut begun).unwrap();
+        // A new process (a restart) reads the mark: the send may have been accepted.
+        let after = Outbox::new(dir.path()).pending().remove(0);
+        assert!(after.sending);
+        assert_eq!(after.id, id);
+        assert_eq!(
+            std::fs::read_dir(outbox.dir()).unwrap().count(),
+            1,
+            "no other file"
+        );
+        outbox.remove(&id).unwrap();
+        assert!(outbox.pending().is_empty());
     }
 }

@@ -22,6 +22,11 @@ pub fn run(args: &SiteArgs, capture: Option<&Path>) -> anyhow::Result<Outcome> {
     let mut captures = Vec::new();
     for site in &settings.sites {
         let spec = &site.manifest.spec;
+        // Secrets first, and for the lab too: alerts need the SMTP password on any platform.
+        for problem in crate::manifest::secrets::check(site) {
+            all_good = false;
+            println!("site {}: FAIL {problem}", site.name);
+        }
         if spec.platform.kind == PlatformKind::Simulated {
             println!(
                 "site {}: simulated lab; there is nothing to check on hosts",

@@ -37,7 +37,8 @@ pub fn run(
         let cutoff = match since {
             Some(d) => {
                 let now = crate::platform::open(site, &settings.state_dir)?.now();
-                Some(now - jiff::SignedDuration::try_from(d)?)
+                // Past the start of time counts from the start: everything.
+                now.checked_sub(jiff::SignedDuration::try_from(d)?).ok()
             }
             None => None,
         };

@@ -7,6 +7,7 @@ mod demo;
 pub mod doctor;
 mod failover;
 mod history;
+pub mod message;
 mod plan;
 mod prompt;
 mod run;
@@ -55,7 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Runs one command.
 fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
-        Command::Validate { paths } => validate::run(&paths),
+        Command::Validate { paths, secrets } => validate::run(&paths, secrets),
         Command::Schema { out, markdown } => schema::run(out.as_deref(), markdown),
         Command::Plan {
             site,
@@ -107,6 +108,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             alert_retry,
             listen,
             no_listen,
+            access,
             coordination,
         } => run::run(
             &site,
@@ -114,6 +116,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             sim_speed,
             alert_retry,
             (!no_listen).then_some(listen),
+            access,
             &coordination,
         ),
         Command::Alert { command } => alert::run(command),

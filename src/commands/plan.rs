@@ -46,7 +46,9 @@ pub fn run(
         };
         match result {
             Ok(plan) => plans.push(plan),
-            Err(e) => errors.push(format!("site {}: {e:#}", site.name)),
+            Err(e) => errors.push(super::message::render(
+                &e.context(format!("site {}", site.name)),
+            )),
         }
     }
     // Errors first: a summary of the sites that could be planned must not read as "nothing

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 
 use crate::commands::Outcome;
 use crate::fleet::CoordinationArgs;
+use crate::http::listen::{AccessArgs, Listen};
 use crate::lock::StateLock;
 use crate::service::{self, Options};
 use crate::settings::SiteArgs;
@@ -19,6 +20,7 @@ pub fn run(
     sim_speed: u32,
     alert_retry: Duration,
     listen: Option<SocketAddr>,
+    access: AccessArgs,
     coordination: &CoordinationArgs,
 ) -> anyhow::Result<Outcome> {
     let fleet = coordination.resolve()?;
@@ -35,9 +37,11 @@ pub fn run(
     }
     let state_dir = args.state_dir();
     // In a fleet, controllers may share a state dir (the lab's worlds): each locks its own.
+    // A dry run writes nothing, so it takes no lock: it can watch beside the real controller.
     let _lock = match &fleet {
-        Some(f) => StateLock::acquire(&f.controller_dir(&state_dir))?,
-        None => StateLock::acquire(&state_dir)?,
+        _ if dry_run => None,
+        Some(f) => Some(StateLock::acquire(&f.controller_dir(&state_dir))?),
+        None => Some(StateLock::acquire(&state_dir)?),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -50,7 +54,7 @@ pub fn run(
         dry_run,
         sim_speed,
         alert_retry,
-        listen,
+        listen: listen.map(|addr| Listen { addr, access }),
         fleet,
     };
     let result = runtime.block_on(service::run(options, stop::requested()));

@@ -29,9 +29,22 @@ fn parse_run(args: &[OsString]) -> anyhow::Result<Option<(Cli, SiteArgs)>> {
         .collect::<Vec<OsString>>();
     match Cli::try_parse_from(line) {
         Ok(cli) => {
-            let Command::Run { site, .. } = &cli.command else {
+            let Command::Run {
+                site,
+                listen,
+                no_listen,
+                access,
+                ..
+            } = &cli.command
+            else {
                 bail!("the service's arguments are `run`'s")
             };
+            if !no_listen {
+                crate::http::listen::check(&crate::http::listen::Listen {
+                    addr: *listen,
+                    access: access.clone(),
+                })?;
+            }
             let site = site.clone();
             Ok(Some((cli, site)))
         }

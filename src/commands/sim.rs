@@ -31,7 +31,7 @@ pub enum SimCommand {
     /// Example: galaxy-ha sim advance 6m -m manifests/hq.yaml
     Advance {
         /// How far to move the clock.
-        #[arg(value_parser = humantime::parse_duration, value_name = "DURATION")]
+        #[arg(value_parser = crate::duration::parse, value_name = "DURATION")]
         duration: Duration,
         #[command(flatten)]
         site: SiteArgs,

@@ -10,9 +10,11 @@ use crate::manifest;
 ///
 /// # Errors
 /// None of its own: invalid manifests are reported and give `Outcome::Failed`.
-pub fn run(paths: &[PathBuf]) -> anyhow::Result<Outcome> {
+pub fn run(paths: &[PathBuf], secrets: bool) -> anyhow::Result<Outcome> {
     match manifest::load(paths) {
+        Ok(sites) if secrets && !secrets_usable(&sites, true) => Ok(Outcome::Failed),
         Ok(sites) => {
+            secrets_usable(&sites, false);
             let names: Vec<&str> = sites.iter().map(|s| s.name.as_str()).collect();
             let noun = if sites.len() == 1 {
                 "manifest"
@@ -34,4 +36,29 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<Outcome> {
             Ok(Outcome::Failed)
         }
     }
+}
+
+/// Checks every site's secrets, printing each problem: an error when `required` (`validate
+/// --secrets`, on the controller's machine), else a warning that it could not be checked
+/// (CI holds no secrets). Whether all were usable.
+fn secrets_usable(sites: &[manifest::Site], required: bool) -> bool {
+    let problems: Vec<manifest::Diagnostic> =
+        sites.iter().flat_map(manifest::secrets::check).collect();
+    for d in &problems {
+        if required {
+            eprintln!("{d}");
+        } else {
+            eprintln!(
+                "warning: {d} (not checked here; `validate --secrets` on the controller's machine makes this an error)"
+            );
+        }
+    }
+    if required && !problems.is_empty() {
+        let n = problems.len();
+        eprintln!(
+            "{n} secret{} unusable; nothing was changed",
+            if n == 1 { " is" } else { "s are" }
+        );
+    }
+    problems.is_empty()
 }

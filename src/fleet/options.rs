@@ -39,7 +39,7 @@ pub struct CoordinationArgs {
     pub controller_id: Option<String>,
     /// How long a site stays owned by a controller that stopped renewing its lease: a dead
     /// controller's sites are taken over after this plus one monitor interval. At least 2s.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s", value_name = "DURATION")]
+    #[arg(long, value_parser = crate::duration::parse, default_value = "15s", value_name = "DURATION")]
     pub lease_ttl: Duration,
 }
 

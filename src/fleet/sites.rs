@@ -25,7 +25,7 @@ fn parse(kvs: &[KeyValue]) -> (Vec<Entry>, usize) {
     (entries, skipped)
 }
 use crate::journal::Entry;
-use crate::memory::{FORMAT_VERSION, Memory, MemoryError};
+use crate::memory::{FORMAT_VERSION, Memory};
 use crate::store::{SiteStore, StoreError};
 
 impl Fleet {
@@ -144,10 +144,7 @@ impl SiteStore for Fleet {
             .block(self.client.get(Get::key(key.clone())))
             .map_err(|message| coordination(site, message))?;
         let memory = match response.kvs.first() {
-            Some(kv) => serde_json::from_slice(&kv.value).map_err(|e| MemoryError::Corrupt {
-                path: PathBuf::from(format!("etcd:{key}")),
-                message: e.to_string(),
-            })?,
+            Some(kv) => Memory::decode(&kv.value, &PathBuf::from(format!("etcd:{key}")))?,
             None => Memory {
                 format_version: FORMAT_VERSION,
                 ..Memory::default()

@@ -21,19 +21,30 @@ pub async fn status(State(shared): State<Shared>) -> Response {
     json(StatusCode::OK, status::json(&shared.status()))
 }
 
+/// A managed site without a view answers 503 with why; any other, 404.
+fn no_view(shared: &Shared, site: &str) -> Response {
+    match shared.no_view_yet(site) {
+        Some(why) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "error": why }).to_string(),
+        ),
+        None => unknown(site),
+    }
+}
+
 /// Exactly `plan --format json` for the site.
 pub async fn plan(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
-    match shared.view(&site) {
+    match shared.planned_view(&site) {
         Some(v) => json(StatusCode::OK, v.plan_json),
-        None => unknown(&site),
+        None => no_view(&shared, &site),
     }
 }
 
 /// The site's last journal items, as `history --format json` shapes them.
 pub async fn history(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
-    match shared.view(&site) {
+    match shared.planned_view(&site) {
         Some(v) => json(StatusCode::OK, history::json(&v.recent)),
-        None => unknown(&site),
+        None => no_view(&shared, &site),
     }
 }
 

@@ -210,6 +210,11 @@ impl Metrics {
         self.monitor_remaining.remove(&site(&s.name));
     }
 
+    /// One condition's series of a site goes (the condition no longer applies).
+    pub fn forget_condition(&self, s: &SiteStatus, kind: &str) {
+        self.condition.remove(&with(&s.name, "type", kind));
+    }
+
     /// A site no longer managed: its gauges go (its counters stay, as counters do).
     pub fn forget(&self, s: &SiteStatus) {
         self.forget_changing(s);

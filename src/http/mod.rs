@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod dashboard;
+pub mod listen;
 pub mod metrics;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,21 @@ pub enum HttpError {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
+    },
+    /// Off loopback, anyone on the network could read the site's state.
+    #[error(
+        "{addr} is not a loopback address: serving it needs TLS and a token (--tls-cert, --tls-key and --auth-token-file), or --insecure-listen to serve it unprotected; or keep a loopback address behind a reverse proxy (docs/http.md)"
+    )]
+    Unprotected { addr: SocketAddr },
+    /// The certificate or key cannot be used.
+    #[error("TLS: {path}: {message}")]
+    Tls { path: PathBuf, message: String },
+    /// The bearer token file cannot be used.
+    #[error("--auth-token-file: {source}")]
+    Token {
+        path: PathBuf,
+        #[source]
+        source: crate::secret_file::SecretFileError,
     },
 }
 
@@ -67,6 +83,13 @@ struct Inner {
     metrics: Metrics,
     /// In a fleet: who owns the sites this controller does not report itself.
     fleet: RwLock<Option<Arc<crate::fleet::Fleet>>>,
+    /// Each site's last pass: `Ok`, or why it failed. A site not here has finished none.
+    passes: RwLock<BTreeMap<String, Result<(), String>>>,
+    /// Sites whose manifest on disk does not validate, with the errors: kept on their last
+    /// good manifest, or (none kept) listed without one.
+    invalid: RwLock<BTreeMap<String, String>>,
+    /// The manifests in use, for checking their secrets on each readiness probe.
+    sites: RwLock<BTreeMap<String, Arc<crate::manifest::Site>>>,
 }
 
 impl Shared {
@@ -79,6 +102,9 @@ impl Shared {
                 state_dir,
                 metrics: Metrics::new(),
                 fleet: RwLock::default(),
+                passes: RwLock::default(),
+                invalid: RwLock::default(),
+                sites: RwLock::default(),
             }),
         }
     }
@@ -88,13 +114,90 @@ impl Shared {
     }
 
     /// Replaces a site's view after a pass.
-    pub fn publish(&self, view: SiteView) {
+    pub fn publish(&self, mut view: SiteView) {
+        let invalid = self.invalid_message(&view.status.name);
+        mark_invalid(&mut view.status, invalid.as_deref());
         let Ok(mut views) = self.inner.views.write() else {
             return;
         };
         let previous = views.get(&view.status.name).map(|v| &v.status);
         self.inner.metrics.publish(&view.status, previous);
         views.insert(view.status.name.clone(), view);
+    }
+
+    /// Records how a site's pass ended, for readiness and for the site's API answers.
+    pub fn pass_finished(&self, site: &str, result: Result<(), String>) {
+        if let Ok(mut passes) = self.inner.passes.write() {
+            passes.insert(site.to_string(), result);
+        }
+    }
+
+    /// Lists a managed site whose passes fail before any has published a view, so that it
+    /// is not missing from the status and the dashboard; its first good pass replaces it.
+    pub fn list_failing(&self, site: &str, why: &str) {
+        let Ok(mut views) = self.inner.views.write() else {
+            return;
+        };
+        if views.contains_key(site) {
+            return;
+        }
+        let mut status = SiteStatus::elsewhere(site, None);
+        status.waiting = vec![format!("its passes fail: {why}")];
+        mark_invalid(&mut status, self.invalid_message(site).as_deref());
+        self.inner.metrics.publish(&status, None);
+        views.insert(
+            site.to_string(),
+            SiteView {
+                status,
+                plan_json: String::new(),
+                recent: Vec::new(),
+            },
+        );
+    }
+
+    /// The manifest a site runs on now (for its secrets).
+    pub fn site_manifest(&self, site: Arc<crate::manifest::Site>) {
+        if let Ok(mut sites) = self.inner.sites.write() {
+            sites.insert(site.name.clone(), site);
+        }
+    }
+
+    /// Marks a site's manifest on disk invalid (`Some(errors)`) or valid again (`None`): the
+    /// site shows a `ManifestInvalid` condition in the status, the API and the metrics, and
+    /// the controller is not ready. A site without a view yet (no usable manifest) is
+    /// listed with that condition alone.
+    pub fn manifest_invalid(&self, site: &str, errors: Option<String>) {
+        if let Ok(mut invalid) = self.inner.invalid.write() {
+            match &errors {
+                Some(e) => invalid.insert(site.to_string(), e.clone()),
+                None => invalid.remove(site),
+            };
+        }
+        let Ok(mut views) = self.inner.views.write() else {
+            return;
+        };
+        let mut view = views.get(site).cloned().unwrap_or_else(|| SiteView {
+            status: SiteStatus::unmanaged(site),
+            plan_json: String::new(),
+            recent: Vec::new(),
+        });
+        if errors.is_none() && !views.contains_key(site) {
+            return;
+        }
+        let previous = views.get(site).map(|v| v.status.clone());
+        mark_invalid(&mut view.status, errors.as_deref());
+        self.inner.metrics.publish(&view.status, previous.as_ref());
+        if errors.is_none() {
+            // The condition's series goes with the condition.
+            if let Some(p) = &previous {
+                self.inner.metrics.forget_condition(p, INVALID);
+            }
+        }
+        views.insert(site.to_string(), view);
+    }
+
+    fn invalid_message(&self, site: &str) -> Option<String> {
+        self.inner.invalid.read().ok()?.get(site).cloned()
     }
 
     /// Makes this controller a fleet member in what it serves: each site with its owner.
@@ -115,6 +218,9 @@ impl Shared {
 
     /// Drops a site's view: another controller owns it now and reports it.
     pub fn forget(&self, site: &str) {
+        if let Ok(mut passes) = self.inner.passes.write() {
+            passes.remove(site);
+        }
         if let Ok(mut views) = self.inner.views.write()
             && let Some(view) = views.remove(site)
         {
@@ -122,12 +228,25 @@ impl Shared {
         }
     }
 
-    /// The sites the manifests hold after a reload; views of the others go.
+    /// The sites the manifests hold after a reload; views of the others go, except those of
+    /// sites listed as invalid.
     pub fn manage(&self, names: impl IntoIterator<Item = String>) {
         let names: BTreeSet<String> = names.into_iter().collect();
+        let invalid: BTreeSet<String> = self
+            .inner
+            .invalid
+            .read()
+            .map(|i| i.keys().cloned().collect())
+            .unwrap_or_default();
+        if let Ok(mut passes) = self.inner.passes.write() {
+            passes.retain(|name, _| names.contains(name));
+        }
+        if let Ok(mut sites) = self.inner.sites.write() {
+            sites.retain(|name, _| names.contains(name));
+        }
         if let Ok(mut views) = self.inner.views.write() {
             views.retain(|name, view| {
-                let keep = names.contains(name);
+                let keep = names.contains(name) || invalid.contains(name);
                 if !keep {
                     self.inner.metrics.forget(&view.status);
                 }
@@ -177,9 +296,16 @@ impl Shared {
         self.inner.views.read().ok()?.get(site).cloned()
     }
 
-    /// `Ok` when a valid manifest is loaded and the state dir takes a file; otherwise why
-    /// not. A site whose hosts cannot be reached does not make the controller unready: it
-    /// is the controller's job to report that site, and it can.
+    /// The site's view when a pass made it (not a listing of a site without one).
+    pub fn planned_view(&self, site: &str) -> Option<SiteView> {
+        self.view(site).filter(|v| !v.plan_json.is_empty())
+    }
+
+    /// `Ok` when a valid manifest is loaded, the state dir takes a file, no manifest is
+    /// invalid, every site has finished a pass that could write its state, and every secret
+    /// the manifests point to is usable; otherwise every reason why not, one a line. A site
+    /// whose hosts cannot be reached does not make the controller unready: it is the
+    /// controller's job to report that site, and it can.
     pub fn ready(&self) -> Result<(), String> {
         if !self.inner.loaded.load(Ordering::SeqCst) {
             return Err("the manifests are not loaded yet".into());
@@ -188,14 +314,82 @@ impl Shared {
         if managed.is_empty() {
             return Err("no valid site manifest is loaded".into());
         }
-        tempfile::tempfile_in(&self.inner.state_dir).map_err(|e| {
-            format!(
+        let mut why = Vec::new();
+        if let Err(e) = tempfile::tempfile_in(&self.inner.state_dir) {
+            why.push(format!(
                 "the state dir {} is not writable: {e}",
                 self.inner.state_dir.display()
-            )
-        })?;
-        Ok(())
+            ));
+        }
+        if let Ok(invalid) = self.inner.invalid.read() {
+            for (site, errors) in invalid.iter() {
+                why.push(format!("site {site}: its manifest is invalid: {errors}"));
+            }
+        }
+        let passes = self
+            .inner
+            .passes
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_default();
+        // In a fleet, the sites other controllers own pass there, not here.
+        let fleet = self.inner.fleet.read().is_ok_and(|f| f.is_some());
+        for site in &managed {
+            match passes.get(site) {
+                None if fleet => {}
+                None => why.push(format!("site {site}: its first pass has not finished")),
+                Some(Err(e)) => why.push(format!("site {site}: its last pass failed: {e}")),
+                Some(Ok(())) => {}
+            }
+        }
+        let sites: Vec<Arc<crate::manifest::Site>> = self
+            .inner
+            .sites
+            .read()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default();
+        for site in sites {
+            for problem in crate::manifest::secrets::check(&site) {
+                why.push(format!("site {}: {problem}", site.name));
+            }
+        }
+        if why.is_empty() {
+            Ok(())
+        } else {
+            Err(why.join("\n"))
+        }
     }
+
+    /// Why a listed site has no plan: its manifest is unusable, its passes fail, or none
+    /// has finished yet; `None` for a site not listed at all.
+    pub fn no_view_yet(&self, site: &str) -> Option<String> {
+        if !self.managed().contains(site) {
+            return self.invalid_message(site).map(|errors| {
+                format!("site {site:?} is not managed: its manifest is invalid: {errors}")
+            });
+        }
+        Some(match self.inner.passes.read().ok()?.get(site) {
+            Some(Err(e)) => format!("site {site:?} is managed, but its passes fail: {e}"),
+            _ => format!("site {site:?} is managed; its first pass has not finished yet"),
+        })
+    }
+}
+
+/// The condition type a site with an invalid manifest on disk shows.
+pub const INVALID: &str = "ManifestInvalid";
+
+/// Adds (`Some`) or removes (`None`) the `ManifestInvalid` condition.
+fn mark_invalid(status: &mut SiteStatus, errors: Option<&str>) {
+    status.conditions.retain(|c| c.kind != INVALID);
+    let Some(errors) = errors else { return };
+    status.conditions.push(status::ConditionStatus {
+        kind: INVALID,
+        status: "True",
+        reason: "ManifestInvalid".into(),
+        message: errors.to_string(),
+        last_transition: None,
+        runbook: crate::plan::action::AlertKind::ManifestInvalid.runbook(),
+    });
 }
 
 pub fn router(shared: Shared) -> Router {
@@ -210,41 +404,13 @@ pub fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
-/// Binds `addr`; a non-loopback address is allowed, with a warning, since the pages are
-/// read-only but anyone who reaches them reads the site's state.
-///
-/// # Errors
-/// The address cannot be bound.
-pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, HttpError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| HttpError::Bind { addr, source })?;
-    let local = listener.local_addr().unwrap_or(addr);
-    if !addr.ip().is_loopback() {
-        tracing::warn!(
-            %local,
-            "listening on a non-loopback address: anyone who can reach it reads the dashboard, status and metrics (read-only, no authentication)"
-        );
-    }
-    tracing::info!("dashboard on http://{local}/");
-    Ok(listener)
-}
-
-/// Serves until `stop` turns true.
+/// Serves until `stop` turns true, within the limits of [`listen`].
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: listen::Listener,
     shared: Shared,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let shutdown = async move {
-        let _ = stop.wait_for(|s| *s).await;
-    };
-    if let Err(e) = axum::serve(listener, router(shared))
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        tracing::error!("the HTTP server stopped: {e}");
-    }
+    listen::serve(listener, router(shared), stop).await;
 }
 
 #[cfg(test)]
@@ -297,6 +463,82 @@ mod tests {
         assert!(shared.ready().unwrap_err().contains("not writable"));
         let shared = Shared::new(tmp.path().to_path_buf());
         shared.manage(vec!["hq".to_string()]);
+        assert!(
+            shared
+                .ready()
+                .unwrap_err()
+                .contains("first pass has not finished")
+        );
+        shared.pass_finished("hq", Err("memory.json: Operation not permitted".into()));
+        assert!(shared.ready().unwrap_err().contains("last pass failed"));
+        shared.pass_finished("hq", Ok(()));
         assert_eq!(shared.ready(), Ok(()));
+    }
+
+    #[test]
+    fn a_site_whose_passes_fail_is_listed_and_its_plan_says_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Shared::new(tmp.path().to_path_buf());
+        shared.manage(vec!["branch".to_string()]);
+        let why = "cannot open the platform: cannot start powershell.exe";
+        shared.pass_finished("branch", Err(why.into()));
+        shared.list_failing("branch", why);
+        let site = &shared.status().sites[0];
+        assert_eq!(site.name, "branch");
+        assert!(site.waiting[0].contains("powershell.exe"), "{site:?}");
+        assert!(shared.planned_view("branch").is_none());
+        assert!(
+            shared
+                .no_view_yet("branch")
+                .unwrap()
+                .contains("its passes fail")
+        );
+        assert!(shared.no_view_yet("other").is_none(), "not managed: 404");
+        // The first good pass replaces the listing.
+        shared.publish(view("branch", "Protecting", "GCSHOSTA"));
+        assert!(shared.planned_view("branch").is_some());
+    }
+
+    #[test]
+    fn an_invalid_manifest_shows_in_status_metrics_and_readiness_until_fixed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = Shared::new(tmp.path().to_path_buf());
+        shared.manage(vec!["hq".to_string()]);
+        shared.pass_finished("hq", Ok(()));
+        shared.publish(view("hq", "Protecting", "GCSHOSTA"));
+        shared.manifest_invalid("hq", Some("hq.yaml:1:1: spec.primary: nope".into()));
+        let site = &shared.status().sites[0];
+        assert!(
+            site.conditions.iter().any(|c| c.kind == INVALID),
+            "{site:?}"
+        );
+        let metrics = shared.metrics().encode();
+        assert!(
+            metrics.contains(r#"galaxy_ha_site_condition{site="hq",type="ManifestInvalid"} 1"#)
+        );
+        assert!(
+            shared
+                .ready()
+                .unwrap_err()
+                .contains("its manifest is invalid")
+        );
+        // A later pass keeps the condition until the file is fixed.
+        shared.publish(view("hq", "Protecting", "GCSHOSTA"));
+        assert!(
+            shared.status().sites[0]
+                .conditions
+                .iter()
+                .any(|c| c.kind == INVALID)
+        );
+        shared.manifest_invalid("hq", None);
+        assert!(shared.status().sites[0].conditions.is_empty());
+        assert!(!shared.metrics().encode().contains("ManifestInvalid"));
+        assert_eq!(shared.ready(), Ok(()));
+        // A site without a usable manifest is listed all the same.
+        shared.manifest_invalid("gone", Some("gone.yaml: bad".into()));
+        shared.manage(vec!["hq".to_string()]);
+        let names: Vec<String> = shared.status().sites.into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["gone", "hq"]);
+        assert!(shared.ready().unwrap_err().contains("site gone"));
     }
 }

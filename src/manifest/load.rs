@@ -42,8 +42,24 @@ pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Invalid> {
             match std::fs::read_dir(path) {
                 Ok(entries) => {
                     let mut found: Vec<PathBuf> = entries
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.is_file() && is_manifest_name(p))
+                        .filter_map(|e| match e {
+                            Ok(e) => Some(e.path()),
+                            Err(e) => {
+                                tracing::warn!(
+                                    "{}: an entry cannot be read, skipped: {e}",
+                                    path.display()
+                                );
+                                None
+                            }
+                        })
+                        .filter(|p| is_manifest_name(p))
+                        .filter(|p| match not_a_file(p) {
+                            None => true,
+                            Some(why) => {
+                                tracing::warn!("{}: {why}; skipped", p.display());
+                                false
+                            }
+                        })
                         .collect();
                     found.sort();
                     if found.is_empty() {
@@ -60,10 +76,11 @@ pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Invalid> {
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            diagnostics.push(whole(
-                path,
-                "no such file or directory; check the path".into(),
-            ));
+            let message = match not_a_file(path) {
+                Some(why) if is_link(path) => why,
+                _ => "no such file or directory; check the path".into(),
+            };
+            diagnostics.push(whole(path, message));
         }
     }
     if diagnostics.is_empty() {
@@ -71,6 +88,42 @@ pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Invalid> {
     } else {
         Err(Invalid { diagnostics })
     }
+}
+
+fn is_link(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Why the entry `p` of a scanned directory is no manifest file: a broken symlink, a
+/// symlink loop, a FIFO, a device, a directory; `None` for a regular file.
+fn not_a_file(p: &Path) -> Option<String> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some("a directory, not a manifest file".into()),
+        Ok(_) => Some("not a regular file (a FIFO, socket or device)".into()),
+        Err(e) if is_loop(&e) => {
+            Some("a symlink loop (the link leads back to itself); point it at the manifest".into())
+        }
+        Err(e) if is_link(p) && e.kind() == std::io::ErrorKind::NotFound => {
+            let target = std::fs::read_link(p)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            Some(format!(
+                "a broken symlink (its target {target} does not exist); restore the target or remove the link"
+            ))
+        }
+        Err(e) => Some(format!("cannot read: {e}")),
+    }
+}
+
+#[cfg(unix)]
+fn is_loop(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_loop(_: &std::io::Error) -> bool {
+    false
 }
 
 fn is_manifest_name(p: &Path) -> bool {

@@ -13,6 +13,7 @@ pub mod positions;
 pub mod reference;
 pub mod sample;
 pub mod schema;
+pub mod secrets;
 pub mod spec;
 pub mod validate;
 

@@ -39,6 +39,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     let addresses = hosts_and_vm(&mut p, spec);
     network(&mut p, spec, &addresses);
     failover(&mut p, spec);
+    durations(&mut p, spec);
     templates(&mut p, &manifest.metadata.name, spec);
     services(&mut p, spec);
     ports(&mut p, spec);
@@ -270,6 +271,40 @@ fn failover(p: &mut Problems, spec: &SiteSpec) {
             "spec.drills.testFailoverEvery",
             "is 0; give how often to test failover, e.g. 90d, or remove it",
         );
+    }
+}
+
+/// Every duration of the manifest within the one bound ([`crate::duration::MAX`]).
+fn durations(p: &mut Problems, spec: &SiteSpec) {
+    let m = &spec.failover.monitor;
+    let all = [
+        ("spec.failover.monitor.interval", Some(m.interval)),
+        (
+            "spec.failover.monitor.totalTimeToFailure",
+            m.total_time_to_failure,
+        ),
+        // The time they add up to.
+        (
+            "spec.failover.monitor.consecutiveFailures",
+            m.consecutive_failures.map(|n| m.interval.saturating_mul(n)),
+        ),
+        ("spec.failover.maxDataLoss", spec.failover.max_data_loss),
+        (
+            "spec.drills.testFailoverEvery",
+            spec.drills.as_ref().and_then(|d| d.test_failover_every),
+        ),
+        (
+            "spec.platform.powershell.scriptTimeout",
+            spec.platform
+                .powershell
+                .as_ref()
+                .map(|ps| ps.script_timeout),
+        ),
+    ];
+    for (path, d) in all {
+        if let Some(Err(message)) = d.map(crate::duration::check) {
+            p.add(path, message);
+        }
     }
 }
 

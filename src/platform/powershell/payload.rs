@@ -32,36 +32,14 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Why a secret could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    /// The environment variable is not set (or not Unicode).
-    #[error("environment variable {name} is not set; it should hold the password")]
-    MissingEnv { name: String },
-    /// The file cannot be read.
-    #[error("cannot read the password file {path}: {source}")]
-    File {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
+pub type SecretError = crate::secret_file::SecretFileError;
 
-/// Reads a secret at use; a file is read as Windows tools write it ([`crate::secret_file`]).
+/// Reads a secret at use, without blocking ([`crate::secret_file::resolve`]).
 ///
 /// # Errors
-/// The variable is unset or the file unreadable.
+/// The variable is unset or the file unusable.
 pub fn read_secret(source: &SecretSource) -> Result<Secret, SecretError> {
-    match source {
-        SecretSource::Env(name) => std::env::var(name)
-            .map(Secret)
-            .map_err(|_| SecretError::MissingEnv { name: name.clone() }),
-        SecretSource::File(path) => crate::secret_file::read(path)
-            .map(Secret)
-            .map_err(|source| SecretError::File {
-                path: path.display().to_string(),
-                source,
-            }),
-    }
+    crate::secret_file::resolve(source).map(Secret)
 }
 
 /// One script to run: on which host, which script, with what data.

@@ -67,7 +67,23 @@ impl Fault {
     /// # Errors
     /// An unknown kind, or the wrong number or form of arguments, with the expected usage.
     pub fn parse(kind: &str, args: &[String]) -> Result<Self, FaultError> {
-        let usage = |u: &str| FaultError::Usage(format!("usage: sim fault {kind} {u}"));
+        Self::parse_for(|form| format!("sim fault {form}"), kind, args)
+    }
+
+    /// [`Fault::parse`], with the usage written as `command` shows it (`plan --assume` takes
+    /// the fault as one quoted argument).
+    ///
+    /// # Errors
+    /// As [`Fault::parse`].
+    pub fn parse_for(
+        command: impl Fn(&str) -> String,
+        kind: &str,
+        args: &[String],
+    ) -> Result<Self, FaultError> {
+        let usage = |u: &str| {
+            let form = format!("{kind} {u}");
+            FaultError::Usage(format!("usage: {}", command(form.trim_end())))
+        };
         let one = |u: &str| match args {
             [h] => Ok(h.clone()),
             _ => Err(usage(u)),

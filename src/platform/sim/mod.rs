@@ -24,6 +24,7 @@ mod execute;
 mod faults;
 mod host;
 mod job;
+mod leap;
 mod observe;
 mod persist;
 mod show;

@@ -241,7 +241,8 @@ impl World {
         self.host(host).is_some_and(|h| h.up) && self.link_is_up(CONTROLLER, host)
     }
 
-    /// Advances the virtual clock by `d`, running every whole-second tick on the way.
+    /// Advances the virtual clock by `d`, running every whole-second tick on the way, or
+    /// leaping over a long stretch in which nothing changes (`leap.rs`).
     pub fn advance(&mut self, d: Duration) {
         let target = self
             .clock_ms
@@ -251,6 +252,11 @@ impl World {
             if next_tick > target {
                 break;
             }
+            let quiet = self.quiet_seconds(target);
+            if quiet >= super::leap::LEAP_MIN.as_secs() {
+                self.leap(quiet);
+                continue;
+            }
             self.clock_ms = next_tick;
             self.tick();
         }
@@ -259,7 +265,7 @@ impl World {
 
     /// One second of the world, in a fixed order: timed transitions, the failover monitor,
     /// the panels, then replication.
-    fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         self.lifecycle_tick();
         self.monitor_tick();
         self.produce_tick();
