@@ -66,6 +66,21 @@ pub struct SiteView {
     pub interval: std::time::Duration,
 }
 
+impl SiteView {
+    /// A site listed before any pass of it published a view (its passes fail, or it has no
+    /// usable manifest): its age counts from now, at the guide's monitor interval, so the
+    /// card turns stale while no pass succeeds.
+    fn placeholder(status: SiteStatus) -> SiteView {
+        SiteView {
+            status,
+            plan_json: String::new(),
+            recent: Vec::new(),
+            published: std::time::SystemTime::now(),
+            interval: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// The snapshot the service writes and the HTTP layer reads.
 #[derive(Debug, Clone)]
 pub struct Shared {
@@ -145,14 +160,7 @@ impl Shared {
         status.waiting = vec![format!("its passes fail: {why}")];
         mark_invalid(&mut status, self.invalid_message(site).as_deref());
         self.inner.metrics.publish(&status, None);
-        views.insert(
-            site.to_string(),
-            SiteView {
-                status,
-                plan_json: String::new(),
-                recent: Vec::new(),
-            },
-        );
+        views.insert(site.to_string(), SiteView::placeholder(status));
     }
 
     /// The manifest a site runs on now (for its secrets).
@@ -176,11 +184,10 @@ impl Shared {
         let Ok(mut views) = self.inner.views.write() else {
             return;
         };
-        let mut view = views.get(site).cloned().unwrap_or_else(|| SiteView {
-            status: SiteStatus::unmanaged(site),
-            plan_json: String::new(),
-            recent: Vec::new(),
-        });
+        let mut view = views
+            .get(site)
+            .cloned()
+            .unwrap_or_else(|| SiteView::placeholder(SiteStatus::unmanaged(site)));
         if errors.is_none() && !views.contains_key(site) {
             return;
         }
