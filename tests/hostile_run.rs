@@ -448,6 +448,7 @@ fn a_letter_whose_send_began_before_a_crash_is_sent_once_more_with_its_message_i
         severity: galaxy_ha::plan::action::Severity::Error,
         key: "failover-started".into(),
         message: "System Galaxy on GCSHOSTA failed; failing over to GCSHOSTB".into(),
+        action: None,
         at: jiff::Timestamp::now(),
     };
     let id = outbox.push(&alert, &email).unwrap();

@@ -383,6 +383,7 @@ mod tests {
             severity: crate::plan::action::Severity::Information,
             key: "test".into(),
             message: "test".into(),
+            action: None,
             at: jiff::Timestamp::UNIX_EPOCH,
         };
         let email: EmailSpec = serde_json::from_value(serde_json::json!({
