@@ -157,24 +157,29 @@ impl World {
             100
         };
         // `pct` is within 0..=200 by construction.
-        self.ledger.centi += rate * pct.unsigned_abs();
+        self.produce(rate * pct.unsigned_abs(), self.clock_ms);
+    }
+
+    /// Adds `centi` hundredths of events to the panels' production and delivers the whole
+    /// events to the live database (with the panel buffer first), stamped `at_ms`, or keeps
+    /// them in the panels while System Galaxy runs nowhere. One tick, or a leap.
+    pub(crate) fn produce(&mut self, centi: u64, at_ms: u64) {
+        self.ledger.centi += centi;
         let n = self.ledger.centi / 100;
         self.ledger.centi %= 100;
         self.ledger.produced += n;
-
         let Some((host, vm)) = self.live_vm() else {
             self.ledger.buffered += n;
             return;
         };
         let deliver = n + std::mem::take(&mut self.ledger.buffered);
-        let now = self.clock_ms;
         match self.job.as_mut() {
             Some(job)
                 if matches!(job.phase, Phase::Synchronizing | Phase::Protecting)
                     && job.source.eq_ignore_ascii_case(&host)
                     && job.source_vm.eq_ignore_ascii_case(&vm) =>
             {
-                job.source_queue.push(now, deliver);
+                job.source_queue.push(at_ms, deliver);
             }
             _ => self.ledger.stored += deliver,
         }

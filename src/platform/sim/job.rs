@@ -232,20 +232,27 @@ impl World {
 
     /// One second of replication: mirror, send the source queue, apply the target queue.
     pub(crate) fn replicate_tick(&mut self) {
+        self.replicate_for(1, self.clock_ms);
+    }
+
+    /// `seconds` of mirroring, sending and applying, each at its rate: one tick, or a leap
+    /// over a quiet stretch (what arrives is stamped `since_ms`).
+    pub(crate) fn replicate_for(&mut self, seconds: u64, since_ms: u64) {
         let Some(job) = self.job.as_ref() else { return };
         let replicating = self.replicating(job);
         let target_up = self.host(&job.target).is_some_and(|t| t.up);
-        let now = self.clock_ms;
         let p = &self.params;
         let (link, apply, event_bytes, mirror_rate) = (
-            p.events_per_sec(p.link_bytes_per_sec),
-            p.events_per_sec(p.apply_bytes_per_sec),
+            p.events_per_sec(p.link_bytes_per_sec)
+                .saturating_mul(seconds),
+            p.events_per_sec(p.apply_bytes_per_sec)
+                .saturating_mul(seconds),
             p.event_bytes,
-            p.mirror_bytes_per_sec.max(1),
+            p.mirror_bytes_per_sec.max(1).saturating_mul(seconds),
         );
         let Some(job) = self.job.as_mut() else { return };
         if replicating {
-            job.connected_since_ms.get_or_insert(now);
+            job.connected_since_ms.get_or_insert(since_ms);
             if job.phase == Phase::Synchronizing {
                 let n = job.mirror_remaining_bytes.min(mirror_rate);
                 job.mirror_remaining_bytes -= n;

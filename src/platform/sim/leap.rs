@@ -38,7 +38,7 @@ impl World {
         let end = start + seconds * 1000;
         self.leap_monitor(start, end);
         self.leap_production(seconds, start + 1000);
-        self.leap_replication(seconds, start + 1000);
+        self.replicate_for(seconds, start + 1000);
         self.clock_ms = end;
     }
 
@@ -67,64 +67,7 @@ impl World {
     /// The panels' events of `seconds`, at the mean rate, delivered as one tick would.
     fn leap_production(&mut self, seconds: u64, first_ms: u64) {
         let rate = u64::from(self.params.event_rate_per_sec);
-        self.ledger.centi += rate.saturating_mul(100).saturating_mul(seconds);
-        let n = self.ledger.centi / 100;
-        self.ledger.centi %= 100;
-        self.ledger.produced += n;
-        let Some((host, vm)) = self.live_vm() else {
-            self.ledger.buffered += n;
-            return;
-        };
-        let deliver = n + std::mem::take(&mut self.ledger.buffered);
-        match self.job.as_mut() {
-            Some(job)
-                if matches!(job.phase, Phase::Synchronizing | Phase::Protecting)
-                    && job.source.eq_ignore_ascii_case(&host)
-                    && job.source_vm.eq_ignore_ascii_case(&vm) =>
-            {
-                job.source_queue.push(first_ms, deliver);
-            }
-            _ => self.ledger.stored += deliver,
-        }
-    }
-
-    /// `seconds` of mirroring, sending and applying, each at its rate.
-    fn leap_replication(&mut self, seconds: u64, first_ms: u64) {
-        let Some(job) = self.job.as_ref() else { return };
-        let replicating = self.replicating(job);
-        let target_up = self.host(&job.target).is_some_and(|t| t.up);
-        let p = &self.params;
-        let (link, apply, event_bytes, mirror_rate) = (
-            p.events_per_sec(p.link_bytes_per_sec)
-                .saturating_mul(seconds),
-            p.events_per_sec(p.apply_bytes_per_sec)
-                .saturating_mul(seconds),
-            p.event_bytes,
-            p.mirror_bytes_per_sec.max(1).saturating_mul(seconds),
-        );
-        let Some(job) = self.job.as_mut() else { return };
-        if replicating {
-            job.connected_since_ms.get_or_insert(first_ms);
-            if job.phase == Phase::Synchronizing {
-                let n = job.mirror_remaining_bytes.min(mirror_rate);
-                job.mirror_remaining_bytes -= n;
-                job.bytes_sent += n;
-                if job.mirror_remaining_bytes == 0 {
-                    job.phase = Phase::Protecting;
-                }
-            }
-            let sent = job.source_queue.transfer(&mut job.target_queue, link);
-            job.bytes_sent += sent * event_bytes;
-        } else if matches!(job.phase, Phase::Synchronizing | Phase::Protecting) {
-            job.connected_since_ms = None;
-        }
-        let applying = matches!(
-            job.phase,
-            Phase::Synchronizing | Phase::Protecting | Phase::Stopped
-        );
-        if applying && target_up {
-            self.ledger.stored += job.target_queue.drain(apply);
-        }
+        self.produce(rate.saturating_mul(100).saturating_mul(seconds), first_ms);
     }
 }
 
