@@ -48,7 +48,7 @@ fn controllers_that_disagree_on_the_sites_leave_none_without_an_owner() {
     let b = member(&rt, &etcd, "b", &sites_b);
     let start = Instant::now();
     let mut last_orphans = BTreeSet::new();
-    while start.elapsed() < Duration::from_secs(8) {
+    while start.elapsed() < Duration::from_secs(14) {
         round(&rt, &a, &sites_a);
         round(&rt, &b, &sites_b);
         std::thread::sleep(Duration::from_millis(100));
@@ -58,8 +58,9 @@ fn controllers_that_disagree_on_the_sites_leave_none_without_an_owner() {
             .filter(|s| !owners.contains_key(*s))
             .cloned()
             .collect();
-        // Past the first claims, every site the two agree exists keeps an owner.
-        if start.elapsed() > Duration::from_secs(4) {
+        // Past the first claims and hand-overs (8 s leaves room for a loaded machine), every
+        // site the two agree exists keeps an owner.
+        if start.elapsed() > Duration::from_secs(8) {
             assert!(
                 last_orphans.is_empty(),
                 "sites without an owner while the views differ: {last_orphans:?}"
