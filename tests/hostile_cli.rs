@@ -302,6 +302,9 @@ fn every_error_of_the_cli_says_each_clause_once() {
     let token = dir.join("token");
     fs::write(&token, "").unwrap();
     let t = token.to_str().unwrap();
+    // A path inside the test's own directory: a machine may well have a `/nonexistent`.
+    let missing = dir.join("no-such-manifest.yaml");
+    let missing = missing.to_str().unwrap();
     let limit = Duration::from_secs(30);
     let (code, out) = galaxy(dir, &["apply", "-m", m, "--yes"], limit);
     assert_eq!(code, Some(0), "{out}");
@@ -318,7 +321,7 @@ fn every_error_of_the_cli_says_each_clause_once() {
             "--auth-token-file",
             t,
         ],
-        vec!["run", "-m", "/nonexistent"],
+        vec!["run", "-m", missing],
         vec!["apply", "-m", m, "--yes", "--state-dir", f],
         vec!["apply", "-m", m, "--yes", "--state-dir", uf],
         vec!["plan", "-m", m, "--assume", "host-down"],
@@ -328,7 +331,7 @@ fn every_error_of_the_cli_says_each_clause_once() {
         vec!["sim", "fault", "host-down", "-m", m],
         vec!["sim", "fault", "host-down", "GCSHOSTZ", "-m", m],
         vec!["history", "-m", m, "--since", "soon"],
-        vec!["validate", "/nonexistent"],
+        vec!["validate", missing],
         vec!["status", "-m", m, "--state-dir", f],
     ];
     let mut checked = 0;
@@ -372,7 +375,7 @@ fn value() -> impl Strategy<Value = String> {
         Just("hq.yaml".to_string()),
         Just(".".to_string()),
         Just("/dev/zero".to_string()),
-        Just("/nonexistent".to_string()),
+        Just("/nonexistent/galaxy-ha/hq.yaml".to_string()),
         Just("host-down".to_string()),
         Just("host-down GCSHOSTA".to_string()),
         Just("GCSHOSTA".to_string()),
