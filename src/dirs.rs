@@ -1,5 +1,5 @@
 //! Where galaxy-ha keeps its state and logs when not told. On Unix the state dir is
-//! `.galaxy-ha/` beside the manifests (DESIGN §6) and logs go to standard error, which
+//! `.galaxy-ha/` beside the manifests (README, Commands) and logs go to standard error, which
 //! systemd's journal keeps. On Windows both live under `%ProgramData%\galaxy-ha`: the service
 //! (LocalSystem, started in `System32`) and an administrator's console then find the same
 //! state, whatever directory each started in.

@@ -1,5 +1,5 @@
 //! Chaos on the simulated lab: random schedules of faults, crashes, edits and commands over
-//! hours of virtual time with the controller passing; every DESIGN §11 invariant after every
+//! hours of virtual time with the controller passing; every safety invariant of docs/architecture.md after every
 //! step, and the site protecting an hour after the faults healed.
 
 use galaxy_ha::chaos::{self, Options};

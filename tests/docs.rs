@@ -97,21 +97,40 @@ fn the_windows_guide_lists_the_event_id_of_every_alert_and_of_other_errors() {
 
 /// Every Markdown file people read: README, docs/, the examples' READMEs.
 fn documents() -> Vec<(String, String)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = vec![root.join("README.md")];
-    for dir in ["docs", "examples"] {
-        let mut stack = vec![root.join(dir)];
+    let mut paths = vec![repository().join("README.md")];
+    paths.extend(files_under(&["docs", "examples"], &["md"]));
+    read_all(paths)
+}
+
+fn repository() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The files under the given directories of the repository whose extension is listed
+/// (`""`: files without one, such as scripts).
+fn files_under(dirs: &[&str], extensions: &[&str]) -> Vec<std::path::PathBuf> {
+    let mut paths = Vec::new();
+    for dir in dirs {
+        let mut stack = vec![repository().join(dir)];
         while let Some(d) = stack.pop() {
             for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
                 let p = e.path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "md") {
+                } else if extensions
+                    .contains(&p.extension().map_or("", |x| x.to_str().unwrap_or("?")))
+                {
                     paths.push(p);
                 }
             }
         }
     }
+    paths
+}
+
+/// Each file's path from the repository's root, and its text, in path order.
+fn read_all(mut paths: Vec<std::path::PathBuf>) -> Vec<(String, String)> {
+    let root = repository();
     paths.sort();
     paths
         .into_iter()
@@ -125,6 +144,25 @@ fn documents() -> Vec<(String, String)> {
 #[test]
 fn the_docs_cite_no_document_outside_the_repository() {
     for (name, text) in documents() {
+        assert!(
+            !text.contains("DESIGN"),
+            "{name} cites a design document that does not ship"
+        );
+    }
+}
+
+#[test]
+fn the_code_cites_no_document_outside_the_repository() {
+    let this_file = file!().replace('\\', "/");
+    let code = read_all(files_under(
+        &["src", "tests", "benches", "scripts", ".ci"],
+        &["rs", "sh", ""],
+    ));
+    assert!(code.len() > 50, "only {} source files found", code.len());
+    for (name, text) in code {
+        if this_file.ends_with(&name) {
+            continue;
+        }
         assert!(
             !text.contains("DESIGN"),
             "{name} cites a design document that does not ship"

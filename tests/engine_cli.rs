@@ -1,4 +1,4 @@
-//! Scenario tests of the engine through the real binary on the simulated lab (DESIGN §5, §6).
+//! Scenario tests of the engine through the real binary on the simulated lab (docs/architecture.md, README).
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! Crash safety (DESIGN §8): a controller killed after any durable step of a failover and of
+//! Crash safety (docs/architecture.md): a controller killed after any durable step of a failover and of
 //! the resume that follows, then restarted from its state dir, converges with exactly one
 //! failover.
 

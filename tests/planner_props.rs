@@ -1,4 +1,4 @@
-//! Property tests: the DESIGN §11 safety invariants hold for every plan over random
+//! Property tests: the safety invariants of docs/architecture.md hold for every plan over random
 //! observations and memories.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Table tests of the pure planner: one per rule of DESIGN §5 and per guard.
+//! Table tests of the pure planner: one per rule of docs/architecture.md and per guard.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Secrets never appear in output, logs, state files or e-mails (DESIGN §11): every command
+//! Secrets never appear in output, logs, state files or e-mails (docs/architecture.md): every command
 //! and the service run with an SMTP password and a host credential set, and everything they
 //! leave behind is searched for them.
 

@@ -1,4 +1,4 @@
-//! The DESIGN §11 invariants, checked after every step of a schedule against the lab's world
+//! The safety invariants of docs/architecture.md, checked after every step of a schedule against the lab's world
 //! (the truth about the hosts), the controller's memory and its journal.
 //!
 //! The checker knows what people asked for (a `spec.primary` edit away from the live host, a

@@ -1,5 +1,5 @@
 //! Follows a site's journal as it grows: every line must read back, and every outcome of a
-//! disruptive action must follow its intent (DESIGN §8: intent before, outcome after).
+//! disruptive action must follow its intent (intent before, outcome after: docs/architecture.md).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};

@@ -1,4 +1,4 @@
-//! What the chaos checker holds the controller to: the DESIGN §11 invariants (and the end
+//! What the chaos checker holds the controller to: the safety invariants of docs/architecture.md (and the end
 //! state: protecting an hour after the faults heal), and a violation of one, where and when.
 
 use std::time::Duration;

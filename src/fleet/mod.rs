@@ -1,5 +1,5 @@
 //! A fleet of controllers on etcd: controller high availability and sites spread over
-//! several controllers, with etcd as the only arbiter (DESIGN §10: no consensus of our own).
+//! several controllers, with etcd as the only arbiter (no consensus of our own: docs/fleet.md).
 //!
 //! Each controller holds one etcd lease, kept alive every third of its TTL, and registers
 //! under `controllers/ID` with it. Every site has an owner key, `owners/SITE`, bound to its

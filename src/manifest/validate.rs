@@ -1,4 +1,4 @@
-//! The semantic rules of a manifest (DESIGN §4), checked all at once on a parsed `Manifest`.
+//! The semantic rules of a manifest (docs/manifest.md), checked all at once on a parsed `Manifest`.
 //! Pure: no I/O; problems carry a YAML path that the loader turns into a line and column.
 
 use std::collections::HashMap;

@@ -6,7 +6,7 @@ use crate::manifest::spec::{EventLevel, Startup, Threshold};
 use crate::observed::{EmailSettings, Protocol};
 use std::time::Duration;
 
-/// The `kind` field of a planned action (DESIGN §5), stable in JSON.
+/// The `kind` field of a planned action (docs/architecture.md), stable in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionKind {

@@ -1,5 +1,5 @@
 //! The pure planner: compares a site's manifest with what was observed and what the
-//! controller remembers, and plans the actions that converge it (DESIGN §5).
+//! controller remembers, and plans the actions that converge it (docs/architecture.md).
 //!
 //! `plan` does no I/O, reads no clock and draws no random numbers: table and property tests
 //! call it with hand-built observations.
@@ -67,7 +67,7 @@ impl Plan {
     }
 }
 
-/// The condition types of `status` (DESIGN §6).
+/// The condition types of `status` (README, Commands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ConditionType {
     Ready,
@@ -120,14 +120,14 @@ pub struct Condition {
     pub last_transition: Option<Timestamp>,
 }
 
-/// Plans one pass for one site (DESIGN §5, rules in priority order).
+/// Plans one pass for one site (rules in priority order: docs/architecture.md).
 pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Timestamp) -> Plan {
     let mut b = builder::Builder::new(manifest, observed, memory, now);
     recover::plan(&mut b);
     if fence::plan(&mut b) {
         // Rule 1: nothing else runs on a split-brained site in the same pass. The fence is the
         // one act maintenance does not hold back: two live copies of the database diverge with
-        // every event, and DESIGN §11 allows them no longer than one pass.
+        // every event, and the safety invariants allow them no longer than one pass.
         // The other rules did not run: what they alerted about is not cleared by their silence.
         b.keep_alerted();
         let mut p = b.finish();

@@ -1,4 +1,4 @@
-//! Renders plans: text like a terraform plan, and the stable JSON of DESIGN §6.
+//! Renders plans: text like a terraform plan, and the stable JSON the README documents.
 
 use serde::Serialize;
 
