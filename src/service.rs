@@ -20,7 +20,7 @@ use crate::history::{self, Item};
 use crate::http::{self, HttpError, Shared, SiteView};
 use crate::last_good;
 use crate::manifest::spec::PlatformKind;
-use crate::manifest::{self, Diagnostic, Invalid, Site};
+use crate::manifest::{self, Site};
 use crate::plan::action::{AlertKind, Severity};
 use crate::plan::{error_policy, render};
 use crate::platform::{self, Platform, PlatformError};
@@ -249,81 +249,12 @@ struct Supervisor {
     stopped: watch::Receiver<bool>,
     /// Each file's last parse, by its (modified time, length): a reload re-parses only the
     /// files that changed, so an edit in a fleet of a thousand sites starts its pass at once.
-    cache: Parsed,
-}
-
-/// A file's stamp and what loading it gave.
-type Parsed = HashMap<PathBuf, ((std::time::SystemTime, u64), Result<Vec<Site>, Invalid>)>;
-
-/// The manifests of the directory, each loaded on its own: good sites and invalid files.
-struct Loaded {
-    sites: Vec<Site>,
-    invalid: Vec<(PathBuf, Invalid)>,
-    /// The files parsed anew (not taken from the cache): new or changed since last time.
-    fresh: Vec<PathBuf>,
-}
-
-fn load_each(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded {
-    let files = manifest::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
-    cache.retain(|path, _| files.contains(path));
-    let mut loaded = Loaded {
-        sites: Vec::new(),
-        invalid: Vec::new(),
-        fresh: Vec::new(),
-    };
-    let mut names: HashMap<String, PathBuf> = HashMap::new();
-    for file in files {
-        let stamp = std::fs::metadata(&file)
-            .and_then(|m| Ok((m.modified()?, m.len())))
-            .ok();
-        let result = match (stamp, cache.get(&file)) {
-            (Some(stamp), Some((seen, result))) if *seen == stamp => result.clone(),
-            _ => {
-                loaded.fresh.push(file.clone());
-                let result = manifest::load(std::slice::from_ref(&file));
-                if let Some(stamp) = stamp {
-                    cache.insert(file.clone(), (stamp, result.clone()));
-                }
-                result
-            }
-        };
-        match result {
-            Ok(sites) => {
-                for site in sites {
-                    if let Some(first) = names.get(&site.name.to_lowercase()) {
-                        let message = format!(
-                            "site name {:?} is already used by {}; each site needs a name of its own",
-                            site.name,
-                            first.display()
-                        );
-                        loaded.invalid.push((
-                            file.clone(),
-                            Invalid {
-                                diagnostics: vec![Diagnostic {
-                                    file: file.clone(),
-                                    position: None,
-                                    path: "metadata.name".into(),
-                                    message,
-                                }],
-                            },
-                        ));
-                        continue;
-                    }
-                    names.insert(site.name.to_lowercase(), file.clone());
-                    if only.is_none_or(|n| n == site.name) {
-                        loaded.sites.push(site);
-                    }
-                }
-            }
-            Err(invalid) => loaded.invalid.push((file, invalid)),
-        }
-    }
-    loaded
+    cache: manifest::each::Parsed,
 }
 
 /// What a reload found on disk and in the state dir, read on the blocking pool.
 struct Reloaded {
-    loaded: Loaded,
+    loaded: manifest::each::Loaded,
     /// For invalid files no site of this process came from: what the state dir keeps.
     kept: HashMap<PathBuf, last_good::Found>,
     /// Each valid site's unusable secrets, located.
@@ -336,12 +267,12 @@ struct Reloaded {
 fn reread(
     manifests: &Path,
     only: Option<&str>,
-    cache: &mut Parsed,
+    cache: &mut manifest::each::Parsed,
     known: &[PathBuf],
     state_dir: &Path,
     dry_run: bool,
 ) -> Reloaded {
-    let loaded = load_each(manifests, only, cache);
+    let loaded = manifest::each::load(manifests, only, cache);
     let mut secrets = HashMap::new();
     for site in &loaded.sites {
         if !dry_run
@@ -400,7 +331,9 @@ impl Supervisor {
         } = reloaded;
         let mut seen: Vec<String> = Vec::new();
         for site in loaded.sites {
-            self.invalid.remove(&site.path);
+            if self.invalid.remove(&site.path).is_some() {
+                self.clear_invalid(&site);
+            }
             seen.push(site.name.clone());
             self.keep(site);
         }
@@ -503,6 +436,29 @@ impl Supervisor {
                 let task = tokio::spawn(site_task(self.ctx.clone(), rx, self.stopped.clone()));
                 self.sites.insert(name, Handle { spec, task });
             }
+        }
+    }
+
+    /// The all-clear of "manifest invalid": the file that was alerted on validates again, and
+    /// its site is managed on it.
+    fn clear_invalid(&self, site: &Site) {
+        let file = &site.path;
+        let alert = Alert {
+            site: site.name.clone(),
+            kind: AlertKind::AllClear,
+            severity: Severity::Information,
+            key: format!("all-clear/manifest-invalid:{}", file.display()),
+            message: format!(
+                "all clear: manifest {} is valid again, and the site is managed on it",
+                file.display()
+            ),
+            at: jiff::Timestamp::now(),
+            action: None,
+        };
+        if self.ctx.dry_run {
+            alert::log(&alert);
+        } else if let Err(e) = self.ctx.sink(site).raise(&alert) {
+            tracing::error!(site = %site.name, "{e}");
         }
     }
 

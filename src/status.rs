@@ -109,7 +109,28 @@ impl SiteStatus {
     }
 }
 
+/// The condition type of a site whose manifest file on disk is invalid: the site runs on its
+/// last good manifest, kept in the state dir, until the file is fixed.
+pub const MANIFEST_INVALID: &str = "ManifestInvalid";
+
 impl SiteStatus {
+    /// Adds (`Some(errors)`) or removes (`None`) the `ManifestInvalid` condition. Adding it
+    /// makes the check at least a WARNING: the edit a person made is not what runs, and the
+    /// next one they expect to take effect will not either.
+    pub fn mark_manifest_invalid(&mut self, errors: Option<&str>) {
+        self.conditions.retain(|c| c.kind != MANIFEST_INVALID);
+        let Some(errors) = errors else { return };
+        self.conditions.push(ConditionStatus {
+            kind: MANIFEST_INVALID,
+            status: "True",
+            reason: "ManifestInvalid".into(),
+            message: errors.to_string(),
+            last_transition: None,
+            runbook: crate::plan::action::AlertKind::ManifestInvalid.runbook(),
+        });
+        self.check = self.check.max(CheckState::Warning);
+    }
+
     /// A site this controller cannot manage now (no usable manifest): only its name is known.
     pub fn unmanaged(name: &str) -> SiteStatus {
         SiteStatus {

@@ -254,6 +254,12 @@ fn a_restart_on_an_invalid_edit_keeps_the_site_on_its_last_good_manifest() {
         &good.replace("primary: GCSHOSTA", "primary: GCSHOSTB"),
     );
     wait_ready(port, &log2, Duration::from_secs(30));
+    wait_for_log(
+        &log2,
+        &["all clear: manifest", "is valid again"],
+        0,
+        Duration::from_secs(10),
+    );
     let metrics = http_get(port, "/metrics").unwrap().body;
     assert!(!metrics.contains("ManifestInvalid"), "{metrics}");
 }

@@ -99,6 +99,23 @@ fn two_files_with_one_site_name_are_reported_on_the_second_naming_the_first() {
 }
 
 #[test]
+fn two_sites_for_one_pair_of_real_hosts_are_refused_naming_both_files() {
+    let (code, _, stderr) = validate(&[Path::new("tests/bad/same-pair")]);
+    assert_eq!(code, 1, "{stderr}");
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("bad-same-pair", stderr);
+    });
+    // Each file alone is valid: the refusal is about the two together.
+    for file in [
+        "tests/bad/same-pair/hq.yaml",
+        "tests/bad/same-pair/west-wing.yaml",
+    ] {
+        let (code, _, stderr) = validate(&[Path::new(file)]);
+        assert_eq!(code, 0, "{file}: {stderr}");
+    }
+}
+
+#[test]
 fn problems_of_several_files_are_all_reported_in_one_run() {
     let a = Path::new("tests/bad/one-host.yaml");
     let b = Path::new("tests/bad/several-problems.yaml");

@@ -150,6 +150,25 @@ fn alerts_survive_an_outage_and_a_restart_and_arrive_exactly_once() {
         );
     }
     assert_eq!(hosts.len(), 3, "one e-mail for each distinct error set");
+
+    // Fixed: the all-clear follows, once.
+    fs::write(&file, &good).unwrap();
+    eventually(Duration::from_secs(15), "the all-clear written", || {
+        sink.messages().len() >= 4
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 4, "one all-clear");
+    let clear: Vec<&String> = mail
+        .iter()
+        .filter(|m| {
+            header(m, "Subject")
+                .is_some_and(|s| s.contains("Information s1: all-clear (event 4113)"))
+        })
+        .collect();
+    assert_eq!(clear.len(), 1, "{mail:?}");
+    let body = clear[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(body.contains("s1.yaml is valid again"), "{body}");
     assert!(
         run.terminate(Duration::from_secs(5))
             .is_some_and(|s| s.success())

@@ -212,6 +212,56 @@ fn maintenance_warns_and_what_cannot_be_observed_is_unknown() {
 }
 
 #[test]
+fn an_invalid_edit_shows_the_site_on_its_last_good_manifest_as_a_warning() {
+    let site = Site::new("manual");
+    site.converge();
+    let manifest = std::fs::read_to_string(site.manifest()).unwrap();
+    std::fs::write(
+        site.manifest(),
+        manifest.replace("primary: GCSHOSTA", "primary: GCSHOSTC"),
+    )
+    .unwrap();
+
+    let out = site.run(&["status"]);
+    assert_eq!(out.status.code(), Some(0));
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        text.starts_with("hq: System Galaxy running on GCSHOSTA"),
+        "{text}"
+    );
+    assert!(text.contains("ManifestInvalid"), "{text}");
+    assert!(
+        err.contains("last good manifest") && err.contains("GCSHOSTC"),
+        "{err}"
+    );
+    let s = first(&site);
+    let c = condition(&s, "ManifestInvalid");
+    assert_eq!(c["status"], "True");
+    assert!(
+        c["message"].as_str().unwrap().contains("spec.primary"),
+        "{c}"
+    );
+    assert_eq!(s["check"], "warning");
+    let (code, line) = check(&site);
+    assert_eq!(code, 1, "{line}");
+
+    // Never applied: nothing to fall back on, and the status says so.
+    let fresh = Site::with_yaml(&manifest.replace("primary: GCSHOSTA", "primary: GCSHOSTC"));
+    let out = fresh.run(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("was never managed") && err.contains("spec.primary"),
+        "{err}"
+    );
+    let (code, line) = check(&fresh);
+    assert_eq!(code, 3, "{line}");
+}
+
+#[test]
 fn a_closed_pipe_ends_status_watch_quietly() {
     let site = Site::new("manual");
     site.converge();

@@ -39,6 +39,11 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         let mut alerts = super::alerts::sink(&settings.state_dir, site);
         let mut plan = plan.clone();
         reconcile::remember_manifest(site, &mut plan, store.backend(), platform.now())?;
+        // What was applied is the last good manifest, as for `run`: `status` and a later
+        // `run` fall back on it while the file on disk is invalid.
+        if let Err(e) = crate::last_good::save(&settings.state_dir, site) {
+            tracing::warn!(site = %site.name, "cannot keep the last good manifest in the state dir: {e}");
+        }
         let plan = &plan;
         let report = execute::execute(plan, platform.as_mut(), &mut store, &mut alerts)?;
         println!(

@@ -131,7 +131,7 @@ impl Shared {
     /// Replaces a site's view after a pass.
     pub fn publish(&self, mut view: SiteView) {
         let invalid = self.invalid_message(&view.status.name);
-        mark_invalid(&mut view.status, invalid.as_deref());
+        view.status.mark_manifest_invalid(invalid.as_deref());
         let Ok(mut views) = self.inner.views.write() else {
             return;
         };
@@ -158,7 +158,7 @@ impl Shared {
         }
         let mut status = SiteStatus::elsewhere(site, None);
         status.waiting = vec![format!("its passes fail: {why}")];
-        mark_invalid(&mut status, self.invalid_message(site).as_deref());
+        status.mark_manifest_invalid(self.invalid_message(site).as_deref());
         self.inner.metrics.publish(&status, None);
         views.insert(site.to_string(), SiteView::placeholder(status));
     }
@@ -192,12 +192,14 @@ impl Shared {
             return;
         }
         let previous = views.get(site).map(|v| v.status.clone());
-        mark_invalid(&mut view.status, errors.as_deref());
+        view.status.mark_manifest_invalid(errors.as_deref());
         self.inner.metrics.publish(&view.status, previous.as_ref());
         if errors.is_none() {
             // The condition's series goes with the condition.
             if let Some(p) = &previous {
-                self.inner.metrics.forget_condition(p, INVALID);
+                self.inner
+                    .metrics
+                    .forget_condition(p, status::MANIFEST_INVALID);
             }
         }
         views.insert(site.to_string(), view);
@@ -382,23 +384,6 @@ impl Shared {
     }
 }
 
-/// The condition type a site with an invalid manifest on disk shows.
-pub const INVALID: &str = "ManifestInvalid";
-
-/// Adds (`Some`) or removes (`None`) the `ManifestInvalid` condition.
-fn mark_invalid(status: &mut SiteStatus, errors: Option<&str>) {
-    status.conditions.retain(|c| c.kind != INVALID);
-    let Some(errors) = errors else { return };
-    status.conditions.push(status::ConditionStatus {
-        kind: INVALID,
-        status: "True",
-        reason: "ManifestInvalid".into(),
-        message: errors.to_string(),
-        last_transition: None,
-        runbook: crate::plan::action::AlertKind::ManifestInvalid.runbook(),
-    });
-}
-
 pub fn router(shared: Shared) -> Router {
     Router::new()
         .route("/", get(dashboard::page))
@@ -516,7 +501,9 @@ mod tests {
         shared.manifest_invalid("hq", Some("hq.yaml:1:1: spec.primary: nope".into()));
         let site = &shared.status().sites[0];
         assert!(
-            site.conditions.iter().any(|c| c.kind == INVALID),
+            site.conditions
+                .iter()
+                .any(|c| c.kind == status::MANIFEST_INVALID),
             "{site:?}"
         );
         let metrics = shared.metrics().encode();
@@ -535,7 +522,7 @@ mod tests {
             shared.status().sites[0]
                 .conditions
                 .iter()
-                .any(|c| c.kind == INVALID)
+                .any(|c| c.kind == status::MANIFEST_INVALID)
         );
         shared.manifest_invalid("hq", None);
         assert!(shared.status().sites[0].conditions.is_empty());

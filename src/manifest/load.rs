@@ -1,7 +1,6 @@
 //! Finding manifest files and loading them: size cap, UTF-8 check, parse, validate, and every
 //! problem placed at its line and column. A `Site` exists only for a manifest without problems.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Invalid, Position};
@@ -130,8 +129,9 @@ fn is_manifest_name(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
-/// Loads and validates every manifest under `paths`, and checks that site names are unique
-/// across all of them (case-insensitively: a site name is a directory name on Windows too).
+/// Loads and validates every manifest under `paths`, and checks that no two of them claim one
+/// site name (case-insensitively: a site name is a directory name on Windows too), one host
+/// or one address ([`super::claims`]).
 ///
 /// # Errors
 /// Every problem of every file, when any file is invalid; nothing is returned half-loaded.
@@ -150,7 +150,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Site>, Invalid> {
         }
     };
     let mut sites = Vec::new();
-    let mut names: HashMap<String, PathBuf> = HashMap::new();
+    let mut claims = super::claims::Claims::default();
     for path in files {
         let bytes = match read_capped(&path) {
             Ok(bytes) => bytes,
@@ -167,19 +167,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Site>, Invalid> {
         match load_located(&path, &bytes) {
             Ok((manifest, positions)) => {
                 let name = manifest.metadata.name.clone();
-                if let Some(first) = names.get(&name.to_lowercase()) {
-                    diagnostics.push(Diagnostic {
-                        file: path.clone(),
-                        position: Some(positions.locate("metadata.name")),
-                        path: "metadata.name".into(),
-                        message: format!(
-                            "site name {name:?} is already used by {}; each site needs a name of its own",
-                            first.display()
-                        ),
-                    });
-                } else {
-                    names.insert(name.to_lowercase(), path.clone());
-                }
+                diagnostics.append(&mut claims.claim(&path, &manifest, Some(&positions)));
                 sites.push(Site {
                     name,
                     path,

@@ -3,9 +3,11 @@
 //! `load` → (`parse` → `validate`) → `Site`: a `Site` exists only for a manifest without
 //! problems; otherwise `Invalid` lists every problem as `FILE:LINE:COL: path: message`.
 
+pub mod claims;
 pub mod diagnostic;
 pub mod diff;
 pub mod duration;
+pub mod each;
 pub mod load;
 pub mod names;
 pub mod parse;

@@ -1,0 +1,65 @@
+//! The manifests of a directory loaded each on its own, as the controller and `status` need
+//! them: one invalid file must not hide the valid sites beside it, and each invalid file is
+//! kept with its errors so its site can fall back on its last good manifest.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Site;
+use super::diagnostic::Invalid;
+
+/// A file's stamp and what loading it gave.
+pub type Parsed = HashMap<PathBuf, ((std::time::SystemTime, u64), Result<Vec<Site>, Invalid>)>;
+
+/// The manifests of the directory, each loaded on its own: good sites and invalid files.
+pub struct Loaded {
+    pub sites: Vec<Site>,
+    pub invalid: Vec<(PathBuf, Invalid)>,
+    /// The files parsed anew (not taken from the cache): new or changed since last time.
+    pub fresh: Vec<PathBuf>,
+}
+
+/// Loads each manifest file of `manifests` on its own, parsing again only the files whose
+/// modified time or length changed since `cache`. A site name already used is an error of
+/// the later file; with `only`, the other valid sites are left out. A path that cannot be
+/// listed gives nothing: the caller says what it expected to find.
+pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded {
+    let files = super::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
+    cache.retain(|path, _| files.contains(path));
+    let mut loaded = Loaded {
+        sites: Vec::new(),
+        invalid: Vec::new(),
+        fresh: Vec::new(),
+    };
+    let mut claims = super::claims::Claims::default();
+    for file in files {
+        let stamp = std::fs::metadata(&file)
+            .and_then(|m| Ok((m.modified()?, m.len())))
+            .ok();
+        let result = match (stamp, cache.get(&file)) {
+            (Some(stamp), Some((seen, result))) if *seen == stamp => result.clone(),
+            _ => {
+                loaded.fresh.push(file.clone());
+                let result = super::load(std::slice::from_ref(&file));
+                if let Some(stamp) = stamp {
+                    cache.insert(file.clone(), (stamp, result.clone()));
+                }
+                result
+            }
+        };
+        match result {
+            Ok(sites) => {
+                for site in sites {
+                    let diagnostics = claims.claim(&file, &site.manifest, None);
+                    if !diagnostics.is_empty() {
+                        loaded.invalid.push((file.clone(), Invalid { diagnostics }));
+                    } else if only.is_none_or(|n| n == site.name) {
+                        loaded.sites.push(site);
+                    }
+                }
+            }
+            Err(invalid) => loaded.invalid.push((file, invalid)),
+        }
+    }
+    loaded
+}
