@@ -151,6 +151,94 @@ fn the_schema_rejects_what_the_loader_rejects_for_structure() {
     }
 }
 
+/// The mistake of each bad manifest the schema cannot catch, by file: an entry of
+/// `VALIDATE_ONLY` (the docs' list) that says why.
+const ONLY_VALIDATE_CATCHES: &[(&str, &str)] = &[
+    ("not-utf8", "YAML syntax"),
+    ("deep-nesting", "YAML syntax"),
+    ("tab-indentation", "YAML syntax"),
+    ("two-documents", "YAML syntax"),
+    ("undefined-alias", "YAML syntax"),
+    ("wrong-indentation-host-address", "YAML syntax"),
+    ("duplicate-key-primary", "YAML syntax"),
+    ("primary-names-no-host", "`spec.primary` names one of"),
+    ("same-host-twice", "the two hosts have different names"),
+    (
+        "same-host-twice-different-case",
+        "the two hosts have different names",
+    ),
+    ("host-addresses-equal", "the two hosts have different names"),
+    (
+        "vm-address-equals-host-address",
+        "the two hosts have different names",
+    ),
+    ("duplicate-service", "a service listed once"),
+    ("address-outside-prefix", "the addresses lie inside"),
+    (
+        "job-name-same-both-directions",
+        "render differently in the two directions",
+    ),
+    (
+        "replica-name-same-both-directions",
+        "render differently in the two directions",
+    ),
+    (
+        "total-time-shorter-than-interval",
+        "`totalTimeToFailure` at least",
+    ),
+    (
+        "exclude-event-ids-backwards-range",
+        "range with its low ID first",
+    ),
+];
+
+#[test]
+fn the_schema_rejects_every_bad_manifest_but_those_only_validate_can_catch() {
+    use galaxy_ha::manifest::schema::VALIDATE_ONLY;
+    let validator = jsonschema::validator_for(&checked_in_schema()).expect("valid schema");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(repo().join("tests/bad")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let listed = ONLY_VALIDATE_CATCHES.iter().find(|(n, _)| *n == name);
+        let bytes = std::fs::read(&path).unwrap();
+        let instance = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok());
+        match (instance, listed) {
+            (Some(instance), None) => {
+                assert!(
+                    !validator.is_valid(&instance),
+                    "the schema accepts tests/bad/{name}.yaml: make the schema catch it, or list \
+                     it here with the entry of VALIDATE_ONLY that says why it cannot"
+                );
+                checked += 1;
+            }
+            (Some(instance), Some(_)) => assert!(
+                validator.is_valid(&instance),
+                "the schema now refuses tests/bad/{name}.yaml: remove it from ONLY_VALIDATE_CATCHES"
+            ),
+            (None, listed) => assert!(
+                listed.is_some_and(|(_, why)| *why == "YAML syntax"),
+                "tests/bad/{name}.yaml does not parse as YAML, so only validate can catch it: list it"
+            ),
+        }
+        if let Some((_, why)) = listed {
+            assert!(
+                VALIDATE_ONLY.iter().any(|(rule, _)| rule.contains(why)),
+                "{name}: no entry of VALIDATE_ONLY says {why:?}"
+            );
+        }
+    }
+    assert!(
+        checked >= 40,
+        "only {checked} bad manifests checked against the schema"
+    );
+}
+
 #[test]
 fn the_manifest_reference_is_current() {
     use galaxy_ha::manifest::reference::{REFERENCE_PATH, markdown};

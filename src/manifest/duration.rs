@@ -100,6 +100,29 @@ impl JsonSchema for DurationText {
     }
 }
 
+/// A duration that must be above zero (the monitor interval, the data loss accepted, the
+/// drill period): the same forms, and the schema refuses a zero as `validate` does.
+pub struct PositiveDurationText;
+
+/// A duration of nothing but zeros in either form, e.g. `0s`, `0 min 0s`, `00:00:00`.
+const ZERO_PATTERN: &str = r"^\s*(0+:00:00|(0+\s*[A-Za-z]+\s*)+)\s*$";
+
+impl JsonSchema for PositiveDurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PositiveDuration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "title": "PositiveDuration",
+            "type": "string",
+            "pattern": PATTERN,
+            "not": { "pattern": ZERO_PATTERN },
+            "description": format!("A duration above zero: {FORMS}."),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

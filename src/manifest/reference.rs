@@ -93,6 +93,23 @@ pub fn markdown() -> String {
     );
     section(&schema, &schema, "", &examples, &mut out);
     out.push_str(APPENDIX);
+    out.push_str(&validate_only());
+    out
+}
+
+/// The rules an editor cannot check through the schema.
+fn validate_only() -> String {
+    let mut out = String::from(
+        "\n## What only `galaxy-ha validate` catches\n\n\
+         The schema gives an editor every rule it can express: types, names, enums, required \
+         fields, the forms of addresses, prefixes, durations, e-mail addresses, event ID lists \
+         and name templates, a duration of zero, the PowerShell settings that go together, and \
+         more. These rules it cannot express; run `galaxy-ha validate` (in CI too) for them:\n\n\
+         | rule | why the schema cannot say it |\n|---|---|\n",
+    );
+    for (rule, why) in super::schema::VALIDATE_ONLY {
+        out.push_str(&format!("| {rule} | {why} |\n"));
+    }
     out
 }
 
@@ -140,6 +157,15 @@ spec:
 
 How to write the credential file so that only the service can read it is in
 [preparing-hosts.md](preparing-hosts.md#the-credential-file).
+
+## One pair, one site
+
+Every manifest the controller or `validate` reads at once must name its own site, and on
+real hosts (`kind: powershell`) its own hosts and addresses: a host computer name (compared
+without regard to case) or an address already named by another manifest is refused, located
+in the later file and naming the earlier one. Two sites on one pair would each fence, fail
+over and recreate jobs against the other's view. The simulated lab gives each site a pair of
+its own, so lab manifests may repeat host names.
 "#;
 
 /// Follows a `$ref`, an `anyOf [X, null]` or an array's items to the object or enum behind.

@@ -53,6 +53,7 @@ pub struct SiteSpec {
     pub hosts: Vec<HostSpec>,
     /// The host that should be live (run System Galaxy). Changing it asks for a planned
     /// switchover; after an unplanned failover set it to the new live host.
+    #[schemars(extend("pattern" = NOT_BLANK))]
     pub primary: String,
     /// The System Galaxy virtual machine.
     pub vm: VmSpec,
@@ -85,6 +86,10 @@ pub struct SiteSpec {
 /// Which platform drives the hosts.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend(
+    "if" = { "required": ["powershell"] },
+    "then" = { "required": ["kind"], "properties": { "kind": { "const": "powershell" } } }
+))]
 pub struct PlatformSpec {
     #[serde(default)]
     pub kind: PlatformKind,
@@ -96,6 +101,15 @@ pub struct PlatformSpec {
 /// Settings of the PowerShell platform: where scripts run, as whom, and for how long.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend(
+    "if" = { "required": ["runner"], "properties": { "runner": { "const": "remoting" } } },
+    "then" = { "required": ["username", "credentialFrom"] },
+    "else" = { "not": { "anyOf": [{ "required": ["username"] }, { "required": ["credentialFrom"] }] } },
+    "dependentRequired" = {
+        "guestUsername": ["guestCredentialFrom"],
+        "guestCredentialFrom": ["guestUsername"]
+    }
+))]
 pub struct PowershellSpec {
     /// `local`: Windows PowerShell 5.1 on the controller machine runs each host's script as
     /// the controller's own Windows account (e.g. a gMSA), through `Invoke-Command
@@ -122,6 +136,7 @@ pub struct PowershellSpec {
     /// The Double-Take install folder on the hosts, when the registry's `InstallPath` is not
     /// to be trusted, e.g. `C:\Program Files\Carbonite\Replication`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("pattern" = NOT_BLANK))]
     pub install_path: Option<String>,
     /// How long one script may run before it is killed (default 2m).
     #[serde(default = "default_script_timeout", with = "super::duration")]
@@ -172,8 +187,10 @@ pub enum PlatformKind {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HostSpec {
     /// The host's Windows computer name, e.g. `GCSHOSTA`. Compared case-insensitively.
+    #[schemars(extend("pattern" = NOT_BLANK))]
     pub name: String,
     /// The host's static IP address (the guide: on the second NIC).
+    #[schemars(extend("pattern" = IP_ADDRESS))]
     pub address: String,
 }
 
@@ -181,8 +198,10 @@ pub struct HostSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VmSpec {
     /// The Hyper-V VM running System Galaxy; also the job's source server name.
+    #[schemars(extend("pattern" = NOT_BLANK))]
     pub name: String,
     /// The VM's static IP address (the third of the guide's three addresses).
+    #[schemars(extend("pattern" = IP_ADDRESS))]
     pub address: String,
 }
 
@@ -190,6 +209,7 @@ pub struct VmSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkSpec {
     /// CIDR prefix that all three addresses must lie inside, e.g. `10.100.0.0/24`.
+    #[schemars(extend("pattern" = NETWORK_PREFIX))]
     pub prefix: String,
 }
 
@@ -199,10 +219,13 @@ pub struct NetworkSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplicationSpec {
     #[serde(default = "default_job_name")]
+    #[schemars(extend("pattern" = NAME_TEMPLATE))]
     pub job_name: String,
     #[serde(default = "default_replica_name")]
+    #[schemars(extend("pattern" = NAME_TEMPLATE))]
     pub replica_name: String,
     #[serde(default = "default_replica_path")]
+    #[schemars(extend("pattern" = NAME_TEMPLATE))]
     pub replica_path: String,
 }
 
@@ -253,7 +276,7 @@ pub struct FailoverSpec {
         with = "super::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Option<super::duration::DurationText>")]
+    #[schemars(with = "Option<super::duration::PositiveDurationText>")]
     pub max_data_loss: Option<Duration>,
 }
 
@@ -276,10 +299,11 @@ fn yes() -> bool {
 /// `consecutiveFailures`; when neither is given, total time to failure 5m.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("not" = { "required": ["totalTimeToFailure", "consecutiveFailures"] }))]
 pub struct MonitorSpec {
     /// "Monitor on this interval" (default 10s).
     #[serde(default = "default_interval", with = "super::duration")]
-    #[schemars(with = "super::duration::DurationText")]
+    #[schemars(with = "super::duration::PositiveDurationText")]
     pub interval: Duration,
     /// "Total time to failure" (default 5m).
     #[serde(
@@ -357,7 +381,7 @@ pub struct DrillsSpec {
         with = "super::duration::option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Option<super::duration::DurationText>")]
+    #[schemars(with = "Option<super::duration::PositiveDurationText>")]
     pub test_failover_every: Option<Duration>,
     /// Let the controller perform the test failover itself when one is due: only while the
     /// site is protecting and outside maintenance. Off by default: the guide asks for drills
@@ -380,6 +404,7 @@ pub enum Startup {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceSpec {
     /// The Windows service name.
+    #[schemars(extend("pattern" = NOT_BLANK))]
     pub name: String,
     pub startup: Startup,
 }
@@ -403,7 +428,7 @@ pub fn default_services() -> Vec<ServiceSpec> {
 pub struct FirewallSpec {
     /// Ports opened for TCP and UDP on both hosts (the guide: 6320, 6325, 6330, 6332).
     #[serde(default = "default_ports")]
-    #[schemars(inner(range(min = 1, max = 65535)))]
+    #[schemars(inner(range(min = 1, max = 65535)), extend("uniqueItems" = true))]
     pub ports: Vec<u32>,
 }
 
@@ -434,9 +459,10 @@ pub struct NotificationsSpec {
 pub struct EmailSpec {
     pub smtp: SmtpSpec,
     /// The sender address, e.g. `galaxy-ha@domain.com`.
+    #[schemars(extend("pattern" = EMAIL_ADDRESS))]
     pub from: String,
     /// At least one recipient address.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), inner(regex(pattern = EMAIL_ADDRESS)))]
     pub to: Vec<String>,
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
@@ -448,6 +474,7 @@ pub struct EmailSpec {
     pub include: Vec<EventLevel>,
     /// Event IDs and ranges, comma separated, e.g. `4000,4002,4010-4020`.
     #[serde(default)]
+    #[schemars(extend("pattern" = EVENT_IDS))]
     pub exclude_event_ids: String,
 }
 
@@ -472,6 +499,7 @@ pub enum EventLevel {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SmtpSpec {
     /// The mail server (SMTP) host name or address.
+    #[schemars(extend("pattern" = NOT_BLANK))]
     pub server: String,
     #[serde(default = "default_smtp_port")]
     #[schemars(range(min = 1, max = 65535))]
@@ -518,7 +546,10 @@ pub struct MaintenanceSpec {
     pub reason: String,
     /// RFC 3339 time when maintenance ends by itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    #[schemars(
+        with = "Option<String>",
+        extend("format" = "date-time", "pattern" = TIMESTAMP)
+    )]
     pub until: Option<jiff::Timestamp>,
 }
 
@@ -537,3 +568,63 @@ impl SiteSpec {
             .find(|h| !h.name.eq_ignore_ascii_case(name))
     }
 }
+
+// Patterns of the JSON Schema, so that an editor flags what `validate` refuses wherever a
+// pattern can say it; each is at most as strict as the loader (a shipped manifest passes
+// both, a test proves it). Whitespace around a value is allowed where the loader trims it.
+
+/// Something other than spaces.
+const NOT_BLANK: &str = r"\S";
+
+/// One IPv4 octet, 0 to 255, without leading zeros (as the loader reads addresses).
+macro_rules! octet {
+    () => {
+        r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    };
+}
+/// An IPv4 address, or loosely an IPv6 one (hex digits and colons; the loader checks the rest).
+macro_rules! ip {
+    () => {
+        concat!(
+            "(",
+            octet!(),
+            r"(\.",
+            octet!(),
+            "){3}",
+            r"|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)"
+        )
+    };
+}
+const IP_ADDRESS: &str = concat!(r"^\s*", ip!(), r"\s*$");
+/// An address and a prefix length, e.g. `10.100.0.0/24` (up to 32 for IPv4, 128 for IPv6).
+const NETWORK_PREFIX: &str = concat!(
+    r"^\s*(",
+    octet!(),
+    r"(\.",
+    octet!(),
+    r"){3}/(3[0-2]|[12]?[0-9])|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))\s*$"
+);
+/// A name template: not blank, and `{` only as one of the placeholders.
+macro_rules! placeholder {
+    () => {
+        r"\{(vm|source|target|vm_address|site)\}"
+    };
+}
+const NAME_TEMPLATE: &str = concat!(
+    r"^\s*([^{\s]|",
+    placeholder!(),
+    r")([^{]|",
+    placeholder!(),
+    r")*$"
+);
+/// `local@domain`, as `validate::is_email` reads it: no display name, no spaces.
+const EMAIL_ADDRESS: &str = r#"^[^\s@<>,;"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$"#;
+/// The guide's event ID list: IDs and `low-high` ranges separated by commas, or nothing.
+macro_rules! event_id {
+    () => {
+        r"\s*\+?[0-9]{1,5}\s*(-\s*\+?[0-9]{1,5}\s*)?"
+    };
+}
+const EVENT_IDS: &str = concat!(r"^(\s*|", event_id!(), "(,", event_id!(), ")*)$");
+/// An RFC 3339 time, e.g. `2026-12-01T06:00:00Z` or `2026-12-01T07:00:00+01:00`.
+const TIMESTAMP: &str = r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)\s*$";
