@@ -1,5 +1,5 @@
 //! Chaos: random schedules of faults run against the simulated lab while the controller
-//! passes, with the DESIGN §11 invariants checked after every step, and the site required to
+//! passes, with the safety invariants of docs/architecture.md checked after every step, and the site required to
 //! be protecting an hour after every fault healed.
 //!
 //! A schedule is drawn from one seed (faults on hosts, every link, services, ports, VMs and
@@ -208,6 +208,15 @@ pub fn describe_failure(case: &CaseReport) -> String {
 /// # Errors
 /// A state dir cannot be created.
 pub fn run(options: &Options) -> Result<Figures, ChaosError> {
+    run_reporting(options, |_| {})
+}
+
+/// [`run`], calling `done` with whether each schedule held as it finishes: a long soak shows
+/// its progress, and a failure as soon as it happens.
+///
+/// # Errors
+/// A state dir cannot be created.
+pub fn run_reporting(options: &Options, done: impl Fn(bool) + Sync) -> Result<Figures, ChaosError> {
     let started = std::time::Instant::now();
     let next = AtomicU64::new(0);
     let results: Mutex<Vec<CaseReport>> = Mutex::new(Vec::new());
@@ -230,7 +239,10 @@ pub fn run(options: &Options) -> Result<Figures, ChaosError> {
                         options.hours,
                         options.cases == 1,
                     ) {
-                        Ok(case) => results.lock().unwrap_or_else(|p| p.into_inner()).push(case),
+                        Ok(case) => {
+                            done(case.violations.is_empty());
+                            results.lock().unwrap_or_else(|p| p.into_inner()).push(case);
+                        }
                         Err(e) => {
                             *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                             return;

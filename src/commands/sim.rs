@@ -167,7 +167,22 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
         cases: if args.seed.is_some() { 1 } else { args.cases },
         hours: args.hours,
     };
-    let figures = crate::chaos::run(&options)?;
+    // On a terminal only: the schedules done, the failures so far and the time left.
+    let bar = indicatif::ProgressBar::new(options.cases).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{pos}/{len} schedules, {msg} failed [{elapsed_precise}, {eta} left]",
+        )?,
+    );
+    bar.set_message("0");
+    let failed = std::sync::atomic::AtomicU64::new(0);
+    let figures = crate::chaos::run_reporting(&options, |held| {
+        if !held {
+            let n = failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(n.to_string());
+        }
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
     println!("{}", figures.summary());
     for case in &figures.failed {
         println!("{}", crate::chaos::describe_failure(case));
