@@ -112,14 +112,15 @@ impl JsonSchema for PositiveDurationText {
         "PositiveDuration".into()
     }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "title": "PositiveDuration",
-            "type": "string",
-            "pattern": PATTERN,
-            "not": { "pattern": ZERO_PATTERN },
-            "description": format!("A duration above zero: {FORMS}."),
-        })
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = DurationText::json_schema(generator);
+        schema.insert("title".into(), "PositiveDuration".into());
+        schema.insert("not".into(), serde_json::json!({ "pattern": ZERO_PATTERN }));
+        schema.insert(
+            "description".into(),
+            format!("A duration above zero: {FORMS}.").into(),
+        );
+        schema
     }
 }
 
