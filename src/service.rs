@@ -268,11 +268,12 @@ fn reread(
     manifests: &Path,
     only: Option<&str>,
     cache: &mut manifest::each::Parsed,
-    known: &[PathBuf],
+    managed: &[Site],
     state_dir: &Path,
     dry_run: bool,
 ) -> Reloaded {
-    let loaded = manifest::each::load(manifests, only, cache);
+    let loaded = manifest::each::load(manifests, only, cache, managed);
+    let known: Vec<&PathBuf> = managed.iter().map(|s| &s.path).collect();
     let mut secrets = HashMap::new();
     for site in &loaded.sites {
         if !dry_run
@@ -287,11 +288,34 @@ fn reread(
             secrets.insert(site.name.clone(), text.join("\n"));
         }
     }
+    // A last good manifest is used only while it claims nothing a loaded site claims: never
+    // two sites on one pair.
+    let mut claims = manifest::claims::Claims::default();
+    for site in &loaded.sites {
+        claims.claim(&site.path, &site.manifest, None);
+    }
     let kept = loaded
         .invalid
         .iter()
-        .filter(|(file, _)| !known.contains(file))
-        .map(|(file, _)| (file.clone(), last_good::find(state_dir, file)))
+        .filter(|(file, _)| !known.contains(&file))
+        .map(|(file, _)| {
+            let found = match last_good::find(state_dir, file) {
+                last_good::Found::Site(site) => {
+                    match claims.claim(&site.path, &site.manifest, None).first() {
+                        None => last_good::Found::Site(site),
+                        Some(clash) => last_good::Found::Unusable {
+                            site: site.name.clone(),
+                            why: format!(
+                                "its last good manifest is not used: {} ({})",
+                                clash.message, clash.path
+                            ),
+                        },
+                    }
+                }
+                other => other,
+            };
+            (file.clone(), found)
+        })
         .collect();
     Reloaded {
         loaded,
@@ -305,14 +329,18 @@ impl Supervisor {
         let manifests = self.options.manifests.clone();
         let only = self.options.site.clone();
         let mut cache = std::mem::take(&mut self.cache);
-        let known: Vec<PathBuf> = self.owners.keys().cloned().collect();
+        let managed: Vec<Site> = self
+            .sites
+            .values()
+            .map(|h| Site::clone(&h.spec.borrow()))
+            .collect();
         let (state_dir, dry_run) = (self.options.state_dir.clone(), self.options.dry_run);
         let Ok((reloaded, cache)) = tokio::task::spawn_blocking(move || {
             let reloaded = reread(
                 &manifests,
                 only.as_deref(),
                 &mut cache,
-                &known,
+                &managed,
                 &state_dir,
                 dry_run,
             );
@@ -798,4 +826,69 @@ fn publish(
         published: std::time::SystemTime::now(),
         interval: interval(site),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::sample::real_site_yaml;
+
+    #[test]
+    fn a_last_good_manifest_that_names_a_pair_another_site_has_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let (manifests, state) = (dir.path().join("m"), dir.path().join("s"));
+        std::fs::create_dir(&manifests).unwrap();
+        let zeta = real_site_yaml(
+            "zeta",
+            ["GCSHOSTA", "GCSHOSTB"],
+            ["10.1.0.1", "10.1.0.2", "10.1.0.3"],
+        );
+        std::fs::write(manifests.join("zeta.yaml"), &zeta).unwrap();
+        let first = reread(
+            &manifests,
+            None,
+            &mut Default::default(),
+            &[],
+            &state,
+            false,
+        );
+        assert_eq!(
+            first.loaded.sites.len(),
+            1,
+            "zeta is valid and kept as the last good"
+        );
+
+        // Then a new manifest for zeta's pair, and an invalid edit of zeta, before a restart.
+        let alpha = real_site_yaml(
+            "alpha",
+            ["GCSHOSTA", "GCSHOSTC"],
+            ["10.2.0.1", "10.2.0.2", "10.2.0.3"],
+        );
+        std::fs::write(manifests.join("alpha.yaml"), alpha).unwrap();
+        std::fs::write(
+            manifests.join("zeta.yaml"),
+            zeta.replace("primary: GCSHOSTA", "primary: nowhere"),
+        )
+        .unwrap();
+        let next = reread(
+            &manifests,
+            None,
+            &mut Default::default(),
+            &[],
+            &state,
+            false,
+        );
+        let names: Vec<&str> = next.loaded.sites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["alpha"]);
+        match next.kept.get(&manifests.join("zeta.yaml")) {
+            Some(last_good::Found::Unusable { site, why }) => {
+                assert_eq!(site, "zeta");
+                assert!(
+                    why.contains("GCSHOSTA") && why.contains("alpha.yaml"),
+                    "{why}"
+                );
+            }
+            other => panic!("zeta's last good manifest was offered: {other:?}"),
+        }
+    }
 }

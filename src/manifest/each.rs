@@ -20,10 +20,13 @@ pub struct Loaded {
 }
 
 /// Loads each manifest file of `manifests` on its own, parsing again only the files whose
-/// modified time or length changed since `cache`. A site name already used is an error of
-/// the later file; with `only`, the other valid sites are left out. A path that cannot be
-/// listed gives nothing: the caller says what it expected to find.
-pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded {
+/// modified time or length changed since `cache`. A site name, host or address another file
+/// claims already ([`super::claims`]) is an error of the later file, where the sites in
+/// `managed` claim first: a manifest added for a pair that is managed already is refused,
+/// whatever the order of the file names, and the managed site keeps running alone. With
+/// `only`, the other valid sites are left out. A path that cannot be listed gives nothing:
+/// the caller says what it expected to find.
+pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed, managed: &[Site]) -> Loaded {
     let files = super::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
     cache.retain(|path, _| files.contains(path));
     let mut loaded = Loaded {
@@ -32,6 +35,9 @@ pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded 
         fresh: Vec::new(),
     };
     let mut claims = super::claims::Claims::default();
+    for site in managed {
+        claims.claim(&site.path, &site.manifest, None);
+    }
     for file in files {
         let stamp = std::fs::metadata(&file)
             .and_then(|m| Ok((m.modified()?, m.len())))
@@ -62,4 +68,49 @@ pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed) -> Loaded 
         }
     }
     loaded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::sample::real_site_yaml;
+
+    fn names(sites: &[Site]) -> Vec<&str> {
+        sites.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_manifest_added_for_a_managed_pair_is_refused_whatever_its_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let zeta = real_site_yaml(
+            "zeta",
+            ["GCSHOSTA", "GCSHOSTB"],
+            ["10.1.0.1", "10.1.0.2", "10.1.0.3"],
+        );
+        std::fs::write(dir.path().join("zeta.yaml"), zeta).unwrap();
+        let first = load(dir.path(), None, &mut Parsed::new(), &[]);
+        assert_eq!(names(&first.sites), ["zeta"]);
+        assert!(first.invalid.is_empty());
+
+        // `alpha.yaml` sorts first but names zeta's host: with zeta managed, alpha is refused.
+        let alpha = real_site_yaml(
+            "alpha",
+            ["gcshosta", "GCSHOSTC"],
+            ["10.2.0.1", "10.2.0.2", "10.2.0.3"],
+        );
+        std::fs::write(dir.path().join("alpha.yaml"), alpha).unwrap();
+        let next = load(dir.path(), None, &mut Parsed::new(), &first.sites);
+        assert_eq!(names(&next.sites), ["zeta"]);
+        assert_eq!(next.invalid.len(), 1);
+        assert!(next.invalid[0].0.ends_with("alpha.yaml"));
+        let why = next.invalid[0].1.to_string();
+        assert!(
+            why.contains("zeta.yaml") && why.contains("gcshosta"),
+            "{why}"
+        );
+
+        // Read afresh, with nothing managed, the order of the file names decides.
+        let fresh = load(dir.path(), None, &mut Parsed::new(), &[]);
+        assert_eq!(names(&fresh.sites), ["alpha"]);
+    }
 }

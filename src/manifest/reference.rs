@@ -164,8 +164,11 @@ Every manifest the controller or `validate` reads at once must name its own site
 real hosts (`kind: powershell`) its own hosts and addresses: a host computer name (compared
 without regard to case) or an address already named by another manifest is refused, located
 in the later file and naming the earlier one. Two sites on one pair would each fence, fail
-over and recreate jobs against the other's view. The simulated lab gives each site a pair of
-its own, so lab manifests may repeat host names.
+over and recreate jobs against the other's view. While the controller runs, a site it
+manages keeps its pair: a manifest added later for the same hosts is refused whatever its
+file name, and a last good manifest is not used if it names what another manifest now
+has. At start, the files are read in the order of their names. The simulated lab gives
+each site a pair of its own, so lab manifests may repeat host names.
 "#;
 
 /// Follows a `$ref`, an `anyOf [X, null]` or an array's items to the object or enum behind.

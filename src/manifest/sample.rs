@@ -32,6 +32,19 @@ spec:
     )
 }
 
+/// The guide's site on real hosts (`kind: powershell`) under another name, hosts and
+/// addresses (live host, standby host, VM): what the one-pair-one-site checks are tested on.
+pub fn real_site_yaml(name: &str, hosts: [&str; 2], addresses: [&str; 3]) -> String {
+    guide_site_yaml(FailoverMode::Manual)
+        .replace("name: hq", &format!("name: {name}"))
+        .replace("kind: simulated", "kind: powershell")
+        .replace("GCSHOSTA", hosts[0])
+        .replace("GCSHOSTB", hosts[1])
+        .replace("10.100.0.43", addresses[0])
+        .replace("10.100.0.44", addresses[1])
+        .replace("10.100.0.45", addresses[2])
+}
+
 /// [`guide_site_yaml`], parsed.
 pub fn guide_site(mode: FailoverMode) -> Manifest {
     match serde_saphyr::from_str(&guide_site_yaml(mode)) {
