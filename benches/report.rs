@@ -120,3 +120,16 @@ pub fn markdown(sections: &[(&str, Vec<Figure>)], took: Duration) -> String {
     }
     out
 }
+
+/// The heading of the on-demand soak's section: `galaxy-ha sim chaos --cases 100000` takes
+/// hours of CPU, so it is run by hand and its figures written under this heading, which a
+/// new report keeps as it is.
+const SOAK: &str = "\n## The on-demand soak";
+
+/// The soak's section of the report at `path`, or nothing.
+pub fn kept_soak(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|old| old.find(SOAK).map(|i| old[i..].to_string()))
+        .unwrap_or_default()
+}
