@@ -844,14 +844,18 @@ mod tests {
             ["10.1.0.1", "10.1.0.2", "10.1.0.3"],
         );
         std::fs::write(manifests.join("zeta.yaml"), &zeta).unwrap();
-        let first = reread(
-            &manifests,
-            None,
-            &mut Default::default(),
-            &[],
-            &state,
-            false,
-        );
+        // A start: nothing managed yet.
+        let start = || {
+            reread(
+                &manifests,
+                None,
+                &mut Default::default(),
+                &[],
+                &state,
+                false,
+            )
+        };
+        let first = start();
         assert_eq!(
             first.loaded.sites.len(),
             1,
@@ -870,14 +874,7 @@ mod tests {
             zeta.replace("primary: GCSHOSTA", "primary: nowhere"),
         )
         .unwrap();
-        let next = reread(
-            &manifests,
-            None,
-            &mut Default::default(),
-            &[],
-            &state,
-            false,
-        );
+        let next = start();
         let names: Vec<&str> = next.loaded.sites.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["alpha"]);
         match next.kept.get(&manifests.join("zeta.yaml")) {
