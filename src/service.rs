@@ -268,7 +268,7 @@ fn reread(
     manifests: &Path,
     only: Option<&str>,
     cache: &mut manifest::each::Parsed,
-    managed: &[Site],
+    managed: &[Arc<Site>],
     state_dir: &Path,
     dry_run: bool,
 ) -> Reloaded {
@@ -329,10 +329,11 @@ impl Supervisor {
         let manifests = self.options.manifests.clone();
         let only = self.options.site.clone();
         let mut cache = std::mem::take(&mut self.cache);
-        let managed: Vec<Site> = self
+        // Shared, not copied: a reload of a thousand sites must not clone their manifests.
+        let managed: Vec<Arc<Site>> = self
             .sites
             .values()
-            .map(|h| Site::clone(&h.spec.borrow()))
+            .map(|h| h.spec.borrow().clone())
             .collect();
         let (state_dir, dry_run) = (self.options.state_dir.clone(), self.options.dry_run);
         let Ok((reloaded, cache)) = tokio::task::spawn_blocking(move || {

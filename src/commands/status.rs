@@ -141,7 +141,12 @@ fn look(args: &SiteArgs, fleet: Option<&Fleet>) -> anyhow::Result<(Status, Vec<(
 fn sites(args: &SiteArgs) -> anyhow::Result<(Vec<(Site, Option<String>)>, Vec<(String, String)>)> {
     let state_dir = args.state_dir();
     let only = args.site.as_deref();
-    let loaded = manifest::each::load(&args.manifests, only, &mut Default::default(), &[]);
+    let loaded = manifest::each::load(
+        &args.manifests,
+        only,
+        &mut Default::default(),
+        &[] as &[Site],
+    );
     let mut shown: Vec<(Site, Option<String>)> =
         loaded.sites.into_iter().map(|s| (s, None)).collect();
     let mut unshown = Vec::new();

@@ -2,6 +2,7 @@
 //! them: one invalid file must not hide the valid sites beside it, and each invalid file is
 //! kept with its errors so its site can fall back on its last good manifest.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,12 @@ pub struct Loaded {
 /// whatever the order of the file names, and the managed site keeps running alone. With
 /// `only`, the other valid sites are left out. A path that cannot be listed gives nothing:
 /// the caller says what it expected to find.
-pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed, managed: &[Site]) -> Loaded {
+pub fn load(
+    manifests: &Path,
+    only: Option<&str>,
+    cache: &mut Parsed,
+    managed: &[impl Borrow<Site>],
+) -> Loaded {
     let files = super::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
     cache.retain(|path, _| files.contains(path));
     let mut loaded = Loaded {
@@ -35,7 +41,7 @@ pub fn load(manifests: &Path, only: Option<&str>, cache: &mut Parsed, managed: &
         fresh: Vec::new(),
     };
     let mut claims = super::claims::Claims::default();
-    for site in managed {
+    for site in managed.iter().map(|s| s.borrow()) {
         claims.claim(&site.path, &site.manifest, None);
     }
     for file in files {
@@ -88,7 +94,7 @@ mod tests {
             ["10.1.0.1", "10.1.0.2", "10.1.0.3"],
         );
         std::fs::write(dir.path().join("zeta.yaml"), zeta).unwrap();
-        let first = load(dir.path(), None, &mut Parsed::new(), &[]);
+        let first = load(dir.path(), None, &mut Parsed::new(), &[] as &[Site]);
         assert_eq!(names(&first.sites), ["zeta"]);
         assert!(first.invalid.is_empty());
 
@@ -110,7 +116,7 @@ mod tests {
         );
 
         // Read afresh, with nothing managed, the order of the file names decides.
-        let fresh = load(dir.path(), None, &mut Parsed::new(), &[]);
+        let fresh = load(dir.path(), None, &mut Parsed::new(), &[] as &[Site]);
         assert_eq!(names(&fresh.sites), ["alpha"]);
     }
 }
