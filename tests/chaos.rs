@@ -89,6 +89,9 @@ fn sim_chaos_should_print_the_figures_and_exit_0_when_nothing_broke() {
     );
     assert!(text.contains("schedules 2 "), "{text}");
     assert!(text.contains("invariant violations 0"), "{text}");
+    // Not on a terminal, so the progress is plain lines.
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(progress.contains("2/2 schedules, 0 failed"), "{progress}");
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
         .args(["sim", "chaos"])
         .env(chaos::SEED_ENV, "seven")
@@ -98,4 +101,37 @@ fn sim_chaos_should_print_the_figures_and_exit_0_when_nothing_broke() {
         !bad.status.success(),
         "a seed that is not a number is refused"
     );
+}
+
+/// The figures of a `sim chaos` run without the line that holds the real time it took.
+fn chaos_figures(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["sim", "chaos", "--hours", "1"])
+        .args(args)
+        .env_remove(chaos::CASES_ENV)
+        .env_remove(chaos::SEED_ENV)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{args:?}: {text}");
+    let start = text
+        .find("schedules 1 ")
+        .unwrap_or_else(|| panic!("{text}"));
+    text[start..].lines().take(2).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn a_soak_in_parts_should_run_the_seeds_it_names() {
+    let part = chaos_figures(&["--first-seed", "11", "--cases", "1"]);
+    assert_eq!(part, chaos_figures(&["--seed", "11"]));
+    assert_ne!(
+        part,
+        chaos_figures(&["--cases", "1"]),
+        "seed 1 is another schedule"
+    );
+    let zero = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["sim", "chaos", "--first-seed", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(zero.status.code(), Some(2), "seeds start at 1");
 }

@@ -64,9 +64,13 @@ pub enum SimCommand {
 
 #[derive(Debug, Args)]
 pub struct ChaosArgs {
-    /// How many schedules (seeds 1 to N).
+    /// How many schedules (seeds 1 to N, or from --first-seed).
     #[arg(long, env = crate::chaos::CASES_ENV, default_value_t = 300)]
     pub cases: u64,
+    /// The first seed of the run: a soak too long for one sitting runs in parts
+    /// (`--first-seed 1 --cases 25000`, then `--first-seed 25001 --cases 25000`, ...).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "seed")]
+    pub first_seed: u64,
     /// Replay the one schedule of this seed, printing every step.
     #[arg(long, env = crate::chaos::SEED_ENV)]
     pub seed: Option<u64>,
@@ -163,7 +167,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
 /// `sim chaos`: the figures, and each failing schedule with its replay command.
 fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
     let options = crate::chaos::Options {
-        first_seed: args.seed.unwrap_or(1),
+        first_seed: args.seed.unwrap_or(args.first_seed),
         cases: if args.seed.is_some() { 1 } else { args.cases },
         hours: args.hours,
     };
@@ -174,13 +178,30 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
         )?,
     );
     bar.set_message("0");
+    // Off a terminal (a soak under nohup or a service manager) the bar draws nothing, so a
+    // plain line every 1 % shows the run is alive and how far it got.
+    let every = (options.cases / 100).max(1);
+    let started = std::time::Instant::now();
+    let done = std::sync::atomic::AtomicU64::new(0);
     let failed = std::sync::atomic::AtomicU64::new(0);
     let figures = crate::chaos::run_reporting(&options, |held| {
-        if !held {
-            let n = failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        use std::sync::atomic::Ordering::Relaxed;
+        let failures = if held {
+            failed.load(Relaxed)
+        } else {
+            let n = failed.fetch_add(1, Relaxed) + 1;
             bar.set_message(n.to_string());
-        }
+            n
+        };
         bar.inc(1);
+        let n = done.fetch_add(1, Relaxed) + 1;
+        if bar.is_hidden() && (n % every == 0 || n == options.cases) {
+            eprintln!(
+                "{n}/{} schedules, {failures} failed, {:.0} s",
+                options.cases,
+                started.elapsed().as_secs_f64()
+            );
+        }
     })?;
     bar.finish_and_clear();
     println!("{}", figures.summary());
