@@ -195,7 +195,7 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
         };
         bar.inc(1);
         let n = done.fetch_add(1, Relaxed) + 1;
-        if bar.is_hidden() && (n % every == 0 || n == options.cases) {
+        if bar.is_hidden() && (n.is_multiple_of(every) || n == options.cases) {
             eprintln!(
                 "{n}/{} schedules, {failures} failed, {:.0} s",
                 options.cases,
