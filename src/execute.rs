@@ -73,6 +73,8 @@ pub struct Store<'a> {
     steps: u32,
     /// What is on disk, so that a pass that changed nothing writes nothing.
     saved: Option<Memory>,
+    /// See [`Store::writing_only_changes`].
+    only_changes: bool,
 }
 
 impl<'a> Store<'a> {
@@ -84,6 +86,7 @@ impl<'a> Store<'a> {
             crash_at: None,
             steps: 0,
             saved: None,
+            only_changes: false,
         }
     }
 
@@ -102,11 +105,20 @@ impl<'a> Store<'a> {
         Ok(self.backend.may_act(self.site)?)
     }
 
-    /// A store that knows `memory` is what is on disk already, so that a pass which changes
-    /// nothing writes nothing: the service's idle passes then cost no disk writes.
-    pub fn remembering(mut self, memory: Memory) -> Self {
-        self.saved = Some(memory);
+    /// A store that trusts the memory a pass loads to be what is on disk, so that a pass
+    /// which changes nothing writes nothing: the service's idle passes then cost no disk
+    /// writes. (The others write memory once a pass, which also counts as a durable step
+    /// where the crash tests stop.)
+    pub fn writing_only_changes(mut self) -> Self {
+        self.only_changes = true;
         self
+    }
+
+    /// The memory a pass loaded, which is on disk already.
+    pub(crate) fn knows(&mut self, memory: &Memory) {
+        if self.only_changes {
+            self.saved = Some(memory.clone());
+        }
     }
 
     /// Counts a durable step; fails when a test asked to crash here.

@@ -1,35 +1,70 @@
 //! galaxy-ha: a declarative reconciliation controller for the Galaxy redundant server
 //! (two Hyper-V hosts, System Galaxy in one VM, a Carbonite Full Server to Hyper-V job).
+//!
+//! # The map, from the bottom up
+//!
+//! A module imports modules of its own layer or of the layers below, never above; the test
+//! `layers` reads the groups below from this file and checks every `crate::` path in `src/`
+//! against them. docs/architecture.md draws the same map with the safety invariants each
+//! layer keeps.
+//!
+//! 1. **Foundations** — bounded durations, files written atomically, the state dir's lock,
+//!    where things live, a manifest's git commit.
+//! 2. **Manifest** — the desired state admins write, loaded with located errors and
+//!    validated; the password files it names.
+//! 3. **Vocabulary** — what was observed, what the controller remembers, journal entries,
+//!    the runbook's links: data that every layer above speaks.
+//! 4. **Plan** — the pure planner: manifest + observation + memory + time → actions and
+//!    conditions. No I/O and no clock of its own.
+//! 5. **Platform** — the seam to the hosts (observe, act, tell the time), with the simulated
+//!    lab and Windows PowerShell behind it; what-if plans, which observe through it.
+//! 6. **Stores** — where memory, the journal and the last good manifest live (files, or
+//!    etcd in a fleet).
+//! 7. **Reconcile** — the one code path that observes, plans, journals and acts, and what
+//!    people are told: alerts, status, history.
+//! 8. **Service** — `run`: scheduling passes, watching manifests, signals, logs, the OS
+//!    service, the HTTP side, and many controllers on etcd.
+//! 9. **Commands** — the command line's syntax and settings, one module per command, and the
+//!    chaos driver that `sim chaos`, the tests and the benchmarks share.
 
+// 1. Foundations
+pub mod dirs;
+pub mod duration;
+pub mod git;
+pub mod lock;
+pub mod state;
+// 2. Manifest
+pub mod manifest;
+pub mod secret_file;
+// 3. Vocabulary
+pub mod journal;
+pub mod memory;
+pub mod observed;
+pub mod runbook;
+// 4. Plan
+pub mod plan;
+// 5. Platform
+pub mod platform;
+pub mod whatif;
+// 6. Stores
+pub mod last_good;
+pub mod store;
+// 7. Reconcile
 pub mod alert;
+pub mod execute;
+pub mod history;
+pub mod reconcile;
+pub mod status;
+// 8. Service
+pub mod fleet;
+pub mod http;
+pub mod logging;
+pub mod os_service;
+pub mod service;
+pub mod stop;
+pub mod watch;
+// 9. Commands
 pub mod chaos;
 pub mod cli;
 pub mod commands;
-pub mod dirs;
-pub mod duration;
-pub mod execute;
-pub mod fleet;
-pub mod git;
-pub mod history;
-pub mod http;
-pub mod journal;
-pub mod last_good;
-pub mod lock;
-pub mod logging;
-pub mod manifest;
-pub mod memory;
-pub mod observed;
-pub mod os_service;
-pub mod plan;
-pub mod platform;
-pub mod reconcile;
-pub mod runbook;
-pub mod secret_file;
-pub mod service;
 pub mod settings;
-pub mod state;
-pub mod status;
-pub mod stop;
-pub mod store;
-pub mod watch;
-pub mod whatif;

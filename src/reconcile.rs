@@ -1,5 +1,10 @@
-//! One reconcile pass for one site — observe, plan, execute — and the loop that repeats it
-//! until the site converges (`apply --wait`, the demo, tests).
+//! One reconcile pass for one site — observe, plan, journal, execute — and the loop that
+//! repeats it until the site converges (`apply --wait`, the demo, tests).
+//!
+//! [`reconcile`] is the only code that acts on a site: the service's passes (each fleet site
+//! too), `apply`, `failover`, the demo, the chaos driver and the tests all go through it, so
+//! that every caller journals a manifest change, keeps memory and issues actions the same
+//! way. The callers keep only what is theirs: when to pass again, what to show, whom to ask.
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,12 +19,53 @@ use crate::plan::{self, ConditionType, Plan};
 use crate::platform::{Platform, PlatformError};
 use crate::store::{FileStore, SiteStore, StoreError};
 
-/// What one pass did.
+/// What one pass saw, what it did, and when the site wants the next one.
 #[derive(Debug)]
 pub struct Outcome {
     pub observed: Observed,
+    /// Memory as the pass found it (the plan's `memory` is what it left).
+    pub memory: Memory,
     pub plan: Plan,
+    /// Empty for a dry run.
     pub report: ApplyReport,
+    /// When to pass again: at once (a second) after anything was done, since the world is
+    /// moving; otherwise at the platform's next change, at most one monitor interval.
+    pub requeue_after: Duration,
+}
+
+/// What [`reconcile`] may do with what it plans.
+#[derive(Debug)]
+pub enum Mode {
+    /// Observe and plan; change nothing (`run --dry-run`).
+    DryRun,
+    /// Observe, plan, and carry the plan out: one pass of the controller.
+    Apply,
+    /// Carry out a plan a person was shown and confirmed (`apply`, `failover`). It is not
+    /// planned again, so what runs is what they agreed to.
+    Confirmed(Box<Look>),
+}
+
+/// Shown what a pass saw, at the platform's time, before it acts.
+pub type Seen<'c> = &'c mut dyn FnMut(&Look, jiff::Timestamp);
+
+/// What a reconcile writes to and tells, for one site.
+pub struct Context<'c, 's> {
+    /// Memory and the journal.
+    pub store: &'c mut Store<'s>,
+    pub alerts: &'c mut dyn AlertSink,
+    /// Shown what the pass saw before it acts: the service publishes it, so that the
+    /// dashboard shows a failover while it runs rather than after.
+    pub seen: Option<Seen<'c>>,
+}
+
+impl<'c, 's> Context<'c, 's> {
+    pub fn new(store: &'c mut Store<'s>, alerts: &'c mut dyn AlertSink) -> Self {
+        Context {
+            store,
+            alerts,
+            seen: None,
+        }
+    }
 }
 
 impl Outcome {
@@ -83,7 +129,7 @@ impl ReconcileError {
 }
 
 /// What a look at a site found: the observation, the memory and the plan they make.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Look {
     pub observed: Observed,
     pub memory: Memory,
@@ -140,10 +186,7 @@ pub fn dry_run(
 
 /// Journals the site's manifest when it differs from the one the last pass saw (with its
 /// git commit), and remembers it in the plan's memory.
-///
-/// # Errors
-/// The journal cannot be written.
-pub fn remember_manifest(
+fn remember_manifest(
     site: &Site,
     plan: &mut Plan,
     store: &dyn SiteStore,
@@ -176,26 +219,76 @@ pub fn remember_manifest(
     Ok(())
 }
 
-/// One pass: observe, plan, execute, remember.
+/// Observes, plans, and (unless `mode` is a dry run) journals a changed manifest and carries
+/// the plan out.
 ///
 /// # Errors
 /// Memory cannot be read or written, the platform cannot observe, or the journal fails.
+pub fn reconcile(
+    site: &Site,
+    platform: &mut dyn Platform,
+    ctx: &mut Context,
+    mode: Mode,
+) -> Result<Outcome, ReconcileError> {
+    let interval = site.manifest.spec.failover.monitor.pass_every();
+    let (look, act) = match mode {
+        Mode::DryRun => (look_in(site, platform, ctx.store.backend())?, false),
+        Mode::Apply => (look_in(site, platform, ctx.store.backend())?, true),
+        Mode::Confirmed(look) => (*look, true),
+    };
+    if let Some(seen) = ctx.seen.as_mut() {
+        seen(&look, platform.now());
+    }
+    let Look {
+        observed,
+        memory,
+        mut plan,
+    } = look;
+    if !act {
+        return Ok(Outcome {
+            observed,
+            memory,
+            plan,
+            report: ApplyReport::default(),
+            requeue_after: interval,
+        });
+    }
+    ctx.store.knows(&memory);
+    remember_manifest(site, &mut plan, ctx.store.backend(), platform.now())?;
+    let report = execute::execute(&plan, platform, ctx.store, ctx.alerts)?;
+    let requeue_after = if report.applied.is_empty() {
+        platform
+            .next_change()
+            .unwrap_or(interval)
+            .clamp(Duration::from_secs(1), interval)
+    } else {
+        Duration::from_secs(1)
+    };
+    Ok(Outcome {
+        observed,
+        memory,
+        plan,
+        report,
+        requeue_after,
+    })
+}
+
+/// One pass of the controller: [`reconcile`] in [`Mode::Apply`].
+///
+/// # Errors
+/// As [`reconcile`].
 pub fn pass(
     site: &Site,
     platform: &mut dyn Platform,
     store: &mut Store,
     alerts: &mut dyn AlertSink,
 ) -> Result<Outcome, ReconcileError> {
-    let Look {
-        observed, mut plan, ..
-    } = look_in(site, platform, store.backend())?;
-    remember_manifest(site, &mut plan, store.backend(), platform.now())?;
-    let report = execute::execute(&plan, platform, store, alerts)?;
-    Ok(Outcome {
-        observed,
-        plan,
-        report,
-    })
+    reconcile(
+        site,
+        platform,
+        &mut Context::new(store, alerts),
+        Mode::Apply,
+    )
 }
 
 /// Runs passes until the site converges or `timeout` (platform time) passes. Between passes
@@ -213,7 +306,6 @@ pub fn converge(
     mut progress: impl FnMut(&Outcome, &dyn Platform),
 ) -> Result<Outcome, ReconcileError> {
     let start = platform.now();
-    let interval = site.manifest.spec.failover.monitor.pass_every();
     loop {
         let outcome = pass(site, platform, store, alerts)?;
         progress(&outcome, platform);
@@ -244,14 +336,10 @@ pub fn converge(
                 why: why.join("; "),
             });
         }
-        let step = if outcome.report.applied.is_empty() {
-            platform
-                .next_change()
-                .unwrap_or(interval)
-                .clamp(Duration::from_secs(1), interval)
-        } else {
-            Duration::from_secs(1)
-        };
-        platform.sleep(step.min(timeout.saturating_sub(waited).max(Duration::from_secs(1))));
+        platform.sleep(
+            outcome
+                .requeue_after
+                .min(timeout.saturating_sub(waited).max(Duration::from_secs(1))),
+        );
     }
 }

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::alert::outbox::{self, CurrentEmail, Outbox, OutboxSink};
 use crate::alert::{self, Alert, AlertSink};
-use crate::execute::{self, Store};
+use crate::execute::Store;
 use crate::fleet::{Fleet, FleetError, FleetOptions, Turn};
 use crate::history::{self, Item};
 use crate::http::{self, HttpError, Shared, SiteView};
@@ -76,6 +76,9 @@ pub enum PassError {
     Open(#[source] PlatformError),
     #[error(transparent)]
     Reconcile(#[from] ReconcileError),
+    /// A defect, not the site: the pass stopped part-way; memory holds every step it made.
+    #[error("the pass panicked: {0}")]
+    Panicked(String),
 }
 
 impl PassError {
@@ -653,10 +656,7 @@ async fn site_task(
             }
             Err(e) => {
                 tracing::error!(site = %site.name, "pass panicked: {e}");
-                Err(PassError::Open(PlatformError::State {
-                    path: site.path.display().to_string(),
-                    message: "the pass panicked".into(),
-                }))
+                Err(PassError::Panicked(e.to_string()))
             }
         };
         ctx.shared
@@ -761,27 +761,35 @@ async fn flush(ctx: &Ctx, site: &str, platform: &mut Option<Box<dyn Platform>>) 
     }
 }
 
+/// One reconcile of the site (a dry run under `--dry-run`), its plan published for the
+/// HTTP side before anything is done.
 fn pass(
     ctx: &Ctx,
     site: &Site,
     platform: &mut dyn Platform,
     carry: &mut Carry,
 ) -> Result<(), PassError> {
-    let look = reconcile::look_in(site, platform, ctx.store.as_ref())?;
-    publish(ctx, site, &look, platform.now(), carry);
+    let mut store = Store::new(&ctx.state_dir, &site.name)
+        .on(ctx.store.clone())
+        .writing_only_changes();
+    let mut sink = ctx.sink(site);
+    let mut publish = |look: &reconcile::Look, now| publish(ctx, site, look, now, carry);
+    let mut rctx = reconcile::Context::new(&mut store, &mut sink);
+    rctx.seen = Some(&mut publish);
+    let mode = if ctx.dry_run {
+        reconcile::Mode::DryRun
+    } else {
+        reconcile::Mode::Apply
+    };
+    let outcome = reconcile::reconcile(site, platform, &mut rctx, mode)?;
     if ctx.dry_run {
         tracing::info!(
             "dry run, nothing done:\n{}",
-            render::text(std::slice::from_ref(&look.plan))
+            render::text(std::slice::from_ref(&outcome.plan))
         );
         return Ok(());
     }
-    let mut store = Store::new(&ctx.state_dir, &site.name)
-        .on(ctx.store.clone())
-        .remembering(look.memory);
-    let mut sink = ctx.sink(site);
-    let report = execute::execute(&look.plan, platform, &mut store, &mut sink)
-        .map_err(ReconcileError::from)?;
+    let report = outcome.report;
     ctx.shared.metrics().actions(&site.name, &report);
     if report.applied.is_empty() && report.failed.is_empty() {
         tracing::debug!("pass finished: nothing to do");

@@ -26,6 +26,10 @@ mod manifest_fuzz;
 mod manifest_schema;
 // `galaxy-ha validate` on good manifests, directories, JSON, exit codes.
 mod manifest_validate;
+// Golden files of plan, status, history and sim show on fixed lab scenarios (cargo insta review).
+mod golden;
+// The import graph of src/ against the map of layers in src/lib.rs.
+mod layers;
 
 // Shared helpers for the simulated-lab tests.
 mod sim_support;

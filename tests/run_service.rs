@@ -231,3 +231,39 @@ fn a_sim_fault_injected_while_running_is_seen_and_fenced_in_the_next_pass() {
         "the VM started on GCSHOSTB is off again: {b}"
     );
 }
+
+/// `history` of a site while `run` manages it.
+fn history(dir: &std::path::Path, state: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .arg("history")
+        .arg("-m")
+        .arg(dir)
+        .arg("--state-dir")
+        .arg(state)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_manifest_edited_under_run_is_journaled_and_history_shows_it() {
+    let (_tmp, dir, state, log) = workspace();
+    fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
+    let _run = start_run(&dir, &state, &log, &[]);
+    wait_for_log(
+        &log,
+        &["pass started", "site=a"],
+        0,
+        Duration::from_secs(10),
+    );
+    eventually(
+        Duration::from_secs(10),
+        "the first manifest journaled",
+        || history(&dir, &state).contains("first seen by the controller"),
+    );
+    fs::write(dir.join("a.yaml"), manifest("a", "45s", None)).unwrap();
+    eventually(Duration::from_secs(10), "the edit journaled", || {
+        history(&dir, &state).contains("spec.failover.monitor.interval: 30s → 45s")
+    });
+}

@@ -10,7 +10,7 @@ use super::check::{Before, Checker};
 use super::invariant::{Invariant, Violation};
 use super::schedule::{Command, Edit, Schedule, Step};
 use crate::alert::{Alert, AlertError, AlertSink};
-use crate::execute::{self, ExecuteError, Store};
+use crate::execute::{ExecuteError, Store};
 use crate::manifest::Site;
 use crate::manifest::spec::MaintenanceSpec;
 use crate::memory::Memory;
@@ -337,7 +337,12 @@ impl Case<'_> {
         );
         let before = Before::of(self.lab.world(), &self.site.manifest.spec);
         let mut store = Store::new(self.state_dir, SITE);
-        if let Err(e) = execute::execute(&plan, &mut self.lab, &mut store, &mut self.alerts) {
+        if let Err(e) = reconcile::reconcile(
+            &self.site,
+            &mut self.lab,
+            &mut reconcile::Context::new(&mut store, &mut self.alerts),
+            reconcile::Mode::Confirmed(Box::new(reconcile::Look { plan, ..look })),
+        ) {
             self.checker.report(Invariant::PassFailed, e.to_string());
         }
         self.checker

@@ -7,7 +7,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::{Outcome, prompt};
-use crate::execute::{self, Store};
+use crate::execute::Store;
 use crate::lock::StateLock;
 use crate::observed::Activity;
 use crate::plan::render;
@@ -19,14 +19,18 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     let settings = args.resolve()?;
     let _lock = StateLock::acquire(&settings.state_dir)?;
     let mut platforms = Vec::new();
-    let mut plans = Vec::new();
+    let mut looks = Vec::new();
     for site in &settings.sites {
         let mut platform = crate::platform::open(site, &settings.state_dir)
             .with_context(|| format!("site {}", site.name))?;
-        let store = Store::new(&settings.state_dir, &site.name);
-        plans.push(reconcile::dry_run(site, platform.as_mut(), &store)?);
+        looks.push(reconcile::look(
+            site,
+            platform.as_mut(),
+            &settings.state_dir,
+        )?);
         platforms.push(platform);
     }
+    let plans: Vec<_> = looks.iter().map(|l| l.plan.clone()).collect();
     print!("{}", render::text(&plans));
     let pending: usize = plans.iter().map(|p| p.actionable().len()).sum();
     if pending > 0 && !prompt::confirm(&format!("Apply {pending} action(s)?"), yes)? {
@@ -34,18 +38,21 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         return Ok(Outcome::Failed);
     }
     let mut ok = true;
-    for ((site, plan), platform) in settings.sites.iter().zip(&plans).zip(platforms.iter_mut()) {
+    for ((site, look), platform) in settings.sites.iter().zip(looks).zip(platforms.iter_mut()) {
         let mut store = Store::new(&settings.state_dir, &site.name);
         let mut alerts = super::alerts::sink(&settings.state_dir, site);
-        let mut plan = plan.clone();
-        reconcile::remember_manifest(site, &mut plan, store.backend(), platform.now())?;
         // What was applied is the last good manifest, as for `run`: `status` and a later
         // `run` fall back on it while the file on disk is invalid.
         if let Err(e) = crate::last_good::save(&settings.state_dir, site) {
             tracing::warn!(site = %site.name, "cannot keep the last good manifest in the state dir: {e}");
         }
+        let reconcile::Outcome { plan, report, .. } = reconcile::reconcile(
+            site,
+            platform.as_mut(),
+            &mut reconcile::Context::new(&mut store, &mut alerts),
+            reconcile::Mode::Confirmed(Box::new(look)),
+        )?;
         let plan = &plan;
-        let report = execute::execute(plan, platform.as_mut(), &mut store, &mut alerts)?;
         println!(
             "Site {}: {} applied, {} failed, {} skipped{}",
             site.name,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::commands::{Outcome, prompt};
-use crate::execute::{self, Store};
+use crate::execute::Store;
 use crate::lock::StateLock;
 use crate::plan::{self, Approval, render};
 use crate::reconcile;
@@ -44,6 +44,7 @@ pub fn run(
         &approval,
     );
     print!("{}", render::text(std::slice::from_ref(&plan)));
+    let look = reconcile::Look { plan, ..look };
     let question = match &approval {
         Approval::Test { .. } => "Start a test failover?".to_string(),
         Approval::Failover { from, .. } => {
@@ -59,7 +60,13 @@ pub fn run(
     }
     let mut store = Store::new(&settings.state_dir, name);
     let mut alerts = super::alerts::sink(&settings.state_dir, site);
-    let report = execute::execute(&plan, platform.as_mut(), &mut store, &mut alerts)?;
+    let report = reconcile::reconcile(
+        site,
+        platform.as_mut(),
+        &mut reconcile::Context::new(&mut store, &mut alerts),
+        reconcile::Mode::Confirmed(Box::new(look)),
+    )?
+    .report;
     if let Some((action, error)) = report.failed.first() {
         eprintln!("error: {}: {error}", action.description);
         super::alerts::deliver(&settings.state_dir);
