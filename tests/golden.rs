@@ -5,7 +5,8 @@
 use crate::support::A;
 use crate::support::cli::Site;
 
-/// The outputs of one scenario, the temp dir's path replaced so that the files are stable.
+/// The outputs of one scenario, the temp dir's and the checkout's paths replaced (runbook
+/// links name the checkout) so that the files are the same on every machine.
 fn outputs(site: &Site, scenario: &str) {
     let dir = site.dir.path().display().to_string();
     for (what, args) in [
@@ -23,7 +24,8 @@ fn outputs(site: &Site, scenario: &str) {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
-        .replace(&dir, "[DIR]");
+        .replace(&dir, "[DIR]")
+        .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]");
         insta::with_settings!({ prepend_module_to_snapshot => false, description => format!("galaxy-ha {} (exit {:?})", args.join(" "), out.status.code()) }, {
             insta::assert_snapshot!(format!("golden-{scenario}-{what}"), text);
         });
@@ -52,6 +54,8 @@ fn failed_over_and_the_manifest_stale() {
     site.converge();
     site.ok(&["sim", "fault", "host-down", A]);
     site.passes("10s", 33);
+    site.ok(&["sim", "fault", "host-up", A]);
+    site.converge();
     outputs(&site, "failed-over");
 }
 
