@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 /// new live host runs for the rest of the day. Target: under 1 s of real time.
 pub fn bench_sim_24h() -> Vec<crate::Figure> {
     use galaxy_ha::manifest::spec::{Startup, Threshold};
+    use galaxy_ha::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
     use galaxy_ha::observed::{Activity, Protocol};
-    use galaxy_ha::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
     use galaxy_ha::platform::sim::{Params, World};
 
     let spec =

@@ -7,7 +7,7 @@ pub mod outbox;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::action::{AlertKind, Severity};
+use crate::model::operation::{AlertKind, Severity};
 
 /// One alert raised by a site's pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,11 +33,30 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
+impl Cli {
+    /// The command's logging: the demo shows only what went wrong (it prints its own
+    /// timeline); commands that act on sites keep a file by default, those that only read
+    /// files (`validate`, `schema`) and the demo's throwaway lab only when `--log-dir` asks;
+    /// the controller reports to the event log.
+    pub fn logging(&self) -> crate::logging::Options {
+        let quiet = matches!(self.command, Command::Demo { .. });
+        let offline = matches!(
+            self.command,
+            Command::Validate { .. } | Command::Schema { .. } | Command::Demo { .. }
+        );
+        crate::logging::Options {
+            format: self.log_format,
+            default_filter: if quiet { "warn" } else { "warn,galaxy_ha=info" },
+            file_dir: self
+                .log_dir
+                .clone()
+                .or_else(|| (!offline).then(crate::dirs::log_dir).flatten()),
+            event_log: cfg!(windows) && matches!(self.command, Command::Run { .. }),
+        }
+    }
 }
+
+pub use crate::logging::LogFormat;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {
@@ -337,4 +356,34 @@ pub enum AlertCommand {
     /// Exit status: 0 when every site's server accepted it, 1 when any failed (the SMTP
     /// error is printed).
     Test(SiteArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use clap::Parser;
+
+    use super::*;
+
+    fn options(args: &[&str]) -> crate::logging::Options {
+        Cli::try_parse_from(args).unwrap().logging()
+    }
+
+    #[test]
+    fn each_command_logs_where_it_should() {
+        let demo = options(&["galaxy-ha", "demo"]);
+        assert_eq!(demo.default_filter, "warn");
+        assert_eq!(demo.file_dir, None);
+        let validate = options(&["galaxy-ha", "validate", "m"]);
+        assert_eq!(validate.file_dir, None);
+        let asked = options(&["galaxy-ha", "validate", "m", "--log-dir", "logs"]);
+        assert_eq!(asked.file_dir, Some(PathBuf::from("logs")));
+        let run = options(&["galaxy-ha", "run", "-m", "m", "--log-format", "json"]);
+        assert_eq!(run.default_filter, "warn,galaxy_ha=info");
+        assert_eq!(run.format, LogFormat::Json);
+        assert_eq!(run.file_dir, crate::dirs::log_dir());
+        assert_eq!(run.event_log, cfg!(windows));
+        assert!(!options(&["galaxy-ha", "status", "-m", "m"]).event_log);
+    }
 }

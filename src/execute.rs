@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::alert::{Alert, AlertSink};
 use crate::journal::{Entry, Event};
 use crate::memory::{Failure, InFlight, Memory, MemoryError};
-use crate::plan::action::{Action, AlertKind, FailoverMode, Operation};
+use crate::model::operation::{Action, AlertKind, FailoverMode, Operation};
 use crate::plan::{Plan, error_policy};
 use crate::platform::Platform;
 use crate::store::{FileStore, SiteStore, StoreError};

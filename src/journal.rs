@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::memory::site_dir;
-use crate::plan::action::{ActionKind, Operation};
+use crate::model::operation::{ActionKind, Operation};
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,8 +12,9 @@
 //!    where things live, a manifest's git commit.
 //! 2. **Manifest** — the desired state admins write, loaded with located errors and
 //!    validated; the password files it names.
-//! 3. **Vocabulary** — what was observed, what the controller remembers, journal entries,
-//!    the runbook's links: data that every layer above speaks.
+//! 3. **Vocabulary** — operations and planned actions (`model`), what was observed, what the
+//!    controller remembers, journal entries, the runbook's links: data that every layer
+//!    above speaks.
 //! 4. **Plan** — the pure planner: manifest + observation + memory + time → actions and
 //!    conditions. No I/O and no clock of its own.
 //! 5. **Platform** — the seam to the hosts (observe, act, tell the time), with the simulated
@@ -39,6 +40,7 @@ pub mod secret_file;
 // 3. Vocabulary
 pub mod journal;
 pub mod memory;
+pub mod model;
 pub mod observed;
 pub mod runbook;
 // 4. Plan

@@ -9,8 +9,6 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::cli::{Cli, Command, LogFormat};
-
 /// How many daily log files are kept.
 pub const LOG_FILES_KEPT: usize = 14;
 
@@ -20,6 +18,13 @@ pub const EVENT_SOURCE: &str = "galaxy-ha";
 /// The event ID of an error that is not an alert; alerts carry their own stable IDs
 /// 4100–4112 (`AlertKind::event_id`).
 pub const ERROR_EVENT_ID: u32 = 4199;
+
+/// How each log line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Where and how to log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,29 +36,6 @@ pub struct Options {
     pub file_dir: Option<PathBuf>,
     /// Also report errors and alerts to the Windows event log.
     pub event_log: bool,
-}
-
-impl Options {
-    /// The command's logging: the demo shows only what went wrong (it prints its own
-    /// timeline); commands that act on sites keep a file by default, those that only read
-    /// files (`validate`, `schema`) and the demo's throwaway lab only when `--log-dir` asks;
-    /// the controller reports to the event log.
-    pub fn for_cli(cli: &Cli) -> Options {
-        let quiet = matches!(cli.command, Command::Demo { .. });
-        let offline = matches!(
-            cli.command,
-            Command::Validate { .. } | Command::Schema { .. } | Command::Demo { .. }
-        );
-        Options {
-            format: cli.log_format,
-            default_filter: if quiet { "warn" } else { "warn,galaxy_ha=info" },
-            file_dir: cli
-                .log_dir
-                .clone()
-                .or_else(|| (!offline).then(crate::dirs::log_dir).flatten()),
-            event_log: cfg!(windows) && matches!(cli.command, Command::Run { .. }),
-        }
-    }
 }
 
 type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
@@ -164,33 +146,11 @@ fn event_log() -> Result<Boxed, String> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use clap::Parser;
     use tracing_subscriber::filter::filter_fn;
 
     use super::*;
     use crate::alert::Alert;
-    use crate::plan::action::{AlertKind, Severity};
-
-    fn options(args: &[&str]) -> Options {
-        Options::for_cli(&Cli::try_parse_from(args).unwrap())
-    }
-
-    #[test]
-    fn each_command_logs_where_it_should() {
-        let demo = options(&["galaxy-ha", "demo"]);
-        assert_eq!(demo.default_filter, "warn");
-        assert_eq!(demo.file_dir, None);
-        let validate = options(&["galaxy-ha", "validate", "m"]);
-        assert_eq!(validate.file_dir, None);
-        let asked = options(&["galaxy-ha", "validate", "m", "--log-dir", "logs"]);
-        assert_eq!(asked.file_dir, Some(PathBuf::from("logs")));
-        let run = options(&["galaxy-ha", "run", "-m", "m", "--log-format", "json"]);
-        assert_eq!(run.default_filter, "warn,galaxy_ha=info");
-        assert_eq!(run.format, LogFormat::Json);
-        assert_eq!(run.file_dir, crate::dirs::log_dir());
-        assert_eq!(run.event_log, cfg!(windows));
-        assert!(!options(&["galaxy-ha", "status", "-m", "m"]).event_log);
-    }
+    use crate::model::operation::{AlertKind, Severity};
 
     /// Records the messages of the events a layer filtered by [`for_event_log`] receives.
     struct Recorder(Arc<Mutex<Vec<String>>>);

@@ -8,7 +8,7 @@ use galaxy_ha::commands::{self, Outcome};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    galaxy_ha::logging::init(&galaxy_ha::logging::Options::for_cli(&cli));
+    galaxy_ha::logging::init(&cli.logging());
     galaxy_ha::runbook::init(cli.runbook_url.as_deref());
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

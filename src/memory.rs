@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::action::Operation;
+use crate::model::operation::Operation;
 
 /// The memory format. A field added later comes with a new version: a document of a version
 /// this program does not know, or with a field it does not know, is refused rather than

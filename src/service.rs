@@ -21,7 +21,7 @@ use crate::http::{self, HttpError, Shared, SiteView};
 use crate::last_good;
 use crate::manifest::spec::PlatformKind;
 use crate::manifest::{self, Site};
-use crate::plan::action::{AlertKind, Severity};
+use crate::model::operation::{AlertKind, Severity};
 use crate::plan::{error_policy, render};
 use crate::platform::{self, Platform, PlatformError};
 use crate::reconcile::{self, ReconcileError};

@@ -126,7 +126,7 @@ impl SiteStatus {
             reason: "ManifestInvalid".into(),
             message: errors.to_string(),
             last_transition: None,
-            runbook: crate::plan::action::AlertKind::ManifestInvalid.runbook(),
+            runbook: crate::model::operation::AlertKind::ManifestInvalid.runbook(),
         });
         self.check = self.check.max(CheckState::Warning);
     }
@@ -310,7 +310,7 @@ fn waits_for_approval(status: &SiteStatus, plan: &Plan) -> bool {
         matches!(
             a.op,
             Operation::Failover {
-                mode: crate::plan::action::FailoverMode::Live,
+                mode: crate::model::operation::FailoverMode::Live,
                 ..
             }
         )

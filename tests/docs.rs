@@ -53,7 +53,7 @@ fn alert_emails_and_status_link_to_the_runbook() {
     let alert = galaxy_ha::alert::Alert {
         site: "hq".into(),
         kind: AlertKind::ConditionMet,
-        severity: galaxy_ha::plan::action::Severity::Warning,
+        severity: galaxy_ha::model::operation::Severity::Warning,
         key: "condition-met/GCSHOSTA".into(),
         message: "the condition for failure is met".into(),
         at: "2026-01-05T08:00:00Z".parse().unwrap(),

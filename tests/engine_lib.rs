@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use galaxy_ha::model::operation::{MonitorOptions, Operation};
 use galaxy_ha::observed::Activity;
-use galaxy_ha::plan::action::{MonitorOptions, Operation};
 use galaxy_ha::plan::{ActionKind, AlertKind};
 use galaxy_ha::platform::Platform;
 

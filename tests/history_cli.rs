@@ -136,7 +136,7 @@ fn status_should_count_the_alerts_waiting_in_the_outbox() {
     let alert = galaxy_ha::alert::Alert {
         site: "hq".into(),
         kind: galaxy_ha::plan::AlertKind::LinkDown,
-        severity: galaxy_ha::plan::action::Severity::Warning,
+        severity: galaxy_ha::model::operation::Severity::Warning,
         key: "link/GCSHOSTB/GCSHOSTA".into(),
         message: "the link between the hosts is down".into(),
         at: "2026-01-05T08:00:00Z".parse().unwrap(),

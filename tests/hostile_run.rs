@@ -450,8 +450,8 @@ fn a_letter_whose_send_began_before_a_crash_is_sent_once_more_with_its_message_i
     let outbox = Outbox::new(&state);
     let alert = Alert {
         site: "s1".into(),
-        kind: galaxy_ha::plan::action::AlertKind::FailoverStarted,
-        severity: galaxy_ha::plan::action::Severity::Error,
+        kind: galaxy_ha::model::operation::AlertKind::FailoverStarted,
+        severity: galaxy_ha::model::operation::Severity::Error,
         key: "failover-started".into(),
         message: "System Galaxy on GCSHOSTA failed; failing over to GCSHOSTB".into(),
         action: None,

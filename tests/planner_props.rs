@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use galaxy_ha::memory::{FailoverCause, FailoverRecord, Memory, Switchover};
+use galaxy_ha::model::operation::FailoverMode;
 use galaxy_ha::observed::*;
-use galaxy_ha::plan::action::FailoverMode;
 use galaxy_ha::plan::{self, Operation};
 use proptest::prelude::*;
 

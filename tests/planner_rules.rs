@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use galaxy_ha::memory::{FailoverCause, FailoverRecord, Failure, InFlight, Switchover};
+use galaxy_ha::model::operation::{FailoverMode, Place};
 use galaxy_ha::observed::*;
-use galaxy_ha::plan::action::{FailoverMode, Place};
 use galaxy_ha::plan::{
     self, ActionKind, AlertKind, Approval, ConditionType, Operation, Plan, approve, error_policy,
 };

@@ -390,7 +390,7 @@ fn a_job_being_deleted_should_be_left_alone() {
             .report
             .applied
             .iter()
-            .filter(|a| !matches!(a.op, galaxy_ha::plan::action::Operation::Alert { .. }))
+            .filter(|a| !matches!(a.op, galaxy_ha::model::operation::Operation::Alert { .. }))
             .map(|a| a.description.clone())
             .collect();
         assert!(

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use galaxy_ha::manifest::spec::{Manifest, Threshold};
-use galaxy_ha::plan::action::{MonitorOptions, NewJob, Operation, Place};
+use galaxy_ha::model::operation::{MonitorOptions, NewJob, Operation, Place};
 use galaxy_ha::platform::powershell::payload::{self, ascii_json};
 use galaxy_ha::platform::powershell::scripts::script;
 use galaxy_ha::platform::powershell::sim_runner::decode;
@@ -71,7 +71,7 @@ proptest! {
 #[test]
 fn alerts_should_run_no_script() {
     let op = Operation::Alert {
-        alert: galaxy_ha::plan::action::AlertKind::Test,
+        alert: galaxy_ha::model::operation::AlertKind::Test,
         severity: galaxy_ha::manifest::spec::EventLevel::Information,
         key: "k".into(),
         message: "m".into(),

@@ -1,8 +1,8 @@
 //! Panel events: the ledger holds after every step, a switchover loses nothing, a failure
 //! loses exactly the source queue, and a seed gives one history.
 
+use galaxy_ha::model::operation::{FailoverMode, Operation};
 use galaxy_ha::observed::Activity;
-use galaxy_ha::plan::action::{FailoverMode, Operation};
 use galaxy_ha::platform::sim::World;
 use proptest::prelude::*;
 

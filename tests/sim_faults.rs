@@ -1,8 +1,8 @@
 //! Every `sim fault` verb on the world, and how the controller's view tells them apart.
 
 use galaxy_ha::manifest::spec::Startup;
+use galaxy_ha::model::operation::{Operation, Place};
 use galaxy_ha::observed::{Activity, Health, ServiceStatus, VmRole, VmState};
-use galaxy_ha::plan::action::{Operation, Place};
 use galaxy_ha::platform::sim::{Fault, FaultError};
 
 use crate::sim_support::*;

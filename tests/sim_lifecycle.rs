@@ -1,8 +1,8 @@
 //! The lab's job lifecycle with its timing, the failover monitor, failover and test failover.
 
 use galaxy_ha::manifest::spec::{Startup, Threshold};
+use galaxy_ha::model::operation::{FailoverMode, MonitorOptions, Operation};
 use galaxy_ha::observed::{Activity, Health, ServiceStatus, VmRole, VmState};
-use galaxy_ha::plan::action::{FailoverMode, MonitorOptions, Operation};
 
 use crate::sim_support::*;
 

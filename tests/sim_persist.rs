@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use galaxy_ha::manifest::Site;
 use galaxy_ha::manifest::spec::Manifest;
+use galaxy_ha::model::operation::Operation;
 use galaxy_ha::observed::Activity;
-use galaxy_ha::plan::action::Operation;
 use galaxy_ha::platform::sim::{Lab, World, world_path};
 use galaxy_ha::platform::{Platform, PlatformError};
 

@@ -2,7 +2,7 @@
 //! and a refused operation changes nothing.
 
 use galaxy_ha::manifest::spec::Startup;
-use galaxy_ha::plan::action::{FailoverMode, Operation, Place};
+use galaxy_ha::model::operation::{FailoverMode, Operation, Place};
 use galaxy_ha::platform::PlatformError;
 use galaxy_ha::platform::sim::World;
 

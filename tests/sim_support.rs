@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use galaxy_ha::manifest::spec::{SiteSpec, Startup, Threshold};
+use galaxy_ha::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use galaxy_ha::observed::{Activity, Job, Protocol};
-use galaxy_ha::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use galaxy_ha::platform::sim::{DEFAULT_SEED, SEED_ENV, World};
 
 pub const A: &str = "GCSHOSTA";

@@ -379,8 +379,8 @@ mod tests {
         let outbox = Outbox::new(dir.path());
         let alert = Alert {
             site: "hq".into(),
-            kind: crate::plan::action::AlertKind::Test,
-            severity: crate::plan::action::Severity::Information,
+            kind: crate::model::operation::AlertKind::Test,
+            severity: crate::model::operation::Severity::Information,
             key: "test".into(),
             message: "test".into(),
             action: None,

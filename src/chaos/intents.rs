@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::invariant::Invariant;
 use crate::journal::{self, Entry, Event};
-use crate::plan::action::{ActionKind, Operation};
+use crate::model::operation::{ActionKind, Operation};
 
 /// Where the journal was read up to, and the intents still waiting for their outcome.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@ use crate::alert::outbox::new_id;
 use crate::alert::{Alert, email};
 use crate::cli::AlertCommand;
 use crate::commands::Outcome;
-use crate::plan::action::{AlertKind, Severity};
+use crate::model::operation::{AlertKind, Severity};
 
 pub fn run(command: AlertCommand) -> anyhow::Result<Outcome> {
     let AlertCommand::Test(args) = command;

@@ -2,10 +2,10 @@
 //! startup type (also inside the live VM), the firewall ports open for TCP and UDP, and the
 //! host's e-mail notification settings equal to the manifest's.
 
-use super::action::{Operation, Place};
 use super::builder::Builder;
 use super::view::View;
 use crate::manifest::spec::EmailSpec;
+use crate::model::operation::{Operation, Place};
 use crate::observed::{EmailSettings, FirewallRule, Protocol, ServiceState, ServiceStatus, Vm};
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {

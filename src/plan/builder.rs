@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 
-use super::action::{Action, AlertKind, FailoverMode, Operation, Severity};
 use super::{Condition, ConditionType, Plan};
 use crate::manifest::spec::{Manifest, SiteSpec};
 use crate::memory::{FailoverCause, FailoverRecord, Memory, Transition};
+use crate::model::operation::{Action, AlertKind, FailoverMode, Operation, Severity};
 use crate::observed::Observed;
 
 pub(crate) struct Builder<'a> {
@@ -449,10 +449,10 @@ fn action_id(site: &str, op: &Operation) -> String {
     format!("{site}/{kind}/{rest}")
 }
 
-fn place_id(place: &super::action::Place) -> String {
+fn place_id(place: &crate::model::operation::Place) -> String {
     match place {
-        super::action::Place::Host(h) => h.clone(),
-        super::action::Place::Guest(h) => format!("{h}/vm"),
+        crate::model::operation::Place::Host(h) => h.clone(),
+        crate::model::operation::Place::Guest(h) => format!("{h}/vm"),
     }
 }
 

@@ -1,9 +1,9 @@
 //! The conditions `status` reports that no single rule owns: Protected, FailoverReady and
 //! DrillOverdue.
 
-use super::action::{AlertKind, FailoverMode, Operation, Severity};
 use super::builder::Builder;
 use super::view::View;
+use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
 use crate::observed::{Activity, Job};
 use crate::plan::ConditionType;
 

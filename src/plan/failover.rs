@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use super::action::{AlertKind, FailoverMode, Operation, Severity};
 use super::builder::{Builder, threshold_text};
 use super::view::View;
 use crate::manifest::spec::{FailoverMode as Mode, Manifest};
 use crate::memory::{FailoverCause, Memory};
+use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
 use crate::observed::{Activity, Job, Observed};
 
 /// Whether the standby can take over through this job now (Carbonite accepts a failover).

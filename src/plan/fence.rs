@@ -1,8 +1,8 @@
 //! Rule 1: System Galaxy running on both hosts is split brain; stop it at once on the host
 //! that is not the remembered live host.
 
-use super::action::{AlertKind, Operation, Severity};
 use super::builder::Builder;
+use crate::model::operation::{AlertKind, Operation, Severity};
 use crate::observed::Vm;
 
 /// Plans the fence; returns true when the site is split-brained (the pass ends there).

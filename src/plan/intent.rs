@@ -3,11 +3,11 @@
 //! host and the acknowledged primary (a person changed it); otherwise a differing `primary`
 //! is merely stale.
 
-use super::action::{AlertKind, FailoverMode, Operation, Severity};
 use super::builder::Builder;
 use super::failover::failover_possible;
 use super::view::View;
 use crate::memory::{FailoverCause, Switchover};
+use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
 use crate::observed::{Activity, Vm};
 use crate::plan::ConditionType;
 

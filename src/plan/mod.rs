@@ -4,7 +4,6 @@
 //! `plan` does no I/O, reads no clock and draws no random numbers: table and property tests
 //! call it with hand-built observations.
 
-pub mod action;
 mod backoff;
 mod baseline;
 mod builder;
@@ -21,7 +20,7 @@ mod view;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-pub use action::{Action, ActionKind, AlertKind, Operation};
+pub use crate::model::operation::{Action, ActionKind, AlertKind, Operation};
 pub use backoff::error_policy;
 pub use failover::{Approval, approve};
 
@@ -175,7 +174,7 @@ pub fn approved(
             };
             b.alert(
                 AlertKind::FailoverStarted,
-                action::Severity::Error,
+                crate::model::operation::Severity::Error,
                 format!("failover-started/{from}"),
                 format!("System Galaxy on {from} failed; failing over to {to}, approved by a person (galaxy-ha failover)"),
                 "approved by a person: galaxy-ha failover",

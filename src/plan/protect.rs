@@ -2,10 +2,10 @@
 //! runs it — the guide's warning about total loss of data), keep the job's failover monitor
 //! as the manifest says, and recreate a job that replicates in the wrong direction.
 
-use super::action::{AlertKind, MonitorOptions, NewJob, Operation, Severity};
 use super::builder::Builder;
 use super::view::View;
 use crate::manifest::names::job_names;
+use crate::model::operation::{AlertKind, MonitorOptions, NewJob, Operation, Severity};
 use crate::observed::{Activity, MonitorSettings, VmState};
 
 /// The failover monitor every job gets. `wait_for_user` is always set: Carbonite alone has no

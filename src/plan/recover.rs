@@ -2,8 +2,8 @@
 //! The world decides — if it shows the action started, it is not issued again; if it shows
 //! it did not, the rules plan it afresh (once).
 
-use super::action::{FailoverMode, Operation};
 use super::builder::Builder;
+use crate::model::operation::{FailoverMode, Operation};
 use crate::observed::{Activity, VmState};
 
 pub(crate) fn plan(b: &mut Builder) {

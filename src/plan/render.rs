@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::action::ActionKind;
 use super::{Action, Plan};
+use crate::model::operation::ActionKind;
 
 /// The JSON format; grows compatibly, never renames.
 pub const FORMAT_VERSION: u32 = 1;

@@ -2,11 +2,11 @@
 //! delete the old job (keeping its replica: it is the live VM now), remove the stale VM on
 //! the old host, and create the job in the new direction under its new name.
 
-use super::action::{AlertKind, Operation, Severity};
 use super::builder::Builder;
 use super::protect::new_job;
 use super::view::View;
 use crate::memory::{FailoverCause, Resuming};
+use crate::model::operation::{AlertKind, Operation, Severity};
 use crate::observed::{Activity, VmState};
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {

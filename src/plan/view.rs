@@ -1,8 +1,8 @@
 //! Establishes which host is live this pass, from what runs where and what memory says,
 //! and adopts a site seen for the first time as it is.
 
-use super::action::{AlertKind, Severity};
 use super::builder::Builder;
+use crate::model::operation::{AlertKind, Severity};
 use crate::observed::{Activity, Job, Vm};
 
 /// The pass's view of the pair.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::model::operation::Operation;
 use crate::observed::Observed;
-use crate::plan::action::Operation;
 
 /// A platform drives one site's hosts.
 ///

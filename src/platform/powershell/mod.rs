@@ -22,8 +22,8 @@ use serde::Deserialize;
 
 use crate::manifest::Site;
 use crate::manifest::spec::SiteSpec;
+use crate::model::operation::Operation;
 use crate::observed::{HostState, Job, Observed};
-use crate::plan::action::Operation;
 use crate::platform::{Platform, PlatformError};
 
 pub use payload::{Call, Secret};

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::scripts::ScriptKind;
 use crate::manifest::names::job_names;
 use crate::manifest::spec::{EventLevel, SecretSource, SiteSpec, SmtpSecurity, Startup};
+use crate::model::operation::{FailoverMode, MonitorOptions, Operation, Place};
 use crate::observed::Protocol;
-use crate::plan::action::{FailoverMode, MonitorOptions, Operation, Place};
 
 /// A password read by the controller. Its `Debug` never shows it; it leaves the process
 /// only inside a script's standard input.

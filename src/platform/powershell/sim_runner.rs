@@ -17,10 +17,10 @@ use super::ps51;
 use super::runner::{HostTarget, RunError, Runner};
 use super::scripts::{Script, ScriptKind, script};
 use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
+use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{
     Activity, EmailSettings, Health, Job, Protocol, ServiceState, ServiceStatus, VmState,
 };
-use crate::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::platform::PlatformError;
 use crate::platform::sim::World;
 

@@ -5,8 +5,8 @@ use super::host::SimVm;
 use super::job::{Phase, SimJob};
 use super::world::{World, ceil_second};
 use crate::manifest::spec::Startup;
+use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{FirewallRule, MonitorSettings, VmRole};
-use crate::plan::action::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::platform::PlatformError;
 
 fn refused(system: &'static str, message: impl Into<String>) -> PlatformError {

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 
 use super::world::{FORMAT_VERSION, World};
 use crate::manifest::Site;
+use crate::model::operation::Operation;
 use crate::observed::Observed;
-use crate::plan::action::Operation;
 use crate::platform::{Platform, PlatformError};
 
 /// The environment variable that seeds new worlds.

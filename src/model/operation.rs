@@ -1,4 +1,6 @@
-//! Planned actions: what the controller will do, why, and whether it disrupts the site.
+//! Operations and planned actions: what the controller can do to a site, why, and whether it
+//! disrupts the site. Plain data shared by the planner, the executor, the platforms, the
+//! journal and memory.
 
 use serde::{Deserialize, Serialize};
 

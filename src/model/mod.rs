@@ -1,0 +1,6 @@
+//! The vocabulary every layer speaks: plain data with no I/O, imported by the planner, the
+//! platforms, the journal and memory, and importing none of them.
+
+pub mod operation;
+
+pub use operation::{Action, ActionKind, AlertKind, FailoverMode, Operation, Severity};
