@@ -135,3 +135,23 @@ fn a_soak_in_parts_should_run_the_seeds_it_names() {
         .unwrap();
     assert_eq!(zero.status.code(), Some(2), "seeds start at 1");
 }
+
+/// Found by the 100,000-schedule soak: a switchover to GCSHOSTB began (System Galaxy shut
+/// down cleanly), someone started the VM on GCSHOSTA again and the controller kept it there;
+/// an hour later the manifest went back to GCSHOSTA, and later still a partition cut
+/// GCSHOSTA off from both the controller and GCSHOSTB, so the controller failed over to
+/// GCSHOSTB with GCSHOSTA's queue lost, as a hard failure may. The checker still held the
+/// old move as begun and judged that failover as the switchover, which may lose nothing.
+#[test]
+fn a_move_undone_before_a_later_failure_is_not_taken_for_it() {
+    let case = chaos::run_case(16486, chaos::DEFAULT_HOURS, false).expect("run");
+    assert!(
+        case.failovers >= 2,
+        "the schedule fails over twice: {case:?}"
+    );
+    assert!(
+        case.violations.is_empty(),
+        "{}",
+        chaos::describe_failure(&case)
+    );
+}

@@ -392,6 +392,18 @@ impl Checker {
         if world.job().is_some_and(|j| j.phase == Phase::Protecting) {
             self.latched = false;
         }
+        // A move that began is over once System Galaxy runs again on another host than the
+        // one asked for (someone started it where it was shut down, and the controller kept
+        // it there): the manifest may still ask, but a change of mind now ends the ask, and
+        // a later failover answering a failure is no longer this move.
+        if let Some(ask) = self.ask.as_mut()
+            && ask.started
+            && live_hosts(world)
+                .iter()
+                .any(|h| !h.eq_ignore_ascii_case(&ask.to))
+        {
+            ask.started = false;
+        }
     }
 
     /// An ask is met once the controller has established its host as the live host. Only
