@@ -104,3 +104,176 @@ fn the_smtp_password_should_travel_only_in_the_data() {
     assert!(!script(call.kind).text.contains("s3cr3t"));
     assert_eq!(format!("{secret:?}"), "Secret(***)");
 }
+
+/// One call of every script, with every optional value set.
+fn every_call() -> Vec<payload::Call> {
+    use galaxy_ha::manifest::spec::{EventLevel, SmtpSecurity, Startup};
+    use galaxy_ha::model::operation::FailoverMode;
+    use galaxy_ha::observed::{EmailSettings, Protocol};
+    let spec = spec();
+    let monitor = MonitorOptions {
+        interval: Duration::from_secs(10),
+        threshold: Threshold::TotalTime(Duration::from_secs(300)),
+    };
+    let ops = [
+        Operation::StartService {
+            place: Place::Guest("GCSHOSTA".into()),
+            service: "Double-Take".into(),
+        },
+        Operation::SetServiceStartup {
+            place: Place::Host("GCSHOSTA".into()),
+            service: "Double-Take".into(),
+            startup: Startup::AutomaticDelayed,
+        },
+        Operation::OpenFirewallPort {
+            host: "GCSHOSTA".into(),
+            port: 6320,
+            protocol: Protocol::Udp,
+        },
+        Operation::SetEmailNotification {
+            host: "GCSHOSTA".into(),
+            settings: EmailSettings {
+                server: "127.0.0.1".into(),
+                port: 25,
+                security: SmtpSecurity::Starttls,
+                username: Some("alerts".into()),
+                from: "dt@example.test".into(),
+                to: vec!["ops@example.test".into()],
+                subject_prefix: "[DT]".into(),
+                add_event_description: true,
+                include: vec![EventLevel::Warning, EventLevel::Error],
+                exclude_event_ids: "4000-4099".into(),
+            },
+        },
+        Operation::CreateJob(NewJob {
+            name: "GCSServer to GCSHOSTB".into(),
+            vm: "GCSServer".into(),
+            source: "GCSHOSTA".into(),
+            target: "GCSHOSTB".into(),
+            replica: "GCSServer_Replica_GCSHOSTB".into(),
+            replica_path: "D:\\Replicas".into(),
+            monitor,
+        }),
+        Operation::UpdateJob {
+            job: "GCSServer to GCSHOSTB".into(),
+            target: "GCSHOSTB".into(),
+            monitor: MonitorOptions {
+                interval: Duration::from_secs(10),
+                threshold: Threshold::ConsecutiveFailures(20),
+            },
+        },
+        Operation::DeleteJob {
+            job: "GCSServer to GCSHOSTB".into(),
+            target: "GCSHOSTB".into(),
+            delete_replica: false,
+        },
+        Operation::RemoveReplica {
+            host: "GCSHOSTA".into(),
+            vm: "GCSServer".into(),
+        },
+        Operation::StopVm {
+            host: "GCSHOSTA".into(),
+            vm: "GCSServer".into(),
+            turn_off: true,
+        },
+        Operation::Failover {
+            job: "GCSServer to GCSHOSTB".into(),
+            target: "GCSHOSTB".into(),
+            mode: FailoverMode::Live,
+            apply_queued_data: true,
+        },
+    ];
+    let password = payload::Secret::new("s3cret");
+    let mut calls: Vec<payload::Call> = ops
+        .iter()
+        .map(|op| payload::operation("hq", &spec, op, Some(&password)).expect("a host operation"))
+        .collect();
+    calls.extend([
+        payload::observe("hq", &spec, "GCSHOSTA"),
+        payload::capture("hq", &spec, "GCSHOSTA"),
+        payload::doctor("hq", &spec, "GCSHOSTA"),
+        payload::end_test_failover("hq", &spec, "GCSServer to GCSHOSTB", "GCSHOSTB"),
+    ]);
+    calls
+}
+
+/// Every `$in.NAME` and `$in.NAME.FIELD` a script reads.
+fn reads(text: &str) -> Vec<Vec<String>> {
+    let word = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect()
+    };
+    text.match_indices("$in.")
+        .map(|(at, _)| {
+            let rest = &text[at + 4..];
+            let first = word(rest);
+            let mut path = vec![first.clone()];
+            if let Some(more) = rest[first.len()..].strip_prefix('.') {
+                let second = word(more);
+                if !second.is_empty() {
+                    path.push(second);
+                }
+            }
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn every_field_a_script_reads_is_one_its_input_writes() {
+    use galaxy_ha::platform::powershell::scripts::ScriptKind;
+    let calls = every_call();
+    for kind in ScriptKind::ALL {
+        let call = calls
+            .iter()
+            .find(|c| c.kind == kind)
+            .unwrap_or_else(|| panic!("no call of {kind:?}"));
+        let text = &script(kind).text;
+        for path in reads(text) {
+            let mut at = &call.input;
+            for key in &path {
+                // A method or property of a value (`$in.services.Count`) is PowerShell's own.
+                if !at.is_object() {
+                    break;
+                }
+                at = at.get(key).unwrap_or_else(|| {
+                    panic!(
+                        "the {} script reads $in.{} but its input has no {key:?}: {}",
+                        kind.as_str(),
+                        path.join("."),
+                        call.input
+                    )
+                });
+            }
+        }
+    }
+}
+
+#[test]
+fn every_operation_comes_back_from_its_script_input() {
+    for call in every_call() {
+        let back: serde_json::Value = serde_json::from_str(&ascii_json(&call.input)).unwrap();
+        match decode(call.kind, &call.host, &back) {
+            Ok(op) => {
+                let again =
+                    payload::operation("hq", &spec(), &op, Some(&payload::Secret::new("s3cret")))
+                        .expect("a host operation");
+                assert_eq!(again, call, "{op:?}");
+            }
+            Err(e) => assert!(e.contains("is not an operation"), "{:?}: {e}", call.kind),
+        }
+    }
+}
+
+#[test]
+fn the_reader_of_script_fields_sees_paths() {
+    assert_eq!(
+        reads("$x = $in.settings.to; if ($in.guest) { $in.services.Count }"),
+        vec![
+            vec!["settings".to_string(), "to".to_string()],
+            vec!["guest".to_string()],
+            vec!["services".to_string(), "Count".to_string()],
+        ]
+    );
+}

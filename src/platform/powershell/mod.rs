@@ -6,6 +6,7 @@
 //! answers from the simulated lab, so the same engine scenarios run on both.
 
 pub mod capture;
+pub mod input;
 pub mod model;
 pub mod names;
 pub mod parse;

@@ -2,17 +2,18 @@
 //! JSON, so that no value is ever part of a script's text.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::input::{self, Input};
 use super::scripts::ScriptKind;
 use crate::manifest::names::job_names;
-use crate::manifest::spec::{EventLevel, SecretSource, SiteSpec, SmtpSecurity, Startup};
-use crate::model::operation::{FailoverMode, MonitorOptions, Operation, Place};
-use crate::observed::Protocol;
+use crate::manifest::spec::{SecretSource, SiteSpec};
+use crate::model::operation::{FailoverMode, Operation, Place};
 
 /// A password read by the controller. Its `Debug` never shows it; it leaves the process
 /// only inside a script's standard input.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -137,52 +138,47 @@ fn common(site: &str, spec: &SiteSpec, host: &str) -> Value {
     serde_json::to_value(c).unwrap_or(Value::Null)
 }
 
-/// Adds `extra`'s fields to the common ones.
-fn with(site: &str, spec: &SiteSpec, host: &str, extra: Value) -> Value {
+/// The call of `input`'s script on `host`: its fields beside the common ones.
+fn call(site: &str, spec: &SiteSpec, host: &str, input: &Input) -> Call {
     let mut v = common(site, spec, host);
-    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+    if let (Value::Object(base), Ok(Value::Object(more))) = (&mut v, serde_json::to_value(input)) {
         base.extend(more);
     }
-    v
+    Call {
+        host: host.to_string(),
+        kind: input.kind(),
+        input: v,
+    }
+}
+
+fn services(spec: &SiteSpec) -> Vec<String> {
+    spec.services.iter().map(|s| s.name.clone()).collect()
 }
 
 /// The observe script's data for one host.
 pub fn observe(site: &str, spec: &SiteSpec, host: &str) -> Call {
-    let services: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
-    Call {
-        host: host.to_string(),
-        kind: ScriptKind::Observe,
-        input: with(
-            site,
-            spec,
-            host,
-            json!({ "services": services, "ports": spec.firewall.ports }),
-        ),
-    }
+    let input = input::Observe {
+        services: services(spec),
+        ports: spec.firewall.ports.clone(),
+    };
+    call(site, spec, host, &Input::Observe(input))
 }
 
 /// The capture script's data for one host (read-only cmdlets only).
 pub fn capture(site: &str, spec: &SiteSpec, host: &str) -> Call {
-    let services: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
-    Call {
-        host: host.to_string(),
-        kind: ScriptKind::Capture,
-        input: with(
-            site,
-            spec,
-            host,
-            json!({ "services": services, "ports": spec.firewall.ports }),
-        ),
-    }
+    let input = input::Observe {
+        services: services(spec),
+        ports: spec.firewall.ports.clone(),
+    };
+    call(site, spec, host, &Input::Capture(input))
 }
 
 /// Ends a test failover of `job` on its target.
 pub fn end_test_failover(site: &str, spec: &SiteSpec, job: &str, target: &str) -> Call {
-    Call {
-        host: target.to_string(),
-        kind: ScriptKind::EndTestFailover,
-        input: with(site, spec, target, json!({ "job": job })),
-    }
+    let input = Input::EndTestFailover(input::Job {
+        job: job.to_string(),
+    });
+    call(site, spec, target, &input)
 }
 
 /// The `HighLevelState` names a failover of this mode was planned on: the script refuses if
@@ -206,62 +202,10 @@ fn failover_states(mode: FailoverMode) -> Vec<&'static str> {
 
 /// The doctor script's data for one host.
 pub fn doctor(site: &str, spec: &SiteSpec, host: &str) -> Call {
-    let services: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
-    Call {
-        host: host.to_string(),
-        kind: ScriptKind::Doctor,
-        input: with(site, spec, host, json!({ "services": services })),
-    }
-}
-
-pub fn startup_name(s: Startup) -> &'static str {
-    match s {
-        Startup::Automatic => "automatic",
-        Startup::AutomaticDelayed => "automatic-delayed",
-        Startup::Manual => "manual",
-        Startup::Disabled => "disabled",
-    }
-}
-
-pub fn protocol_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "TCP",
-        Protocol::Udp => "UDP",
-    }
-}
-
-pub fn security_name(s: SmtpSecurity) -> &'static str {
-    match s {
-        SmtpSecurity::None => "none",
-        SmtpSecurity::Starttls => "starttls",
-        SmtpSecurity::Tls => "tls",
-    }
-}
-
-/// Double-Take's words for the e-mail levels.
-pub fn level_name(l: EventLevel) -> &'static str {
-    match l {
-        EventLevel::Information => "Information",
-        EventLevel::Warning => "Warning",
-        EventLevel::Error => "Error",
-    }
-}
-
-fn monitor(m: &MonitorOptions) -> Value {
-    use crate::manifest::spec::Threshold;
-    let (total, failures) = match m.threshold {
-        Threshold::TotalTime(d) => (Some(d.as_secs()), None),
-        Threshold::ConsecutiveFailures(n) => (None, Some(n)),
-    };
-    json!({
-        "intervalSeconds": m.interval.as_secs(),
-        "totalTimeSeconds": total,
-        "consecutiveFailures": failures,
-    })
-}
-
-fn place(p: &Place) -> bool {
-    matches!(p, Place::Guest(_))
+    let input = Input::Doctor(input::Doctor {
+        services: services(spec),
+    });
+    call(site, spec, host, &input)
 }
 
 /// The script and data that carry out `op`; `None` for an alert (not a host's business).
@@ -272,20 +216,25 @@ pub fn operation(
     op: &Operation,
     smtp_password: Option<&Secret>,
 ) -> Option<Call> {
-    let (host, kind, extra) = match op {
-        Operation::StartService { place: p, service } => (
-            p.host(),
-            ScriptKind::StartService,
-            json!({ "guest": place(p), "service": service }),
+    let (host, input) = match op {
+        Operation::StartService { place, service } => (
+            place.host(),
+            Input::StartService(input::Service {
+                guest: matches!(place, Place::Guest(_)),
+                service: service.clone(),
+            }),
         ),
         Operation::SetServiceStartup {
-            place: p,
+            place,
             service,
             startup,
         } => (
-            p.host(),
-            ScriptKind::SetServiceStartup,
-            json!({ "guest": place(p), "service": service, "startup": startup_name(*startup) }),
+            place.host(),
+            Input::SetServiceStartup(input::ServiceStartup {
+                guest: matches!(place, Place::Guest(_)),
+                service: service.clone(),
+                startup: *startup,
+            }),
         ),
         Operation::OpenFirewallPort {
             host,
@@ -293,56 +242,44 @@ pub fn operation(
             protocol,
         } => (
             host.as_str(),
-            ScriptKind::OpenFirewallPort,
-            json!({ "port": port, "protocol": protocol_name(*protocol) }),
+            Input::OpenFirewallPort(input::FirewallPort {
+                port: *port,
+                protocol: *protocol,
+            }),
         ),
         Operation::SetEmailNotification { host, settings } => (
             host.as_str(),
-            ScriptKind::SetEmailNotification,
-            json!({
-                "settings": {
-                    "server": settings.server,
-                    "port": settings.port,
-                    "security": security_name(settings.security),
-                    "username": settings.username,
-                    "from": settings.from,
-                    "to": settings.to,
-                    "subjectPrefix": settings.subject_prefix,
-                    "addEventDescription": settings.add_event_description,
-                    "include": settings.include.iter().map(|l| level_name(*l)).collect::<Vec<_>>(),
-                    "excludeEventIds": settings.exclude_event_ids,
-                },
-                "password": smtp_password.map(Secret::expose),
+            Input::SetEmailNotification(input::EmailNotification {
+                settings: input::Email::of(settings),
+                password: smtp_password.cloned(),
             }),
         ),
-        Operation::CreateJob(new) => {
-            let target_address = spec
-                .host(&new.target)
-                .map_or(new.target.as_str(), |h| h.address.as_str());
-            (
-                new.target.as_str(),
-                ScriptKind::CreateJob,
-                json!({
-                    "name": new.name,
-                    "vm": new.vm,
-                    "source": new.source,
-                    "target": new.target,
-                    "sourceAddress": spec.vm.address,
-                    "targetAddress": target_address,
-                    "replica": new.replica,
-                    "replicaPath": new.replica_path,
-                    "monitor": monitor(&new.monitor),
-                }),
-            )
-        }
+        Operation::CreateJob(new) => (
+            new.target.as_str(),
+            Input::CreateJob(input::CreateJob {
+                name: new.name.clone(),
+                vm: new.vm.clone(),
+                source: new.source.clone(),
+                target: new.target.clone(),
+                source_address: spec.vm.address.clone(),
+                target_address: spec
+                    .host(&new.target)
+                    .map_or(new.target.clone(), |h| h.address.clone()),
+                replica: new.replica.clone(),
+                replica_path: new.replica_path.clone(),
+                monitor: input::Monitor::of(&new.monitor),
+            }),
+        ),
         Operation::UpdateJob {
             job,
             target,
-            monitor: m,
+            monitor,
         } => (
             target.as_str(),
-            ScriptKind::UpdateJob,
-            json!({ "job": job, "monitor": monitor(m) }),
+            Input::UpdateJob(input::UpdateJob {
+                job: job.clone(),
+                monitor: input::Monitor::of(monitor),
+            }),
         ),
         Operation::DeleteJob {
             job,
@@ -350,16 +287,21 @@ pub fn operation(
             delete_replica,
         } => (
             target.as_str(),
-            ScriptKind::DeleteJob,
-            json!({ "job": job, "deleteReplica": delete_replica }),
+            Input::DeleteJob(input::DeleteJob {
+                job: job.clone(),
+                delete_replica: *delete_replica,
+            }),
         ),
-        Operation::RemoveReplica { host, vm } => {
-            (host.as_str(), ScriptKind::RemoveVm, json!({ "vm": vm }))
-        }
+        Operation::RemoveReplica { host, vm } => (
+            host.as_str(),
+            Input::RemoveVm(input::RemoveVm { vm: vm.clone() }),
+        ),
         Operation::StopVm { host, vm, turn_off } => (
             host.as_str(),
-            ScriptKind::StopVm,
-            json!({ "vm": vm, "turnOff": turn_off }),
+            Input::StopVm(input::StopVm {
+                vm: vm.clone(),
+                turn_off: *turn_off,
+            }),
         ),
         Operation::Failover {
             job,
@@ -368,21 +310,19 @@ pub fn operation(
             apply_queued_data,
         } => (
             target.as_str(),
-            ScriptKind::Failover,
-            json!({
-                "job": job,
-                "mode": match mode { FailoverMode::Live => "live", FailoverMode::Test => "test" },
-                "applyQueuedData": apply_queued_data,
-                "allowedStates": failover_states(*mode),
+            Input::Failover(input::Failover {
+                job: job.clone(),
+                mode: *mode,
+                apply_queued_data: *apply_queued_data,
+                allowed_states: failover_states(*mode)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
             }),
         ),
         Operation::Alert { .. } => return None,
     };
-    Some(Call {
-        host: host.to_string(),
-        kind,
-        input: with(site, spec, host, extra),
-    })
+    Some(call(site, spec, host, &input))
 }
 
 /// JSON with every non-ASCII character escaped (`\uXXXX`): Windows PowerShell 5.1 reads

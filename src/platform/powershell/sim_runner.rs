@@ -11,16 +11,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::input::{Input, level_name, protocol_name};
 use super::parse::{EmailDoc, FirewallDoc, HostDoc, JobDoc, ServiceDoc, VmDoc};
-use super::payload::{level_name, protocol_name};
 use super::ps51;
 use super::runner::{HostTarget, RunError, Runner};
 use super::scripts::{Script, ScriptKind, script};
-use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
-use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
-use crate::observed::{
-    Activity, EmailSettings, Health, Job, Protocol, ServiceState, ServiceStatus, VmState,
-};
+use crate::manifest::spec::{SmtpSecurity, Startup, Threshold};
+use crate::model::operation::Operation;
+use crate::observed::{Activity, Health, Job, ServiceState, ServiceStatus, VmState};
 use crate::platform::PlatformError;
 use crate::platform::sim::World;
 
@@ -407,177 +405,10 @@ pub fn observe_document(world: &World, host: &str) -> Value {
     serde_json::to_value(doc).unwrap_or(Value::Null)
 }
 
-fn text(input: &Value, key: &str) -> Result<String, String> {
-    input
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| format!("`{key}` is not a string"))
-}
-
-fn flag(input: &Value, key: &str) -> Result<bool, String> {
-    input
-        .get(key)
-        .and_then(Value::as_bool)
-        .ok_or_else(|| format!("`{key}` is not a boolean"))
-}
-
-fn monitor(input: &Value) -> Result<MonitorOptions, String> {
-    let m = input.get("monitor").ok_or("no `monitor`")?;
-    let interval = m
-        .get("intervalSeconds")
-        .and_then(Value::as_u64)
-        .ok_or("no `monitor.intervalSeconds`")?;
-    let threshold = match (
-        m.get("totalTimeSeconds").and_then(Value::as_u64),
-        m.get("consecutiveFailures").and_then(Value::as_u64),
-    ) {
-        (_, Some(n)) => {
-            Threshold::ConsecutiveFailures(u32::try_from(n).map_err(|e| e.to_string())?)
-        }
-        (Some(t), None) => Threshold::TotalTime(Duration::from_secs(t)),
-        (None, None) => return Err("no monitor threshold".into()),
-    };
-    Ok(MonitorOptions {
-        interval: Duration::from_secs(interval),
-        threshold,
-    })
-}
-
 /// The operation a script's data describes (what the real script would do).
 ///
 /// # Errors
 /// Data that does not describe one, as a message.
 pub fn decode(kind: ScriptKind, host: &str, input: &Value) -> Result<Operation, String> {
-    let place = || -> Result<Place, String> {
-        Ok(if flag(input, "guest")? {
-            Place::Guest(host.to_string())
-        } else {
-            Place::Host(host.to_string())
-        })
-    };
-    Ok(match kind {
-        ScriptKind::StartService => Operation::StartService {
-            place: place()?,
-            service: text(input, "service")?,
-        },
-        ScriptKind::SetServiceStartup => Operation::SetServiceStartup {
-            place: place()?,
-            service: text(input, "service")?,
-            startup: match text(input, "startup")?.as_str() {
-                "automatic" => Startup::Automatic,
-                "automatic-delayed" => Startup::AutomaticDelayed,
-                "manual" => Startup::Manual,
-                "disabled" => Startup::Disabled,
-                other => return Err(format!("unknown startup {other}")),
-            },
-        },
-        ScriptKind::OpenFirewallPort => Operation::OpenFirewallPort {
-            host: host.to_string(),
-            port: input
-                .get("port")
-                .and_then(Value::as_u64)
-                .and_then(|p| u16::try_from(p).ok())
-                .ok_or("no `port`")?,
-            protocol: match text(input, "protocol")?.as_str() {
-                "TCP" => Protocol::Tcp,
-                "UDP" => Protocol::Udp,
-                other => return Err(format!("unknown protocol {other}")),
-            },
-        },
-        ScriptKind::SetEmailNotification => {
-            let s = input.get("settings").ok_or("no `settings`")?;
-            let strings = |key: &str| -> Result<Vec<String>, String> {
-                s.get(key)
-                    .and_then(Value::as_array)
-                    .ok_or(format!("no `settings.{key}`"))?
-                    .iter()
-                    .map(|v| {
-                        v.as_str()
-                            .map(str::to_string)
-                            .ok_or(format!("`settings.{key}` holds a non-string"))
-                    })
-                    .collect()
-            };
-            Operation::SetEmailNotification {
-                host: host.to_string(),
-                settings: EmailSettings {
-                    server: text(s, "server")?,
-                    port: s
-                        .get("port")
-                        .and_then(Value::as_u64)
-                        .and_then(|p| u16::try_from(p).ok())
-                        .ok_or("no `settings.port`")?,
-                    security: match text(s, "security")?.as_str() {
-                        "none" => SmtpSecurity::None,
-                        "starttls" => SmtpSecurity::Starttls,
-                        "tls" => SmtpSecurity::Tls,
-                        other => return Err(format!("unknown security {other}")),
-                    },
-                    username: s
-                        .get("username")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    from: text(s, "from")?,
-                    to: strings("to")?,
-                    subject_prefix: text(s, "subjectPrefix")?,
-                    add_event_description: flag(s, "addEventDescription")?,
-                    include: strings("include")?
-                        .iter()
-                        .map(|l| match l.as_str() {
-                            "Information" => Ok(EventLevel::Information),
-                            "Warning" => Ok(EventLevel::Warning),
-                            "Error" => Ok(EventLevel::Error),
-                            other => Err(format!("unknown level {other}")),
-                        })
-                        .collect::<Result<_, _>>()?,
-                    exclude_event_ids: text(s, "excludeEventIds")?,
-                },
-            }
-        }
-        ScriptKind::CreateJob => Operation::CreateJob(NewJob {
-            name: text(input, "name")?,
-            vm: text(input, "vm")?,
-            source: text(input, "source")?,
-            target: text(input, "target")?,
-            replica: text(input, "replica")?,
-            replica_path: text(input, "replicaPath")?,
-            monitor: monitor(input)?,
-        }),
-        ScriptKind::UpdateJob => Operation::UpdateJob {
-            job: text(input, "job")?,
-            target: host.to_string(),
-            monitor: monitor(input)?,
-        },
-        ScriptKind::DeleteJob => Operation::DeleteJob {
-            job: text(input, "job")?,
-            target: host.to_string(),
-            delete_replica: flag(input, "deleteReplica")?,
-        },
-        ScriptKind::RemoveVm => Operation::RemoveReplica {
-            host: host.to_string(),
-            vm: text(input, "vm")?,
-        },
-        ScriptKind::StopVm => Operation::StopVm {
-            host: host.to_string(),
-            vm: text(input, "vm")?,
-            turn_off: flag(input, "turnOff")?,
-        },
-        ScriptKind::Failover => Operation::Failover {
-            job: text(input, "job")?,
-            target: host.to_string(),
-            mode: match text(input, "mode")?.as_str() {
-                "live" => FailoverMode::Live,
-                "test" => FailoverMode::Test,
-                other => return Err(format!("unknown mode {other}")),
-            },
-            apply_queued_data: flag(input, "applyQueuedData")?,
-        },
-        ScriptKind::Observe
-        | ScriptKind::Doctor
-        | ScriptKind::Capture
-        | ScriptKind::EndTestFailover => {
-            return Err(format!("{} is not an operation", kind.as_str()));
-        }
-    })
+    Input::decode(kind, input)?.into_operation(host)
 }

@@ -1,0 +1,463 @@
+//! What each script reads from standard input besides the common fields, as one serde type
+//! per script. The controller encodes it ([`super::payload`]), the fake PowerShell decodes
+//! the same type ([`super::sim_runner`]), and a test checks that every `$in.NAME` a script
+//! reads is a field its type writes: the wire format is written down once.
+//!
+//! Values travel in Windows' and Double-Take's words (`automatic-delayed`, `TCP`,
+//! `Information`), each table written once below.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::payload::Secret;
+use super::scripts::ScriptKind;
+use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
+use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
+use crate::observed::{EmailSettings, Protocol};
+
+pub fn startup_name(s: Startup) -> &'static str {
+    match s {
+        Startup::Automatic => "automatic",
+        Startup::AutomaticDelayed => "automatic-delayed",
+        Startup::Manual => "manual",
+        Startup::Disabled => "disabled",
+    }
+}
+
+pub fn protocol_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+    }
+}
+
+pub fn security_name(s: SmtpSecurity) -> &'static str {
+    match s {
+        SmtpSecurity::None => "none",
+        SmtpSecurity::Starttls => "starttls",
+        SmtpSecurity::Tls => "tls",
+    }
+}
+
+/// Double-Take's words for the e-mail levels.
+pub fn level_name(l: EventLevel) -> &'static str {
+    match l {
+        EventLevel::Information => "Information",
+        EventLevel::Warning => "Warning",
+        EventLevel::Error => "Error",
+    }
+}
+
+fn mode_name(m: FailoverMode) -> &'static str {
+    match m {
+        FailoverMode::Live => "live",
+        FailoverMode::Test => "test",
+    }
+}
+
+/// A serde `with` module that writes a value as its word and reads the word back, from the
+/// one naming function and the list of values.
+macro_rules! words {
+    ($module:ident, $ty:ty, $name:path, [$($value:expr),+ $(,)?]) => {
+        mod $module {
+            use super::*;
+
+            pub fn serialize<S: Serializer>(v: &$ty, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($name(*v))
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                let text = String::deserialize(d)?;
+                [$($value),+]
+                    .into_iter()
+                    .find(|v| $name(*v) == text)
+                    .ok_or_else(|| D::Error::custom(format!("unknown value {text:?}")))
+            }
+        }
+    };
+}
+
+words!(
+    startup,
+    Startup,
+    startup_name,
+    [
+        Startup::Automatic,
+        Startup::AutomaticDelayed,
+        Startup::Manual,
+        Startup::Disabled
+    ]
+);
+words!(
+    protocol,
+    Protocol,
+    protocol_name,
+    [Protocol::Tcp, Protocol::Udp]
+);
+words!(
+    security,
+    SmtpSecurity,
+    security_name,
+    [
+        SmtpSecurity::None,
+        SmtpSecurity::Starttls,
+        SmtpSecurity::Tls
+    ]
+);
+words!(
+    level,
+    EventLevel,
+    level_name,
+    [
+        EventLevel::Information,
+        EventLevel::Warning,
+        EventLevel::Error
+    ]
+);
+words!(
+    mode,
+    FailoverMode,
+    mode_name,
+    [FailoverMode::Live, FailoverMode::Test]
+);
+
+/// `observe` and `capture`: the services and ports to report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observe {
+    pub services: Vec<String>,
+    pub ports: Vec<u32>,
+}
+
+/// `doctor`: the services to check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Doctor {
+    pub services: Vec<String>,
+}
+
+/// `end-test-failover`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub job: String,
+}
+
+/// `start-service`, on the host or (`guest`) inside the VM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub guest: bool,
+    pub service: String,
+}
+
+/// `set-service-startup`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceStartup {
+    pub guest: bool,
+    pub service: String,
+    #[serde(with = "startup")]
+    pub startup: Startup,
+}
+
+/// `open-firewall-port`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirewallPort {
+    pub port: u16,
+    #[serde(with = "protocol")]
+    pub protocol: Protocol,
+}
+
+/// An e-mail level in Double-Take's word.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Level(#[serde(with = "level")] pub EventLevel);
+
+/// Double-Take's e-mail notification settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Email {
+    pub server: String,
+    pub port: u16,
+    #[serde(with = "security")]
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject_prefix: String,
+    pub add_event_description: bool,
+    pub include: Vec<Level>,
+    pub exclude_event_ids: String,
+}
+
+/// `set-email-notification`: the settings, and the password read from `passwordFrom`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailNotification {
+    pub settings: Email,
+    pub password: Option<Secret>,
+}
+
+/// The job's failover monitor: exactly one of the two thresholds is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitor {
+    pub interval_seconds: u64,
+    pub total_time_seconds: Option<u64>,
+    pub consecutive_failures: Option<u32>,
+}
+
+/// `create-job`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateJob {
+    pub name: String,
+    pub vm: String,
+    pub source: String,
+    pub target: String,
+    pub source_address: String,
+    pub target_address: String,
+    pub replica: String,
+    pub replica_path: String,
+    pub monitor: Monitor,
+}
+
+/// `update-job`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateJob {
+    pub job: String,
+    pub monitor: Monitor,
+}
+
+/// `delete-job`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteJob {
+    pub job: String,
+    pub delete_replica: bool,
+}
+
+/// `remove-vm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoveVm {
+    pub vm: String,
+}
+
+/// `stop-vm`: a clean shutdown, or turned off like a power cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopVm {
+    pub vm: String,
+    pub turn_off: bool,
+}
+
+/// `failover`: refused by the script when the job's `HighLevelState` is not one of
+/// `allowed_states` (those the plan was made on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failover {
+    pub job: String,
+    #[serde(with = "mode")]
+    pub mode: FailoverMode,
+    pub apply_queued_data: bool,
+    pub allowed_states: Vec<String>,
+}
+
+/// A script's own input. Written flat beside the common fields (`$in.job`, `$in.address`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Input {
+    Observe(Observe),
+    Capture(Observe),
+    Doctor(Doctor),
+    EndTestFailover(Job),
+    StartService(Service),
+    SetServiceStartup(ServiceStartup),
+    OpenFirewallPort(FirewallPort),
+    SetEmailNotification(EmailNotification),
+    CreateJob(CreateJob),
+    UpdateJob(UpdateJob),
+    DeleteJob(DeleteJob),
+    RemoveVm(RemoveVm),
+    StopVm(StopVm),
+    Failover(Failover),
+}
+
+fn read<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String> {
+    T::deserialize(value).map_err(|e| e.to_string())
+}
+
+impl Monitor {
+    pub fn of(m: &MonitorOptions) -> Monitor {
+        let (total, failures) = match m.threshold {
+            Threshold::TotalTime(d) => (Some(d.as_secs()), None),
+            Threshold::ConsecutiveFailures(n) => (None, Some(n)),
+        };
+        Monitor {
+            interval_seconds: m.interval.as_secs(),
+            total_time_seconds: total,
+            consecutive_failures: failures,
+        }
+    }
+
+    fn options(&self) -> Result<MonitorOptions, String> {
+        let threshold = match (self.total_time_seconds, self.consecutive_failures) {
+            (_, Some(n)) => Threshold::ConsecutiveFailures(n),
+            (Some(t), None) => Threshold::TotalTime(std::time::Duration::from_secs(t)),
+            (None, None) => return Err("no monitor threshold".into()),
+        };
+        Ok(MonitorOptions {
+            interval: std::time::Duration::from_secs(self.interval_seconds),
+            threshold,
+        })
+    }
+}
+
+impl Email {
+    pub fn of(s: &EmailSettings) -> Email {
+        Email {
+            server: s.server.clone(),
+            port: s.port,
+            security: s.security,
+            username: s.username.clone(),
+            from: s.from.clone(),
+            to: s.to.clone(),
+            subject_prefix: s.subject_prefix.clone(),
+            add_event_description: s.add_event_description,
+            include: s.include.iter().map(|l| Level(*l)).collect(),
+            exclude_event_ids: s.exclude_event_ids.clone(),
+        }
+    }
+
+    fn settings(self) -> EmailSettings {
+        EmailSettings {
+            server: self.server,
+            port: self.port,
+            security: self.security,
+            username: self.username,
+            from: self.from,
+            to: self.to,
+            subject_prefix: self.subject_prefix,
+            add_event_description: self.add_event_description,
+            include: self.include.into_iter().map(|l| l.0).collect(),
+            exclude_event_ids: self.exclude_event_ids,
+        }
+    }
+}
+
+impl Input {
+    /// The script that reads this input.
+    pub fn kind(&self) -> ScriptKind {
+        match self {
+            Input::Observe(_) => ScriptKind::Observe,
+            Input::Capture(_) => ScriptKind::Capture,
+            Input::Doctor(_) => ScriptKind::Doctor,
+            Input::EndTestFailover(_) => ScriptKind::EndTestFailover,
+            Input::StartService(_) => ScriptKind::StartService,
+            Input::SetServiceStartup(_) => ScriptKind::SetServiceStartup,
+            Input::OpenFirewallPort(_) => ScriptKind::OpenFirewallPort,
+            Input::SetEmailNotification(_) => ScriptKind::SetEmailNotification,
+            Input::CreateJob(_) => ScriptKind::CreateJob,
+            Input::UpdateJob(_) => ScriptKind::UpdateJob,
+            Input::DeleteJob(_) => ScriptKind::DeleteJob,
+            Input::RemoveVm(_) => ScriptKind::RemoveVm,
+            Input::StopVm(_) => ScriptKind::StopVm,
+            Input::Failover(_) => ScriptKind::Failover,
+        }
+    }
+
+    /// Reads the input of a `kind` script from what it gets on standard input (the common
+    /// fields beside it are ignored).
+    ///
+    /// # Errors
+    /// A field missing or of the wrong type, as a message.
+    pub fn decode(kind: ScriptKind, value: &Value) -> Result<Input, String> {
+        Ok(match kind {
+            ScriptKind::Observe => Input::Observe(read(value)?),
+            ScriptKind::Capture => Input::Capture(read(value)?),
+            ScriptKind::Doctor => Input::Doctor(read(value)?),
+            ScriptKind::EndTestFailover => Input::EndTestFailover(read(value)?),
+            ScriptKind::StartService => Input::StartService(read(value)?),
+            ScriptKind::SetServiceStartup => Input::SetServiceStartup(read(value)?),
+            ScriptKind::OpenFirewallPort => Input::OpenFirewallPort(read(value)?),
+            ScriptKind::SetEmailNotification => Input::SetEmailNotification(read(value)?),
+            ScriptKind::CreateJob => Input::CreateJob(read(value)?),
+            ScriptKind::UpdateJob => Input::UpdateJob(read(value)?),
+            ScriptKind::DeleteJob => Input::DeleteJob(read(value)?),
+            ScriptKind::RemoveVm => Input::RemoveVm(read(value)?),
+            ScriptKind::StopVm => Input::StopVm(read(value)?),
+            ScriptKind::Failover => Input::Failover(read(value)?),
+        })
+    }
+
+    /// The operation a script with this input carries out on `host`.
+    ///
+    /// # Errors
+    /// A script that carries out no operation (observe, doctor, capture, end a test), or a
+    /// monitor without a threshold.
+    pub fn into_operation(self, host: &str) -> Result<Operation, String> {
+        let place = |guest: bool| {
+            if guest {
+                Place::Guest(host.to_string())
+            } else {
+                Place::Host(host.to_string())
+            }
+        };
+        Ok(match self {
+            Input::StartService(i) => Operation::StartService {
+                place: place(i.guest),
+                service: i.service,
+            },
+            Input::SetServiceStartup(i) => Operation::SetServiceStartup {
+                place: place(i.guest),
+                service: i.service,
+                startup: i.startup,
+            },
+            Input::OpenFirewallPort(i) => Operation::OpenFirewallPort {
+                host: host.to_string(),
+                port: i.port,
+                protocol: i.protocol,
+            },
+            Input::SetEmailNotification(i) => Operation::SetEmailNotification {
+                host: host.to_string(),
+                settings: i.settings.settings(),
+            },
+            Input::CreateJob(i) => Operation::CreateJob(NewJob {
+                name: i.name,
+                vm: i.vm,
+                source: i.source,
+                target: i.target,
+                replica: i.replica,
+                replica_path: i.replica_path,
+                monitor: i.monitor.options()?,
+            }),
+            Input::UpdateJob(i) => Operation::UpdateJob {
+                job: i.job,
+                target: host.to_string(),
+                monitor: i.monitor.options()?,
+            },
+            Input::DeleteJob(i) => Operation::DeleteJob {
+                job: i.job,
+                target: host.to_string(),
+                delete_replica: i.delete_replica,
+            },
+            Input::RemoveVm(i) => Operation::RemoveReplica {
+                host: host.to_string(),
+                vm: i.vm,
+            },
+            Input::StopVm(i) => Operation::StopVm {
+                host: host.to_string(),
+                vm: i.vm,
+                turn_off: i.turn_off,
+            },
+            Input::Failover(i) => Operation::Failover {
+                job: i.job,
+                target: host.to_string(),
+                mode: i.mode,
+                apply_queued_data: i.apply_queued_data,
+            },
+            other @ (Input::Observe(_)
+            | Input::Capture(_)
+            | Input::Doctor(_)
+            | Input::EndTestFailover(_)) => {
+                return Err(format!("{} is not an operation", other.kind().as_str()));
+            }
+        })
+    }
+}
