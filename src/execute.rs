@@ -30,35 +30,22 @@ impl ApplyReport {
     }
 }
 
+/// Why a plan stopped part-way. Whatever it was, no action after it was issued, and no
+/// disruptive action whose intent could not be kept.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecuteError {
-    /// Memory could not be kept; nothing further was issued.
+    /// Memory or the journal could not be written, or this controller may not act on the
+    /// site now (a fleet member without the lease, etcd away).
     #[error(transparent)]
-    Memory(#[from] MemoryError),
-    /// The journal could not be written; the pass stopped there: no action after it, and no
-    /// disruptive action whose intent it was, was issued.
-    #[error("journal of site {site}: {source}; the pass stopped here and issued nothing further")]
-    Journal {
-        site: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Store(#[from] StoreError),
     /// A crash injected by a test at this step.
     #[error("injected crash at step {0}")]
     Crashed(u32),
-    /// This controller may not act on the site now (a fleet member without the site's
-    /// lease), or the coordination service cannot be reached; nothing further was issued.
-    #[error(transparent)]
-    Coordination(StoreError),
 }
 
-impl From<StoreError> for ExecuteError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Memory(e) => ExecuteError::Memory(e),
-            StoreError::Journal { site, source } => ExecuteError::Journal { site, source },
-            other => ExecuteError::Coordination(other),
-        }
+impl From<MemoryError> for ExecuteError {
+    fn from(e: MemoryError) -> Self {
+        ExecuteError::Store(e.into())
     }
 }
 

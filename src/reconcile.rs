@@ -77,27 +77,23 @@ impl Outcome {
     }
 }
 
+/// Why a reconcile did not finish. The variants are what a caller acts on: the site could
+/// not be seen (retry with back-off), the store refused (the same, or wait for the fleet's
+/// lease: [`ReconcileError::is_coordination`]), a plan stopped part-way, or `converge` ran
+/// out of time.
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
-    #[error(transparent)]
-    Memory(#[from] MemoryError),
     #[error("site {site}: cannot observe: {source}")]
     Observe {
         site: String,
         #[source]
         source: PlatformError,
     },
+    /// Memory or the journal could not be read or written, or the fleet forbids acting.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(transparent)]
     Execute(#[from] ExecuteError),
-    #[error("site {site}: cannot write the journal: {source}")]
-    Journal {
-        site: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A fleet member may not act on the site now, or etcd cannot be reached.
-    #[error(transparent)]
-    Coordination(StoreError),
     /// `converge` ran out of time.
     #[error("site {site}: not converged after {waited}: {why}")]
     Timeout {
@@ -107,24 +103,21 @@ pub enum ReconcileError {
     },
 }
 
-impl From<StoreError> for ReconcileError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Memory(e) => ReconcileError::Memory(e),
-            StoreError::Journal { site, source } => ReconcileError::Journal { site, source },
-            other => ReconcileError::Coordination(other),
-        }
+impl From<MemoryError> for ReconcileError {
+    fn from(e: MemoryError) -> Self {
+        ReconcileError::Store(e.into())
     }
 }
 
 impl ReconcileError {
     /// Only coordination stood in the way (no lease, etcd away), not the site itself.
     pub fn is_coordination(&self) -> bool {
-        matches!(
-            self,
-            ReconcileError::Coordination(_)
-                | ReconcileError::Execute(ExecuteError::Coordination(_))
-        )
+        match self {
+            ReconcileError::Store(e) | ReconcileError::Execute(ExecuteError::Store(e)) => {
+                e.is_coordination()
+            }
+            _ => false,
+        }
     }
 }
 
