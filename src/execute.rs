@@ -176,9 +176,12 @@ pub fn execute(
         )?;
     }
     if plan.maintenance.is_some() {
-        report.skipped = plan.actions.clone();
-        store.save(&memory)?;
-        return Ok(report);
+        report.skipped = plan
+            .actions
+            .iter()
+            .filter(|a| !matches!(a.op, Operation::Alert { .. }))
+            .cloned()
+            .collect();
     }
     // A job or replica step that failed leaves the next ones on wrong ground (a replica
     // removed after a delete that did not happen, a job created beside one still there):

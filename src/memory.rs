@@ -62,6 +62,12 @@ pub struct Memory {
     /// A job created to protect System Galaxy again (after a failover, or replacing a
     /// stopped job): `replication-resumed` is raised when it first protects.
     pub resuming: Option<Resuming>,
+    /// When maintenance last ended while the live host was missed: a failure seen during
+    /// maintenance gets a fresh countdown of the failover monitor's threshold from then, so
+    /// that the end of maintenance never fires a failover at once. Cleared once the live
+    /// host is seen again or the countdown has run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance_ended: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,8 +77,16 @@ fn maintenance() {
         "  primary: GCSHOSTA\n  maintenance:\n    reason: SQL Server patching (change CHG-20431)\n",
     );
     site.ok(&["sim", "fault", "host-down", A]);
-    site.passes("10s", 3);
+    // Past the monitor's five minutes: the controller says it would fail over.
+    site.passes("10s", 33);
     outputs(&site, "maintenance");
+    // Maintenance ends: a fresh countdown, no failover at once.
+    site.edit(
+        "  maintenance:\n    reason: SQL Server patching (change CHG-20431)\n",
+        "",
+    );
+    site.ok(&["apply", "--yes"]);
+    outputs(&site, "maintenance-ended");
 }
 
 #[test]

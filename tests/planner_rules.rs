@@ -647,8 +647,68 @@ fn rule10_maintenance_should_plan_but_apply_nothing_and_never_fail_over() {
             .iter()
             .any(|a| a.kind() == ActionKind::OpenFirewallPort)
     );
-    assert!(p.actionable().is_empty());
+    // It acts on nothing but still says what it sees: the failure it would fail over for.
+    assert!(p.actionable().iter().all(|a| a.kind() == ActionKind::Alert));
+    let said: Vec<&str> = p
+        .actionable()
+        .iter()
+        .map(|a| a.description.as_str())
+        .collect();
+    assert!(
+        p.actionable().iter().any(|a| matches!(
+            &a.op,
+            galaxy_ha::model::Operation::Alert { alert: AlertKind::ConditionMet, message, .. }
+                if message.contains("in maintenance: SQL Server patching")
+        )),
+        "{said:?}"
+    );
     assert!(cond(&p, ConditionType::Maintenance));
+}
+
+#[test]
+fn rule10_the_end_of_maintenance_starts_a_fresh_countdown_for_a_failure_seen_during_it() {
+    let m = manifest("automatic");
+    let mut memory = adopted();
+    memory.transitions.insert(
+        ConditionType::Maintenance.as_str().to_string(),
+        galaxy_ha::memory::Transition {
+            status: true,
+            at: now() - jiff::SignedDuration::from_hours(1),
+        },
+    );
+    // Missed for ten minutes: the monitor's condition has long been met.
+    let o = live_host_down(Duration::from_secs(600));
+    let ended = plan::plan(&m, &o, &memory, now());
+    assert_eq!(failovers(&ended), 0, "nothing fires when maintenance ends");
+    assert_eq!(ended.memory.maintenance_ended, Some(now()));
+    assert!(
+        ended.waiting.iter().any(|w| w.contains("fresh countdown")),
+        "{:?}",
+        ended.waiting
+    );
+    let mut memory = ended.memory.clone();
+    memory.transitions = ended
+        .conditions
+        .iter()
+        .map(|c| {
+            (
+                c.kind.as_str().to_string(),
+                galaxy_ha::memory::Transition {
+                    status: c.status,
+                    at: c.last_transition.unwrap(),
+                },
+            )
+        })
+        .collect();
+    let almost = plan::plan(&m, &o, &memory, now() + Duration::from_secs(299));
+    assert_eq!(
+        failovers(&almost),
+        0,
+        "the countdown is the monitor's 5 minutes"
+    );
+    let due = plan::plan(&m, &o, &almost.memory, now() + Duration::from_secs(300));
+    assert_eq!(failovers(&due), 1, "{:?}", due.waiting);
+    assert_eq!(due.memory.maintenance_ended, None);
 }
 
 #[test]
@@ -887,7 +947,8 @@ fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_whil
     assert!(
         plan::plan(&m, &healthy(), &adopted(), now())
             .actionable()
-            .is_empty()
+            .iter()
+            .all(|a| a.kind() == ActionKind::Alert)
     );
 }
 

@@ -79,7 +79,7 @@ pub struct SiteSpec {
     /// E-mail notification, set on both hosts and used for the controller's own alerts.
     pub notifications: Option<NotificationsSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// While set (and `until` not passed): observe and plan, act on nothing, never fail over.
+    /// While set (and `until` not passed): observe, plan and alert, act on nothing else, never fail over. When it ends, a failure seen during it gets a fresh countdown of the failover monitor's threshold.
     pub maintenance: Option<MaintenanceSpec>,
 }
 

@@ -40,7 +40,7 @@ impl<'a> Builder<'a> {
         memory: &'a Memory,
         now: Timestamp,
     ) -> Self {
-        Builder {
+        let mut b = Builder {
             site: &manifest.metadata.name,
             spec: &manifest.spec,
             observed,
@@ -56,7 +56,18 @@ impl<'a> Builder<'a> {
             degraded: Vec::new(),
             active_alerts: BTreeSet::new(),
             keep_alerted: false,
+        };
+        // The pass that sees maintenance over marks when it ended (rule 7 counts from then).
+        let was_in_maintenance = memory
+            .transitions
+            .get(ConditionType::Maintenance.as_str())
+            .is_some_and(|t| t.status);
+        if b.maintenance().is_some() {
+            b.next.maintenance_ended = None;
+        } else if was_in_maintenance {
+            b.next.maintenance_ended = Some(now);
         }
+        b
     }
 
     /// Plans an operation, with the rule and observation that call for it.
@@ -313,7 +324,7 @@ impl<'a> Builder<'a> {
                 ConditionType::Maintenance,
                 true,
                 "InMaintenance",
-                format!("acting on nothing: {why}"),
+                format!("acting on nothing but alerts: {why}"),
             ),
             None => self.set(
                 ConditionType::Maintenance,

@@ -48,6 +48,10 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         b.next.controller_missed_at = None;
     }
     let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
+    if !job_view_failed || !controller_view_failed {
+        // No failure carried over from maintenance.
+        b.next.maintenance_ended = None;
+    }
     match (job_view_failed, controller_view_failed) {
         (false, false) => {}
         (true, false) => {
@@ -128,6 +132,20 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         ));
         return;
     }
+    if let Some(ended) = b.next.maintenance_ended {
+        let since = Duration::try_from(b.now.duration_since(ended)).unwrap_or_default();
+        if since < threshold {
+            // The failure was seen while maintenance held: the countdown starts again at its
+            // end, so that ending maintenance never fails over at once.
+            b.still_alerting(format!("failure-detected/{live}"));
+            b.wait(format!(
+                "condition for failure in {} (a fresh countdown since maintenance ended at {ended})",
+                fmt(threshold - since)
+            ));
+            return;
+        }
+        b.next.maintenance_ended = None;
+    }
     let approved = b.spec.primary.eq_ignore_ascii_case(standby)
         && !b
             .memory
@@ -198,8 +216,8 @@ fn approvable(b: &Builder, job: &Job) -> bool {
 /// What keeps an automatic failover from happening, in words for the alert.
 fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
     let mut out = Vec::new();
-    if b.maintenance().is_some() {
-        out.push("the site is in maintenance".into());
+    if let Some(why) = b.maintenance() {
+        out.push(format!("the site is in maintenance: {why}"));
     }
     if !approved {
         if b.spec.failover.mode == Mode::Manual {

@@ -39,8 +39,8 @@ pub struct Plan {
     pub memory: Memory,
     pub live_host: Option<String>,
     pub standby_host: Option<String>,
-    /// Why nothing is done this pass, when maintenance is on: every action is listed but none
-    /// is applied.
+    /// Why nothing is done this pass, when maintenance is on: every action is listed, and only
+    /// the alerts are carried out.
     pub maintenance: Option<String>,
     /// What the site waits for (progress, approvals, hosts to return), one line each.
     pub waiting: Vec<String>,
@@ -52,13 +52,13 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Actions to carry out; none while in maintenance.
-    pub fn actionable(&self) -> &[Action] {
-        if self.maintenance.is_some() {
-            &[]
-        } else {
-            &self.actions
-        }
+    /// Actions to carry out. In maintenance only the alerts: the controller acts on nothing
+    /// but still says what it sees (a failure it would fail over for, a split brain).
+    pub fn actionable(&self) -> Vec<&Action> {
+        self.actions
+            .iter()
+            .filter(|a| self.maintenance.is_none() || matches!(a.op, Operation::Alert { .. }))
+            .collect()
     }
 
     pub fn condition(&self, kind: ConditionType) -> Option<&Condition> {

@@ -8,14 +8,10 @@ use crate::model::operation::ActionKind;
 /// The JSON format; grows compatibly, never renames.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The sign of an action in the text plan.
+/// The sign of an action in the text plan. Every disruptive action — a failover, a VM
+/// stopped, and also a job deleted or a VM removed, which cannot be undone — shows `!`.
 pub fn sign(action: &Action) -> char {
-    if action.disruptive
-        && !matches!(
-            action.kind(),
-            ActionKind::DeleteJob | ActionKind::RemoveReplica
-        )
-    {
+    if action.disruptive {
         return '!';
     }
     match action.kind() {
@@ -24,6 +20,14 @@ pub fn sign(action: &Action) -> char {
         ActionKind::Alert => '*',
         _ => '~',
     }
+}
+
+/// Whether the action deletes something (counted as a deletion whatever its sign).
+fn deletes(action: &Action) -> bool {
+    matches!(
+        action.kind(),
+        ActionKind::DeleteJob | ActionKind::RemoveReplica
+    )
 }
 
 pub const LEGEND: &str = "Signs: + create  ~ change  - delete  ! disruptive  * alert";
@@ -49,13 +53,17 @@ pub fn text(plans: &[Plan]) -> String {
         }
         for action in &plan.actions {
             let s = sign(action);
-            counts[match s {
-                '+' => 0,
-                '~' => 1,
-                '-' => 2,
-                '!' => 3,
-                _ => 4,
-            }] += 1;
+            // A deletion counts as one and, being disruptive, as the other.
+            if deletes(action) {
+                counts[2] += 1;
+            }
+            match s {
+                '+' => counts[0] += 1,
+                '~' => counts[1] += 1,
+                '!' => counts[3] += 1,
+                '*' => counts[4] += 1,
+                _ => {}
+            }
             out.push_str(&format!(
                 "  {s} {}\n      # {}\n",
                 action.description, action.reason
@@ -127,4 +135,59 @@ pub fn json(plans: &[Plan]) -> String {
             .collect(),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::operation::Operation;
+
+    fn action(op: Operation) -> Action {
+        Action {
+            id: format!("hq/{}", op.kind().as_str()),
+            description: op.kind().as_str().to_string(),
+            reason: "rule 8 (resume)".into(),
+            disruptive: op.disruptive(),
+            op,
+            failover: None,
+        }
+    }
+
+    #[test]
+    fn deleting_a_job_or_removing_a_vm_is_shown_disruptive_and_counted_as_both() {
+        let plan = Plan {
+            site: "hq".into(),
+            actions: vec![
+                action(Operation::DeleteJob {
+                    job: "GCSServer to GCSHOSTB".into(),
+                    target: "GCSHOSTB".into(),
+                    delete_replica: false,
+                }),
+                action(Operation::RemoveReplica {
+                    host: "GCSHOSTA".into(),
+                    vm: "GCSServer".into(),
+                }),
+                action(Operation::OpenFirewallPort {
+                    host: "GCSHOSTA".into(),
+                    port: 6320,
+                    protocol: crate::observed::Protocol::Tcp,
+                }),
+            ],
+            conditions: Vec::new(),
+            memory: Default::default(),
+            live_host: Some("GCSHOSTB".into()),
+            standby_host: Some("GCSHOSTA".into()),
+            maintenance: None,
+            waiting: Vec::new(),
+            recovered: None,
+        };
+        let text = text(std::slice::from_ref(&plan));
+        assert!(text.contains("  ! delete-job\n"), "{text}");
+        assert!(text.contains("  ! remove-replica\n"), "{text}");
+        assert!(text.contains("  + open-firewall-port\n"), "{text}");
+        assert!(
+            text.contains("Plan: 1 to create, 0 to change, 2 to delete, 2 disruptive, 0 alert(s)."),
+            "{text}"
+        );
+    }
 }
