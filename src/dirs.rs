@@ -25,6 +25,27 @@ pub fn state_dir(manifests: &Path) -> PathBuf {
     base.join(".galaxy-ha")
 }
 
+/// Where the controllers of this machine lock the pairs they drive, whatever their state
+/// dirs: one place for every account (`/run/lock`, else the temp dir; `%ProgramData%` on
+/// Windows). `GALAXY_HA_PAIR_LOCK_DIR` names another (tests, or a machine without them).
+pub fn pair_lock_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(PAIR_LOCK_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if cfg!(windows) {
+        return windows_home(std::env::var_os("ProgramData").as_deref()).join("pairs");
+    }
+    let run_lock = Path::new("/run/lock");
+    if run_lock.is_dir() {
+        run_lock.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// Names the directory of [`pair_lock_dir`].
+pub const PAIR_LOCK_DIR_ENV: &str = "GALAXY_HA_PAIR_LOCK_DIR";
+
 /// The directory of the rolling log file when `--log-dir` names none: on Windows, where an
 /// administrator looks for a service's logs; elsewhere none (standard error only).
 pub fn log_dir() -> Option<PathBuf> {

@@ -1,6 +1,11 @@
 //! One controller per state dir: an exclusive lock on `STATE/lock`, held for the process's
 //! life and released by the OS if it dies. A fleet member locks `STATE/controllers/ID/`
 //! instead, and no lone controller may lock a state dir a fleet works from.
+//!
+//! One controller per pair: a controller (or `apply`, `failover`) also locks each host name
+//! and address of a pair on real hosts in one directory of the machine
+//! ([`crate::dirs::pair_lock_dir`]), so that a second state dir never puts a second
+//! controller on the same pair.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -45,6 +50,16 @@ pub enum LockError {
         lock: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// Another controller of this machine drives a host or address of this pair.
+    #[error(
+        "site {site}: {what} is driven by another galaxy-ha controller on this machine ({holder}; lock {path}); only one controller may drive a pair. Act through that controller (change the manifest it watches), or stop it first"
+    )]
+    Pair {
+        site: String,
+        what: String,
+        holder: String,
+        path: PathBuf,
     },
     #[error("{path}: {source}")]
     Io {
@@ -114,5 +129,163 @@ impl StateLock {
         let _ = file.set_len(0);
         let _ = std::io::Write::write_all(&mut &file, std::process::id().to_string().as_bytes());
         Ok(StateLock { _file: file })
+    }
+}
+
+/// The pair of one site, locked machine-wide; dropping it releases the pair.
+#[derive(Debug)]
+pub struct PairLock {
+    _files: Vec<File>,
+}
+
+impl PairLock {
+    /// Locks every host name and address of `site`'s pair without waiting; `None` on the lab,
+    /// whose pairs are each site's own.
+    ///
+    /// # Errors
+    /// `Pair` when another process drives one of them; `Io` when the lock directory cannot
+    /// be used.
+    pub fn acquire(
+        site: &crate::manifest::Site,
+        state_dir: &Path,
+    ) -> Result<Option<PairLock>, LockError> {
+        Self::acquire_in(&crate::dirs::pair_lock_dir(), site, state_dir)
+    }
+
+    fn acquire_in(
+        dir: &Path,
+        site: &crate::manifest::Site,
+        state_dir: &Path,
+    ) -> Result<Option<PairLock>, LockError> {
+        let keys = crate::manifest::claims::pair_of(&site.manifest);
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let mut files = Vec::new();
+        for key in keys {
+            let name: String = key
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = dir.join(format!("galaxy-ha-pair-{name}.lock"));
+            let io = |source| LockError::Io {
+                path: path.clone(),
+                source,
+            };
+            std::fs::create_dir_all(dir).map_err(io)?;
+            // Another account's file is locked through a read-only handle.
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path)
+                .or_else(|_| File::open(&path))
+                .map_err(io)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                    let holder = holder.trim();
+                    return Err(LockError::Pair {
+                        site: site.name.clone(),
+                        what: key.replace(':', " "),
+                        holder: if holder.is_empty() {
+                            "pid unknown".to_string()
+                        } else {
+                            holder.to_string()
+                        },
+                        path,
+                    });
+                }
+                Err(TryLockError::Error(source)) => return Err(io(source)),
+            }
+            let _ = file.set_len(0);
+            let _ = std::io::Write::write_all(
+                &mut &file,
+                format!(
+                    "pid {}, site {}, state dir {}",
+                    std::process::id(),
+                    site.name,
+                    state_dir.display()
+                )
+                .as_bytes(),
+            );
+            files.push(file);
+        }
+        Ok(Some(PairLock { _files: files }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::sample::real_site_yaml;
+
+    fn site(name: &str, hosts: [&str; 2], addresses: [&str; 3]) -> crate::manifest::Site {
+        crate::manifest::Site {
+            name: name.to_string(),
+            path: PathBuf::from(format!("{name}.yaml")),
+            manifest: serde_saphyr::from_str(&real_site_yaml(name, hosts, addresses)).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_second_controller_cannot_lock_a_host_or_address_of_a_pair_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let hq = site(
+            "hq",
+            ["GCSHOSTA", "GCSHOSTB"],
+            ["10.1.0.1", "10.1.0.2", "10.1.0.3"],
+        );
+        let held = PairLock::acquire_in(dir.path(), &hq, Path::new("/srv/a")).unwrap();
+        assert!(held.is_some());
+        // The same computer name in other letters, under another site name and state dir.
+        let west = site(
+            "west",
+            ["gcshosta", "OTHERB"],
+            ["10.9.0.1", "10.9.0.2", "10.9.0.3"],
+        );
+        let refused = PairLock::acquire_in(dir.path(), &west, Path::new("/srv/b")).unwrap_err();
+        let text = refused.to_string();
+        assert!(text.contains("host gcshosta"), "{text}");
+        assert!(text.contains("site hq, state dir /srv/a"), "{text}");
+        // Another pair is free, and the first is free again once released.
+        let other = site(
+            "east",
+            ["EASTA", "EASTB"],
+            ["10.2.0.1", "10.2.0.2", "10.2.0.3"],
+        );
+        assert!(PairLock::acquire_in(dir.path(), &other, Path::new("/srv/c")).is_ok());
+        drop(held);
+        assert!(PairLock::acquire_in(dir.path(), &west, Path::new("/srv/b")).is_ok());
+    }
+
+    #[test]
+    fn the_lab_locks_no_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = crate::manifest::Site {
+            name: "hq".into(),
+            path: PathBuf::from("hq.yaml"),
+            manifest: crate::manifest::sample::guide_site(
+                crate::manifest::spec::FailoverMode::Automatic,
+            ),
+        };
+        assert!(
+            PairLock::acquire_in(dir.path(), &lab, Path::new("s"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            PairLock::acquire_in(dir.path(), &lab, Path::new("s"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

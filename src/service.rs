@@ -192,6 +192,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         current,
         stopped,
         cache: HashMap::new(),
+        pairs: HashMap::new(),
     };
     supervisor.reload().await;
     tokio::pin!(shutdown);
@@ -253,6 +254,9 @@ struct Supervisor {
     /// Each file's last parse, by its (modified time, length): a reload re-parses only the
     /// files that changed, so an edit in a fleet of a thousand sites starts its pass at once.
     cache: manifest::each::Parsed,
+    /// Each managed site's pair on real hosts, locked machine-wide (its keys, the lock), or
+    /// why another controller of this machine holds it (logged once per change).
+    pairs: HashMap<String, Result<(Vec<String>, crate::lock::PairLock), String>>,
 }
 
 /// What a reload found on disk and in the state dir, read on the blocking pool.
@@ -415,12 +419,14 @@ impl Supervisor {
             // Dropping the sender ends the task after its pass in progress; nothing is done
             // to the hosts: a deleted manifest is not an instruction to tear a site down.
             self.sites.remove(&name);
+            self.pairs.remove(&name);
             if let Ok(mut current) = self.current.write() {
                 current.remove(&name);
             }
             tracing::warn!(site = %name, "the site's manifest is gone: no longer managing it (nothing was changed on its hosts)");
         }
         self.owners.retain(|_, n| seen.contains(n));
+        self.pairs.retain(|n, _| seen.contains(n));
         for name in self.marked.keys() {
             if !marked.contains_key(name) {
                 self.ctx.shared.manifest_invalid(name, None);
@@ -438,8 +444,45 @@ impl Supervisor {
         }
     }
 
+    /// Locks `site`'s pair for this controller (kept while its hosts stay the same); `false`
+    /// when another controller of this machine drives it, which is logged once per change.
+    fn hold_pair(&mut self, site: &Site) -> bool {
+        if self.ctx.dry_run {
+            // A dry run acts on nothing, so it drives no pair.
+            return true;
+        }
+        let keys = manifest::claims::pair_of(&site.manifest);
+        if let Some(Ok((held, _))) = self.pairs.get(&site.name)
+            && *held == keys
+        {
+            return true;
+        }
+        // Hosts changed (or none held yet): release the old pair before taking the new one.
+        let before = self.pairs.remove(&site.name);
+        match crate::lock::PairLock::acquire(site, &self.options.state_dir) {
+            Ok(Some(lock)) => {
+                self.pairs.insert(site.name.clone(), Ok((keys, lock)));
+                true
+            }
+            Ok(None) => true,
+            Err(e) => {
+                let why = e.to_string();
+                if !matches!(&before, Some(Err(w)) if *w == why) {
+                    tracing::error!(site = %site.name, "not managing the site: {why}");
+                }
+                self.pairs.insert(site.name.clone(), Err(why));
+                false
+            }
+        }
+    }
+
     /// Manages `site` on this manifest: its task is started, or told of the change.
     fn keep(&mut self, site: Site) {
+        if !self.hold_pair(&site) {
+            // Its task, if any, ends after its pass in progress.
+            self.sites.remove(&site.name);
+            return;
+        }
         self.owners.insert(site.path.clone(), site.name.clone());
         if let Ok(mut current) = self.current.write() {
             match site

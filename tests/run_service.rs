@@ -267,3 +267,90 @@ fn a_manifest_edited_under_run_is_journaled_and_history_shows_it() {
         history(&dir, &state).contains("spec.failover.monitor.interval: 30s → 45s")
     });
 }
+
+#[test]
+fn a_second_controller_on_another_state_dir_may_not_drive_the_same_pair() {
+    let (tmp, dir, state, log) = workspace();
+    let locks = tmp.path().join("pair-locks");
+    let yaml = galaxy_ha::manifest::sample::real_site_yaml(
+        "hq",
+        ["GCSHOSTA", "GCSHOSTB"],
+        ["10.1.0.1", "10.1.0.2", "10.1.0.3"],
+    );
+    fs::write(dir.join("hq.yaml"), &yaml).unwrap();
+    let _run = {
+        let file = fs::File::create(&log).unwrap();
+        Running {
+            child: std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+                .args(["run", "--listen", "127.0.0.1:0", "-m"])
+                .arg(&dir)
+                .arg("--state-dir")
+                .arg(&state)
+                .env(galaxy_ha::dirs::PAIR_LOCK_DIR_ENV, &locks)
+                .env("RUST_LOG", "warn,galaxy_ha=info")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(file)
+                .spawn()
+                .unwrap(),
+        }
+    };
+    wait_for_log(
+        &log,
+        &["managing site", "site=hq"],
+        0,
+        Duration::from_secs(10),
+    );
+    // The same pair from another checkout and state dir, as a second admin might.
+    let other = tmp.path().join("other");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(
+        other.join("west.yaml"),
+        yaml.replace("name: hq", "name: west"),
+    )
+    .unwrap();
+    let apply = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["apply", "--yes", "-m"])
+        .arg(&other)
+        .arg("--state-dir")
+        .arg(tmp.path().join("other-state"))
+        .env(galaxy_ha::dirs::PAIR_LOCK_DIR_ENV, &locks)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&apply.stderr);
+    assert_eq!(apply.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is driven by another galaxy-ha controller on this machine"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("site hq"), "the holder is named: {stderr}");
+    assert!(!stderr.contains("--state-dir"), "{stderr}");
+    // A second service on that checkout does not manage the site either.
+    let second_log = tmp.path().join("second.log");
+    let _second = Running {
+        child: std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+            .args(["run", "--listen", "127.0.0.1:0", "-m"])
+            .arg(&other)
+            .arg("--state-dir")
+            .arg(tmp.path().join("other-state"))
+            .env(galaxy_ha::dirs::PAIR_LOCK_DIR_ENV, &locks)
+            .env("RUST_LOG", "warn,galaxy_ha=info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(fs::File::create(&second_log).unwrap())
+            .spawn()
+            .unwrap(),
+    };
+    wait_for_log(
+        &second_log,
+        &["not managing the site", "site=west", "driven by another"],
+        0,
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        count_log(&second_log, &["managing site", "site=west"]),
+        0,
+        "{}",
+        fs::read_to_string(&second_log).unwrap_or_default()
+    );
+}

@@ -18,6 +18,11 @@ use crate::settings::SiteArgs;
 pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow::Result<Outcome> {
     let settings = args.resolve()?;
     let _lock = StateLock::acquire(&settings.state_dir)?;
+    let _pairs = settings
+        .sites
+        .iter()
+        .map(|site| crate::lock::PairLock::acquire(site, &settings.state_dir))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut platforms = Vec::new();
     let mut looks = Vec::new();
     for site in &settings.sites {

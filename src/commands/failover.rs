@@ -23,6 +23,7 @@ pub fn run(
         bail!("no site named {name:?} in {}", args.manifests.display());
     };
     let _lock = StateLock::acquire(&settings.state_dir)?;
+    let _pair = crate::lock::PairLock::acquire(site, &settings.state_dir)?;
     let mut platform =
         crate::platform::open(site, &settings.state_dir).with_context(|| format!("site {name}"))?;
     let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;

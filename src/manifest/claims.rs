@@ -82,6 +82,17 @@ fn message(what: &What, first: &Path, first_field: &str) -> String {
 
 /// Each claim's key (case-insensitive names, addresses as parsed), the field that makes it
 /// and what it is. Addresses that do not parse are `validate`'s business, not a claim.
+/// The pair a manifest on real hosts names (`host:NAME`, `address:IP`, lower case); none on
+/// the lab, whose pairs are each site's own. What one machine's controllers lock
+/// ([`crate::lock::PairLock`]) so that two of them never drive one pair.
+pub fn pair_of(manifest: &Manifest) -> Vec<String> {
+    claims_of(manifest)
+        .into_iter()
+        .map(|(key, _, _)| key)
+        .filter(|key| !key.starts_with("site:"))
+        .collect()
+}
+
 fn claims_of(manifest: &Manifest) -> Vec<(String, String, What)> {
     let name = &manifest.metadata.name;
     let mut out = vec![(
