@@ -81,6 +81,18 @@ pub struct SiteStatus {
     pub test_failover_on: Option<String>,
     /// A planned switchover in progress: its target host.
     pub switchover_to: Option<String>,
+    /// The test failover (drill) running now, if one is.
+    pub drill: Drill,
+}
+
+/// A test failover as `status` shows it: whether its isolated replica runs, since when (the
+/// last test failover the controller started), which VM on which host.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Drill {
+    pub running: bool,
+    pub started: Option<Timestamp>,
+    pub replica: Option<String>,
+    pub host: Option<String>,
 }
 
 impl SiteStatus {
@@ -268,6 +280,21 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             .iter()
             .find(|h| h.vms.iter().any(|v| v.isolated && v.state != VmState::Off))
             .map(|h| h.name.clone()),
+        drill: observed
+            .hosts
+            .iter()
+            .find_map(|h| {
+                h.vms
+                    .iter()
+                    .find(|v| v.isolated && v.state != VmState::Off)
+                    .map(|v| Drill {
+                        running: true,
+                        started: memory.last_test_failover,
+                        replica: Some(v.name.clone()),
+                        host: Some(h.name.clone()),
+                    })
+            })
+            .unwrap_or_default(),
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
         ..SiteStatus::default()
     };

@@ -238,6 +238,11 @@ fn metrics_are_openmetrics_with_the_site_state() {
         ),
         Some(0.0)
     );
+    assert_eq!(
+        value(&samples, "galaxy_ha_site_drill_running", &[hq]),
+        Some(0.0),
+        "no drill runs"
+    );
     for name in [
         "galaxy_ha_site_replication_queue_bytes",
         "galaxy_ha_site_recovery_point_latency_seconds",

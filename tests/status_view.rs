@@ -286,3 +286,23 @@ fn a_closed_pipe_ends_status_watch_quietly() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+#[test]
+fn a_running_drill_shows_in_status_text_and_json() {
+    let site = Site::new("manual");
+    site.converge();
+    let before = site.status();
+    assert_eq!(before["sites"][0]["drill"]["running"], false, "{before}");
+    site.ok(&["failover", "hq", "--test", "--yes"]);
+    let s = site.status();
+    let drill = &s["sites"][0]["drill"];
+    assert_eq!(drill["running"], true, "{s}");
+    assert_eq!(drill["host"], "GCSHOSTB", "{s}");
+    assert_eq!(drill["replica"], "GCSServer_Replica_GCSHOSTB", "{s}");
+    assert!(drill["started"].is_string(), "{s}");
+    let text = site.ok(&["status"]);
+    assert!(
+        text.contains("running isolated on GCSHOSTB: GCSServer_Replica_GCSHOSTB, started "),
+        "{text}"
+    );
+}

@@ -42,6 +42,7 @@ pub struct Metrics {
     monitor_remaining: Family<Labels, Gauge>,
     condition_met: Family<Labels, Gauge>,
     alerts_pending: Family<Labels, Gauge>,
+    drill: Family<Labels, Gauge>,
     alerts_delivered: Family<Labels, Counter>,
     alerts_failed: Family<Labels, Counter>,
     pass_duration: Family<Labels, Histogram, fn() -> Histogram>,
@@ -68,6 +69,7 @@ impl Metrics {
             monitor_remaining: Family::default(),
             condition_met: Family::default(),
             alerts_pending: Family::default(),
+            drill: Family::default(),
             alerts_delivered: Family::default(),
             alerts_failed: Family::default(),
             pass_duration: Family::new_with_constructor(pass_histogram),
@@ -110,6 +112,11 @@ impl Metrics {
             "site_failover_condition_met",
             "The failover monitor's condition for failure is met: 1 (the source is missed and its time is up)",
             m.condition_met.clone(),
+        );
+        r.register(
+            "site_drill_running",
+            "A test failover's isolated replica runs now: 1 (a drill)",
+            m.drill.clone(),
         );
         r.register(
             "alerts_pending",
@@ -191,6 +198,9 @@ impl Metrics {
         self.condition_met
             .get_or_create(&site(name))
             .set(i64::from(now.failover_monitor_remaining_s == Some(0)));
+        self.drill
+            .get_or_create(&site(name))
+            .set(i64::from(now.drill.running));
         // The delivery counters exist from the first pass, so that rules over them see 0.
         drop(self.alerts_delivered.get_or_create(&site(name)));
         drop(self.alerts_failed.get_or_create(&site(name)));
@@ -225,6 +235,7 @@ impl Metrics {
         self.latency.remove(&site(&s.name));
         self.alerts_pending.remove(&site(&s.name));
         self.condition_met.remove(&site(&s.name));
+        self.drill.remove(&site(&s.name));
     }
 
     pub fn pass_finished(&self, name: &str, seconds: f64) {

@@ -123,8 +123,20 @@ fn facts(out: &mut String, s: &SiteStatus) {
     if let Some(command) = &s.approval {
         row(out, "To fail over", command);
     }
-    if let Some(on) = &s.test_failover_on {
-        row(out, "Test failover", &format!("running isolated on {on}"));
+    if s.drill.running {
+        let d = &s.drill;
+        row(
+            out,
+            "Test failover",
+            &format!(
+                "running isolated on {}: {}{}",
+                d.host.as_deref().unwrap_or("?"),
+                d.replica.as_deref().unwrap_or("?"),
+                d.started
+                    .map(|t| format!(", started {t}"))
+                    .unwrap_or_default()
+            ),
+        );
     }
     row(out, "Observed", &moment(now, now));
     out.push_str("  Hosts (Hyper-V):\n");
