@@ -199,8 +199,8 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     ///
     /// When the live host failed, the replica goes live. When both hosts are healthy, it is a
     /// planned switchover: System Galaxy is shut down cleanly first, no data is lost. With
-    /// --test the replica boots without network and replication keeps protecting. Refuses,
-    /// saying why, when the standby is not ready.
+    /// --test the replica boots without network and replication keeps protecting; --test --end
+    /// ends that drill. Refuses, saying why, when the standby is not ready.
     ///
     /// Example: galaxy-ha failover hq -m manifests/ --yes
     Failover {
@@ -211,6 +211,10 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// A test failover: the replica boots isolated; nothing else changes.
         #[arg(long)]
         test: bool,
+        /// With --test: end the running test failover (its isolated replica shuts down;
+        /// replication keeps protecting).
+        #[arg(long, requires = "test")]
+        end: bool,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,

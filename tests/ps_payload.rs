@@ -182,6 +182,10 @@ fn every_call() -> Vec<payload::Call> {
             mode: FailoverMode::Live,
             apply_queued_data: true,
         },
+        Operation::EndTestFailover {
+            job: "GCSServer to GCSHOSTB".into(),
+            target: "GCSHOSTB".into(),
+        },
     ];
     let password = payload::Secret::new("s3cret");
     let mut calls: Vec<payload::Call> = ops
@@ -192,7 +196,6 @@ fn every_call() -> Vec<payload::Call> {
         payload::observe("hq", &spec, "GCSHOSTA"),
         payload::capture("hq", &spec, "GCSHOSTA"),
         payload::doctor("hq", &spec, "GCSHOSTA"),
-        payload::end_test_failover("hq", &spec, "GCSServer to GCSHOSTB", "GCSHOSTB"),
     ]);
     calls
 }

@@ -305,4 +305,25 @@ fn a_running_drill_shows_in_status_text_and_json() {
         text.contains("running isolated on GCSHOSTB: GCSServer_Replica_GCSHOSTB, started "),
         "{text}"
     );
+    // The person ends it; replication keeps protecting.
+    let ended = site.ok(&["failover", "hq", "--test", "--end", "--yes"]);
+    assert!(ended.contains("Test failover ended"), "{ended}");
+    let s = site.status();
+    assert_eq!(s["sites"][0]["drill"]["running"], false, "{s}");
+    assert_eq!(s["sites"][0]["activity"], "Protecting", "{s}");
+    let history = site.ok(&["history"]);
+    assert!(
+        history.contains("end the test failover of job \"GCSServer to GCSHOSTB\" on GCSHOSTB"),
+        "{history}"
+    );
+    // Nothing left to end.
+    let again = site.run(&["failover", "hq", "--test", "--end", "--yes"]);
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("no test failover of job"), "{stderr}");
+    assert_eq!(
+        site.code(&["failover", "hq", "--end", "--yes"]),
+        2,
+        "--end needs --test"
+    );
 }

@@ -11,10 +11,31 @@ use crate::plan::{self, Approval, render};
 use crate::reconcile;
 use crate::settings::SiteArgs;
 
+/// What the person asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    /// A failover, or a planned switchover when both hosts are healthy.
+    Failover,
+    /// A test failover (a drill).
+    Test,
+    /// The end of the running test failover.
+    EndTest,
+}
+
+impl Ask {
+    pub fn of(test: bool, end: bool) -> Ask {
+        match (test, end) {
+            (true, true) => Ask::EndTest,
+            (true, false) => Ask::Test,
+            _ => Ask::Failover,
+        }
+    }
+}
+
 pub fn run(
     name: &str,
     args: &SiteArgs,
-    test: bool,
+    ask: Ask,
     yes: bool,
     timeout: Duration,
 ) -> anyhow::Result<Outcome> {
@@ -30,10 +51,20 @@ pub fn run(
     if let Some(why) = &look.plan.maintenance {
         bail!("site {name} is in maintenance ({why}); remove spec.maintenance first");
     }
-    let approval = match plan::approve(&site.manifest, &look.observed, &look.memory, test) {
+    let approval = match ask {
+        Ask::EndTest => plan::approve_end(&look.observed),
+        Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
+        Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
+    };
+    let approval = match approval {
         Ok(a) => a,
         Err(why) => {
-            eprintln!("error: refusing to fail over site {name}: {why}");
+            let what = if ask == Ask::EndTest {
+                "end a test failover of"
+            } else {
+                "fail over"
+            };
+            eprintln!("error: refusing to {what} site {name}: {why}");
             return Ok(Outcome::Failed);
         }
     };
@@ -48,6 +79,9 @@ pub fn run(
     let look = reconcile::Look { plan, ..look };
     let question = match &approval {
         Approval::Test { .. } => "Start a test failover?".to_string(),
+        Approval::EndTest { .. } => {
+            "End the test failover? Its isolated replica shuts down.".to_string()
+        }
         Approval::Failover { from, .. } => {
             format!("Fail over from {from}? System Galaxy goes live on the standby host.")
         }
@@ -75,7 +109,10 @@ pub fn run(
     }
     match approval {
         Approval::Test { .. } => println!(
-            "Test failover started: the replica boots without network; replication keeps protecting."
+            "Test failover started: the replica boots without network; replication keeps protecting. End it with: galaxy-ha failover {name} --test --end"
+        ),
+        Approval::EndTest { .. } => println!(
+            "Test failover ended: the isolated replica is off; replication keeps protecting."
         ),
         Approval::Failover { .. } => println!(
             "Failover started. Replication resumes in the other direction when the old live host returns; then set spec.primary to the new live host."

@@ -88,9 +88,10 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             name,
             site,
             test,
+            end,
             yes,
             timeout,
-        } => failover::run(&name, &site, test, yes, timeout),
+        } => failover::run(&name, &site, failover::Ask::of(test, end), yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
         Command::History {
             site,

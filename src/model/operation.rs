@@ -23,6 +23,7 @@ pub enum ActionKind {
     StopVm,
     Failover,
     TestFailover,
+    EndTestFailover,
     Alert,
 }
 
@@ -40,6 +41,7 @@ impl ActionKind {
             ActionKind::StopVm => "stop-vm",
             ActionKind::Failover => "failover",
             ActionKind::TestFailover => "test-failover",
+            ActionKind::EndTestFailover => "end-test-failover",
             ActionKind::Alert => "alert",
         }
     }
@@ -262,6 +264,12 @@ pub enum Operation {
         mode: FailoverMode,
         apply_queued_data: bool,
     },
+    /// End a test failover: Carbonite shuts the isolated test replica down and the job
+    /// keeps protecting.
+    EndTestFailover {
+        job: String,
+        target: String,
+    },
     Alert {
         alert: AlertKind,
         severity: Severity,
@@ -294,6 +302,7 @@ impl Operation {
                 mode: FailoverMode::Test,
                 ..
             } => ActionKind::TestFailover,
+            Operation::EndTestFailover { .. } => ActionKind::EndTestFailover,
             Operation::Alert { .. } => ActionKind::Alert,
         }
     }
@@ -311,7 +320,8 @@ impl Operation {
             Operation::CreateJob(job) => vec![&job.source, &job.target],
             Operation::UpdateJob { target, .. }
             | Operation::DeleteJob { target, .. }
-            | Operation::Failover { target, .. } => {
+            | Operation::Failover { target, .. }
+            | Operation::EndTestFailover { target, .. } => {
                 vec![target]
             }
             Operation::Alert { .. } => vec![],

@@ -451,7 +451,8 @@ fn action_id(site: &str, op: &Operation) -> String {
         Operation::CreateJob(job) => job.name.clone(),
         Operation::UpdateJob { job, .. }
         | Operation::DeleteJob { job, .. }
-        | Operation::Failover { job, .. } => job.clone(),
+        | Operation::Failover { job, .. }
+        | Operation::EndTestFailover { job, .. } => job.clone(),
         Operation::RemoveReplica { host, vm } | Operation::StopVm { host, vm, .. } => {
             format!("{host}/{vm}")
         }
@@ -543,6 +544,9 @@ fn describe(op: &Operation) -> String {
                 "discard target queues"
             }
         ),
+        Operation::EndTestFailover { job, target } => {
+            format!("end the test failover of job {job:?} on {target}")
+        }
         Operation::Alert {
             alert, severity, ..
         } => format!("alert {} ({severity:?})", alert.as_str()),

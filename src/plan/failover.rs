@@ -269,6 +269,35 @@ pub enum Approval {
     Failover { op: Operation, from: String },
     /// A test failover: the replica boots isolated, replication keeps protecting.
     Test { op: Operation },
+    /// The end of a running test failover: its isolated replica shuts down.
+    EndTest { op: Operation },
+}
+
+/// Checks a person's request to end a drill: a test failover must be running.
+///
+/// # Errors
+/// Why there is nothing to end, in words for the admin.
+pub fn approve_end(observed: &Observed) -> Result<Approval, String> {
+    let job = observed.job.as_ref().ok_or(
+        "there is no replication job (or its target cannot be reached): no test failover to end",
+    )?;
+    let testing = observed.host(&job.target).is_some_and(|h| {
+        h.vms
+            .iter()
+            .any(|v| v.isolated && v.state != crate::observed::VmState::Off)
+    });
+    if !testing {
+        return Err(format!(
+            "no test failover of job {:?} is running on {}",
+            job.name, job.target
+        ));
+    }
+    Ok(Approval::EndTest {
+        op: Operation::EndTestFailover {
+            job: job.name.clone(),
+            target: job.target.clone(),
+        },
+    })
 }
 
 /// Checks a person's failover request against the site.

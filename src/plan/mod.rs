@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::operation::{Action, ActionKind, AlertKind, Operation};
 pub use backoff::error_policy;
-pub use failover::{Approval, approve};
+pub use failover::{Approval, approve, approve_end};
 
 use crate::manifest::spec::Manifest;
 use crate::memory::Memory;
@@ -160,6 +160,10 @@ pub fn approved(
         Approval::Test { op } => b.act(
             op.clone(),
             "approved by a person: galaxy-ha failover --test",
+        ),
+        Approval::EndTest { op } => b.act(
+            op.clone(),
+            "approved by a person: galaxy-ha failover --test --end",
         ),
         Approval::Failover { op, from } => {
             b.act_failover(

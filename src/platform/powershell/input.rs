@@ -389,8 +389,8 @@ impl Input {
     /// The operation a script with this input carries out on `host`.
     ///
     /// # Errors
-    /// A script that carries out no operation (observe, doctor, capture, end a test), or a
-    /// monitor without a threshold.
+    /// A script that carries out no operation (observe, doctor, capture), or a monitor
+    /// without a threshold.
     pub fn into_operation(self, host: &str) -> Result<Operation, String> {
         let place = |guest: bool| {
             if guest {
@@ -452,10 +452,11 @@ impl Input {
                 mode: i.mode,
                 apply_queued_data: i.apply_queued_data,
             },
-            other @ (Input::Observe(_)
-            | Input::Capture(_)
-            | Input::Doctor(_)
-            | Input::EndTestFailover(_)) => {
+            Input::EndTestFailover(i) => Operation::EndTestFailover {
+                job: i.job,
+                target: host.to_string(),
+            },
+            other @ (Input::Observe(_) | Input::Capture(_) | Input::Doctor(_)) => {
                 return Err(format!("{} is not an operation", other.kind().as_str()));
             }
         })

@@ -101,16 +101,6 @@ impl<R: Runner> PowershellPlatform<R> {
         }
     }
 
-    /// Ends a test failover of `job` on `target` (`Undo-DtJobFailover`, where Carbonite's
-    /// `CanUndoFailover` allows it), and waits for it to complete.
-    ///
-    /// # Errors
-    /// As the runner's; Carbonite's refusal names why.
-    pub fn end_test_failover(&self, job: &str, target: &str) -> Result<(), PlatformError> {
-        let call = payload::end_test_failover(&self.site, &self.spec, job, target);
-        self.call(&call).map(|_| ()).map_err(platform_error)
-    }
-
     /// Runs the observe and capture scripts (read-only) on every host: what each returns,
     /// for `doctor --capture`. Secrets and addresses are not yet redacted.
     pub fn capture(&self) -> Vec<capture::HostCapture> {

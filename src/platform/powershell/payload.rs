@@ -173,14 +173,6 @@ pub fn capture(site: &str, spec: &SiteSpec, host: &str) -> Call {
     call(site, spec, host, &Input::Capture(input))
 }
 
-/// Ends a test failover of `job` on its target.
-pub fn end_test_failover(site: &str, spec: &SiteSpec, job: &str, target: &str) -> Call {
-    let input = Input::EndTestFailover(input::Job {
-        job: job.to_string(),
-    });
-    call(site, spec, target, &input)
-}
-
 /// The `HighLevelState` names a failover of this mode was planned on: the script refuses if
 /// the job is in another state when it runs.
 fn failover_states(mode: FailoverMode) -> Vec<&'static str> {
@@ -319,6 +311,10 @@ pub fn operation(
                     .map(str::to_string)
                     .collect(),
             }),
+        ),
+        Operation::EndTestFailover { job, target } => (
+            target.as_str(),
+            Input::EndTestFailover(input::Job { job: job.clone() }),
         ),
         Operation::Alert { .. } => return None,
     };

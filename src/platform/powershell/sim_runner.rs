@@ -73,11 +73,6 @@ impl Runner for SimRunner {
                 "checks": [],
             })
             .to_string()),
-            ScriptKind::EndTestFailover => Err(RunError::Refused {
-                host: host.name.clone(),
-                system: "Carbonite",
-                message: "Carbonite cannot end the test failover (CanUndoFailover is false; the simulated lab ends test failovers by itself)".into(),
-            }),
             kind => {
                 let op = decode(kind, &host.name, input)
                     .map_err(|m| failed(host, kind, &format!("bad input: {m}")))?;

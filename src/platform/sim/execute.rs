@@ -89,6 +89,7 @@ impl World {
                 mode,
                 apply_queued_data,
             } => self.failover(job, target, *mode, *apply_queued_data),
+            Operation::EndTestFailover { job, target } => self.end_test_failover(job, target),
             // Alerts are the controller's business, not the hosts'.
             Operation::Alert { .. } => Ok(()),
         }
@@ -285,6 +286,22 @@ impl World {
             }
             _ => Err(carbonite(format!("no job named {name:?} on {target}"))),
         }
+    }
+
+    /// Carbonite's undo of a test failover: the isolated test replica is turned off and the
+    /// job goes on protecting.
+    fn end_test_failover(&mut self, name: &str, target: &str) -> Result<(), PlatformError> {
+        let job = self.job_at(name, target)?;
+        if job.test_until_ms.take().is_none() {
+            return Err(carbonite(format!(
+                "job {name:?} has no test failover to end (CanUndoFailover is false)"
+            )));
+        }
+        let replica = job.replica.clone();
+        if let Some(vm) = self.host_mut(target).and_then(|h| h.vm_mut(&replica)) {
+            vm.power_off();
+        }
+        Ok(())
     }
 
     fn update_job(
