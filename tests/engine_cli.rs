@@ -265,3 +265,26 @@ fn a_second_controller_on_the_same_state_dir_should_exit_1() {
         "{err}"
     );
 }
+
+#[test]
+fn a_drill_running_when_the_live_host_fails_should_end_first_and_never_delay_the_failover() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["failover", "hq", "--test", "--yes"]);
+    site.ok(&["sim", "fault", "host-down", A]);
+    // The lab's drill runs 10 minutes; the monitor's condition is met after 5.
+    site.passes("10s", 33);
+    assert_eq!(
+        site.failovers(),
+        1,
+        "failed over within the drill's 10 minutes"
+    );
+    let history = site.ok(&["history"]);
+    let ended = history
+        .find("end the test failover of job")
+        .unwrap_or_else(|| panic!("the drill was ended: {history}"));
+    let failed_over = history
+        .find("fail over job \"GCSServer to GCSHOSTB\" to GCSHOSTB")
+        .unwrap_or_else(|| panic!("a failover: {history}"));
+    assert!(ended < failed_over, "the drill ends first: {history}");
+}

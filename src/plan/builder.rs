@@ -87,6 +87,28 @@ impl<'a> Builder<'a> {
             Operation::Failover { target, .. } => target.clone(),
             _ => String::new(),
         };
+        // A drill running on the target would make Carbonite refuse the failover: it ends
+        // first, in the same pass, so a drill never delays a real failover.
+        if let Operation::Failover {
+            job,
+            target,
+            mode: FailoverMode::Live,
+            ..
+        } = &op
+            && self.observed.host(target).is_some_and(|h| {
+                h.vms
+                    .iter()
+                    .any(|v| v.isolated && v.state != crate::observed::VmState::Off)
+            })
+        {
+            self.act(
+                Operation::EndTestFailover {
+                    job: job.clone(),
+                    target: target.clone(),
+                },
+                format!("a test failover runs on {target}: it ends so that the failover can start"),
+            );
+        }
         let record = FailoverRecord {
             at: self.now,
             from: from.to_string(),
