@@ -974,3 +974,32 @@ fn no_job_is_only_a_fact_when_every_hosts_double_take_answered() {
             && kinds(&p).contains(&ActionKind::CreateJob)
     );
 }
+
+#[test]
+fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
+    let mut o = healthy();
+    let replica = o.hosts[1]
+        .vms
+        .iter_mut()
+        .find(|v| v.role == VmRole::Replica)
+        .expect("a replica on the standby");
+    replica.state = VmState::Running;
+    replica.isolated = true;
+    let started = |ago: i64| {
+        let mut m = adopted();
+        m.last_test_failover = Some(now() - jiff::SignedDuration::from_mins(ago));
+        m
+    };
+    let ends = |p: &Plan| kinds(p).contains(&ActionKind::EndTestFailover);
+    let m = manifest("automatic");
+    assert!(
+        !ends(&plan::plan(&m, &o, &started(60), now())),
+        "4h by default"
+    );
+    assert!(ends(&plan::plan(&m, &o, &started(241), now())));
+    let mut short = manifest("automatic");
+    short.spec.drills = serde_saphyr::from_str("maxDuration: 30m\n").unwrap();
+    assert!(ends(&plan::plan(&short, &o, &started(31), now())));
+    // No drill runs: nothing to end.
+    assert!(!ends(&plan::plan(&short, &healthy(), &started(31), now())));
+}

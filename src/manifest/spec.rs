@@ -388,6 +388,19 @@ pub struct DrillsSpec {
     /// to be planned with the field team.
     #[serde(default)]
     pub scheduled: bool,
+    /// A test failover the controller started ends by itself after this long (Carbonite's
+    /// undo of the test failover), so that a forgotten drill never keeps a test replica
+    /// running. End one sooner with `galaxy-ha failover SITE --test --end`.
+    #[serde(default = "default_drill_max_duration", with = "super::duration")]
+    #[schemars(with = "super::duration::PositiveDurationText")]
+    pub max_duration: Duration,
+}
+
+/// How long a drill may run when the manifest does not say.
+pub const DEFAULT_DRILL_MAX_DURATION: Duration = Duration::from_secs(4 * 3600);
+
+fn default_drill_max_duration() -> Duration {
+    DEFAULT_DRILL_MAX_DURATION
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]

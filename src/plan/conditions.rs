@@ -130,6 +130,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         }
     }
     drills(b, view);
+    drill_limit(b, view);
 }
 
 /// A job created to protect System Galaxy again protects now: the one moment replication
@@ -171,6 +172,41 @@ fn standby_can_take_over(b: &Builder, view: &View, job: &Job, standby: &str) -> 
             .observed
             .host(standby)
             .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
+}
+
+/// A drill the controller started ends by itself after `spec.drills.maxDuration`.
+fn drill_limit(b: &mut Builder, view: &View) {
+    let Some(job) = view.job_forward() else {
+        return;
+    };
+    let running = b.observed.host(&job.target).is_some_and(|h| {
+        h.vms
+            .iter()
+            .any(|v| v.isolated && v.state != crate::observed::VmState::Off)
+    });
+    let Some(started) = b.memory.last_test_failover.filter(|_| running) else {
+        return;
+    };
+    let limit = b
+        .spec
+        .drills
+        .as_ref()
+        .map_or(crate::manifest::spec::DEFAULT_DRILL_MAX_DURATION, |d| {
+            d.max_duration
+        });
+    let ran = std::time::Duration::try_from(b.now.duration_since(started)).unwrap_or_default();
+    if ran >= limit {
+        b.act(
+            Operation::EndTestFailover {
+                job: job.name.clone(),
+                target: job.target.clone(),
+            },
+            format!(
+                "spec.drills.maxDuration: the test failover started at {started} has run {}",
+                humantime::format_duration(limit)
+            ),
+        );
+    }
 }
 
 /// A drill the manifest asks the controller to perform: a test failover of a protecting job.
