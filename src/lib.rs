@@ -8,8 +8,8 @@
 //! against them. docs/architecture.md draws the same map with the safety invariants each
 //! layer keeps.
 //!
-//! 1. **Foundations** — bounded durations, files written atomically, the state dir's lock,
-//!    where things live, a manifest's git commit.
+//! 1. **Foundations** — bounded durations, files written atomically, where things live, a
+//!    manifest's git commit.
 //! 2. **Manifest** — the desired state admins write, loaded with located errors and
 //!    validated; the password files it names.
 //! 3. **Vocabulary** — operations and planned actions (`model`), what was observed, what the
@@ -20,7 +20,7 @@
 //! 5. **Platform** — the seam to the hosts (observe, act, tell the time), with the simulated
 //!    lab and Windows PowerShell behind it; what-if plans, which observe through it.
 //! 6. **Stores** — where memory, the journal and the last good manifest live (files, or
-//!    etcd in a fleet).
+//!    etcd in a fleet), and the locks that keep one controller per state dir and per pair.
 //! 7. **Reconcile** — the one code path that observes, plans, journals and acts, and what
 //!    people are told: alerts, status, history.
 //! 8. **Service** — `run`: scheduling passes, watching manifests, signals, logs, the OS
@@ -32,7 +32,6 @@
 pub mod dirs;
 pub mod duration;
 pub mod git;
-pub mod lock;
 pub mod state;
 // 2. Manifest
 pub mod manifest;
@@ -50,6 +49,7 @@ pub mod platform;
 pub mod whatif;
 // 6. Stores
 pub mod last_good;
+pub mod lock;
 pub mod store;
 // 7. Reconcile
 pub mod alert;

@@ -84,7 +84,7 @@ fn message(what: &What, first: &Path, first_field: &str) -> String {
 /// and what it is. Addresses that do not parse are `validate`'s business, not a claim.
 /// The pair a manifest on real hosts names (`host:NAME`, `address:IP`, lower case); none on
 /// the lab, whose pairs are each site's own. What one machine's controllers lock
-/// ([`crate::lock::PairLock`]) so that two of them never drive one pair.
+/// (the lock module's `PairLock`) so that two of them never drive one pair.
 pub fn pair_of(manifest: &Manifest) -> Vec<String> {
     claims_of(manifest)
         .into_iter()
