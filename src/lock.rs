@@ -97,39 +97,61 @@ impl StateLock {
                 io(source)
             }
         })?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|source| match source.kind() {
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    LockError::NotWritable {
-                        path: state_dir.to_path_buf(),
-                        lock: path.clone(),
-                        source,
-                    }
+        let file = open_lock(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                LockError::NotWritable {
+                    path: state_dir.to_path_buf(),
+                    lock: path.clone(),
+                    source,
                 }
-                _ => io(source),
-            })?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                let pid = pid.trim();
-                return Err(LockError::Held {
-                    holder: format!("pid {}", if pid.is_empty() { "unknown" } else { pid }),
-                    path,
-                });
             }
-            Err(TryLockError::Error(source)) => return Err(LockError::Io { path, source }),
+            _ => io(source),
+        })?;
+        match hold(&file, &path) {
+            Ok(None) => {}
+            Ok(Some(holder)) => return Err(LockError::Held { holder, path }),
+            Err(source) => return Err(LockError::Io { path, source }),
         }
-        // Record the holder for the message another process will print.
-        let _ = file.set_len(0);
-        let _ = std::io::Write::write_all(&mut &file, std::process::id().to_string().as_bytes());
+        record(&file, &std::process::id().to_string());
         Ok(StateLock { _file: file })
     }
+}
+
+/// A lock file, created if it is missing, open for reading and writing.
+fn open_lock(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+}
+
+/// Takes the lock on `file` without waiting: `Some(holder)` when another process has it, as
+/// that process recorded itself (`pid unknown` where the file cannot be read: Windows locks
+/// are mandatory).
+fn hold(file: &File, path: &Path) -> std::io::Result<Option<String>> {
+    match file.try_lock() {
+        Ok(()) => Ok(None),
+        Err(TryLockError::WouldBlock) => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let text = text.trim();
+            Ok(Some(if text.is_empty() {
+                "pid unknown".to_string()
+            } else if text.starts_with("pid ") {
+                text.to_string()
+            } else {
+                format!("pid {text}")
+            }))
+        }
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Records the holder in its lock file, for the message another process will print.
+fn record(file: &File, holder: &str) {
+    let _ = file.set_len(0);
+    let _ = std::io::Write::write_all(&mut &*file, holder.as_bytes());
 }
 
 /// The pair of one site, locked machine-wide; dropping it releases the pair.
@@ -180,42 +202,29 @@ impl PairLock {
             };
             std::fs::create_dir_all(dir).map_err(io)?;
             // Another account's file is locked through a read-only handle.
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true)
-                .open(&path)
+            let file = open_lock(&path)
                 .or_else(|_| File::open(&path))
                 .map_err(io)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let holder = holder.trim();
+            match hold(&file, &path) {
+                Ok(None) => {}
+                Ok(Some(holder)) => {
                     return Err(LockError::Pair {
                         site: site.name.clone(),
                         what: key.replace(':', " "),
-                        holder: if holder.is_empty() {
-                            "pid unknown".to_string()
-                        } else {
-                            holder.to_string()
-                        },
+                        holder,
                         path,
                     });
                 }
-                Err(TryLockError::Error(source)) => return Err(io(source)),
+                Err(source) => return Err(io(source)),
             }
-            let _ = file.set_len(0);
-            let _ = std::io::Write::write_all(
-                &mut &file,
-                format!(
+            record(
+                &file,
+                &format!(
                     "pid {}, site {}, state dir {}",
                     std::process::id(),
                     site.name,
                     state_dir.display()
-                )
-                .as_bytes(),
+                ),
             );
             files.push(file);
         }
