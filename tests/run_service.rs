@@ -22,6 +22,26 @@ fn workspace() -> (
     (tmp, dir, state, log)
 }
 
+/// `run` on a workspace with site `a` (30 s interval), after its first pass started.
+fn running_site_a() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    Running,
+) {
+    let (tmp, dir, state, log) = workspace();
+    fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
+    let run = start_run(&dir, &state, &log, &[]);
+    wait_for_log(
+        &log,
+        &["pass started", "site=a"],
+        0,
+        Duration::from_secs(10),
+    );
+    (tmp, dir, state, log, run)
+}
+
 #[test]
 fn a_second_controller_on_the_same_state_dir_exits_1_with_the_lock_message() {
     let (_tmp, dir, state, log) = workspace();
@@ -76,15 +96,7 @@ fn sigterm_finishes_the_pass_and_exits_0_with_memory_intact() {
 
 #[test]
 fn edits_new_files_renames_deletions_and_checkouts_are_picked_up() {
-    let (_tmp, dir, state, log) = workspace();
-    fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
-    let _run = start_run(&dir, &state, &log, &[]);
-    wait_for_log(
-        &log,
-        &["pass started", "site=a"],
-        0,
-        Duration::from_secs(10),
-    );
+    let (_tmp, dir, _state, log, _run) = running_site_a();
 
     // An edit starts a pass within 1 s.
     let passes = count_log(&log, &["pass started", "site=a"]);
@@ -248,15 +260,7 @@ fn history(dir: &std::path::Path, state: &std::path::Path) -> String {
 
 #[test]
 fn a_manifest_edited_under_run_is_journaled_and_history_shows_it() {
-    let (_tmp, dir, state, log) = workspace();
-    fs::write(dir.join("a.yaml"), manifest("a", "30s", None)).unwrap();
-    let _run = start_run(&dir, &state, &log, &[]);
-    wait_for_log(
-        &log,
-        &["pass started", "site=a"],
-        0,
-        Duration::from_secs(10),
-    );
+    let (_tmp, dir, state, _log, _run) = running_site_a();
     eventually(
         Duration::from_secs(10),
         "the first manifest journaled",
