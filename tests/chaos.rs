@@ -155,3 +155,21 @@ fn a_move_undone_before_a_later_failure_is_not_taken_for_it() {
         chaos::describe_failure(&case)
     );
 }
+
+/// Found by the soak, the other side of the case above: a switchover to GCSHOSTA began
+/// (memory holds it, the clean shutdown on GCSHOSTB issued) and the manifest went back to
+/// GCSHOSTB while System Galaxy was still shutting down there. A begun switchover runs to
+/// its end; the checker must not take the VM still running on GCSHOSTB for an undone move.
+#[test]
+fn a_switchover_still_under_way_when_the_manifest_changes_back_runs_to_its_end() {
+    let case = chaos::run_case(93992, chaos::DEFAULT_HOURS, false).expect("run");
+    assert!(
+        case.failovers >= 2,
+        "the schedule fails over twice: {case:?}"
+    );
+    assert!(
+        case.violations.is_empty(),
+        "{}",
+        chaos::describe_failure(&case)
+    );
+}

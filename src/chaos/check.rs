@@ -245,7 +245,7 @@ impl Checker {
             allowance += self.failover(before, world);
         }
         self.events(before, world, allowance, "the pass");
-        self.ask_met(state_dir, site);
+        self.ask_met(state_dir, site, world);
         if complete {
             // The next pass reads memory first and fails loudly if it cannot.
             self.left_behind(world);
@@ -392,29 +392,34 @@ impl Checker {
         if world.job().is_some_and(|j| j.phase == Phase::Protecting) {
             self.latched = false;
         }
-        // A move that began is over once System Galaxy runs again on another host than the
-        // one asked for (someone started it where it was shut down, and the controller kept
-        // it there): the manifest may still ask, but a change of mind now ends the ask, and
-        // a later failover answering a failure is no longer this move.
-        if let Some(ask) = self.ask.as_mut()
-            && ask.started
-            && live_hosts(world)
-                .iter()
-                .any(|h| !h.eq_ignore_ascii_case(&ask.to))
-        {
-            ask.started = false;
-        }
     }
 
     /// An ask is met once the controller has established its host as the live host. Only
     /// memory says so: System Galaxy running there may still be fenced, or not be seen as
     /// live while the old host cannot be reached. Reading memory here can only end an ask,
     /// never make one.
-    fn ask_met(&mut self, state_dir: &Path, site: &str) {
-        let Some(ask) = &self.ask else { return };
-        let live = Memory::load(state_dir, site).ok().and_then(|m| m.live_host);
+    ///
+    /// A move that began is over, though unmet, once the controller no longer drives it
+    /// (memory holds no switchover) and System Galaxy runs again on another host than the
+    /// one asked for (someone started it where it was shut down, and the controller kept it
+    /// there): the manifest may still ask, but a change of mind now ends the ask, and a later
+    /// failover answering a failure is no longer this move. While memory holds the
+    /// switchover, it runs to its end even if the manifest changes back.
+    fn ask_met(&mut self, state_dir: &Path, site: &str, world: &World) {
+        let Some(ask) = &mut self.ask else { return };
+        let memory = Memory::load(state_dir, site).ok();
+        let live = memory.as_ref().and_then(|m| m.live_host.as_deref());
         if live.is_some_and(|l| l.eq_ignore_ascii_case(&ask.to)) {
             self.ask = None;
+            return;
+        }
+        if ask.started
+            && memory.as_ref().is_some_and(|m| m.switchover.is_none())
+            && live_hosts(world)
+                .iter()
+                .any(|h| !h.eq_ignore_ascii_case(&ask.to))
+        {
+            ask.started = false;
         }
     }
 
