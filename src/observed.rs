@@ -43,6 +43,13 @@ fn known() -> bool {
 }
 
 impl HostState {
+    /// A test failover's isolated replica that is not off: a drill under way on this host.
+    pub fn test_replica(&self) -> Option<&Vm> {
+        self.vms
+            .iter()
+            .find(|v| v.isolated && v.state != VmState::Off)
+    }
+
     /// A host the controller cannot reach: nothing of it is known.
     pub fn unreachable(name: &str) -> HostState {
         HostState {

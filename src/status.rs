@@ -275,29 +275,23 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
         observed_at: Some(now),
         hosts: hosts(plan, observed),
         maintenance: plan.maintenance.clone(),
-        test_failover_on: observed
-            .hosts
-            .iter()
-            .find(|h| h.vms.iter().any(|v| v.isolated && v.state != VmState::Off))
-            .map(|h| h.name.clone()),
         drill: observed
             .hosts
             .iter()
             .find_map(|h| {
-                h.vms
-                    .iter()
-                    .find(|v| v.isolated && v.state != VmState::Off)
-                    .map(|v| Drill {
-                        running: true,
-                        started: memory.last_test_failover,
-                        replica: Some(v.name.clone()),
-                        host: Some(h.name.clone()),
-                    })
+                h.test_replica().map(|v| Drill {
+                    running: true,
+                    started: memory.last_test_failover,
+                    replica: Some(v.name.clone()),
+                    host: Some(h.name.clone()),
+                })
             })
             .unwrap_or_default(),
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
         ..SiteStatus::default()
     };
+    // The older field says the same as `drill.host`.
+    status.test_failover_on = status.drill.host.clone();
     if let Some(j) = job.filter(|j| !j.monitor_status.source_alive) {
         let missed = signed(j.monitor_status.missed_for);
         status.down_since = now.checked_sub(missed).ok();

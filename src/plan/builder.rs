@@ -95,11 +95,10 @@ impl<'a> Builder<'a> {
             mode: FailoverMode::Live,
             ..
         } = &op
-            && self.observed.host(target).is_some_and(|h| {
-                h.vms
-                    .iter()
-                    .any(|v| v.isolated && v.state != crate::observed::VmState::Off)
-            })
+            && self
+                .observed
+                .host(target)
+                .is_some_and(|h| h.test_replica().is_some())
         {
             self.act(
                 Operation::EndTestFailover {

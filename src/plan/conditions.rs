@@ -179,11 +179,10 @@ fn drill_limit(b: &mut Builder, view: &View) {
     let Some(job) = view.job_forward() else {
         return;
     };
-    let running = b.observed.host(&job.target).is_some_and(|h| {
-        h.vms
-            .iter()
-            .any(|v| v.isolated && v.state != crate::observed::VmState::Off)
-    });
+    let running = b
+        .observed
+        .host(&job.target)
+        .is_some_and(|h| h.test_replica().is_some());
     let Some(started) = b.memory.last_test_failover.filter(|_| running) else {
         return;
     };

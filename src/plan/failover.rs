@@ -281,11 +281,9 @@ pub fn approve_end(observed: &Observed) -> Result<Approval, String> {
     let job = observed.job.as_ref().ok_or(
         "there is no replication job (or its target cannot be reached): no test failover to end",
     )?;
-    let testing = observed.host(&job.target).is_some_and(|h| {
-        h.vms
-            .iter()
-            .any(|v| v.isolated && v.state != crate::observed::VmState::Off)
-    });
+    let testing = observed
+        .host(&job.target)
+        .is_some_and(|h| h.test_replica().is_some());
     if !testing {
         return Err(format!(
             "no test failover of job {:?} is running on {}",
