@@ -33,7 +33,7 @@ fn converged() -> (Site, Lab, Memory) {
         |_, _| {},
     )
     .expect("bench site converges");
-    let memory = Memory::load(dir.path(), "bench").expect("memory");
+    let memory = galaxy_ha::store::files::load_memory(dir.path(), "bench").expect("memory");
     (site, lab, memory)
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::settings::SiteArgs;
 
@@ -316,7 +316,7 @@ Examples:
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
     Sim {
         #[command(subcommand)]
-        command: crate::commands::sim::SimCommand,
+        command: SimCommand,
     },
 }
 
@@ -390,4 +390,83 @@ mod tests {
         assert_eq!(run.event_log, cfg!(windows));
         assert!(!options(&["galaxy-ha", "status", "-m", "m"]).event_log);
     }
+}
+
+/// The `sim` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Show the lab: hosts, VMs, links, the job's highlights and the event counters.
+    ///
+    /// Example: galaxy-ha sim show -m manifests/hq.yaml --format json
+    Show {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Move the lab's virtual clock forward (humantime: 30s, 6m, 2h 30m).
+    ///
+    /// Example: galaxy-ha sim advance 6m -m manifests/hq.yaml
+    Advance {
+        /// How far to move the clock.
+        #[arg(value_parser = crate::duration::parse, value_name = "DURATION")]
+        duration: Duration,
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+    /// Throw the lab's world away and start afresh from the manifest, where the guide
+    /// starts (System Galaxy running on the primary host, no job). Seeded by
+    /// GALAXY_HA_SIM_SEED.
+    ///
+    /// Example: galaxy-ha sim reset -m manifests/hq.yaml
+    Reset {
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+    /// Inject a fault. KIND is one of: host-down HOST, host-up HOST, link-down A B,
+    /// link-up A B (A, B: a host name or `controller`), service-stop HOST SERVICE,
+    /// port-close HOST PORT, vm-start HOST, email-drift HOST, job-stop.
+    ///
+    /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
+    Fault(FaultArgs),
+    /// Run random schedules of faults, crashes, manifest edits and failover commands against
+    /// the guide's site on fresh labs (no manifest needed), with every safety invariant checked
+    /// after every step and the site required to be protecting an hour after the faults heal.
+    ///
+    /// Exit status: 0 when no schedule broke an invariant, 1 otherwise; each failure names its
+    /// seed and the command that replays it step by step.
+    ///
+    /// Example: galaxy-ha sim chaos --cases 1000        galaxy-ha sim chaos --seed 42
+    Chaos(ChaosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChaosArgs {
+    /// How many schedules (seeds 1 to N, or from --first-seed).
+    #[arg(long, env = crate::chaos::CASES_ENV, default_value_t = 300)]
+    pub cases: u64,
+    /// The first seed of the run: a soak too long for one sitting runs in parts
+    /// (`--first-seed 1 --cases 25000`, then `--first-seed 25001 --cases 25000`, ...).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "seed")]
+    pub first_seed: u64,
+    /// Replay the one schedule of this seed, printing every step.
+    #[arg(long, env = crate::chaos::SEED_ENV)]
+    pub seed: Option<u64>,
+    /// Hours of faults in each schedule (then every fault heals and an hour passes).
+    #[arg(long, default_value_t = crate::chaos::DEFAULT_HOURS)]
+    pub hours: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    /// The fault: host-down, host-up, link-down, link-up, service-stop, port-close,
+    /// vm-start, email-drift, job-stop.
+    #[arg(value_name = "KIND")]
+    pub kind: String,
+    /// The fault's arguments (host names, `controller`, a service name, a port).
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    #[command(flatten)]
+    pub site: SiteArgs,
 }

@@ -103,3 +103,8 @@ mod tests {
         assert_eq!(log_dir(), Some(home.join("logs")));
     }
 }
+
+/// `STATE/sites/SITE/`: a site's memory, journal and last good manifest.
+pub fn site_dir(state_dir: &Path, site: &str) -> PathBuf {
+    state_dir.join("sites").join(site)
+}

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::dirs::site_dir;
 use crate::manifest::{self, Site};
-use crate::memory::site_dir;
 
 /// The file's name in the site's state directory.
 pub const FILE: &str = "last-good-manifest.json";

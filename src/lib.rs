@@ -8,56 +8,59 @@
 //! against them. docs/architecture.md draws the same map with the safety invariants each
 //! layer keeps.
 //!
-//! 1. **Foundations** — bounded durations, files written atomically, where things live, a
+//! 1. **Model** — the vocabulary at the bottom: operations and planned actions, the words
+//!    of Windows and Carbonite (`model`), what a platform observes (`observed`), the
+//!    runbook's links. Plain data with no I/O, importing only each other.
+//! 2. **Foundations** — bounded durations, files written atomically, where things live, a
 //!    manifest's git commit.
-//! 2. **Manifest** — the desired state admins write, loaded with located errors and
+//! 3. **Manifest** — the desired state admins write, loaded with located errors and
 //!    validated; the password files it names.
-//! 3. **Vocabulary** — operations and planned actions (`model`), what was observed, what the
-//!    controller remembers, journal entries, the runbook's links: data that every layer
-//!    above speaks.
-//! 4. **Plan** — the pure planner: manifest + observation + memory + time → actions and
+//! 4. **Records** — what the controller remembers about a site and the journal of what it
+//!    did, as documents (their files are the stores' business).
+//! 5. **Plan** — the pure planner: manifest + observation + memory + time → actions and
 //!    conditions. No I/O and no clock of its own.
-//! 5. **Platform** — the seam to the hosts (observe, act, tell the time), with the simulated
+//! 6. **Platform** — the seam to the hosts (observe, act, tell the time), with the simulated
 //!    lab and Windows PowerShell behind it; what-if plans, which observe through it.
-//! 6. **Stores** — where memory, the journal and the last good manifest live (files, or
+//! 7. **Stores** — where memory, the journal and the last good manifest live (files, or
 //!    etcd in a fleet), and the locks that keep one controller per state dir and per pair.
-//! 7. **Reconcile** — the one code path that observes, plans, journals and acts, and what
+//! 8. **Reconcile** — the one code path that observes, plans, journals and acts, and what
 //!    people are told: alerts, status, history.
-//! 8. **Service** — `run`: scheduling passes, watching manifests, signals, logs, the OS
+//! 9. **Service** — `run`: scheduling passes, watching manifests, signals, logs, the OS
 //!    service, the HTTP side, and many controllers on etcd.
-//! 9. **Commands** — the command line's syntax and settings, one module per command, and the
+//! 10. **Commands** — the command line's syntax and settings, one module per command, and the
 //!    chaos driver that `sim chaos`, the tests and the benchmarks share.
 
-// 1. Foundations
+// 1. Model
+pub mod model;
+pub mod observed;
+pub mod runbook;
+// 2. Foundations
 pub mod dirs;
 pub mod duration;
 pub mod git;
 pub mod state;
-// 2. Manifest
+// 3. Manifest
 pub mod manifest;
 pub mod secret_file;
-// 3. Vocabulary
+// 4. Records
 pub mod journal;
 pub mod memory;
-pub mod model;
-pub mod observed;
-pub mod runbook;
-// 4. Plan
+// 5. Plan
 pub mod plan;
-// 5. Platform
+// 6. Platform
 pub mod platform;
 pub mod whatif;
-// 6. Stores
+// 7. Stores
 pub mod last_good;
 pub mod lock;
 pub mod store;
-// 7. Reconcile
+// 8. Reconcile
 pub mod alert;
 pub mod execute;
 pub mod history;
 pub mod reconcile;
 pub mod status;
-// 8. Service
+// 9. Service
 pub mod fleet;
 pub mod http;
 pub mod logging;
@@ -65,7 +68,7 @@ pub mod os_service;
 pub mod service;
 pub mod stop;
 pub mod watch;
-// 9. Commands
+// 10. Commands
 pub mod chaos;
 pub mod cli;
 pub mod commands;

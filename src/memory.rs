@@ -1,7 +1,8 @@
 //! What the controller must remember about a site between passes and across restarts:
 //! the live host it established, the acknowledged primary, the failover latch, alerts
 //! already sent, conditions' transition times, actions in back-off and any disruptive
-//! action in flight. Kept in `STATE/sites/SITE/memory.json`, written atomically.
+//! action in flight. A document with a format version; where it is kept is the stores'
+//! business (the `store` module).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::model::operation::Operation;
+pub use crate::model::operation::{FailoverCause, FailoverRecord};
 
 /// The memory format. A field added later comes with a new version: a document of a version
 /// this program does not know, or with a field it does not know, is refused rather than
@@ -77,25 +79,6 @@ pub struct Resuming {
     pub why: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailoverCause {
-    /// The condition for failure was met and the controller agreed.
-    Automatic,
-    /// A person approved it (`galaxy-ha failover`, or `spec.primary`).
-    Approved,
-    /// A planned switchover: both hosts healthy, no data lost.
-    Switchover,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailoverRecord {
-    pub at: Timestamp,
-    pub from: String,
-    pub to: String,
-    pub cause: FailoverCause,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Switchover {
     pub from: String,
@@ -154,28 +137,7 @@ pub enum MemoryError {
     },
 }
 
-/// `STATE/sites/SITE/`.
-pub fn site_dir(state_dir: &Path, site: &str) -> PathBuf {
-    state_dir.join("sites").join(site)
-}
-
 impl Memory {
-    /// Reads `STATE/sites/SITE/memory.json`; a site never seen has empty memory.
-    ///
-    /// # Errors
-    /// A file that exists but cannot be read or parsed.
-    pub fn load(state_dir: &Path, site: &str) -> Result<Memory, MemoryError> {
-        let path = site_dir(state_dir, site).join("memory.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => Memory::decode(&bytes, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Memory {
-                format_version: FORMAT_VERSION,
-                ..Memory::default()
-            }),
-            Err(source) => Err(MemoryError::Io { path, source }),
-        }
-    }
-
     /// Reads a memory document (`where_` names it in errors): a `format_version` is
     /// required, one newer than [`FORMAT_VERSION`] is refused, and so is any unknown field.
     ///
@@ -215,22 +177,12 @@ impl Memory {
         serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
     }
 
-    /// The document [`Memory::save`] writes: this format, this program's version.
+    /// The document a store writes: this format, this program's version.
     pub fn to_document(&self) -> Vec<u8> {
         let mut doc = self.clone();
         doc.format_version = FORMAT_VERSION;
         doc.written_by = Some(env!("CARGO_PKG_VERSION").to_string());
         serde_json::to_vec_pretty(&doc).expect("memory serializes")
-    }
-
-    /// Writes memory atomically: a crash leaves the old or the new file, never a torn one.
-    ///
-    /// # Errors
-    /// Any I/O error (the old memory is then intact).
-    pub fn save(&self, state_dir: &Path, site: &str) -> Result<(), MemoryError> {
-        let path = site_dir(state_dir, site).join("memory.json");
-        crate::state::write_atomic(&path, &self.to_document())
-            .map_err(|source| MemoryError::Io { path, source })
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
+use crate::model::terms::{EventLevel, SmtpSecurity, Startup, Threshold};
 
 /// One observation of a site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -273,6 +273,22 @@ pub struct Job {
     pub connected_since: Option<Timestamp>,
     pub monitor: MonitorSettings,
     pub monitor_status: MonitorStatus,
+}
+
+impl Job {
+    /// The standby can take over through this job now: Carbonite accepts a failover from
+    /// these activities, once the mirror is complete.
+    pub fn failover_possible(&self) -> bool {
+        matches!(
+            self.activity,
+            Activity::Protecting | Activity::ServerCommunicationError | Activity::Stopped
+        ) && self.mirror_remaining_bytes == 0
+    }
+
+    /// The job sends data now: connected, and its failover monitor reaches the source.
+    pub fn replicating_now(&self) -> bool {
+        self.connected_since.is_some() && self.monitor_status.source_alive
+    }
 }
 
 impl Observed {

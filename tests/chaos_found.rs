@@ -186,7 +186,7 @@ fn a_primary_set_to_the_live_host_during_a_switchover_should_not_move_system_gal
 #[test]
 fn an_intent_found_open_after_a_restart_should_get_its_outcome_in_the_journal() {
     use galaxy_ha::execute::{ExecuteError, Store};
-    use galaxy_ha::journal::{self, Event};
+    use galaxy_ha::journal::Event;
     use galaxy_ha::platform::Platform;
     use galaxy_ha::reconcile::{self, ReconcileError};
 
@@ -208,7 +208,8 @@ fn an_intent_found_open_after_a_restart_should_get_its_outcome_in_the_journal() 
             continue;
         };
         rig.pass();
-        let (entries, skipped) = journal::read(rig.dir.path(), "hq").unwrap();
+        let (entries, skipped) =
+            galaxy_ha::store::files::read_journal(rig.dir.path(), "hq").unwrap();
         assert_eq!(skipped, 0);
         let last = entries
             .iter()

@@ -110,7 +110,7 @@ fn a_truncated_memory_should_stop_every_command_and_the_service_from_acting() {
 #[test]
 fn garbage_and_a_torn_line_in_the_journal_should_be_skipped_and_lose_nothing_after_them() {
     let site = failover_due();
-    let path = journal::path(&state(&site), "hq");
+    let path = galaxy_ha::store::files::journal_path(&state(&site), "hq");
     let mut damaged = fs::read(&path).unwrap();
     damaged.extend_from_slice(b"not json at all\n\x00\xff\xfe binary\n{\"at\": 12}\n");
     // A crash in the middle of a line: no end of line.
@@ -119,7 +119,7 @@ fn garbage_and_a_torn_line_in_the_journal_should_be_skipped_and_lose_nothing_aft
     let out = site.run(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(site.failovers(), 1);
-    let (entries, skipped) = journal::read(&state(&site), "hq").unwrap();
+    let (entries, skipped) = galaxy_ha::store::files::read_journal(&state(&site), "hq").unwrap();
     assert_eq!(skipped, 4, "the three garbage lines and the torn one");
     let intent = entries.iter().position(|e| {
         e.kind == Some(galaxy_ha::plan::ActionKind::Failover)
@@ -299,8 +299,8 @@ fn a_full_disk_should_end_in_a_clear_error_and_no_failover() {
         "no failover while its intent cannot be kept"
     );
     // The files it could not write are intact.
-    galaxy_ha::memory::Memory::load(&state(&site), "hq").expect("memory intact");
-    let (_, skipped) = journal::read(&state(&site), "hq").unwrap();
+    galaxy_ha::store::files::load_memory(&state(&site), "hq").expect("memory intact");
+    let (_, skipped) = galaxy_ha::store::files::read_journal(&state(&site), "hq").unwrap();
     assert_eq!(skipped, 0);
     site.ok(&["apply", "--yes"]);
     assert_eq!(site.failovers(), 1);

@@ -96,7 +96,7 @@ fn run(template: &Path, site: &Site, crash_at: Option<u32>) -> Run {
         steps,
         crashed,
         failovers: lab.world().failovers(),
-        memory: Memory::load(dir.path(), "hq").unwrap(),
+        memory: galaxy_ha::store::files::load_memory(dir.path(), "hq").unwrap(),
         forward: job.map(|j| (j.source, j.target, j.activity)),
     }
 }

@@ -7,8 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use galaxy_ha::journal::{self, Event};
-use galaxy_ha::memory::Memory;
+use galaxy_ha::journal::Event;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -89,9 +88,9 @@ fn protecting_from(world: &Value, source: &str) -> bool {
 /// what temporary files kills left.
 fn assert_intact(site: &Site) {
     let dir = state(site);
-    let memory = Memory::load(&dir, "hq").expect("memory.json reads back");
+    let memory = galaxy_ha::store::files::load_memory(&dir, "hq").expect("memory.json reads back");
     assert!(memory.in_flight.is_none(), "no action left in flight");
-    let (entries, skipped) = journal::read(&dir, "hq").expect("journal");
+    let (entries, skipped) = galaxy_ha::store::files::read_journal(&dir, "hq").expect("journal");
     assert_eq!(skipped, 0, "every journal line reads back");
     let mut open: Vec<&str> = Vec::new();
     for e in &entries {

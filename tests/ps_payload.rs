@@ -98,7 +98,7 @@ fn the_smtp_password_should_travel_only_in_the_data() {
         host: "GCSHOSTA".into(),
         settings,
     };
-    let secret = payload::Secret::new("s3cr3t-'$`");
+    let secret = galaxy_ha::platform::powershell::Secret::new("s3cr3t-'$`");
     let call = payload::operation("hq", &spec(), &op, Some(&secret)).expect("call");
     assert_eq!(call.input["password"], "s3cr3t-'$`");
     assert!(!script(call.kind).text.contains("s3cr3t"));
@@ -187,7 +187,7 @@ fn every_call() -> Vec<payload::Call> {
             target: "GCSHOSTB".into(),
         },
     ];
-    let password = payload::Secret::new("s3cret");
+    let password = galaxy_ha::platform::powershell::Secret::new("s3cret");
     let mut calls: Vec<payload::Call> = ops
         .iter()
         .map(|op| payload::operation("hq", &spec, op, Some(&password)).expect("a host operation"))
@@ -259,9 +259,13 @@ fn every_operation_comes_back_from_its_script_input() {
         let back: serde_json::Value = serde_json::from_str(&ascii_json(&call.input)).unwrap();
         match decode(call.kind, &call.host, &back) {
             Ok(op) => {
-                let again =
-                    payload::operation("hq", &spec(), &op, Some(&payload::Secret::new("s3cret")))
-                        .expect("a host operation");
+                let again = payload::operation(
+                    "hq",
+                    &spec(),
+                    &op,
+                    Some(&galaxy_ha::platform::powershell::Secret::new("s3cret")),
+                )
+                .expect("a host operation");
                 assert_eq!(again, call, "{op:?}");
             }
             Err(e) => assert!(e.contains("is not an operation"), "{:?}: {e}", call.kind),

@@ -12,7 +12,6 @@ use super::intents::Intents;
 use super::invariant::{Invariant, Violation};
 use crate::journal::Event;
 use crate::manifest::spec::{FailoverMode, SiteSpec};
-use crate::memory::Memory;
 use crate::model::operation::{FailoverMode as Mode, Operation};
 use crate::platform::sim::{Fault, Phase, World};
 
@@ -249,7 +248,7 @@ impl Checker {
         if complete {
             // The next pass reads memory first and fails loudly if it cannot.
             self.left_behind(world);
-        } else if let Err(e) = Memory::load(state_dir, site) {
+        } else if let Err(e) = crate::store::files::load_memory(state_dir, site) {
             // A crash or a command: what the restarted controller will read.
             self.violate(Invariant::MemoryIntact, e.to_string());
         }
@@ -407,7 +406,7 @@ impl Checker {
     /// switchover, it runs to its end even if the manifest changes back.
     fn ask_met(&mut self, state_dir: &Path, site: &str, world: &World) {
         let Some(ask) = &mut self.ask else { return };
-        let memory = Memory::load(state_dir, site).ok();
+        let memory = crate::store::files::load_memory(state_dir, site).ok();
         let live = memory.as_ref().and_then(|m| m.live_host.as_deref());
         if live.is_some_and(|l| l.eq_ignore_ascii_case(&ask.to)) {
             self.ask = None;
@@ -442,7 +441,7 @@ impl Checker {
                 format!("intent(s) without an outcome in the journal: {open:?}"),
             );
         }
-        match Memory::load(state_dir, site) {
+        match crate::store::files::load_memory(state_dir, site) {
             Ok(m) if m.in_flight.is_some() => self.violate(
                 Invariant::MemoryIntact,
                 format!("memory still holds an action in flight: {:?}", m.in_flight),

@@ -13,7 +13,6 @@ use crate::alert::{Alert, AlertError, AlertSink};
 use crate::execute::{ExecuteError, Store};
 use crate::manifest::Site;
 use crate::manifest::spec::MaintenanceSpec;
-use crate::memory::Memory;
 use crate::plan::{self, Approval};
 use crate::platform::Platform;
 use crate::platform::sim::{EventCounts, Fault, Lab, World};
@@ -164,7 +163,7 @@ impl Case<'_> {
         if !self.trace {
             return;
         }
-        let memory = Memory::load(self.state_dir, SITE).ok();
+        let memory = crate::store::files::load_memory(self.state_dir, SITE).ok();
         let line = super::trace::line(
             what,
             self.lab.world(),
@@ -262,7 +261,7 @@ impl Case<'_> {
 
     /// The live host as `status` shows it: memory's, else where System Galaxy runs.
     fn live_host(&self) -> Option<String> {
-        Memory::load(self.state_dir, SITE)
+        crate::store::files::load_memory(self.state_dir, SITE)
             .ok()
             .and_then(|m| m.live_host)
             .or_else(|| {

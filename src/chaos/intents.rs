@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::invariant::Invariant;
-use crate::journal::{self, Entry, Event};
+use crate::journal::{Entry, Event};
 use crate::model::operation::{ActionKind, Operation};
 
 /// Where the journal was read up to, and the intents still waiting for their outcome.
@@ -19,7 +19,7 @@ pub struct Intents {
 impl Intents {
     /// The entries written since the last look, and what is wrong with them.
     pub fn read(&mut self, state_dir: &Path, site: &str) -> (Vec<Entry>, Vec<(Invariant, String)>) {
-        let path = journal::path(state_dir, site);
+        let path = crate::store::files::journal_path(state_dir, site);
         let mut problems = Vec::new();
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == self.offset) {
             return (Vec::new(), problems);

@@ -12,7 +12,6 @@ use crate::execute::Store;
 use crate::manifest::Site;
 use crate::manifest::sample;
 use crate::manifest::spec::FailoverMode;
-use crate::memory::Memory;
 use crate::observed::Activity;
 use crate::plan::{ActionKind, ConditionType};
 use crate::platform::Platform;
@@ -121,7 +120,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
         &format!("events lost ({lost}) equal what was in the source queue at the failure ({in_source_queue})"),
         lost == in_source_queue,
     );
-    let memory = Memory::load(&dir, "hq")?;
+    let memory = crate::store::files::load_memory(&dir, "hq")?;
     demo.check(
         "one failover, recorded in memory",
         memory

@@ -6,7 +6,6 @@ use crate::cli::OutputFormat;
 use crate::commands::Outcome;
 use crate::fleet::CoordinationArgs;
 use crate::history::{self, Item};
-use crate::journal;
 use crate::settings::SiteArgs;
 
 pub fn run(
@@ -30,7 +29,7 @@ pub fn run(
             eprintln!(
                 "warning: site {}: {skipped} damaged journal line(s) skipped in {}",
                 site.name,
-                journal::path(&settings.state_dir, &site.name).display()
+                crate::store::files::journal_path(&settings.state_dir, &site.name).display()
             );
         }
         // "Since" counts back from the site's own clock (the lab's virtual one, or now).

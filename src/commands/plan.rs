@@ -7,7 +7,6 @@ use crate::cli::OutputFormat;
 use crate::commands::Outcome;
 use crate::execute::Store;
 use crate::manifest::Site;
-use crate::memory::Memory;
 use crate::plan::{self, Plan, render};
 use crate::platform::sim::Fault;
 use crate::reconcile;
@@ -94,7 +93,7 @@ fn projected(
     after: Duration,
 ) -> anyhow::Result<Plan> {
     let mut platform = crate::platform::open(site, state_dir)?;
-    let memory = Memory::load(state_dir, &site.name)?;
+    let memory = crate::store::files::load_memory(state_dir, &site.name)?;
     let (observed, now) = match platform.project(faults, after) {
         Some(projection) => projection?,
         None => {

@@ -7,6 +7,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::terms::{EventLevel, SmtpSecurity, Startup, Threshold};
+
 /// One manifest document: one site.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -336,24 +338,6 @@ fn default_interval() -> Duration {
 /// The guide's default total time to failure.
 pub const DEFAULT_TOTAL_TIME_TO_FAILURE: Duration = Duration::from_secs(300);
 
-/// The failover monitor's threshold, resolved from the manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Threshold {
-    TotalTime(#[serde(with = "humantime_serde")] Duration),
-    ConsecutiveFailures(u32),
-}
-
-impl Threshold {
-    /// How long the source must be missed before the condition for failure is met.
-    pub fn time_to_failure(&self, interval: Duration) -> Duration {
-        match *self {
-            Threshold::TotalTime(d) => d,
-            Threshold::ConsecutiveFailures(n) => interval * n,
-        }
-    }
-}
-
 impl MonitorSpec {
     /// How often the controller passes: the monitor interval, at least a second (the lab's
     /// tick), so that a tiny interval cannot spin it.
@@ -401,16 +385,6 @@ pub const DEFAULT_DRILL_MAX_DURATION: Duration = Duration::from_secs(4 * 3600);
 
 fn default_drill_max_duration() -> Duration {
     DEFAULT_DRILL_MAX_DURATION
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Startup {
-    Automatic,
-    /// The guide: "Automatic Delayed Start".
-    AutomaticDelayed,
-    Manual,
-    Disabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -498,16 +472,6 @@ fn default_include() -> Vec<EventLevel> {
     vec![EventLevel::Warning, EventLevel::Error]
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum EventLevel {
-    Information,
-    Warning,
-    Error,
-}
-
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SmtpSpec {
@@ -533,15 +497,6 @@ pub struct SmtpSpec {
 
 fn default_smtp_port() -> u32 {
     587
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurity {
-    None,
-    #[default]
-    Starttls,
-    Tls,
 }
 
 /// A secret read at use, never stored: `{ env: NAME }` or `{ file: /path }`.

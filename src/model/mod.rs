@@ -2,5 +2,6 @@
 //! platforms, the journal and memory, and importing none of them.
 
 pub mod operation;
+pub mod terms;
 
 pub use operation::{Action, ActionKind, AlertKind, FailoverMode, Operation, Severity};

@@ -2,9 +2,10 @@
 //! disrupts the site. Plain data shared by the planner, the executor, the platforms, the
 //! journal and memory.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::spec::{EventLevel, Startup, Threshold};
+use crate::model::terms::{EventLevel, Startup, Threshold};
 use crate::observed::{EmailSettings, Protocol};
 use std::time::Duration;
 
@@ -353,11 +354,32 @@ pub struct Action {
     pub op: Operation,
     /// For a live failover: what it establishes (from, to, cause), kept in memory once it starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failover: Option<crate::memory::FailoverRecord>,
+    pub failover: Option<FailoverRecord>,
 }
 
 impl Action {
     pub fn kind(&self) -> ActionKind {
         self.op.kind()
     }
+}
+
+/// Why a live failover happened, kept in memory and shown in status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailoverCause {
+    /// The condition for failure was met and the controller agreed.
+    Automatic,
+    /// A person approved it (`galaxy-ha failover`, or `spec.primary`).
+    Approved,
+    /// A planned switchover: both hosts healthy, no data lost.
+    Switchover,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a live failover establishes: from which host to which, when and why.
+pub struct FailoverRecord {
+    pub at: Timestamp,
+    pub from: String,
+    pub to: String,
+    pub cause: FailoverCause,
 }

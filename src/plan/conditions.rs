@@ -166,7 +166,7 @@ fn standby_can_take_over(b: &Builder, view: &View, job: &Job, standby: &str) -> 
     !view.live_running
         && !job.monitor_status.source_alive
         && job.target_data_ok
-        && super::failover::failover_possible(job)
+        && job.failover_possible()
         && b.reachable(standby)
         && !b
             .observed

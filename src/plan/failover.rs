@@ -11,14 +11,6 @@ use crate::memory::{FailoverCause, Memory};
 use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
 use crate::observed::{Activity, Job, Observed};
 
-/// Whether the standby can take over through this job now (Carbonite accepts a failover).
-pub(crate) fn failover_possible(job: &Job) -> bool {
-    matches!(
-        job.activity,
-        Activity::Protecting | Activity::ServerCommunicationError | Activity::Stopped
-    ) && job.mirror_remaining_bytes == 0
-}
-
 pub(crate) fn plan(b: &mut Builder, view: &View) {
     let (Some(live), Some(standby)) = (view.live.clone(), view.standby.clone()) else {
         return;
@@ -205,7 +197,7 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
 /// A person's `galaxy-ha failover` would be accepted now: only the controller's own rules
 /// (manual mode, the latch, maintenance) hold the failover back, not the job or the standby.
 fn approvable(b: &Builder, job: &Job) -> bool {
-    failover_possible(job)
+    job.failover_possible()
         && job.target_data_ok
         && !b
             .observed
@@ -241,7 +233,7 @@ fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
             ));
         }
     }
-    if !failover_possible(job) {
+    if !job.failover_possible() {
         out.push(format!(
             "the job is {}, not ready to fail over",
             job.activity
@@ -358,7 +350,7 @@ pub fn approve(
             },
         });
     }
-    if !failover_possible(job) {
+    if !job.failover_possible() {
         return Err(format!(
             "job {:?} is {}{}: the replica on {standby} is not complete, a failover now would lose data",
             job.name,
@@ -374,7 +366,7 @@ pub fn approve(
                 job.name, job.activity
             ));
         }
-        if !super::intent::replicating_now(job) {
+        if !job.replicating_now() {
             return Err(format!(
                 "job {:?} is not connected to {live} now (the link between the hosts?); a switchover would lose what it has not sent",
                 job.name

@@ -4,7 +4,6 @@
 //! is merely stale.
 
 use super::builder::Builder;
-use super::failover::failover_possible;
 use super::view::View;
 use crate::memory::{FailoverCause, Switchover};
 use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
@@ -83,11 +82,6 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     if switchover(b, view, &live, &standby, None) {
         b.next.acknowledged_primary = Some(primary);
     }
-}
-
-/// The job sends data now: connected, and its failover monitor reaches the source.
-pub(crate) fn replicating_now(job: &crate::observed::Job) -> bool {
-    job.connected_since.is_some() && job.monitor_status.source_alive
 }
 
 /// A planned switchover: shut the VM down cleanly, fail over with queued data applied, then
@@ -181,7 +175,7 @@ fn switchover(
             },
             format!("rule 9 (planned switchover): moving to {standby}; shut System Galaxy down cleanly on {live} first"),
         );
-    } else if failover_possible(&job) {
+    } else if job.failover_possible() {
         b.act_failover(
             Operation::Failover {
                 job: job.name.clone(),
@@ -219,7 +213,7 @@ fn can_switch(b: &Builder, job: Option<&crate::observed::Job>, standby: &str) ->
             .iter()
             .any(|v| v.state != crate::observed::VmState::Off)
     });
-    job.is_some_and(|j| j.activity == Activity::Protecting && replicating_now(j)) && !testing
+    job.is_some_and(|j| j.activity == Activity::Protecting && j.replicating_now()) && !testing
 }
 
 /// System Galaxy runs on the old host again and the job cannot take it over: the switchover

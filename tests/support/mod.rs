@@ -239,6 +239,6 @@ impl Rig {
     }
 
     pub fn memory(&self) -> Memory {
-        Memory::load(self.dir.path(), "hq").unwrap()
+        galaxy_ha::store::files::load_memory(self.dir.path(), "hq").unwrap()
     }
 }

@@ -204,7 +204,7 @@ impl Redactor {
                 .into_iter()
                 .flatten()
             {
-                if let Ok(s) = super::payload::read_secret(source) {
+                if let Ok(s) = super::secret::read_secret(source) {
                     secrets.push(s.expose().to_string());
                 }
             }
@@ -216,7 +216,7 @@ impl Redactor {
             .map(|e| &e.smtp)
         {
             secrets.extend(smtp.username.clone());
-            if let Some(Ok(s)) = smtp.password_from.as_ref().map(super::payload::read_secret) {
+            if let Some(Ok(s)) = smtp.password_from.as_ref().map(super::secret::read_secret) {
                 secrets.push(s.expose().to_string());
             }
         }

@@ -10,8 +10,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::payload::Secret;
 use super::scripts::ScriptKind;
+use super::secret::Secret;
 use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
 use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{EmailSettings, Protocol};

@@ -14,6 +14,7 @@ pub mod payload;
 pub mod ps51;
 pub mod runner;
 pub mod scripts;
+pub mod secret;
 pub mod sim_runner;
 
 use std::time::Duration;
@@ -27,9 +28,10 @@ use crate::model::operation::Operation;
 use crate::observed::{HostState, Job, Observed};
 use crate::platform::{Platform, PlatformError};
 
-pub use payload::{Call, Secret};
+pub use payload::Call;
 pub use runner::{HostTarget, PowershellRunner, RunError, Runner};
 pub use scripts::{Script, ScriptKind};
+pub use secret::Secret;
 pub use sim_runner::SimRunner;
 
 /// A site's real hosts, through a runner.
@@ -205,7 +207,7 @@ impl<R: Runner> Platform for PowershellPlatform<R> {
                 .as_ref()
                 .and_then(|n| n.email.as_ref())
                 .and_then(|e| e.smtp.password_from.as_ref())
-                .map(payload::read_secret)
+                .map(secret::read_secret)
                 .transpose()
                 .map_err(|e| script_error("controller", &e))?,
             _ => None,

@@ -6,42 +6,10 @@ use serde_json::Value;
 
 use super::input::{self, Input};
 use super::scripts::ScriptKind;
+use super::secret::Secret;
 use crate::manifest::names::job_names;
-use crate::manifest::spec::{SecretSource, SiteSpec};
+use crate::manifest::spec::SiteSpec;
 use crate::model::operation::{FailoverMode, Operation, Place};
-
-/// A password read by the controller. Its `Debug` never shows it; it leaves the process
-/// only inside a script's standard input.
-#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Why a secret could not be read.
-pub type SecretError = crate::secret_file::SecretFileError;
-
-/// Reads a secret at use, without blocking ([`crate::secret_file::resolve`]).
-///
-/// # Errors
-/// The variable is unset or the file unusable.
-pub fn read_secret(source: &SecretSource) -> Result<Secret, SecretError> {
-    crate::secret_file::resolve(source).map(Secret)
-}
 
 /// One script to run: on which host, which script, with what data.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::payload::{Secret, SecretError, ascii_json, read_secret};
+use super::payload::ascii_json;
 use super::scripts::Script;
+use super::secret::{Secret, SecretError, read_secret};
 use crate::manifest::spec::{PowershellSpec, RunnerKind, SecretSource};
 
 /// The host a script is for.

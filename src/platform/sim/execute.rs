@@ -2,8 +2,8 @@
 //! refuse them, in their kind of words.
 
 use super::host::SimVm;
-use super::job::{Phase, SimJob};
-use super::world::{World, ceil_second};
+use super::job::{Phase, SimJob, ceil_second};
+use super::world::World;
 use crate::manifest::spec::Startup;
 use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{FirewallRule, MonitorSettings, VmRole};

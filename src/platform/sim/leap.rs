@@ -1,4 +1,4 @@
-//! Long stretches of virtual time in one step. Between two changes of the job (a phase
+//! How virtual time passes: second by second, or long stretches in one step. Between two changes of the job (a phase
 //! ending, the failover monitor's verdict changing, a test failover ending) every second of
 //! the lab does the same thing, so a stretch of them is computed at once: the monitor's
 //! queries counted, the panels' events produced at their mean rate and carried as far as
@@ -11,13 +11,51 @@
 
 use std::time::Duration;
 
-use super::World;
 use super::job::Phase;
+use super::world::World;
 
 /// The shortest stretch taken in one step.
 pub const LEAP_MIN: Duration = Duration::from_secs(86_400);
 
 impl World {
+    /// Advances the virtual clock by `d`, running every whole-second tick on the way, or
+    /// leaping over a long stretch in which nothing changes.
+    pub fn advance(&mut self, d: Duration) {
+        let target = self
+            .clock_ms
+            .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        loop {
+            let next_tick = (self.clock_ms / 1000 + 1) * 1000;
+            if next_tick > target {
+                break;
+            }
+            let quiet = self.quiet_seconds(target);
+            if quiet >= LEAP_MIN.as_secs() {
+                self.leap(quiet);
+                continue;
+            }
+            self.clock_ms = next_tick;
+            self.tick();
+        }
+        self.clock_ms = target;
+    }
+
+    /// One second of the world, in a fixed order: timed transitions, the failover monitor,
+    /// the panels, then replication.
+    pub(crate) fn tick(&mut self) {
+        self.lifecycle_tick();
+        self.monitor_tick();
+        self.produce_tick();
+        self.replicate_tick();
+    }
+
+    /// Time until the next lifecycle transition (provisioning done, synchronized, failover
+    /// done, test failover over, the failover monitor's next change); `None` when nothing
+    /// will change by itself. Advancing by it makes the transition happen.
+    pub fn next_event_in(&self) -> Option<Duration> {
+        self.job_next_change_ms().map(Duration::from_millis)
+    }
+
     /// Whole seconds from now (on a whole second) until `target_ms`, stopping one second
     /// before the job's next change so that the change itself is ticked.
     pub(crate) fn quiet_seconds(&self, target_ms: u64) -> u64 {

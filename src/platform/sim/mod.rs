@@ -27,7 +27,9 @@ mod job;
 mod leap;
 mod observe;
 mod persist;
+mod replicate;
 mod show;
+mod traffic;
 mod world;
 
 pub use events::{EventCounts, Queue};

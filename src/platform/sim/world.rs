@@ -240,49 +240,6 @@ impl World {
     pub fn reachable(&self, host: &str) -> bool {
         self.host(host).is_some_and(|h| h.up) && self.link_is_up(CONTROLLER, host)
     }
-
-    /// Advances the virtual clock by `d`, running every whole-second tick on the way, or
-    /// leaping over a long stretch in which nothing changes (`leap.rs`).
-    pub fn advance(&mut self, d: Duration) {
-        let target = self
-            .clock_ms
-            .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        loop {
-            let next_tick = (self.clock_ms / 1000 + 1) * 1000;
-            if next_tick > target {
-                break;
-            }
-            let quiet = self.quiet_seconds(target);
-            if quiet >= super::leap::LEAP_MIN.as_secs() {
-                self.leap(quiet);
-                continue;
-            }
-            self.clock_ms = next_tick;
-            self.tick();
-        }
-        self.clock_ms = target;
-    }
-
-    /// One second of the world, in a fixed order: timed transitions, the failover monitor,
-    /// the panels, then replication.
-    pub(crate) fn tick(&mut self) {
-        self.lifecycle_tick();
-        self.monitor_tick();
-        self.produce_tick();
-        self.replicate_tick();
-    }
-
-    /// Time until the next lifecycle transition (provisioning done, synchronized, failover
-    /// done, test failover over, the failover monitor's next change); `None` when nothing
-    /// will change by itself. Advancing by it makes the transition happen.
-    pub fn next_event_in(&self) -> Option<Duration> {
-        self.job_next_change_ms().map(Duration::from_millis)
-    }
-}
-
-/// Rounds a virtual instant up to the next whole second, where ticks happen.
-pub(crate) fn ceil_second(ms: u64) -> u64 {
-    ms.div_ceil(1000) * 1000
 }
 
 /// A link's key: the two ends, lower-cased and sorted.
@@ -338,7 +295,5 @@ mod tests {
             link_key("GCSHOSTB", "controller"),
             link_key("CONTROLLER", "gcshostb")
         );
-        assert_eq!(ceil_second(1), 1000);
-        assert_eq!(ceil_second(2000), 2000);
     }
 }

@@ -2,9 +2,11 @@
 //! dir ([`FileStore`]); a fleet of controllers keeps them in etcd (`fleet::EtcdStore`), so
 //! that whichever controller owns a site next knows the live host and any intent in flight.
 
-use std::path::{Path, PathBuf};
+pub mod files;
 
-use crate::journal::{self, Entry};
+pub use files::FileStore;
+
+use crate::journal::Entry;
 use crate::memory::{Memory, MemoryError};
 
 /// Why a site's memory or journal could not be read or written, or why this controller may
@@ -81,50 +83,5 @@ pub trait SiteStore: Send + Sync {
     fn may_act(&self, site: &str) -> Result<(), StoreError> {
         let _ = site;
         Ok(())
-    }
-}
-
-/// Memory and journal as files under `STATE/sites/SITE/`: the single controller's store.
-#[derive(Debug, Clone)]
-pub struct FileStore {
-    state_dir: PathBuf,
-}
-
-impl FileStore {
-    pub fn new(state_dir: &Path) -> Self {
-        FileStore {
-            state_dir: state_dir.to_path_buf(),
-        }
-    }
-}
-
-impl SiteStore for FileStore {
-    fn load(&self, site: &str) -> Result<Memory, StoreError> {
-        Ok(Memory::load(&self.state_dir, site)?)
-    }
-
-    fn save(&self, site: &str, memory: &Memory) -> Result<(), StoreError> {
-        Ok(memory.save(&self.state_dir, site)?)
-    }
-
-    fn append(&self, site: &str, entry: &Entry) -> Result<(), StoreError> {
-        journal::append(&self.state_dir, site, entry).map_err(|source| StoreError::Journal {
-            site: site.to_string(),
-            source,
-        })
-    }
-
-    fn journal(&self, site: &str) -> Result<(Vec<Entry>, usize), StoreError> {
-        journal::read(&self.state_dir, site).map_err(|source| StoreError::Journal {
-            site: site.to_string(),
-            source,
-        })
-    }
-
-    /// The journal file's length: it only grows.
-    fn journal_stamp(&self, site: &str) -> Option<u64> {
-        std::fs::metadata(journal::path(&self.state_dir, site))
-            .map(|m| m.len())
-            .ok()
     }
 }

@@ -1,0 +1,58 @@
+//! The words of Windows and Carbonite that the manifest, the observation and the operations
+//! share: a service's startup type, an event level, how mail is secured, and the failover
+//! monitor's threshold. Defined here, below the manifest, so that every layer can speak them.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A Windows service's startup type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Startup {
+    Automatic,
+    /// The guide: "Automatic Delayed Start".
+    AutomaticDelayed,
+    Manual,
+    Disabled,
+}
+
+/// The level of a Double-Take event that e-mail notification sends.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum EventLevel {
+    Information,
+    Warning,
+    Error,
+}
+
+/// How the connection to the mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+/// The failover monitor's threshold, resolved from the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Threshold {
+    TotalTime(#[serde(with = "humantime_serde")] Duration),
+    ConsecutiveFailures(u32),
+}
+
+impl Threshold {
+    /// How long the source must be missed before the condition for failure is met.
+    pub fn time_to_failure(&self, interval: Duration) -> Duration {
+        match *self {
+            Threshold::TotalTime(d) => d,
+            Threshold::ConsecutiveFailures(n) => interval * n,
+        }
+    }
+}
