@@ -61,6 +61,11 @@ pub fn windows_home(program_data: Option<&OsStr>) -> PathBuf {
     base.join("galaxy-ha")
 }
 
+/// `STATE/sites/SITE/`: a site's memory, journal and last good manifest.
+pub fn site_dir(state_dir: &Path, site: &str) -> PathBuf {
+    state_dir.join("sites").join(site)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,9 +107,4 @@ mod tests {
         assert_eq!(state_dir(Path::new("manifests")), home.join("state"));
         assert_eq!(log_dir(), Some(home.join("logs")));
     }
-}
-
-/// `STATE/sites/SITE/`: a site's memory, journal and last good manifest.
-pub fn site_dir(state_dir: &Path, site: &str) -> PathBuf {
-    state_dir.join("sites").join(site)
 }

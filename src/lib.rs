@@ -28,7 +28,7 @@
 //! 9. **Service** — `run`: scheduling passes, watching manifests, signals, logs, the OS
 //!    service, the HTTP side, and many controllers on etcd.
 //! 10. **Commands** — the command line's syntax and settings, one module per command, and the
-//!    chaos driver that `sim chaos`, the tests and the benchmarks share.
+//!     chaos driver that `sim chaos`, the tests and the benchmarks share.
 
 // 1. Model
 pub mod model;

@@ -684,7 +684,7 @@ fn the_model_should_be_the_one_of_the_guides_build() {
 #[test]
 fn every_generated_script_should_conform_to_the_model() {
     let mut all = BTreeMap::new();
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         let errors = check(&script(kind).text);
         if !errors.is_empty() {
             all.insert(kind.as_str(), errors);
@@ -696,7 +696,7 @@ fn every_generated_script_should_conform_to_the_model() {
 #[test]
 fn the_checker_should_see_the_scripts_dt_calls() {
     // A checker that saw nothing would pass everything: count what it resolved.
-    let text = &script(ScriptKind::Failover).text;
+    let text = &script(ScriptKind::Act(galaxy_ha::model::ActionKind::Failover)).text;
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_powershell::LANGUAGE.into())
@@ -947,7 +947,7 @@ fn observe_doctor_and_capture_should_call_only_read_only_cmdlets() {
 
 #[test]
 fn no_script_should_delete_a_file() {
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         for c in commands(&script(kind).text) {
             let lower = c.to_ascii_lowercase();
             assert!(

@@ -227,7 +227,7 @@ fn reads(text: &str) -> Vec<Vec<String>> {
 fn every_field_a_script_reads_is_one_its_input_writes() {
     use galaxy_ha::platform::powershell::scripts::ScriptKind;
     let calls = every_call();
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         let call = calls
             .iter()
             .find(|c| c.kind == kind)

@@ -53,7 +53,7 @@ fn the_credential_should_reach_the_script_on_stdin_only() {
     let out = runner(dir.path())
         .run(
             &host(),
-            script(ScriptKind::StopVm),
+            script(ScriptKind::Act(galaxy_ha::model::ActionKind::StopVm)),
             &serde_json::json!({"vm": "GCSServer"}),
             Duration::from_secs(20),
         )
@@ -72,7 +72,10 @@ fn the_credential_should_reach_the_script_on_stdin_only() {
         !read("script").contains(SECRET),
         "secret in the script file"
     );
-    assert_eq!(read("script"), script(ScriptKind::StopVm).text);
+    assert_eq!(
+        read("script"),
+        script(ScriptKind::Act(galaxy_ha::model::ActionKind::StopVm)).text
+    );
     let stdin: serde_json::Value = serde_json::from_str(&read("stdin")).expect("json stdin");
     assert_eq!(stdin["credential"]["password"], SECRET);
     assert_eq!(stdin["credential"]["username"], "CORP\\svc");
@@ -111,7 +114,7 @@ fn exit_statuses_should_map_to_clear_errors() {
     let err = runner(dir.path())
         .run(
             &host(),
-            script(ScriptKind::DeleteJob),
+            script(ScriptKind::Act(galaxy_ha::model::ActionKind::DeleteJob)),
             &serde_json::json!({}),
             Duration::from_secs(20),
         )
@@ -199,7 +202,7 @@ fn the_guest_credential_should_reach_the_script_on_stdin_apart_from_the_hosts() 
         .with_path(path)
         .run(
             &host(),
-            script(ScriptKind::CreateJob),
+            script(ScriptKind::Act(galaxy_ha::model::ActionKind::CreateJob)),
             &serde_json::json!({}),
             Duration::from_secs(20),
         )

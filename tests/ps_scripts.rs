@@ -48,7 +48,7 @@ fn tokens(node: Node, out: &mut Vec<String>) {
 
 #[test]
 fn every_script_should_parse_without_errors() {
-    let errors: Vec<String> = ScriptKind::ALL
+    let errors: Vec<String> = ScriptKind::all()
         .iter()
         .filter_map(|kind| {
             let s = script(*kind);
@@ -67,7 +67,7 @@ fn every_script_should_parse_without_errors() {
 
 #[test]
 fn no_script_should_use_powershell_7_syntax_or_typographic_quotes() {
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         let s = script(kind);
         let mut toks = Vec::new();
         tokens(parse(&s.text).root_node(), &mut toks);
@@ -110,11 +110,11 @@ fn no_script_should_use_powershell_7_syntax_or_typographic_quotes() {
 
 #[test]
 fn every_placeholder_should_be_expanded_and_every_name_used() {
-    let all: String = ScriptKind::ALL
+    let all: String = ScriptKind::all()
         .iter()
         .map(|k| script(*k).text.clone())
         .collect();
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         assert!(!script(kind).text.contains("%%"), "{}", kind.as_str());
     }
     for n in names::NAMES {
@@ -129,7 +129,7 @@ fn every_placeholder_should_be_expanded_and_every_name_used() {
 
 #[test]
 fn scripts_should_read_their_data_from_standard_input_only() {
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         let s = &script(kind).text;
         assert!(
             s.contains("[Console]::In.ReadToEnd() | ConvertFrom-Json"),
@@ -151,7 +151,7 @@ fn scripts_should_read_their_data_from_standard_input_only() {
 
 #[test]
 fn scripts_should_match_their_snapshots() {
-    for kind in ScriptKind::ALL {
+    for kind in ScriptKind::all() {
         insta::assert_snapshot!(format!("ps-script-{}", kind.as_str()), script(kind).text);
     }
 }

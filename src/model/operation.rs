@@ -29,6 +29,23 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Every kind, in the order above: the one list of what the controller can do.
+    pub const ALL: [ActionKind; 13] = [
+        ActionKind::StartService,
+        ActionKind::SetServiceStartup,
+        ActionKind::OpenFirewallPort,
+        ActionKind::SetEmailNotification,
+        ActionKind::CreateJob,
+        ActionKind::UpdateJob,
+        ActionKind::DeleteJob,
+        ActionKind::RemoveReplica,
+        ActionKind::StopVm,
+        ActionKind::Failover,
+        ActionKind::TestFailover,
+        ActionKind::EndTestFailover,
+        ActionKind::Alert,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::StartService => "start-service",

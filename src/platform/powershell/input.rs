@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::scripts::ScriptKind;
 use super::secret::Secret;
 use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
-use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
+use crate::model::operation::{ActionKind, FailoverMode, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{EmailSettings, Protocol};
 
 pub fn startup_name(s: Startup) -> &'static str {
@@ -233,7 +233,7 @@ pub struct DeleteJob {
     pub delete_replica: bool,
 }
 
-/// `remove-vm`.
+/// `remove-replica`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoveVm {
     pub vm: String,
@@ -348,17 +348,17 @@ impl Input {
             Input::Observe(_) => ScriptKind::Observe,
             Input::Capture(_) => ScriptKind::Capture,
             Input::Doctor(_) => ScriptKind::Doctor,
-            Input::EndTestFailover(_) => ScriptKind::EndTestFailover,
-            Input::StartService(_) => ScriptKind::StartService,
-            Input::SetServiceStartup(_) => ScriptKind::SetServiceStartup,
-            Input::OpenFirewallPort(_) => ScriptKind::OpenFirewallPort,
-            Input::SetEmailNotification(_) => ScriptKind::SetEmailNotification,
-            Input::CreateJob(_) => ScriptKind::CreateJob,
-            Input::UpdateJob(_) => ScriptKind::UpdateJob,
-            Input::DeleteJob(_) => ScriptKind::DeleteJob,
-            Input::RemoveVm(_) => ScriptKind::RemoveVm,
-            Input::StopVm(_) => ScriptKind::StopVm,
-            Input::Failover(_) => ScriptKind::Failover,
+            Input::EndTestFailover(_) => ScriptKind::Act(ActionKind::EndTestFailover),
+            Input::StartService(_) => ScriptKind::Act(ActionKind::StartService),
+            Input::SetServiceStartup(_) => ScriptKind::Act(ActionKind::SetServiceStartup),
+            Input::OpenFirewallPort(_) => ScriptKind::Act(ActionKind::OpenFirewallPort),
+            Input::SetEmailNotification(_) => ScriptKind::Act(ActionKind::SetEmailNotification),
+            Input::CreateJob(_) => ScriptKind::Act(ActionKind::CreateJob),
+            Input::UpdateJob(_) => ScriptKind::Act(ActionKind::UpdateJob),
+            Input::DeleteJob(_) => ScriptKind::Act(ActionKind::DeleteJob),
+            Input::RemoveVm(_) => ScriptKind::Act(ActionKind::RemoveReplica),
+            Input::StopVm(_) => ScriptKind::Act(ActionKind::StopVm),
+            Input::Failover(_) => ScriptKind::Act(ActionKind::Failover),
         }
     }
 
@@ -372,17 +372,24 @@ impl Input {
             ScriptKind::Observe => Input::Observe(read(value)?),
             ScriptKind::Capture => Input::Capture(read(value)?),
             ScriptKind::Doctor => Input::Doctor(read(value)?),
-            ScriptKind::EndTestFailover => Input::EndTestFailover(read(value)?),
-            ScriptKind::StartService => Input::StartService(read(value)?),
-            ScriptKind::SetServiceStartup => Input::SetServiceStartup(read(value)?),
-            ScriptKind::OpenFirewallPort => Input::OpenFirewallPort(read(value)?),
-            ScriptKind::SetEmailNotification => Input::SetEmailNotification(read(value)?),
-            ScriptKind::CreateJob => Input::CreateJob(read(value)?),
-            ScriptKind::UpdateJob => Input::UpdateJob(read(value)?),
-            ScriptKind::DeleteJob => Input::DeleteJob(read(value)?),
-            ScriptKind::RemoveVm => Input::RemoveVm(read(value)?),
-            ScriptKind::StopVm => Input::StopVm(read(value)?),
-            ScriptKind::Failover => Input::Failover(read(value)?),
+            ScriptKind::Act(ActionKind::EndTestFailover) => Input::EndTestFailover(read(value)?),
+            ScriptKind::Act(ActionKind::StartService) => Input::StartService(read(value)?),
+            ScriptKind::Act(ActionKind::SetServiceStartup) => {
+                Input::SetServiceStartup(read(value)?)
+            }
+            ScriptKind::Act(ActionKind::OpenFirewallPort) => Input::OpenFirewallPort(read(value)?),
+            ScriptKind::Act(ActionKind::SetEmailNotification) => {
+                Input::SetEmailNotification(read(value)?)
+            }
+            ScriptKind::Act(ActionKind::CreateJob) => Input::CreateJob(read(value)?),
+            ScriptKind::Act(ActionKind::UpdateJob) => Input::UpdateJob(read(value)?),
+            ScriptKind::Act(ActionKind::DeleteJob) => Input::DeleteJob(read(value)?),
+            ScriptKind::Act(ActionKind::RemoveReplica) => Input::RemoveVm(read(value)?),
+            ScriptKind::Act(ActionKind::StopVm) => Input::StopVm(read(value)?),
+            ScriptKind::Act(ActionKind::Failover | ActionKind::TestFailover) => {
+                Input::Failover(read(value)?)
+            }
+            ScriptKind::Act(ActionKind::Alert) => return Err("an alert runs no script".into()),
         })
     }
 

@@ -5,7 +5,7 @@
 //! (`{computer, remote, credential, guestCredential, input}`) from standard input, builds a
 //! `PSCredential` from each credential there is, and runs the body here (`& $body`) or on the
 //! host (`Invoke-Command -ComputerName`). Bodies print one JSON document (observe, doctor,
-//! capture, remove-vm) or nothing. Failures: exit 3 with `unreachable|message` when the host
+//! capture, remove-replica) or nothing. Failures: exit 3 with `unreachable|message` when the host
 //! cannot be reached, exit 2 with `SYSTEM|message` when Carbonite, Hyper-V or Windows refused.
 //!
 //! No credential ever makes a second WinRM hop: every Double-Take server (each host, and the
@@ -17,61 +17,49 @@
 use std::sync::LazyLock;
 
 use super::names;
+use crate::model::operation::ActionKind;
 
-/// What a script does.
+/// What a script does: one of the three queries, or the action of an operation kind. The
+/// operation kinds are [`ActionKind`]'s one list; no second list of them is kept here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScriptKind {
     Observe,
     Doctor,
-    StartService,
-    SetServiceStartup,
-    OpenFirewallPort,
-    SetEmailNotification,
-    CreateJob,
-    UpdateJob,
-    DeleteJob,
-    RemoveVm,
-    StopVm,
-    Failover,
-    EndTestFailover,
     Capture,
+    Act(ActionKind),
 }
 
 impl ScriptKind {
-    pub const ALL: [ScriptKind; 14] = [
-        ScriptKind::Observe,
-        ScriptKind::Doctor,
-        ScriptKind::StartService,
-        ScriptKind::SetServiceStartup,
-        ScriptKind::OpenFirewallPort,
-        ScriptKind::SetEmailNotification,
-        ScriptKind::CreateJob,
-        ScriptKind::UpdateJob,
-        ScriptKind::DeleteJob,
-        ScriptKind::RemoveVm,
-        ScriptKind::StopVm,
-        ScriptKind::Failover,
-        ScriptKind::EndTestFailover,
-        ScriptKind::Capture,
-    ];
+    /// The script that carries out an action of `kind`: its own, except that a test failover
+    /// is the failover script with `mode: test` in its input, and an alert runs no script.
+    pub fn of(kind: ActionKind) -> Option<ScriptKind> {
+        match kind {
+            ActionKind::Alert => None,
+            ActionKind::TestFailover => Some(ScriptKind::Act(ActionKind::Failover)),
+            kind => Some(ScriptKind::Act(kind)),
+        }
+    }
 
-    /// A stable name (snapshot names, logs, temp file names).
+    /// Every script: the queries, then one per operation kind that has its own.
+    pub fn all() -> Vec<ScriptKind> {
+        [ScriptKind::Observe, ScriptKind::Doctor, ScriptKind::Capture]
+            .into_iter()
+            .chain(
+                ActionKind::ALL
+                    .into_iter()
+                    .filter(|&k| ScriptKind::of(k) == Some(ScriptKind::Act(k)))
+                    .map(ScriptKind::Act),
+            )
+            .collect()
+    }
+
+    /// A stable name (snapshot names, logs, temp file names): the operation kind's.
     pub fn as_str(self) -> &'static str {
         match self {
             ScriptKind::Observe => "observe",
             ScriptKind::Doctor => "doctor",
-            ScriptKind::StartService => "start-service",
-            ScriptKind::SetServiceStartup => "set-service-startup",
-            ScriptKind::OpenFirewallPort => "open-firewall-port",
-            ScriptKind::SetEmailNotification => "set-email-notification",
-            ScriptKind::CreateJob => "create-job",
-            ScriptKind::UpdateJob => "update-job",
-            ScriptKind::DeleteJob => "delete-job",
-            ScriptKind::RemoveVm => "remove-vm",
-            ScriptKind::StopVm => "stop-vm",
-            ScriptKind::Failover => "failover",
-            ScriptKind::EndTestFailover => "end-test-failover",
             ScriptKind::Capture => "capture",
+            ScriptKind::Act(kind) => kind.as_str(),
         }
     }
 
@@ -79,18 +67,21 @@ impl ScriptKind {
         match self {
             ScriptKind::Observe => OBSERVE,
             ScriptKind::Doctor => DOCTOR,
-            ScriptKind::StartService => START_SERVICE,
-            ScriptKind::SetServiceStartup => SET_SERVICE_STARTUP,
-            ScriptKind::OpenFirewallPort => OPEN_FIREWALL_PORT,
-            ScriptKind::SetEmailNotification => SET_EMAIL_NOTIFICATION,
-            ScriptKind::CreateJob => CREATE_JOB,
-            ScriptKind::UpdateJob => UPDATE_JOB,
-            ScriptKind::DeleteJob => DELETE_JOB,
-            ScriptKind::RemoveVm => REMOVE_VM,
-            ScriptKind::StopVm => STOP_VM,
-            ScriptKind::Failover => FAILOVER,
-            ScriptKind::EndTestFailover => END_TEST_FAILOVER,
             ScriptKind::Capture => CAPTURE,
+            ScriptKind::Act(kind) => match kind {
+                ActionKind::StartService => START_SERVICE,
+                ActionKind::SetServiceStartup => SET_SERVICE_STARTUP,
+                ActionKind::OpenFirewallPort => OPEN_FIREWALL_PORT,
+                ActionKind::SetEmailNotification => SET_EMAIL_NOTIFICATION,
+                ActionKind::CreateJob => CREATE_JOB,
+                ActionKind::UpdateJob => UPDATE_JOB,
+                ActionKind::DeleteJob => DELETE_JOB,
+                ActionKind::RemoveReplica => REMOVE_VM,
+                ActionKind::StopVm => STOP_VM,
+                ActionKind::Failover | ActionKind::TestFailover => FAILOVER,
+                ActionKind::EndTestFailover => END_TEST_FAILOVER,
+                ActionKind::Alert => unreachable!("an alert runs no script (`ScriptKind::of`)"),
+            },
         }
     }
 }
@@ -103,17 +94,21 @@ pub struct Script {
 }
 
 static SCRIPTS: LazyLock<Vec<Script>> = LazyLock::new(|| {
-    ScriptKind::ALL
-        .iter()
-        .map(|&kind| Script {
+    ScriptKind::all()
+        .into_iter()
+        .map(|kind| Script {
             kind,
             text: generate(kind),
         })
         .collect()
 });
 
-/// The script of a kind (generated once).
+/// The script of a kind (generated once); a test failover's is the failover script.
 pub fn script(kind: ScriptKind) -> &'static Script {
+    let kind = match kind {
+        ScriptKind::Act(action) => ScriptKind::of(action).unwrap_or(kind),
+        query => query,
+    };
     SCRIPTS
         .iter()
         .find(|s| s.kind == kind)
@@ -861,3 +856,28 @@ $disks = @(Get-VMHardDiskDrive -VM $vm | ForEach-Object { [string]$_.Path })
 Remove-VM -VM $vm -Force
 return (ConvertTo-Json -InputObject ([pscustomobject]@{ vm = [string]$in.vm; keptDisks = $disks }) -Compress)
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_kind_but_an_alert_has_a_script_and_every_script_one_name() {
+        for kind in ActionKind::ALL {
+            let script_kind = ScriptKind::of(kind);
+            assert_eq!(script_kind.is_none(), kind == ActionKind::Alert, "{kind:?}");
+            if let Some(s) = script_kind {
+                assert!(ScriptKind::all().contains(&s), "{kind:?}");
+                assert!(!script(s).text.is_empty());
+            }
+        }
+        let names: std::collections::BTreeSet<&str> =
+            ScriptKind::all().iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ScriptKind::all().len());
+        assert_eq!(ScriptKind::all().len(), 3 + ActionKind::ALL.len() - 2);
+        assert_eq!(
+            script(ScriptKind::Act(ActionKind::TestFailover)).kind,
+            ScriptKind::Act(ActionKind::Failover)
+        );
+    }
+}
