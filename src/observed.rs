@@ -289,6 +289,13 @@ impl Job {
     pub fn replicating_now(&self) -> bool {
         self.connected_since.is_some() && self.monitor_status.source_alive
     }
+
+    /// How long until the failover monitor's condition for failure is met, while it misses
+    /// the source and the condition is not met yet: the instant a pass must look again.
+    pub fn condition_due_in(&self) -> Option<Duration> {
+        let m = &self.monitor_status;
+        (!m.source_alive && !m.condition_met).then_some(m.remaining)
+    }
 }
 
 impl Observed {

@@ -14,7 +14,7 @@ use crate::execute::{self, ApplyReport, ExecuteError, Store};
 use crate::journal;
 use crate::manifest::Site;
 use crate::memory::{Memory, MemoryError};
-use crate::observed::Observed;
+use crate::observed::{Job, Observed};
 use crate::plan::{self, ConditionType, Plan};
 use crate::platform::{Platform, PlatformError};
 use crate::store::{FileStore, SiteStore, StoreError};
@@ -250,10 +250,7 @@ pub fn reconcile(
     remember_manifest(site, &mut plan, ctx.store.backend(), platform.now())?;
     let report = execute::execute(&plan, platform, ctx.store, ctx.alerts)?;
     let requeue_after = if report.applied.is_empty() {
-        platform
-            .next_change()
-            .unwrap_or(interval)
-            .clamp(Duration::from_secs(1), interval)
+        come_back_after(&observed, interval)
     } else {
         Duration::from_secs(1)
     };
@@ -335,4 +332,16 @@ pub fn converge(
                 .min(timeout.saturating_sub(waited).max(Duration::from_secs(1))),
         );
     }
+}
+
+/// When a pass that did nothing should look again: after the interval, or the moment the
+/// failover monitor's condition for failure comes due if that is sooner (its remaining
+/// time), so that a failover is not issued up to an interval late. At least a second.
+pub fn come_back_after(observed: &Observed, interval: Duration) -> Duration {
+    observed
+        .job
+        .as_ref()
+        .and_then(Job::condition_due_in)
+        .map_or(interval, |due| due.min(interval))
+        .max(Duration::from_secs(1))
 }

@@ -19,7 +19,6 @@ use crate::fleet::{Fleet, FleetError, FleetOptions, Turn};
 use crate::history::{self, Item};
 use crate::http::{self, HttpError, Shared, SiteView};
 use crate::last_good;
-use crate::manifest::spec::PlatformKind;
 use crate::manifest::{self, Site};
 use crate::model::operation::{AlertKind, Severity};
 use crate::plan::{error_policy, render};
@@ -659,13 +658,11 @@ async fn site_task(
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut carry = Carry::default();
-    let mut last = std::time::Instant::now();
     let mut failures = 0u32;
     let mut changes = ctx.fleet.as_ref().map(|f| f.subscribe());
     loop {
         let site = spec.borrow_and_update().clone();
         if let Some(wait) = fleet_turn(&ctx, &site, &mut carry).await {
-            last = std::time::Instant::now();
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = fleet_change(&mut changes) => {}
@@ -678,8 +675,7 @@ async fn site_task(
             }
             continue;
         }
-        let elapsed = last.elapsed();
-        last = std::time::Instant::now();
+        let started = std::time::Instant::now();
         let span = tracing::info_span!("pass", site = %site.name);
         let (ctx2, site2, taken) = (ctx.clone(), site.clone(), std::mem::take(&mut carry));
         let permit = match &ctx.passes {
@@ -689,7 +685,7 @@ async fn site_task(
         let joined = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let _entered = span.enter();
-            one_pass(&ctx2, &site2, taken, elapsed)
+            one_pass(&ctx2, &site2, taken)
         })
         .await;
         let result = match joined {
@@ -704,7 +700,7 @@ async fn site_task(
         };
         ctx.shared
             .metrics()
-            .pass_finished(&site.name, last.elapsed().as_secs_f64());
+            .pass_finished(&site.name, started.elapsed().as_secs_f64());
         ctx.shared.pass_finished(
             &site.name,
             result.as_ref().map(|_| ()).map_err(ToString::to_string),
@@ -747,33 +743,21 @@ async fn site_task(
 }
 
 /// One pass on the blocking pool; hands the platform and journal cache back for the next.
-fn one_pass(
-    ctx: &Ctx,
-    site: &Site,
-    mut carry: Carry,
-    elapsed: Duration,
-) -> (Carry, Result<(), PassError>) {
+fn one_pass(ctx: &Ctx, site: &Site, mut carry: Carry) -> (Carry, Result<(), PassError>) {
     // Checked before the lab's clock moves: a move may save its world.
     if let Err(e) = ctx.store.may_act(&site.name) {
         return (Carry::default(), Err(ReconcileError::from(e).into()));
     }
-    let simulated = site.manifest.spec.platform.kind == PlatformKind::Simulated;
     // The platform is kept between passes; the lab reads its world again when another
-    // process (`galaxy-ha sim fault`, a drill, a test) changed the file.
+    // process (`galaxy-ha sim fault`, a drill, a test) changed the file, and its clock
+    // follows the wall clock, `--sim-speed` times faster.
     let mut platform = match carry.platform.take() {
         Some(p) => p,
-        None => match platform::open_for_service(site, &ctx.state_dir) {
+        None => match platform::open_for_service(site, &ctx.state_dir, ctx.sim_speed) {
             Ok(p) => p,
             Err(e) => return (carry, Err(PassError::Open(e))),
         },
     };
-    if simulated {
-        // The lab's clock follows the wall clock, `--sim-speed` times faster.
-        let advance = elapsed.saturating_mul(ctx.sim_speed);
-        if !advance.is_zero() {
-            platform.sleep(advance);
-        }
-    }
     tracing::debug!("pass started");
     let result = pass(ctx, site, platform.as_mut(), &mut carry);
     carry.platform = Some(platform);

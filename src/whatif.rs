@@ -2,11 +2,16 @@
 //! lab's fault verbs. The simulated lab runs a copy of its world forward; for real hosts the
 //! assumptions are applied to the observed state here, and the failover monitor advanced.
 
+use std::path::Path;
 use std::time::Duration;
 
-use crate::manifest::spec::SiteSpec;
+use jiff::Timestamp;
+
+use crate::manifest::Site;
+use crate::manifest::spec::{PlatformKind, SiteSpec};
 use crate::observed::{Activity, Health, HostState, Observed, ServiceStatus, Vm, VmRole, VmState};
-use crate::platform::sim::{Fault, FaultError};
+use crate::platform::sim::{Fault, FaultError, Lab};
+use crate::platform::{self, PlatformError};
 
 /// Reads `KIND ARGS...` (`host-down GCSHOSTA`; a service name may hold spaces:
 /// `service-stop GCSHOSTA Double-Take Management Service`).
@@ -24,6 +29,31 @@ pub fn parse(text: &str) -> Result<Fault, FaultError> {
         _ => rest,
     };
     Fault::parse_for(|form| format!("--assume \"{form}\""), kind, &args)
+}
+
+/// What the site would look like if `faults` happened now and `after` passed with nothing
+/// done, and the time then, without touching anything: the lab runs a copy of its world
+/// forward; real hosts are observed and the assumptions applied to the observation
+/// ([`project`]).
+///
+/// # Errors
+/// The site cannot be observed, or an assumption does not fit it.
+pub fn look_ahead(
+    site: &Site,
+    state_dir: &Path,
+    faults: &[Fault],
+    after: Duration,
+) -> Result<(Observed, Timestamp), PlatformError> {
+    if site.manifest.spec.platform.kind == PlatformKind::Simulated {
+        return Lab::load_or_create(state_dir, site)?.project(faults, after);
+    }
+    let mut platform = platform::open(site, state_dir)?;
+    let observed = platform.observe()?;
+    let now = platform
+        .now()
+        .checked_add(jiff::SignedDuration::try_from(after).unwrap_or(jiff::SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX);
+    Ok((project(&observed, &site.manifest.spec, faults, after), now))
 }
 
 /// The controller can no longer see the host: nothing of it is known.

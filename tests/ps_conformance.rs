@@ -162,12 +162,7 @@ fn both_platforms_should_fail_over_once_when_the_live_host_dies_and_then_resume(
             if o.observed.live_hosts() == ["GCSHOSTB"] {
                 break;
             }
-            let step = s
-                .platform()
-                .next_change()
-                .unwrap_or(Duration::from_secs(10))
-                .clamp(Duration::from_secs(1), Duration::from_secs(10));
-            s.platform().sleep(step);
+            s.platform().sleep(o.requeue_after);
         }
         out.push(summary(s, failovers));
         assert_eq!(failovers, 1, "{}: exactly one failover", s.name());
@@ -238,10 +233,6 @@ impl galaxy_ha::platform::powershell::Runner for Tweaked {
     fn sleep(&self, d: Duration) {
         self.inner.sleep(d);
     }
-
-    fn next_change(&self) -> Option<Duration> {
-        self.inner.next_change()
-    }
 }
 
 fn tweaked(site: &Site) -> PowershellPlatform<Tweaked> {
@@ -301,11 +292,7 @@ fn an_outage_reported_as_carbonite_warnings_should_still_fail_over_once() {
             if o.observed.live_hosts() == ["GCSHOSTB"] {
                 break;
             }
-            let step = p
-                .next_change()
-                .unwrap_or(Duration::from_secs(10))
-                .clamp(Duration::from_secs(1), Duration::from_secs(10));
-            p.sleep(step);
+            p.sleep(o.requeue_after);
         }
         assert_eq!(failovers, 1, "{state}: exactly one failover");
     }

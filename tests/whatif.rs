@@ -102,7 +102,7 @@ fn the_real_host_projection_should_plan_what_the_lab_running_forward_plans() {
     for (fault, secs) in cases {
         let faults = vec![whatif::parse(fault).unwrap()];
         let after = Duration::from_secs(secs);
-        let (lab_view, now) = rig.lab.project(&faults, after).unwrap().unwrap();
+        let (lab_view, now) = rig.lab.project(&faults, after).unwrap();
         let by_lab = plan::plan(&rig.site.manifest, &lab_view, &memory, now);
         let projected = whatif::project(&observed, &rig.site.manifest.spec, &faults, after);
         let by_projection = plan::plan(&rig.site.manifest, &projected, &memory, now);

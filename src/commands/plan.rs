@@ -92,18 +92,7 @@ fn projected(
     faults: &[Fault],
     after: Duration,
 ) -> anyhow::Result<Plan> {
-    let mut platform = crate::platform::open(site, state_dir)?;
     let memory = crate::store::files::load_memory(state_dir, &site.name)?;
-    let (observed, now) = match platform.project(faults, after) {
-        Some(projection) => projection?,
-        None => {
-            let observed = platform.observe()?;
-            let now = platform.now() + jiff::SignedDuration::try_from(after)?;
-            (
-                whatif::project(&observed, &site.manifest.spec, faults, after),
-                now,
-            )
-        }
-    };
+    let (observed, now) = whatif::look_ahead(site, state_dir, faults, after)?;
     Ok(plan::plan(&site.manifest, &observed, &memory, now))
 }

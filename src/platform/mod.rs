@@ -35,32 +35,13 @@ pub trait Platform: Send {
     /// Waits `d` (on the simulated lab: advances the virtual clock).
     fn sleep(&mut self, d: Duration);
 
-    /// Makes what the platform keeps of its own durable (the lab's world); a no-op for real
-    /// hosts, whose state lives on the hosts.
+    /// Makes durable what the platform keeps of its own (a simulated world); a no-op for
+    /// real hosts, whose state lives on the hosts. The service calls it when it stops.
     ///
     /// # Errors
     /// The platform's state cannot be written.
     fn flush(&mut self) -> Result<(), PlatformError> {
         Ok(())
-    }
-
-    /// The next instant at which something will change by itself (the lab's next event),
-    /// for `apply --wait` to jump to; `None` for real hosts.
-    fn next_change(&self) -> Option<Duration> {
-        None
-    }
-
-    /// What the platform would observe if `faults` happened now and `after` passed with
-    /// nothing done, and the time then; without touching anything. `None` when the platform
-    /// cannot run a copy of itself forward (real hosts): the caller then projects the
-    /// observation instead (`whatif::project`).
-    fn project(
-        &self,
-        faults: &[sim::Fault],
-        after: Duration,
-    ) -> Option<Result<(Observed, Timestamp), PlatformError>> {
-        let _ = (faults, after);
-        None
     }
 }
 
@@ -72,30 +53,10 @@ pub fn open(
     site: &crate::manifest::Site,
     state_dir: &std::path::Path,
 ) -> Result<Box<dyn Platform>, PlatformError> {
-    open_with(site, state_dir, true)
-}
-
-/// [`open`] for the service: the lab saves its world on actions and [`Platform::flush`]
-/// only, not on every clock move.
-///
-/// # Errors
-/// As [`open`].
-pub fn open_for_service(
-    site: &crate::manifest::Site,
-    state_dir: &std::path::Path,
-) -> Result<Box<dyn Platform>, PlatformError> {
-    open_with(site, state_dir, false)
-}
-
-fn open_with(
-    site: &crate::manifest::Site,
-    state_dir: &std::path::Path,
-    save_on_sleep: bool,
-) -> Result<Box<dyn Platform>, PlatformError> {
     match site.manifest.spec.platform.kind {
-        crate::manifest::spec::PlatformKind::Simulated => Ok(Box::new(
-            sim::Lab::load_or_create(state_dir, site)?.save_on_sleep(save_on_sleep),
-        )),
+        crate::manifest::spec::PlatformKind::Simulated => {
+            Ok(Box::new(sim::Lab::load_or_create(state_dir, site)?))
+        }
         crate::manifest::spec::PlatformKind::Powershell => {
             let settings = site
                 .manifest
@@ -109,6 +70,25 @@ fn open_with(
                 powershell::PowershellRunner::new(&settings),
             )))
         }
+    }
+}
+
+/// [`open`] for the service: the lab's virtual clock follows the wall clock, `sim_speed`
+/// times faster, and the lab saves its world on actions, once a virtual minute and on
+/// [`Platform::flush`], not on every move of its clock. Real hosts ignore `sim_speed`.
+///
+/// # Errors
+/// As [`open`].
+pub fn open_for_service(
+    site: &crate::manifest::Site,
+    state_dir: &std::path::Path,
+    sim_speed: u32,
+) -> Result<Box<dyn Platform>, PlatformError> {
+    match site.manifest.spec.platform.kind {
+        crate::manifest::spec::PlatformKind::Simulated => Ok(Box::new(
+            sim::Lab::load_or_create(state_dir, site)?.following_wall_clock(sim_speed),
+        )),
+        crate::manifest::spec::PlatformKind::Powershell => open(site, state_dir),
     }
 }
 

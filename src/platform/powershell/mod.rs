@@ -234,8 +234,4 @@ impl<R: Runner> Platform for PowershellPlatform<R> {
     fn sleep(&mut self, d: Duration) {
         self.runner.sleep(d);
     }
-
-    fn next_change(&self) -> Option<Duration> {
-        self.runner.next_change()
-    }
 }

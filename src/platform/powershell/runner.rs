@@ -100,10 +100,6 @@ pub trait Runner: Send {
     fn sleep(&self, d: Duration) {
         std::thread::sleep(d);
     }
-
-    fn next_change(&self) -> Option<Duration> {
-        None
-    }
 }
 
 /// The real runner: `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File`.

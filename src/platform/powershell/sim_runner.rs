@@ -100,10 +100,6 @@ impl Runner for SimRunner {
     fn sleep(&self, d: Duration) {
         self.world().advance(d);
     }
-
-    fn next_change(&self) -> Option<Duration> {
-        self.world().next_event_in()
-    }
 }
 
 fn failed(host: &HostTarget, kind: ScriptKind, message: &str) -> RunError {

@@ -53,6 +53,9 @@ pub struct Lab {
     stamp: Option<(std::time::SystemTime, u64)>,
     /// The world's clock when it was last saved.
     saved_at: Duration,
+    /// Under the service the wall clock drives the virtual one: this many virtual seconds
+    /// per wall second, counted from the last observation.
+    follow: Option<(u32, std::time::Instant)>,
 }
 
 impl Lab {
@@ -64,13 +67,45 @@ impl Lab {
             save_on_sleep: true,
             stamp: None,
             saved_at: Duration::ZERO,
+            follow: None,
         }
     }
 
-    /// Stops saving on every clock move (see [`Platform::flush`]).
-    pub fn save_on_sleep(mut self, on: bool) -> Self {
-        self.save_on_sleep = on;
+    /// The lab as the service drives it: its virtual clock moves `speed` times as fast as
+    /// the wall clock (caught up at each observation), and it saves its world on actions,
+    /// once a virtual minute and on [`Platform::flush`] rather than on every clock move.
+    pub fn following_wall_clock(mut self, speed: u32) -> Self {
+        self.save_on_sleep = false;
+        self.follow = Some((speed, std::time::Instant::now()));
         self
+    }
+
+    /// The lab's next change by itself ([`World::next_event_in`]): the lab's tools (the
+    /// demo, the chaos driver) jump to it.
+    pub fn next_change(&self) -> Option<Duration> {
+        self.world.next_event_in()
+    }
+
+    /// What the lab would show if `faults` happened now and `after` passed with nothing
+    /// done, and the time then: a copy of the world runs forward; the saved world is left
+    /// as it is.
+    ///
+    /// # Errors
+    /// A fault that does not fit the world (an unknown host, no job).
+    pub fn project(
+        &self,
+        faults: &[super::Fault],
+        after: Duration,
+    ) -> Result<(Observed, Timestamp), PlatformError> {
+        let mut world = self.world.clone();
+        for fault in faults {
+            world.inject(fault).map_err(|e| PlatformError::Assumption {
+                assumption: fault.to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        world.advance(after);
+        Ok((world.observe(), world.now()))
     }
 
     fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
@@ -122,6 +157,7 @@ impl Lab {
             save_on_sleep: true,
             stamp: None,
             saved_at: Duration::ZERO,
+            follow: None,
         };
         lab.stamp = lab.file_stamp();
         Ok(lab)
@@ -139,6 +175,7 @@ impl Lab {
             save_on_sleep: true,
             stamp: None,
             saved_at: Duration::ZERO,
+            follow: None,
         };
         lab.save()?;
         Ok(lab)
@@ -209,6 +246,13 @@ fn load(path: &Path) -> Result<World, PlatformError> {
 
 impl Platform for Lab {
     fn observe(&mut self) -> Result<Observed, PlatformError> {
+        if let Some((speed, since)) = &mut self.follow {
+            let moved = since.elapsed().saturating_mul(*speed);
+            *since = std::time::Instant::now();
+            if !moved.is_zero() {
+                self.sleep(moved);
+            }
+        }
         self.refresh()?;
         Ok(self.world.observe())
     }
@@ -243,28 +287,5 @@ impl Platform for Lab {
 
     fn flush(&mut self) -> Result<(), PlatformError> {
         self.save()
-    }
-
-    /// Runs a copy of the world forward; the saved world is left as it is.
-    fn project(
-        &self,
-        faults: &[super::Fault],
-        after: Duration,
-    ) -> Option<Result<(Observed, Timestamp), PlatformError>> {
-        let mut world = self.world.clone();
-        for fault in faults {
-            if let Err(e) = world.inject(fault) {
-                return Some(Err(PlatformError::Assumption {
-                    assumption: fault.to_string(),
-                    message: e.to_string(),
-                }));
-            }
-        }
-        world.advance(after);
-        Some(Ok((world.observe(), world.now())))
-    }
-
-    fn next_change(&self) -> Option<Duration> {
-        self.world.next_event_in()
     }
 }
