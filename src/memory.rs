@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::model::names::HostName;
 use crate::model::operation::Operation;
 pub use crate::model::operation::{FailoverCause, FailoverRecord};
 
@@ -27,10 +28,10 @@ pub struct Memory {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub written_by: Option<String>,
     /// The live host the controller last established (adoption, failover, switchover).
-    pub live_host: Option<String>,
+    pub live_host: Option<HostName>,
     /// The value of `spec.primary` when the live host was last established; a manifest
     /// `primary` equal to it asks for nothing.
-    pub acknowledged_primary: Option<String>,
+    pub acknowledged_primary: Option<HostName>,
     pub live_since: Option<Timestamp>,
     pub last_failover: Option<FailoverRecord>,
     pub last_test_failover: Option<Timestamp>,
@@ -60,7 +61,7 @@ pub struct Memory {
     /// Since when each host has not answered the controller (the first pass that missed it),
     /// so that `status` can say how long a host has been silent. Written only when a host
     /// stops or starts answering: idle passes still write nothing.
-    pub unreachable_since: BTreeMap<String, Timestamp>,
+    pub unreachable_since: BTreeMap<HostName, Timestamp>,
     /// A job created to protect System Galaxy again (after a failover, or replacing a
     /// stopped job): `replication-resumed` is raised when it first protects.
     pub resuming: Option<Resuming>,
@@ -81,8 +82,8 @@ pub struct Resuming {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Switchover {
-    pub from: String,
-    pub to: String,
+    pub from: HostName,
+    pub to: HostName,
     pub started: Timestamp,
 }
 

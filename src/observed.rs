@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::model::names::{HostName, VmName};
 use crate::model::terms::{EventLevel, SmtpSecurity, Startup, Threshold};
 
 /// One observation of a site.
@@ -22,7 +23,7 @@ pub struct Observed {
 /// One Hyper-V host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostState {
-    pub name: String,
+    pub name: HostName,
     /// Reachable from the controller. When false, everything else here is unknown (empty).
     pub reachable: bool,
     pub services: Vec<ServiceState>,
@@ -53,7 +54,7 @@ impl HostState {
     /// A host the controller cannot reach: nothing of it is known.
     pub fn unreachable(name: &str) -> HostState {
         HostState {
-            name: name.to_string(),
+            name: name.into(),
             reachable: false,
             services: Vec::new(),
             firewall: Vec::new(),
@@ -111,7 +112,7 @@ pub struct EmailSettings {
 /// A Hyper-V VM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vm {
-    pub name: String,
+    pub name: VmName,
     pub state: VmState,
     /// What the VM is to the site.
     pub role: VmRole,
@@ -247,11 +248,11 @@ pub struct MonitorStatus {
 pub struct Job {
     pub name: String,
     /// The host the protected VM runs on (direction's origin).
-    pub source: String,
+    pub source: HostName,
     /// The host that holds the job and the replica.
-    pub target: String,
+    pub target: HostName,
     /// The replica VM's display name on the target.
-    pub replica: String,
+    pub replica: VmName,
     pub activity: Activity,
     /// The platform's own name for the state (Carbonite's `HighLevelState`), when it has one:
     /// what an `Unknown` activity was.
@@ -300,17 +301,15 @@ impl Job {
 
 impl Observed {
     pub fn host(&self, name: &str) -> Option<&HostState> {
-        self.hosts
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts.iter().find(|h| h.name == name)
     }
 
     /// Hosts where System Galaxy runs live now.
-    pub fn live_hosts(&self) -> Vec<&str> {
+    pub fn live_hosts(&self) -> Vec<&HostName> {
         self.hosts
             .iter()
             .filter(|h| h.reachable && h.vms.iter().any(Vm::is_live))
-            .map(|h| h.name.as_str())
+            .map(|h| &h.name)
             .collect()
     }
 }

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::manifest::Site;
 use crate::memory::FailoverRecord;
+use crate::model::names::{HostName, VmName};
 use crate::observed::{Activity, Observed, VmRole, VmState};
 use crate::plan::{ConditionType, Operation, Plan};
 use crate::reconcile::Look;
@@ -36,8 +37,8 @@ pub struct SiteStatus {
     pub name: String,
     /// The live host as the controller last established it (it may be down: see
     /// `live_host_answers` and `running_on`).
-    pub live_host: Option<String>,
-    pub standby_host: Option<String>,
+    pub live_host: Option<HostName>,
+    pub standby_host: Option<HostName>,
     /// The job's activity as the console shows it, or `null` with no job.
     pub activity: Option<String>,
     /// Synchronizing percentage.
@@ -64,7 +65,7 @@ pub struct SiteStatus {
     pub live_host_answers: Option<bool>,
     /// The hosts where System Galaxy runs for real now (none while it is down, two in a split
     /// brain).
-    pub running_on: Vec<String>,
+    pub running_on: Vec<HostName>,
     /// Since when System Galaxy has been missed on the live host, while it is.
     pub down_since: Option<Timestamp>,
     /// When the failover monitor's condition for failure was met, while it is.
@@ -78,9 +79,9 @@ pub struct SiteStatus {
     /// The command that approves the failover the site waits for, when it waits for one.
     pub approval: Option<String>,
     /// The host where a test failover's isolated replica runs now (a drill).
-    pub test_failover_on: Option<String>,
+    pub test_failover_on: Option<HostName>,
     /// A planned switchover in progress: its target host.
-    pub switchover_to: Option<String>,
+    pub switchover_to: Option<HostName>,
     /// The test failover (drill) running now, if one is.
     pub drill: Drill,
 }
@@ -91,8 +92,8 @@ pub struct SiteStatus {
 pub struct Drill {
     pub running: bool,
     pub started: Option<Timestamp>,
-    pub replica: Option<String>,
-    pub host: Option<String>,
+    pub replica: Option<VmName>,
+    pub host: Option<HostName>,
 }
 
 impl SiteStatus {
@@ -157,8 +158,8 @@ impl SiteStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct JobStatus {
     pub name: String,
-    pub source: String,
-    pub target: String,
+    pub source: HostName,
+    pub target: HostName,
     /// The job's source server: the System Galaxy VM.
     pub source_server: String,
     pub target_data_state: String,
@@ -186,7 +187,7 @@ pub struct ConditionStatus {
 /// One host of the pair.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostStatus {
-    pub name: String,
+    pub name: HostName,
     /// `live` or `standby`, as the controller established them.
     pub role: Option<&'static str>,
     /// The host answered this observation.
@@ -199,7 +200,7 @@ pub struct HostStatus {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VmStatus {
-    pub name: String,
+    pub name: VmName,
     /// Hyper-V's state: `Running`, `Off`, `Starting`, `Stopping`.
     pub state: &'static str,
     /// `system-galaxy` or `replica`.
@@ -222,7 +223,7 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             name: j.name.clone(),
             source: j.source.clone(),
             target: j.target.clone(),
-            source_server: site.manifest.spec.vm.name.clone(),
+            source_server: site.manifest.spec.vm.name.to_string(),
             target_data_state: if j.target_data_ok {
                 "OK".into()
             } else {
@@ -267,11 +268,7 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             .live_host
             .as_deref()
             .map(|h| observed.host(h).is_some_and(|h| h.reachable)),
-        running_on: observed
-            .live_hosts()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
+        running_on: observed.live_hosts().into_iter().cloned().collect(),
         observed_at: Some(now),
         hosts: hosts(plan, observed),
         maintenance: plan.maintenance.clone(),
@@ -345,17 +342,9 @@ fn waits_for_approval(status: &SiteStatus, plan: &Plan) -> bool {
 
 fn hosts(plan: &Plan, observed: &Observed) -> Vec<HostStatus> {
     let role = |name: &str| {
-        if plan
-            .live_host
-            .as_deref()
-            .is_some_and(|l| l.eq_ignore_ascii_case(name))
-        {
+        if plan.live_host.as_ref().is_some_and(|l| l == name) {
             Some("live")
-        } else if plan
-            .standby_host
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case(name))
-        {
+        } else if plan.standby_host.as_ref().is_some_and(|s| s == name) {
             Some("standby")
         } else {
             None

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::manifest::Site;
 use crate::manifest::spec::{PlatformKind, SiteSpec};
+use crate::model::names::HostName;
 use crate::observed::{Activity, Health, HostState, Observed, ServiceStatus, Vm, VmRole, VmState};
 use crate::platform::sim::{Fault, FaultError, Lab};
 use crate::platform::{self, PlatformError};
@@ -58,11 +59,7 @@ pub fn look_ahead(
 
 /// The controller can no longer see the host: nothing of it is known.
 fn unseen(o: &mut Observed, host: &str) {
-    if let Some(h) = o
-        .hosts
-        .iter_mut()
-        .find(|h| h.name.eq_ignore_ascii_case(host))
-    {
+    if let Some(h) = o.hosts.iter_mut().find(|h| h.name == host) {
         *h = HostState::unreachable(&h.name);
     }
 }
@@ -79,7 +76,7 @@ pub fn project(
     let mut source_missed = false;
     let source = o.job.as_ref().map(|j| j.source.clone());
     let target = o.job.as_ref().map(|j| j.target.clone());
-    let is = |a: &str, b: &Option<String>| b.as_deref().is_some_and(|b| a.eq_ignore_ascii_case(b));
+    let is = |a: &str, b: &Option<HostName>| b.as_ref().is_some_and(|b| b == a);
     for fault in faults {
         match fault {
             Fault::HostDown { host } => {
@@ -102,11 +99,7 @@ pub fn project(
                 }
             }
             Fault::ServiceStop { host, service } => {
-                if let Some(h) = o
-                    .hosts
-                    .iter_mut()
-                    .find(|h| h.name.eq_ignore_ascii_case(host))
-                {
+                if let Some(h) = o.hosts.iter_mut().find(|h| h.name == *host) {
                     for s in h
                         .services
                         .iter_mut()
@@ -117,20 +110,12 @@ pub fn project(
                 }
             }
             Fault::PortClose { host, port } => {
-                if let Some(h) = o
-                    .hosts
-                    .iter_mut()
-                    .find(|h| h.name.eq_ignore_ascii_case(host))
-                {
+                if let Some(h) = o.hosts.iter_mut().find(|h| h.name == *host) {
                     h.firewall.retain(|r| r.port != *port);
                 }
             }
             Fault::VmStart { host } => {
-                if let Some(h) = o
-                    .hosts
-                    .iter_mut()
-                    .find(|h| h.name.eq_ignore_ascii_case(host) && h.reachable)
-                {
+                if let Some(h) = o.hosts.iter_mut().find(|h| h.name == *host && h.reachable) {
                     match h.vms.iter_mut().find(|v| v.state == VmState::Off) {
                         Some(vm) => {
                             vm.state = VmState::Running;
@@ -148,11 +133,7 @@ pub fn project(
                 }
             }
             Fault::EmailDrift { host } => {
-                if let Some(h) = o
-                    .hosts
-                    .iter_mut()
-                    .find(|h| h.name.eq_ignore_ascii_case(host))
-                {
+                if let Some(h) = o.hosts.iter_mut().find(|h| h.name == *host) {
                     h.email = None;
                 }
             }

@@ -97,7 +97,7 @@ fn run(template: &Path, site: &Site, crash_at: Option<u32>) -> Run {
         crashed,
         failovers: lab.world().failovers(),
         memory: galaxy_ha::store::files::load_memory(dir.path(), "hq").unwrap(),
-        forward: job.map(|j| (j.source, j.target, j.activity)),
+        forward: job.map(|j| (j.source.to_string(), j.target.to_string(), j.activity)),
     }
 }
 

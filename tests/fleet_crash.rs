@@ -134,7 +134,7 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
         crashed,
         failovers: lab.world().failovers(),
         memory,
-        forward: job.map(|j| (j.source, j.target, j.activity)),
+        forward: job.map(|j| (j.source.to_string(), j.target.to_string(), j.activity)),
     }
 }
 

@@ -123,8 +123,8 @@ fn memory() -> impl Strategy<Value = Memory> {
         prop::option::of(0..2usize),
     )
         .prop_map(|(live, ack, latched, switch_to)| Memory {
-            live_host: live.map(|i| host_name(i).to_string()),
-            acknowledged_primary: ack.map(|i| host_name(i).to_string()),
+            live_host: live.map(|i| host_name(i).to_string()).map(Into::into),
+            acknowledged_primary: ack.map(|i| host_name(i).to_string()).map(Into::into),
             failover_latched: latched,
             switchover: switch_to.map(|i| Switchover {
                 from: host_name(1 - i).into(),
@@ -161,7 +161,7 @@ proptest! {
             manifest.spec.maintenance = serde_saphyr::from_str("reason: patching\n").unwrap();
         }
         let p = plan::plan(&manifest, &o, &m, now());
-        let live: Vec<&str> = o.live_hosts();
+        let live: Vec<&str> = o.live_hosts().into_iter().map(|h| h.as_str()).collect();
 
         // Deterministic.
         prop_assert_eq!(&p, &plan::plan(&manifest, &o, &m, now()));

@@ -1003,3 +1003,38 @@ fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
     // No drill runs: nothing to end.
     assert!(!ends(&plan::plan(&short, &healthy(), &started(31), now())));
 }
+
+/// Windows compares host and VM names without case: a manifest spelled in lower case, hosts
+/// that report upper case and memory that remembers a third spelling are one site, healthy,
+/// with nothing to do: no failover, no fence, no recreated job, no stale manifest.
+#[test]
+fn names_that_differ_only_in_case_should_be_one_host_and_one_vm_everywhere() {
+    let mut m = manifest("automatic");
+    for h in &mut m.spec.hosts {
+        h.name = h.name.to_ascii_lowercase().into();
+    }
+    m.spec.primary = A.to_ascii_lowercase().into();
+    m.spec.vm.name = m.spec.vm.name.to_ascii_uppercase().into();
+    let memory = galaxy_ha::memory::Memory {
+        live_host: Some("GcsHostA".into()),
+        acknowledged_primary: Some("gcsHOSTa".into()),
+        ..galaxy_ha::memory::Memory::default()
+    };
+    let p = plan::plan(&m, &healthy(), &memory, now());
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    assert!(cond(&p, ConditionType::Ready));
+    assert!(cond(&p, ConditionType::Protected));
+    assert!(!cond(&p, ConditionType::ManifestStale));
+    assert!(!cond(&p, ConditionType::Degraded));
+    assert_eq!(p.live_host.as_ref().map(|h| h.as_str()), Some("gcshosta"));
+    assert!(p.live_host.as_ref().is_some_and(|h| *h == A));
+    // With the live host failed, the standby is still the other host, not a third one.
+    let mut down = healthy();
+    down.hosts[0] = HostState::unreachable(A);
+    let p = plan::plan(&m, &down, &memory, now());
+    assert!(
+        p.standby_host.as_ref().is_some_and(|h| *h == B),
+        "{:?}",
+        p.standby_host
+    );
+}

@@ -106,7 +106,7 @@ fn every_capture_should_replay_through_observe_and_parse() {
             let captured = capture
                 .hosts
                 .iter()
-                .find(|c| c.host == h.name)
+                .find(|c| *c.host == *h.name)
                 .expect("host");
             assert_eq!(
                 h.reachable,

@@ -78,12 +78,17 @@ fn summary(s: &mut Subject, failovers: usize) -> Summary {
     let live = observed
         .live_hosts()
         .into_iter()
-        .map(str::to_string)
+        .map(|h| h.to_string())
         .collect();
     Summary {
-        job: observed
-            .job
-            .map(|j| (j.name, j.source, j.target, j.activity)),
+        job: observed.job.map(|j| {
+            (
+                j.name,
+                j.source.to_string(),
+                j.target.to_string(),
+                j.activity,
+            )
+        }),
         live,
         lost: s.world(|w| w.events().lost),
         failovers,

@@ -39,13 +39,13 @@ proptest! {
                 vm: "GCSServer".into(),
                 source: "GCSHOSTA".into(),
                 target: "GCSHOSTB".into(),
-                replica: replica.clone(),
+                replica: (&replica).into(),
                 replica_path: path.clone(),
                 monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::TotalTime(Duration::from_secs(300)) },
             }),
             Operation::StartService { place: Place::Guest("GCSHOSTA".into()), service: service.clone() },
             Operation::DeleteJob { job: job.clone(), target: "GCSHOSTB".into(), delete_replica: true },
-            Operation::StopVm { host: "GCSHOSTA".into(), vm: replica.clone(), turn_off: false },
+            Operation::StopVm { host: "GCSHOSTA".into(), vm: (&replica).into(), turn_off: false },
         ];
         for op in ops {
             let call = payload::operation("hq", &spec, &op, None).expect("a host operation");

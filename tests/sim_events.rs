@@ -235,12 +235,12 @@ fn apply(w: &mut World, s: &Step) {
         Step::StopVm(a, turn_off) => {
             let vms: Vec<String> = w
                 .host(host(a))
-                .map(|h| h.vms.iter().map(|v| v.name.clone()).collect())
+                .map(|h| h.vms.iter().map(|v| v.name.to_string()).collect())
                 .unwrap_or_default();
             for vm in vms {
                 let _ = w.execute(&Operation::StopVm {
                     host: host(a).into(),
-                    vm,
+                    vm: vm.into(),
                     turn_off,
                 });
             }

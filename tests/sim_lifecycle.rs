@@ -247,7 +247,7 @@ fn test_failover_boots_the_replica_isolated_while_the_job_keeps_protecting() {
         .expect("second test");
     w.execute(&Operation::StopVm {
         host: B.into(),
-        vm: format!("{VM}_Replica_{B}"),
+        vm: format!("{VM}_Replica_{B}").into(),
         turn_off: false,
     })
     .expect("stop test replica");
@@ -268,7 +268,7 @@ fn deleting_a_job_can_remove_its_replica() {
     assert_eq!(w.observe().host(B).expect("B").vms.len(), 1, "replica kept");
     w.execute(&Operation::RemoveReplica {
         host: B.into(),
-        vm: format!("{VM}_Replica_{B}"),
+        vm: format!("{VM}_Replica_{B}").into(),
     })
     .expect("remove the stale replica");
     assert!(w.observe().host(B).expect("B").vms.is_empty());

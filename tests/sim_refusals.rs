@@ -293,7 +293,7 @@ fn hyper_v_refuses_unknown_and_running_vms() {
         &mut w,
         Operation::RemoveReplica {
             host: B.into(),
-            vm: format!("{VM}_Replica_{B}"),
+            vm: format!("{VM}_Replica_{B}").into(),
         },
         "Carbonite",
         "delete the job",

@@ -44,7 +44,7 @@ pub const SERVICES: [&str; 2] = ["Double-Take", "Double-Take Management Service"
 /// What the planner's baseline does: services running and automatic on both hosts and in
 /// the live VM, ports open.
 pub fn baseline(w: &mut World) {
-    let live: Vec<String> = w
+    let live: Vec<galaxy_ha::model::names::HostName> = w
         .hosts()
         .iter()
         .filter(|h| h.live_vm().is_some())
@@ -53,7 +53,7 @@ pub fn baseline(w: &mut World) {
     let mut places: Vec<Place> = [A, B]
         .iter()
         .filter(|h| w.reachable(h))
-        .map(|h| Place::Host(h.to_string()))
+        .map(|h| Place::Host((*h).into()))
         .collect();
     places.extend(live.into_iter().map(Place::Guest));
     for place in places {
@@ -106,7 +106,7 @@ pub fn new_job(source: &str, target: &str) -> NewJob {
         vm: VM.into(),
         source: source.into(),
         target: target.into(),
-        replica: format!("{VM}_Replica_{target}"),
+        replica: format!("{VM}_Replica_{target}").into(),
         replica_path: r"D:\HVRA_Replicas\10.100.0.45".into(),
         monitor: monitor(),
     }

@@ -12,6 +12,7 @@ use super::intents::Intents;
 use super::invariant::{Invariant, Violation};
 use crate::journal::Event;
 use crate::manifest::spec::{FailoverMode, SiteSpec};
+use crate::model::names::HostName;
 use crate::model::operation::{FailoverMode as Mode, Operation};
 use crate::platform::sim::{Fault, Phase, World};
 
@@ -21,11 +22,11 @@ pub struct Before {
     failovers: u32,
     lost: u64,
     /// The job's source host and its replication queue.
-    source: Option<String>,
+    source: Option<HostName>,
     source_queue: u64,
     /// Hosts running System Galaxy live, and those of them the controller can reach.
-    live: Vec<String>,
-    visible_live: Vec<String>,
+    live: Vec<HostName>,
+    visible_live: Vec<HostName>,
     /// The job's failover monitor says the condition for failure is met; it still reaches
     /// the source.
     condition_met: bool,
@@ -67,7 +68,7 @@ impl Before {
 }
 
 /// Hosts (up) with a VM running System Galaxy live.
-fn live_hosts(world: &World) -> Vec<String> {
+fn live_hosts(world: &World) -> Vec<HostName> {
     world
         .hosts()
         .iter()
@@ -79,7 +80,7 @@ fn live_hosts(world: &World) -> Vec<String> {
 /// A move a person asked for, until the controller establishes it.
 #[derive(Debug, Clone, PartialEq)]
 struct Ask {
-    to: String,
+    to: HostName,
     /// System Galaxy was shut down cleanly for it: the switchover runs to its end even if the
     /// manifest changes back.
     started: bool,
@@ -120,14 +121,14 @@ impl Checker {
 
     /// A person set `spec.primary`: away from the live host it asks for a move; back to it,
     /// it withdraws a move that has not started.
-    pub fn primary_edited(&mut self, primary: &str, live: Option<&str>) {
-        if live.is_some_and(|l| l.eq_ignore_ascii_case(primary)) {
+    pub fn primary_edited(&mut self, primary: &str, live: Option<&HostName>) {
+        if live.is_some_and(|l| l == primary) {
             if self.ask.as_ref().is_some_and(|a| !a.started) {
                 self.ask = None;
             }
         } else if !self.ask.as_ref().is_some_and(|a| a.started) {
             self.ask = Some(Ask {
-                to: primary.to_string(),
+                to: primary.into(),
                 started: false,
             });
         }
@@ -136,7 +137,7 @@ impl Checker {
     /// A person ran `galaxy-ha failover` and it was approved: a move to `to`.
     pub fn failover_commanded(&mut self, to: &str) {
         self.ask = Some(Ask {
-            to: to.to_string(),
+            to: to.into(),
             started: false,
         });
     }
@@ -144,7 +145,7 @@ impl Checker {
     /// After a fault: only the events of a source that failed hard may be lost.
     pub fn after_fault(&mut self, fault: &Fault, before: &Before, world: &World) {
         let hard_failure_of_source = matches!(fault, Fault::HostDown { host }
-            if before.source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(host)));
+            if before.source.as_ref().is_some_and(|s| s == host));
         let allowance = if hard_failure_of_source {
             before.source_queue
         } else {
@@ -186,7 +187,7 @@ impl Checker {
                     turn_off: false,
                     ..
                 } => match self.ask.as_mut() {
-                    Some(ask) if !ask.to.eq_ignore_ascii_case(host) => ask.started = true,
+                    Some(ask) if ask.to != *host => ask.started = true,
                     _ => self.violate(
                         Invariant::NoUnaskedSwitchover,
                         format!(
@@ -200,10 +201,7 @@ impl Checker {
                     ..
                 } => {
                     if before.visible_live.len() < 2
-                        || !before
-                            .visible_live
-                            .iter()
-                            .any(|h| h.eq_ignore_ascii_case(host))
+                        || !before.visible_live.iter().any(|h| h == host)
                     {
                         self.violate(
                             Invariant::FenceOnlySplitBrain,
@@ -213,11 +211,7 @@ impl Checker {
                             ),
                         );
                     }
-                    if before
-                        .source
-                        .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(host))
-                    {
+                    if before.source.as_ref().is_some_and(|s| s == host) {
                         allowance += before.source_queue;
                     }
                 }
@@ -260,13 +254,11 @@ impl Checker {
         let Some(target) = world.job().map(|j| j.target.clone()) else {
             return 0;
         };
-        let target_live = before.live.iter().any(|h| h.eq_ignore_ascii_case(&target));
-        let source_seen_live = before.visible_live.iter().any(|h| {
-            before
-                .source
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(h))
-        });
+        let target_live = before.live.contains(&target);
+        let source_seen_live = before
+            .visible_live
+            .iter()
+            .any(|h| before.source.as_ref().is_some_and(|s| s == h));
         if target_live {
             self.violate(
                 Invariant::NoFailoverWithoutFailure,
@@ -284,10 +276,7 @@ impl Checker {
         }
         // The ask stands until System Galaxy runs on its host: a failover that fails on the
         // way (its target dies, the job is stopped) leaves the person's request as it was.
-        let asked = self
-            .ask
-            .clone()
-            .filter(|a| a.to.eq_ignore_ascii_case(&target));
+        let asked = self.ask.clone().filter(|a| a.to == target);
         let was_latched = std::mem::replace(&mut self.latched, true);
         match asked {
             Some(ask) => {
@@ -359,7 +348,7 @@ impl Checker {
     /// What a pass must never leave behind: System Galaxy on both hosts the controller sees,
     /// a job replicating onto the host that runs it.
     fn left_behind(&mut self, world: &World) {
-        let visible: Vec<String> = live_hosts(world)
+        let visible: Vec<HostName> = live_hosts(world)
             .into_iter()
             .filter(|h| world.reachable(h))
             .collect();
@@ -374,7 +363,7 @@ impl Checker {
                 job.phase,
                 Phase::Provisioning { .. } | Phase::Synchronizing | Phase::Protecting
             )
-            && visible.iter().any(|h| h.eq_ignore_ascii_case(&job.target))
+            && visible.contains(&job.target)
         {
             self.violate(
                 Invariant::ReplicaOntoLive,
@@ -407,16 +396,14 @@ impl Checker {
     fn ask_met(&mut self, state_dir: &Path, site: &str, world: &World) {
         let Some(ask) = &mut self.ask else { return };
         let memory = crate::store::files::load_memory(state_dir, site).ok();
-        let live = memory.as_ref().and_then(|m| m.live_host.as_deref());
-        if live.is_some_and(|l| l.eq_ignore_ascii_case(&ask.to)) {
+        let live = memory.as_ref().and_then(|m| m.live_host.as_ref());
+        if live.is_some_and(|l| *l == ask.to) {
             self.ask = None;
             return;
         }
         if ask.started
             && memory.as_ref().is_some_and(|m| m.switchover.is_none())
-            && live_hosts(world)
-                .iter()
-                .any(|h| !h.eq_ignore_ascii_case(&ask.to))
+            && live_hosts(world).iter().any(|h| *h != ask.to)
         {
             ask.started = false;
         }

@@ -13,6 +13,7 @@ use crate::alert::{Alert, AlertError, AlertSink};
 use crate::execute::{ExecuteError, Store};
 use crate::manifest::Site;
 use crate::manifest::spec::MaintenanceSpec;
+use crate::model::names::HostName;
 use crate::plan::{self, Approval};
 use crate::platform::Platform;
 use crate::platform::sim::{EventCounts, Fault, Lab, World};
@@ -260,7 +261,7 @@ impl Case<'_> {
     }
 
     /// The live host as `status` shows it: memory's, else where System Galaxy runs.
-    fn live_host(&self) -> Option<String> {
+    fn live_host(&self) -> Option<HostName> {
         crate::store::files::load_memory(self.state_dir, SITE)
             .ok()
             .and_then(|m| m.live_host)
@@ -280,7 +281,7 @@ impl Case<'_> {
         let spec = &mut self.site.manifest.spec;
         let old = spec.clone();
         match edit {
-            Edit::Primary(host) => spec.primary = host.clone(),
+            Edit::Primary(host) => spec.primary = host.into(),
             Edit::MaintenanceOn { until } => {
                 spec.maintenance = Some(MaintenanceSpec {
                     reason: "chaos schedule".into(),
@@ -299,7 +300,7 @@ impl Case<'_> {
             return;
         }
         if let Edit::Primary(host) = edit {
-            self.checker.primary_edited(host, live.as_deref());
+            self.checker.primary_edited(host, live.as_ref());
         }
         self.report.edits += 1;
         self.idle = false;
@@ -360,7 +361,7 @@ impl Case<'_> {
             .spec
             .hosts
             .iter()
-            .map(|h| h.name.clone())
+            .map(|h| h.name.to_string())
             .collect();
         let mut ends = hosts.clone();
         ends.push("controller".into());
@@ -395,7 +396,7 @@ impl Case<'_> {
             let live = self.live_host();
             let order = hosts
                 .iter()
-                .filter(|h| live.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(h)))
+                .filter(|h| live.as_ref().is_some_and(|l| l == *h))
                 .chain(hosts.iter());
             for host in order {
                 if self.lab.world_mut().vm_start(host).is_ok() {

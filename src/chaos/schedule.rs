@@ -101,7 +101,7 @@ fn quiet(rng: &mut SmallRng) -> Duration {
 /// A fault on the guide's pair: hosts, each link (including the controller's), the
 /// manifest's services and ports, VM starts (split brain), e-mail drift and job stops.
 fn fault(rng: &mut SmallRng, spec: &SiteSpec) -> Fault {
-    let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.clone()).collect();
+    let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.to_string()).collect();
     let host = |rng: &mut SmallRng| hosts.choose(rng).cloned().unwrap_or_default();
     let ends = |rng: &mut SmallRng| {
         let mut ends = hosts.clone();
@@ -154,7 +154,7 @@ impl Schedule {
             FailoverMode::Manual
         };
         let spec = crate::manifest::sample::guide_site(mode).spec;
-        let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.clone()).collect();
+        let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.to_string()).collect();
         let budget = Duration::from_secs(u64::from(hours) * 3600);
         let mut total = Duration::ZERO;
         // The site starts where the guide starts; the first faults may hit it while it is

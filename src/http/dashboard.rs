@@ -132,7 +132,11 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
     let running = if s.running_on.is_empty() {
         "no host".to_string()
     } else {
-        s.running_on.join(" and ")
+        s.running_on
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
     };
     field(out, "running_on", "System Galaxy runs on", &running);
     if let Some(at) = s.observed_at {

@@ -1,6 +1,7 @@
 //! Renders the job, replica and path templates for one replication direction.
 
 use super::spec::SiteSpec;
+use crate::model::names::VmName;
 
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: [&str; 5] = ["vm", "source", "target", "vm_address", "site"];
@@ -9,7 +10,7 @@ pub const PLACEHOLDERS: [&str; 5] = ["vm", "source", "target", "vm_address", "si
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobNames {
     pub job: String,
-    pub replica: String,
+    pub replica: VmName,
     pub replica_path: String,
 }
 
@@ -19,7 +20,7 @@ pub fn job_names(site: &str, spec: &SiteSpec, source: &str, target: &str) -> Job
     let r = |t: &str| render(t, site, &spec.vm.name, &spec.vm.address, source, target);
     JobNames {
         job: r(&spec.replication.job_name),
-        replica: r(&spec.replication.replica_name),
+        replica: r(&spec.replication.replica_name).into(),
         replica_path: r(&spec.replication.replica_path),
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::names::{HostName, VmName};
 pub use crate::model::terms::{EventLevel, SmtpSecurity, Startup, Threshold};
 
 /// One manifest document: one site.
@@ -56,7 +57,7 @@ pub struct SiteSpec {
     /// The host that should be live (run System Galaxy). Changing it asks for a planned
     /// switchover; after an unplanned failover set it to the new live host.
     #[schemars(extend("pattern" = NOT_BLANK))]
-    pub primary: String,
+    pub primary: HostName,
     /// The System Galaxy virtual machine.
     pub vm: VmSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,7 +191,7 @@ pub enum PlatformKind {
 pub struct HostSpec {
     /// The host's Windows computer name, e.g. `GCSHOSTA`. Compared case-insensitively.
     #[schemars(extend("pattern" = NOT_BLANK))]
-    pub name: String,
+    pub name: HostName,
     /// The host's static IP address (the guide: on the second NIC).
     #[schemars(extend("pattern" = IP_ADDRESS))]
     pub address: String,
@@ -201,7 +202,7 @@ pub struct HostSpec {
 pub struct VmSpec {
     /// The Hyper-V VM running System Galaxy; also the job's source server name.
     #[schemars(extend("pattern" = NOT_BLANK))]
-    pub name: String,
+    pub name: VmName,
     /// The VM's static IP address (the third of the guide's three addresses).
     #[schemars(extend("pattern" = IP_ADDRESS))]
     pub address: String,
@@ -524,16 +525,12 @@ pub struct MaintenanceSpec {
 impl SiteSpec {
     /// The host spec with this name (case-insensitive, as Windows compares).
     pub fn host(&self, name: &str) -> Option<&HostSpec> {
-        self.hosts
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts.iter().find(|h| h.name == name)
     }
 
     /// The other host of the pair.
     pub fn other_host(&self, name: &str) -> Option<&HostSpec> {
-        self.hosts
-            .iter()
-            .find(|h| !h.name.eq_ignore_ascii_case(name))
+        self.hosts.iter().find(|h| h.name != name)
     }
 }
 

@@ -347,7 +347,7 @@ fn templates(p: &mut Problems, site: &str, spec: &SiteSpec) {
     let [a, b] = spec.hosts.as_slice() else {
         return;
     };
-    if !all_known || a.name.eq_ignore_ascii_case(&b.name) {
+    if !all_known || a.name == b.name {
         return;
     }
     let both = |t: &str| {

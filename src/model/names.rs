@@ -113,9 +113,10 @@ macro_rules! windows_name {
             }
         }
 
+        /// Honours width and alignment (`{:<12}`), as a `str` does.
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
+                f.pad(&self.0)
             }
         }
 
@@ -196,6 +197,7 @@ mod tests {
         assert!(HostName::new("a") < HostName::new("B"));
         // The spelling given is kept, for display and for the documents written.
         assert_eq!(b.to_string(), "gcsHostA");
+        assert_eq!(format!("[{b:<10}]"), "[gcsHostA  ]");
         assert_eq!(serde_json::to_string(&b).unwrap(), "\"gcsHostA\"");
         assert_eq!(format!("{b:?}"), "\"gcsHostA\"");
         assert_eq!(b.key(), "gcshosta");

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::model::names::{HostName, VmName};
 use crate::model::terms::{EventLevel, Startup, Threshold};
 use crate::observed::{EmailSettings, Protocol};
 use std::time::Duration;
@@ -69,13 +70,13 @@ impl ActionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Place {
-    Host(String),
+    Host(HostName),
     /// The guest OS of the live System Galaxy VM running on this host.
-    Guest(String),
+    Guest(HostName),
 }
 
 impl Place {
-    pub fn host(&self) -> &str {
+    pub fn host(&self) -> &HostName {
         match self {
             Place::Host(h) | Place::Guest(h) => h,
         }
@@ -104,12 +105,12 @@ pub struct MonitorOptions {
 pub struct NewJob {
     pub name: String,
     /// The System Galaxy VM (the job's source server).
-    pub vm: String,
+    pub vm: VmName,
     /// The host the VM runs on.
-    pub source: String,
+    pub source: HostName,
     /// The host that will hold the replica; never the host running the VM.
-    pub target: String,
-    pub replica: String,
+    pub target: HostName,
+    pub replica: VmName,
     pub replica_path: String,
     pub monitor: MonitorOptions,
 }
@@ -244,41 +245,41 @@ pub enum Operation {
         startup: Startup,
     },
     OpenFirewallPort {
-        host: String,
+        host: HostName,
         port: u16,
         protocol: Protocol,
     },
     SetEmailNotification {
-        host: String,
+        host: HostName,
         settings: EmailSettings,
     },
     CreateJob(NewJob),
     UpdateJob {
         job: String,
         /// The host holding the job.
-        target: String,
+        target: HostName,
         monitor: MonitorOptions,
     },
     DeleteJob {
         job: String,
-        target: String,
+        target: HostName,
         /// Also delete the replica VM and its files on the target.
         delete_replica: bool,
     },
     /// Remove a VM that must not exist (a stale replica left after a failover).
     RemoveReplica {
-        host: String,
-        vm: String,
+        host: HostName,
+        vm: VmName,
     },
     StopVm {
-        host: String,
-        vm: String,
+        host: HostName,
+        vm: VmName,
         /// Turn off at once (fencing) instead of a clean guest shutdown.
         turn_off: bool,
     },
     Failover {
         job: String,
-        target: String,
+        target: HostName,
         mode: FailoverMode,
         apply_queued_data: bool,
     },
@@ -286,7 +287,7 @@ pub enum Operation {
     /// keeps protecting.
     EndTestFailover {
         job: String,
-        target: String,
+        target: HostName,
     },
     Alert {
         alert: AlertKind,
@@ -396,7 +397,7 @@ pub enum FailoverCause {
 /// What a live failover establishes: from which host to which, when and why.
 pub struct FailoverRecord {
     pub at: Timestamp,
-    pub from: String,
-    pub to: String,
+    pub from: HostName,
+    pub to: HostName,
     pub cause: FailoverCause,
 }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use super::{Condition, ConditionType, Plan};
 use crate::manifest::spec::{Manifest, SiteSpec};
 use crate::memory::{FailoverCause, FailoverRecord, Memory, Transition};
+use crate::model::names::HostName;
 use crate::model::operation::{Action, AlertKind, FailoverMode, Operation, Severity};
 use crate::observed::Observed;
 
@@ -20,8 +21,8 @@ pub(crate) struct Builder<'a> {
     pub now: Timestamp,
     /// The memory to keep after this pass.
     pub next: Memory,
-    pub live_host: Option<String>,
-    pub standby_host: Option<String>,
+    pub live_host: Option<HostName>,
+    pub standby_host: Option<HostName>,
     pub waiting: Vec<String>,
     /// See [`Plan::recovered`].
     pub recovered: Option<(Action, String)>,
@@ -85,7 +86,7 @@ impl<'a> Builder<'a> {
     ) {
         let to = match &op {
             Operation::Failover { target, .. } => target.clone(),
-            _ => String::new(),
+            _ => (String::new()).into(),
         };
         // A drill running on the target would make Carbonite refuse the failover: it ends
         // first, in the same pass, so a drill never delays a real failover.
@@ -110,7 +111,7 @@ impl<'a> Builder<'a> {
         }
         let record = FailoverRecord {
             at: self.now,
-            from: from.to_string(),
+            from: from.into(),
             to,
             cause,
         };
@@ -468,7 +469,7 @@ fn action_id(site: &str, op: &Operation) -> String {
             port,
             protocol,
         } => format!("{host}/{port}/{protocol:?}").to_lowercase(),
-        Operation::SetEmailNotification { host, .. } => host.clone(),
+        Operation::SetEmailNotification { host, .. } => host.to_string(),
         Operation::CreateJob(job) => job.name.clone(),
         Operation::UpdateJob { job, .. }
         | Operation::DeleteJob { job, .. }
@@ -484,7 +485,7 @@ fn action_id(site: &str, op: &Operation) -> String {
 
 fn place_id(place: &crate::model::operation::Place) -> String {
     match place {
-        crate::model::operation::Place::Host(h) => h.clone(),
+        crate::model::operation::Place::Host(h) => h.to_string(),
         crate::model::operation::Place::Guest(h) => format!("{h}/vm"),
     }
 }

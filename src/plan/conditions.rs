@@ -223,7 +223,7 @@ fn scheduled_drill(b: &mut Builder, view: &View) {
     b.act(
         Operation::Failover {
             job: job.name.clone(),
-            target: standby,
+            target: standby.clone(),
             mode: FailoverMode::Test,
             apply_queued_data: true,
         },

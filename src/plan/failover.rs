@@ -138,18 +138,17 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         }
         b.next.maintenance_ended = None;
     }
-    let approved = b.spec.primary.eq_ignore_ascii_case(standby)
-        && !b
-            .memory
+    let approved = b.spec.primary == standby
+        && b.memory
             .acknowledged_primary
-            .as_deref()
-            .is_some_and(|a| a.eq_ignore_ascii_case(standby));
+            .as_ref()
+            .is_none_or(|a| a != standby);
     let blockers = blockers(b, job, approved);
     if blockers.is_empty() {
         b.act_failover(
             Operation::Failover {
                 job: job.name.clone(),
-                target: standby.to_string(),
+                target: standby.into(),
                 mode: FailoverMode::Live,
                 apply_queued_data: b.spec.failover.apply_queued_data,
             },
@@ -358,7 +357,7 @@ pub fn approve(
             job.percent.map(|p| format!(" ({p}%)")).unwrap_or_default()
         ));
     }
-    let live_running = live_hosts.iter().any(|h| h.eq_ignore_ascii_case(&live));
+    let live_running = live_hosts.iter().any(|h| **h == live);
     if live_running {
         if job.activity != Activity::Protecting {
             return Err(format!(
@@ -382,8 +381,8 @@ pub fn approve(
             ));
         }
         return Ok(Approval::Switchover {
-            from: live,
-            to: standby,
+            from: live.to_string(),
+            to: standby.to_string(),
         });
     }
     if job.monitor_status.source_alive {
@@ -399,6 +398,6 @@ pub fn approve(
             mode: FailoverMode::Live,
             apply_queued_data: manifest.spec.failover.apply_queued_data,
         },
-        from: live,
+        from: live.to_string(),
     })
 }

@@ -18,19 +18,19 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
         .clone()
         .or_else(|| b.observed.job.as_ref().map(|j| j.source.clone()))
         .unwrap_or_else(|| b.spec.primary.clone());
-    let keep = if running.iter().any(|h| h.eq_ignore_ascii_case(&keep)) {
+    let keep = if running.contains(&&keep) {
         keep
     } else {
-        running[0].to_string()
+        running[0].clone()
     };
-    for host in running.iter().filter(|h| !h.eq_ignore_ascii_case(&keep)) {
+    for host in running.iter().filter(|h| ***h != keep) {
         let Some(state) = b.observed.host(host) else {
             continue;
         };
         for vm in state.vms.iter().filter(|v| Vm::is_live(v)) {
             b.act(
                 Operation::StopVm {
-                    host: host.to_string(),
+                    host: (*host).clone(),
                     vm: vm.name.clone(),
                     turn_off: true,
                 },

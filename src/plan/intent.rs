@@ -20,9 +20,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     // A switchover in progress (asked through the manifest or `galaxy-ha failover`) runs to
     // its end before the manifest is read again.
     if let Some(s) = b.memory.switchover.clone() {
-        if s.to.eq_ignore_ascii_case(&live) {
+        if s.to == live {
             b.next.switchover = None;
-        } else if s.from.eq_ignore_ascii_case(&live) {
+        } else if s.from == live {
             b.set(
                 ConditionType::ManifestStale,
                 false,
@@ -46,10 +46,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         return;
     }
     let acknowledged = b.next.acknowledged_primary.clone();
-    if acknowledged
-        .as_deref()
-        .is_some_and(|a| a.eq_ignore_ascii_case(&primary))
-    {
+    if acknowledged.as_ref().is_some_and(|a| *a == primary) {
         let since = b
             .memory
             .last_failover
@@ -150,8 +147,8 @@ fn switchover(
             return false;
         }
         b.next.switchover = Some(Switchover {
-            from: live.to_string(),
-            to: standby.to_string(),
+            from: live.into(),
+            to: standby.into(),
             started: b.now,
         });
     }
@@ -169,7 +166,7 @@ fn switchover(
     if let Some(vm) = running_vm {
         b.act(
             Operation::StopVm {
-                host: live.to_string(),
+                host: live.into(),
                 vm,
                 turn_off: false,
             },
@@ -179,7 +176,7 @@ fn switchover(
         b.act_failover(
             Operation::Failover {
                 job: job.name.clone(),
-                target: standby.to_string(),
+                target: standby.into(),
                 mode: FailoverMode::Live,
                 apply_queued_data: true,
             },

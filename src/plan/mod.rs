@@ -26,6 +26,7 @@ pub use failover::{Approval, approve, approve_end};
 
 use crate::manifest::spec::Manifest;
 use crate::memory::Memory;
+use crate::model::names::HostName;
 use crate::observed::Observed;
 
 /// The plan for one site in one pass: plain data in a deterministic order.
@@ -37,8 +38,8 @@ pub struct Plan {
     pub conditions: Vec<Condition>,
     /// The memory to keep if the pass completes (the executor adds what its actions did).
     pub memory: Memory,
-    pub live_host: Option<String>,
-    pub standby_host: Option<String>,
+    pub live_host: Option<HostName>,
+    pub standby_host: Option<HostName>,
     /// Why nothing is done this pass, when maintenance is on: every action is listed, and only
     /// the alerts are carried out.
     pub maintenance: Option<String>,
@@ -188,8 +189,8 @@ pub fn approved(
             // The switchover runs to its end in the next passes (rule 9); `spec.primary` is
             // left as it is, so afterwards the manifest is stale until a person updates it.
             b.next.switchover = Some(crate::memory::Switchover {
-                from: from.clone(),
-                to: to.clone(),
+                from: from.into(),
+                to: to.into(),
                 started: now,
             });
             let vm = observed
@@ -199,7 +200,7 @@ pub fn approved(
             if let Some(vm) = vm {
                 b.act(
                     Operation::StopVm {
-                        host: from.clone(),
+                        host: from.into(),
                         vm,
                         turn_off: false,
                     },

@@ -5,6 +5,7 @@
 use super::builder::Builder;
 use super::view::View;
 use crate::manifest::names::job_names;
+use crate::model::names::VmName;
 use crate::model::operation::{AlertKind, MonitorOptions, NewJob, Operation, Severity};
 use crate::observed::{Activity, MonitorSettings, VmState};
 
@@ -23,8 +24,8 @@ pub(crate) fn new_job(b: &Builder, source: &str, target: &str) -> NewJob {
     NewJob {
         name: names.job,
         vm: b.spec.vm.name.clone(),
-        source: source.to_string(),
-        target: target.to_string(),
+        source: source.into(),
+        target: target.into(),
         replica: names.replica,
         replica_path: names.replica_path,
         monitor: desired_monitor(b),
@@ -72,7 +73,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         Some(job) if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) => {
             // Rule 8 (resume) owns a job that failed over.
         }
-        Some(job) if job.target.eq_ignore_ascii_case(&live) => {
+        Some(job) if job.target == live => {
             // Rule 6: replicating onto the host that runs System Galaxy protects nothing.
             let job = job.clone();
             // The replica may be what runs System Galaxy now (started by hand): keep it then.
@@ -171,7 +172,7 @@ fn recreate(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &s
     let replica_running = b.observed.host(standby).is_some_and(|h| {
         h.vms
             .iter()
-            .any(|v| v.name.eq_ignore_ascii_case(&job.replica) && v.state != VmState::Off)
+            .any(|v| v.name == job.replica && v.state != VmState::Off)
     });
     if replica_running {
         b.wait(format!(
@@ -216,16 +217,16 @@ fn remove_stale_vms(b: &mut Builder, standby: &str, keep: Option<&str>) {
     if !state.reachable {
         return;
     }
-    let stale: Vec<(String, String)> = state
+    let stale: Vec<(VmName, String)> = state
         .vms
         .iter()
-        .filter(|v| v.state == VmState::Off && keep.is_none_or(|k| !v.name.eq_ignore_ascii_case(k)))
+        .filter(|v| v.state == VmState::Off && keep.is_none_or(|k| v.name != k))
         .map(|v| (v.name.clone(), v.kept_disks_text()))
         .collect();
     for (vm, disks) in stale {
         b.act(
             Operation::RemoveReplica {
-                host: standby.to_string(),
+                host: standby.into(),
                 vm: vm.clone(),
             },
             format!("rule 8 (resume replication): {vm:?} on {standby} is off and no job keeps it: a stale copy; {disks}"),

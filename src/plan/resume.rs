@@ -6,6 +6,7 @@ use super::builder::Builder;
 use super::protect::new_job;
 use super::view::View;
 use crate::memory::{FailoverCause, Resuming};
+use crate::model::names::VmName;
 use crate::model::operation::{AlertKind, Operation, Severity};
 use crate::observed::{Activity, VmState};
 
@@ -93,7 +94,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ),
             );
             if let Some(state) = b.observed.host(&old) {
-                let stale: Vec<(String, String)> = state
+                let stale: Vec<(VmName, String)> = state
                     .vms
                     .iter()
                     .filter(|v| v.state == VmState::Off)
@@ -130,7 +131,7 @@ fn superseded(b: &mut Builder, job: &str, old: &str, new_live: &str) {
     b.act(
         Operation::DeleteJob {
             job: job.to_string(),
-            target: new_live.to_string(),
+            target: new_live.into(),
             delete_replica: false,
         },
         format!(

@@ -2,14 +2,15 @@
 //! and adopts a site seen for the first time as it is.
 
 use super::builder::Builder;
+use crate::model::names::HostName;
 use crate::model::operation::{AlertKind, Severity};
 use crate::observed::{Activity, Job, Vm};
 
 /// The pass's view of the pair.
 pub(crate) struct View {
     /// The live host: where System Galaxy runs, or the remembered one while it runs nowhere.
-    pub live: Option<String>,
-    pub standby: Option<String>,
+    pub live: Option<HostName>,
+    pub standby: Option<HostName>,
     /// System Galaxy is observed running on `live`.
     pub live_running: bool,
     pub job: Option<Job>,
@@ -17,16 +18,14 @@ pub(crate) struct View {
 
 impl View {
     pub fn is_live(&self, host: &str) -> bool {
-        self.live
-            .as_deref()
-            .is_some_and(|l| l.eq_ignore_ascii_case(host))
+        self.live.as_ref().is_some_and(|l| l == host)
     }
 
     /// The job replicates from the live host to the standby host.
     pub fn job_forward(&self) -> Option<&Job> {
         let job = self.job.as_ref()?;
-        let standby = self.standby.as_deref()?;
-        (self.is_live(&job.source) && job.target.eq_ignore_ascii_case(standby)).then_some(job)
+        let standby = self.standby.as_ref()?;
+        (self.is_live(&job.source) && job.target == *standby).then_some(job)
     }
 }
 
@@ -34,21 +33,21 @@ pub(crate) fn establish(b: &mut Builder) -> View {
     let running = b.observed.live_hosts();
     let job = b.observed.job.clone();
     let remembered = b.memory.live_host.clone();
-    let live = match (running.first(), remembered.as_deref()) {
-        (Some(&host), None) => {
+    let live = match (running.first().copied().cloned(), remembered) {
+        (Some(host), None) => {
             // A site seen for the first time is adopted as it is.
-            b.next.live_host = Some(host.to_string());
+            b.next.live_host = Some(host.clone());
             b.next.acknowledged_primary = Some(b.spec.primary.clone());
             b.next.live_since = Some(b.now);
-            Some(host.to_string())
+            Some(host)
         }
-        (Some(&host), Some(r)) if host.eq_ignore_ascii_case(r) => Some(host.to_string()),
-        (Some(&host), Some(r)) => {
+        (Some(host), Some(r)) if host == r => Some(host),
+        (Some(host), Some(r)) => {
             let failed_over_here = job.as_ref().is_some_and(|j| {
                 matches!(j.activity, Activity::FailedOver | Activity::FailingOver)
-                    && j.target.eq_ignore_ascii_case(host)
+                    && j.target == host
             });
-            if failed_over_here || b.reachable(r) {
+            if failed_over_here || b.reachable(&r) {
                 // The failover completed, or System Galaxy moved while the old host is seen
                 // without it: follow reality.
                 if !failed_over_here {
@@ -60,12 +59,12 @@ pub(crate) fn establish(b: &mut Builder) -> View {
                         "System Galaxy runs on another host than remembered",
                     );
                 }
-                b.next.live_host = Some(host.to_string());
+                b.next.live_host = Some(host.clone());
                 b.next.live_since = Some(b.now);
                 // Establishing the live host acknowledges the manifest's primary as it is now:
                 // a `primary` a person set while the move was under way asks for nothing more.
                 b.next.acknowledged_primary = Some(b.spec.primary.clone());
-                Some(host.to_string())
+                Some(host)
             } else {
                 // The remembered live host cannot be seen: it may still run System Galaxy.
                 b.alert(
@@ -81,10 +80,10 @@ pub(crate) fn establish(b: &mut Builder) -> View {
                     "PossibleSplitBrain",
                     format!("System Galaxy runs on {host} while {r} cannot be seen"),
                 );
-                Some(r.to_string())
+                Some(r)
             }
         }
-        (None, Some(r)) => Some(r.to_string()),
+        (None, Some(r)) => Some(r),
         (None, None) => {
             // Nothing runs and nothing is remembered: the job's source, else the manifest.
             job.as_ref()
@@ -95,10 +94,10 @@ pub(crate) fn establish(b: &mut Builder) -> View {
     // Canonical host names from the manifest.
     let live = live.and_then(|l| b.spec.host(&l).map(|h| h.name.clone()));
     let standby = live
-        .as_deref()
+        .as_ref()
         .and_then(|l| b.spec.other_host(l))
         .map(|h| h.name.clone());
-    let live_running = live.as_deref().is_some_and(|l| {
+    let live_running = live.as_ref().is_some_and(|l| {
         b.observed
             .host(l)
             .is_some_and(|h| h.reachable && h.vms.iter().any(Vm::is_live))

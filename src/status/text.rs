@@ -97,7 +97,11 @@ fn facts(out: &mut String, s: &SiteStatus) {
     row(out, "Live host", &live);
     let running = match s.running_on.as_slice() {
         [] => "no host".to_string(),
-        hosts => hosts.join(" and "),
+        hosts => hosts
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
     };
     row(out, "System Galaxy runs on", &running);
     if let Some(t) = s.down_since {

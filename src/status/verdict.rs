@@ -15,7 +15,11 @@ pub(super) fn verdict(s: &SiteStatus, now: Timestamp) -> (CheckState, String) {
             CheckState::Critical,
             format!(
                 "System Galaxy runs on BOTH hosts ({}): split brain — the controller turns it off on the host that is not the live host",
-                hosts.join(", ")
+                hosts
+                    .iter()
+                    .map(|h| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
     }

@@ -99,7 +99,7 @@ pub fn job(source: &str, target: &str, activity: Activity) -> Job {
         name: format!("GCSServer to {target}"),
         source: source.into(),
         target: target.into(),
-        replica: format!("GCSServer_Replica_{target}"),
+        replica: format!("GCSServer_Replica_{target}").into(),
         activity,
         state_name: None,
         percent: None,

@@ -192,9 +192,9 @@ const ADDRESS_KEYS: &[&str] = &["smtpserver", "server", "from", "to"];
 
 impl Redactor {
     fn new(spec: &SiteSpec) -> Self {
-        let mut known = vec![(spec.vm.address.clone(), spec.vm.name.clone())];
+        let mut known = vec![(spec.vm.address.clone(), spec.vm.name.to_string())];
         for h in &spec.hosts {
-            known.push((h.address.clone(), h.name.clone()));
+            known.push((h.address.clone(), h.name.to_string()));
         }
         let mut secrets = Vec::new();
         if let Some(ps) = &spec.platform.powershell {

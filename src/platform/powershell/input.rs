@@ -401,9 +401,9 @@ impl Input {
     pub fn into_operation(self, host: &str) -> Result<Operation, String> {
         let place = |guest: bool| {
             if guest {
-                Place::Guest(host.to_string())
+                Place::Guest(host.into())
             } else {
-                Place::Host(host.to_string())
+                Place::Host(host.into())
             }
         };
         Ok(match self {
@@ -417,51 +417,51 @@ impl Input {
                 startup: i.startup,
             },
             Input::OpenFirewallPort(i) => Operation::OpenFirewallPort {
-                host: host.to_string(),
+                host: host.into(),
                 port: i.port,
                 protocol: i.protocol,
             },
             Input::SetEmailNotification(i) => Operation::SetEmailNotification {
-                host: host.to_string(),
+                host: host.into(),
                 settings: i.settings.settings(),
             },
             Input::CreateJob(i) => Operation::CreateJob(NewJob {
                 name: i.name,
-                vm: i.vm,
-                source: i.source,
-                target: i.target,
-                replica: i.replica,
+                vm: i.vm.into(),
+                source: i.source.into(),
+                target: i.target.into(),
+                replica: i.replica.into(),
                 replica_path: i.replica_path,
                 monitor: i.monitor.options()?,
             }),
             Input::UpdateJob(i) => Operation::UpdateJob {
                 job: i.job,
-                target: host.to_string(),
+                target: host.into(),
                 monitor: i.monitor.options()?,
             },
             Input::DeleteJob(i) => Operation::DeleteJob {
                 job: i.job,
-                target: host.to_string(),
+                target: host.into(),
                 delete_replica: i.delete_replica,
             },
             Input::RemoveVm(i) => Operation::RemoveReplica {
-                host: host.to_string(),
-                vm: i.vm,
+                host: host.into(),
+                vm: i.vm.into(),
             },
             Input::StopVm(i) => Operation::StopVm {
-                host: host.to_string(),
-                vm: i.vm,
+                host: host.into(),
+                vm: i.vm.into(),
                 turn_off: i.turn_off,
             },
             Input::Failover(i) => Operation::Failover {
                 job: i.job,
-                target: host.to_string(),
+                target: host.into(),
                 mode: i.mode,
                 apply_queued_data: i.apply_queued_data,
             },
             Input::EndTestFailover(i) => Operation::EndTestFailover {
                 job: i.job,
-                target: host.to_string(),
+                target: host.into(),
             },
             other @ (Input::Observe(_) | Input::Capture(_) | Input::Doctor(_)) => {
                 return Err(format!("{} is not an operation", other.kind().as_str()));

@@ -24,6 +24,7 @@ use serde::Deserialize;
 
 use crate::manifest::Site;
 use crate::manifest::spec::SiteSpec;
+use crate::model::names::HostName;
 use crate::model::operation::Operation;
 use crate::observed::{HostState, Job, Observed};
 use crate::platform::{Platform, PlatformError};
@@ -118,7 +119,7 @@ impl<R: Runner> PowershellPlatform<R> {
     }
 
     /// Runs the doctor script on every host.
-    pub fn doctor(&self) -> Vec<(String, Result<DoctorReport, String>)> {
+    pub fn doctor(&self) -> Vec<(HostName, Result<DoctorReport, String>)> {
         self.spec
             .hosts
             .iter()

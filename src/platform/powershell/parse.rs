@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::manifest::spec::{Startup, Threshold};
+use crate::model::names::VmName;
 use crate::observed::{
     Activity, FirewallRule, Health, HostState, Job, MonitorSettings, MonitorStatus, Protocol,
     ServiceState, ServiceStatus, Vm, VmRole, VmState,
@@ -741,9 +742,9 @@ fn job(c: &Ctx, field: &str, j: &JobDoc, target: &str, source: &str) -> Result<J
     let permillage = c.count(&f("permillageComplete"), &j.permillage_complete)?;
     Ok(Job {
         name: j.name.clone(),
-        source: source.to_string(),
-        target: target.to_string(),
-        replica: j.replica_name.clone(),
+        source: source.into(),
+        target: target.into(),
+        replica: VmName::from(&j.replica_name),
         activity,
         state_name: Some(state_name),
         percent: (activity == Activity::Synchronizing)
@@ -864,16 +865,16 @@ pub fn host(
     for (i, v) in doc.vms.iter().enumerate() {
         let field = format!("vms[{i}]");
         let state = vm_state(&v.state);
-        let kept_replica = jobs.iter().any(|j| {
-            j.replica.eq_ignore_ascii_case(&v.name) && !matches!(j.activity, Activity::FailedOver)
-        });
+        let kept_replica = jobs
+            .iter()
+            .any(|j| j.replica == v.name && !matches!(j.activity, Activity::FailedOver));
         // Running with its network is System Galaxy whatever its name (a failed-over
         // replica); otherwise a job's replica, the original VM, or a stale replica copy.
         let role = if state == VmState::Running && !v.isolated {
             VmRole::SystemGalaxy
         } else if kept_replica {
             VmRole::Replica
-        } else if v.name.eq_ignore_ascii_case(&expect.vm_name) {
+        } else if v.name == expect.vm_name {
             VmRole::SystemGalaxy
         } else {
             VmRole::Replica
@@ -888,7 +889,7 @@ pub fn host(
             tracing::warn!(host = name, vm = %v.name, error = %e, "the guest's services could not be read");
         }
         vms.push(Vm {
-            name: v.name.clone(),
+            name: VmName::from(&v.name),
             state,
             role,
             isolated: v.isolated,
@@ -902,7 +903,7 @@ pub fn host(
     };
     Ok((
         HostState {
-            name: name.to_string(),
+            name: name.into(),
             reachable: true,
             services: services(&c, "services", &doc.services)?,
             firewall,

@@ -9,6 +9,7 @@ use super::scripts::ScriptKind;
 use super::secret::Secret;
 use crate::manifest::names::job_names;
 use crate::manifest::spec::SiteSpec;
+use crate::model::names::VmName;
 use crate::model::operation::{FailoverMode, Operation, Place};
 
 /// One script to run: on which host, which script, with what data.
@@ -27,7 +28,7 @@ struct Common<'a> {
     address: &'a str,
     install_path: Option<&'a str>,
     /// The System Galaxy VM and every replica name the templates give (both directions).
-    vm_names: Vec<String>,
+    vm_names: Vec<VmName>,
     vm_address: &'a str,
     /// What makes a job the site's on this host (besides its name): the guest as its source,
     /// this host as its target.
@@ -53,15 +54,15 @@ pub fn expect(site: &str, spec: &SiteSpec, host: &str) -> super::parse::Expect {
     }
     let this = spec.host(host);
     super::parse::Expect {
-        vm_name: spec.vm.name.clone(),
+        vm_name: spec.vm.name.to_string(),
         other_host: spec
             .other_host(host)
-            .map_or(String::new(), |h| h.name.clone()),
+            .map_or(String::new(), |h| h.name.to_string()),
         job_names,
-        sources: vec![spec.vm.address.clone(), spec.vm.name.clone()],
+        sources: vec![spec.vm.address.clone(), spec.vm.name.to_string()],
         targets: this.map_or_else(
             || vec![host.to_string()],
-            |h| vec![h.address.clone(), h.name.clone()],
+            |h| vec![h.address.clone(), h.name.to_string()],
         ),
     }
 }
@@ -76,7 +77,7 @@ fn common(site: &str, spec: &SiteSpec, host: &str) -> Value {
     for source in &spec.hosts {
         if let Some(target) = spec.other_host(&source.name) {
             let n = job_names(site, spec, &source.name, &target.name);
-            if !vm_names.iter().any(|v| v.eq_ignore_ascii_case(&n.replica)) {
+            if !vm_names.contains(&n.replica) {
                 vm_names.push(n.replica);
             }
         }
@@ -178,7 +179,7 @@ pub fn operation(
 ) -> Option<Call> {
     let (host, input) = match op {
         Operation::StartService { place, service } => (
-            place.host(),
+            place.host().as_str(),
             Input::StartService(input::Service {
                 guest: matches!(place, Place::Guest(_)),
                 service: service.clone(),
@@ -189,7 +190,7 @@ pub fn operation(
             service,
             startup,
         } => (
-            place.host(),
+            place.host().as_str(),
             Input::SetServiceStartup(input::ServiceStartup {
                 guest: matches!(place, Place::Guest(_)),
                 service: service.clone(),
@@ -218,14 +219,14 @@ pub fn operation(
             new.target.as_str(),
             Input::CreateJob(input::CreateJob {
                 name: new.name.clone(),
-                vm: new.vm.clone(),
-                source: new.source.clone(),
-                target: new.target.clone(),
+                vm: new.vm.to_string(),
+                source: new.source.to_string(),
+                target: new.target.to_string(),
                 source_address: spec.vm.address.clone(),
                 target_address: spec
                     .host(&new.target)
-                    .map_or(new.target.clone(), |h| h.address.clone()),
-                replica: new.replica.clone(),
+                    .map_or(new.target.to_string(), |h| h.address.clone()),
+                replica: new.replica.to_string(),
                 replica_path: new.replica_path.clone(),
                 monitor: input::Monitor::of(&new.monitor),
             }),
@@ -254,12 +255,12 @@ pub fn operation(
         ),
         Operation::RemoveReplica { host, vm } => (
             host.as_str(),
-            Input::RemoveVm(input::RemoveVm { vm: vm.clone() }),
+            Input::RemoveVm(input::RemoveVm { vm: vm.to_string() }),
         ),
         Operation::StopVm { host, vm, turn_off } => (
             host.as_str(),
             Input::StopVm(input::StopVm {
-                vm: vm.clone(),
+                vm: vm.to_string(),
                 turn_off: *turn_off,
             }),
         ),

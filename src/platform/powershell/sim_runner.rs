@@ -252,7 +252,7 @@ fn raw_jobs(world: &World, host: &str) -> Vec<Value> {
     observed
         .job
         .iter()
-        .filter(|j| j.target.eq_ignore_ascii_case(host))
+        .filter(|j| j.target == host)
         .map(|j| raw_job(j, &world.vm_name, &address))
         .collect()
 }
@@ -336,7 +336,7 @@ pub fn observe_document(world: &World, host: &str) -> Value {
         .collect();
     let doc = HostDoc {
         format_version: super::parse::FORMAT_VERSION,
-        computer_name: h.name.clone(),
+        computer_name: h.name.to_string(),
         ps_version: Some("5.1.17763.1".into()),
         os_caption: Some("Microsoft Windows Server 2019 Standard".into()),
         os_build: Some(17763),
@@ -353,7 +353,7 @@ pub fn observe_document(world: &World, host: &str) -> Value {
             .vms
             .iter()
             .map(|v| VmDoc {
-                name: v.name.clone(),
+                name: v.name.to_string(),
                 state: json!(match v.state {
                     VmState::Running => "Running",
                     VmState::Off => "Off",

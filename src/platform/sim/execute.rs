@@ -100,11 +100,11 @@ impl World {
         let i = self
             .hosts
             .iter()
-            .position(|h| h.name.eq_ignore_ascii_case(host))
+            .position(|h| h.name == host)
             .ok_or_else(|| windows(format!("no host named {host} in site {}", self.site)))?;
         if !self.reachable(host) {
             return Err(PlatformError::Unreachable {
-                host: self.hosts[i].name.clone(),
+                host: self.hosts[i].name.to_string(),
             });
         }
         Ok(i)
@@ -175,7 +175,7 @@ impl World {
     }
 
     fn create_job(&mut self, new: &NewJob) -> Result<(), PlatformError> {
-        if new.source.eq_ignore_ascii_case(&new.target) {
+        if new.source == new.target {
             return Err(carbonite("the source and the target are the same server"));
         }
         let s = self.reach(&new.source)?;
@@ -204,11 +204,7 @@ impl World {
                 ))
             });
         }
-        if let Some(v) = target
-            .vms
-            .iter()
-            .find(|v| v.name.eq_ignore_ascii_case(&new.replica))
-        {
+        if let Some(v) = target.vms.iter().find(|v| v.name == new.replica) {
             return Err(hyperv(format!(
                 "a virtual machine named {:?} already exists on {}",
                 v.name, target.name
@@ -279,11 +275,7 @@ impl World {
     fn job_at(&mut self, name: &str, target: &str) -> Result<&mut SimJob, PlatformError> {
         self.reach(target)?;
         match self.job.as_mut() {
-            Some(j)
-                if j.name.eq_ignore_ascii_case(name) && j.target.eq_ignore_ascii_case(target) =>
-            {
-                Ok(j)
-            }
+            Some(j) if j.name.eq_ignore_ascii_case(name) && j.target == target => Ok(j),
             _ => Err(carbonite(format!("no job named {name:?} on {target}"))),
         }
     }
@@ -353,7 +345,7 @@ impl World {
             self.ledger.stored += job.source_queue.clear() + job.target_queue.clear();
         }
         if remove && let Some(h) = self.host_mut(&target) {
-            h.vms.retain(|v| !v.name.eq_ignore_ascii_case(&replica));
+            h.vms.retain(|v| v.name != replica);
         }
         Ok(())
     }
@@ -374,8 +366,8 @@ impl World {
             )));
         }
         if let Some(job) = &self.job
-            && job.target.eq_ignore_ascii_case(&h.name)
-            && job.replica.eq_ignore_ascii_case(&v.name)
+            && job.target == h.name
+            && job.replica == v.name
             && job.phase != Phase::FailedOver
         {
             return Err(carbonite(format!(
@@ -402,10 +394,8 @@ impl World {
         let vm_name = v.name.clone();
         let replicating = self.job.as_ref().is_some_and(|j| self.replicating(j));
         if let Some(job) = self.job.as_mut() {
-            let is_source = job.source.eq_ignore_ascii_case(&host_name)
-                && job.source_vm.eq_ignore_ascii_case(&vm_name);
-            let is_replica = job.target.eq_ignore_ascii_case(&host_name)
-                && job.replica.eq_ignore_ascii_case(&vm_name);
+            let is_source = job.source == host_name && job.source_vm == vm_name;
+            let is_replica = job.target == host_name && job.replica == vm_name;
             if is_source && turn_off {
                 // Turned off like a power cut: the queue in the guest's memory is gone.
                 self.ledger.lost += job.source_queue.clear();

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::job::Phase;
 use super::world::{CONTROLLER, World, link_key};
 use crate::manifest::spec::{EventLevel, SmtpSecurity};
+use crate::model::names::HostName;
 use crate::observed::{EmailSettings, VmRole};
 
 /// A fault the lab cannot inject as asked.
@@ -164,7 +165,7 @@ impl World {
         }
     }
 
-    fn canonical_host(&self, name: &str) -> Result<String, FaultError> {
+    fn canonical_host(&self, name: &str) -> Result<HostName, FaultError> {
         self.host(name)
             .map(|h| h.name.clone())
             .ok_or_else(|| FaultError::UnknownHost(name.to_string()))
@@ -174,7 +175,7 @@ impl World {
         if name.eq_ignore_ascii_case(CONTROLLER) {
             Ok(CONTROLLER.to_string())
         } else {
-            self.canonical_host(name)
+            self.canonical_host(name).map(String::from)
         }
     }
 
@@ -191,10 +192,10 @@ impl World {
             h.vms.iter_mut().for_each(|v| v.power_off());
         }
         if let Some(job) = self.job.as_mut() {
-            if job.source.eq_ignore_ascii_case(&name) {
+            if job.source == name {
                 self.ledger.lost += job.source_queue.clear();
             }
-            if job.target.eq_ignore_ascii_case(&name) {
+            if job.target == name {
                 let resend = std::mem::take(&mut job.target_queue);
                 job.source_queue.prepend(resend);
                 job.test_until_ms = None;
@@ -261,14 +262,14 @@ impl World {
         let name = self.canonical_host(host)?;
         let h = self
             .host_mut(&name)
-            .ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
+            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
         if !h.up {
-            return Err(FaultError::HostDown(name));
+            return Err(FaultError::HostDown(name.to_string()));
         }
         let s = h
             .service_mut(service)
             .ok_or_else(|| FaultError::UnknownService {
-                host: name.clone(),
+                host: name.to_string(),
                 service: service.to_string(),
             })?;
         s.running = false;
@@ -298,9 +299,9 @@ impl World {
         let now = self.clock_ms;
         let h = self
             .host_mut(&name)
-            .ok_or_else(|| FaultError::UnknownHost(name.clone()))?;
+            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
         if !h.up {
-            return Err(FaultError::HostDown(name));
+            return Err(FaultError::HostDown(name.to_string()));
         }
         let pick = h
             .vms
@@ -308,15 +309,15 @@ impl World {
             .position(|v| !v.running && v.role == VmRole::SystemGalaxy)
             .or_else(|| h.vms.iter().position(|v| !v.running));
         let Some(i) = pick else {
-            return Err(FaultError::NoVmToStart(name));
+            return Err(FaultError::NoVmToStart(name.to_string()));
         };
         let vm = &mut h.vms[i];
         vm.role = VmRole::SystemGalaxy;
         vm.power_on(now, false);
         let vm_name = vm.name.clone();
         if let Some(job) = self.job.as_mut()
-            && job.target.eq_ignore_ascii_case(&name)
-            && job.replica.eq_ignore_ascii_case(&vm_name)
+            && job.target == name
+            && job.replica == vm_name
             && !matches!(job.phase, Phase::FailedOver)
         {
             job.phase = Phase::Failed;

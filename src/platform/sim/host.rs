@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::spec::Startup;
+use crate::model::names::{HostName, VmName};
 use crate::observed::{EmailSettings, FirewallRule, ServiceState, ServiceStatus, VmRole};
 
 /// A Windows service on a host or in a VM's guest.
@@ -38,7 +39,7 @@ impl SimService {
 /// A Hyper-V VM. Power changes are instant in the lab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimVm {
-    pub name: String,
+    pub name: VmName,
     pub role: VmRole,
     pub running: bool,
     /// Booted without network (a test failover).
@@ -76,7 +77,7 @@ impl SimVm {
 /// One Hyper-V host of the pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Host {
-    pub name: String,
+    pub name: HostName,
     pub address: String,
     /// Powered on and booted.
     pub up: bool,
@@ -88,13 +89,11 @@ pub struct Host {
 
 impl Host {
     pub fn vm(&self, name: &str) -> Option<&SimVm> {
-        self.vms.iter().find(|v| v.name.eq_ignore_ascii_case(name))
+        self.vms.iter().find(|v| v.name == name)
     }
 
     pub fn vm_mut(&mut self, name: &str) -> Option<&mut SimVm> {
-        self.vms
-            .iter_mut()
-            .find(|v| v.name.eq_ignore_ascii_case(name))
+        self.vms.iter_mut().find(|v| v.name == name)
     }
 
     pub fn service_mut(&mut self, name: &str) -> Option<&mut SimService> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::events::Queue;
 use crate::manifest::spec::Threshold;
+use crate::model::names::{HostName, VmName};
 use crate::observed::{Activity, MonitorSettings, MonitorStatus};
 
 /// Where the job is in its life; the console's activity is derived from it and from the
@@ -36,12 +37,12 @@ pub enum Phase {
 pub struct SimJob {
     pub name: String,
     /// The host the protected VM runs on.
-    pub source: String,
+    pub source: HostName,
     /// The protected VM's Hyper-V name on the source host.
-    pub source_vm: String,
+    pub source_vm: VmName,
     /// The host holding the job and the replica.
-    pub target: String,
-    pub replica: String,
+    pub target: HostName,
+    pub replica: VmName,
     pub replica_path: String,
     pub monitor: MonitorSettings,
     pub phase: Phase,

@@ -144,7 +144,7 @@ impl Lab {
                 .hosts
                 .iter()
                 .zip(&spec.hosts)
-                .all(|(w, s)| w.name.eq_ignore_ascii_case(&s.name));
+                .all(|(w, s)| w.name == s.name);
         if !same_hosts || world.site != site.name {
             return Err(corrupt(
                 &path,

@@ -94,7 +94,7 @@ impl World {
                     "off"
                 };
                 HostView {
-                    name: h.name.clone(),
+                    name: h.name.to_string(),
                     address: h.address.clone(),
                     up: h.up,
                     reachable: self.reachable(&h.name),
@@ -103,7 +103,7 @@ impl World {
                         .vms
                         .iter()
                         .map(|v| VmView {
-                            name: v.name.clone(),
+                            name: v.name.to_string(),
                             role: v.role,
                             running: v.running,
                             isolated: v.isolated,
@@ -138,9 +138,9 @@ impl World {
             let status = j.monitor_status(now);
             JobView {
                 name: j.name.clone(),
-                source: j.source.clone(),
-                target: j.target.clone(),
-                replica: j.replica.clone(),
+                source: j.source.to_string(),
+                target: j.target.to_string(),
+                replica: j.replica.to_string(),
                 activity: j.activity(),
                 percent: j.percent(),
                 health: self.health(j),
@@ -181,7 +181,7 @@ impl World {
     /// A link end as the site spells it (`controller` or the host's name).
     fn end_name(&self, end: &str) -> String {
         self.host(end)
-            .map_or_else(|| end.to_string(), |h| h.name.clone())
+            .map_or_else(|| end.to_string(), |h| h.name.to_string())
     }
 }
 

@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use super::events::EventCounts;
 use super::job::Phase;
 use super::world::World;
+use crate::model::names::{HostName, VmName};
 
 impl World {
     /// The counters, with the events in flight read from the queues themselves.
@@ -62,8 +63,8 @@ impl World {
         match self.job.as_mut() {
             Some(job)
                 if matches!(job.phase, Phase::Synchronizing | Phase::Protecting)
-                    && job.source.eq_ignore_ascii_case(&host)
-                    && job.source_vm.eq_ignore_ascii_case(&vm) =>
+                    && job.source == host
+                    && job.source_vm == vm =>
             {
                 job.source_queue.push(at_ms, deliver);
             }
@@ -73,7 +74,7 @@ impl World {
 
     /// The VM the panels talk to: running System Galaxy with network on a host that is up;
     /// with two (split brain), the one that started last. Returns (host, vm) names.
-    pub(crate) fn live_vm(&self) -> Option<(String, String)> {
+    pub(crate) fn live_vm(&self) -> Option<(HostName, VmName)> {
         self.hosts
             .iter()
             .filter(|h| h.up)

@@ -10,6 +10,7 @@ use super::events::Ledger;
 use super::host::{Host, SimService, SimVm};
 use super::job::SimJob;
 use crate::manifest::spec::{SiteSpec, Startup};
+use crate::model::names::VmName;
 use crate::observed::VmRole;
 
 /// The lab's clock starts at 2026-01-05T08:00:00Z, a Monday morning.
@@ -90,7 +91,7 @@ pub struct World {
     /// Virtual time since [`EPOCH_SECONDS`].
     pub(crate) clock_ms: u64,
     /// The System Galaxy VM's name (also the job's source server name).
-    pub(crate) vm_name: String,
+    pub(crate) vm_name: VmName,
     /// Services Double-Take needs running on the target and in the source guest.
     pub(crate) required_services: Vec<String>,
     pub(crate) hosts: Vec<Host>,
@@ -197,15 +198,11 @@ impl World {
     }
 
     pub fn host(&self, name: &str) -> Option<&Host> {
-        self.hosts
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts.iter().find(|h| h.name == name)
     }
 
     pub(crate) fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
-        self.hosts
-            .iter_mut()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+        self.hosts.iter_mut().find(|h| h.name == name)
     }
 
     pub fn job(&self) -> Option<&SimJob> {
