@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 /// new live host runs for the rest of the day. Target: under 1 s of real time.
 pub fn bench_sim_24h() -> Vec<crate::Figure> {
     use galaxy_ha::manifest::spec::{Startup, Threshold};
-    use galaxy_ha::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
+    use galaxy_ha::model::operation::{FailoverKind, MonitorOptions, NewJob, Operation, Place};
     use galaxy_ha::observed::{Activity, Protocol};
     use galaxy_ha::platform::sim::{Params, World};
 
@@ -81,7 +81,7 @@ pub fn bench_sim_24h() -> Vec<crate::Figure> {
     ok(w.execute(&Operation::Failover {
         job: "GCSServer to GCSHOSTB".into(),
         target: "GCSHOSTB".into(),
-        mode: FailoverMode::Live,
+        mode: FailoverKind::Live,
         apply_queued_data: true,
     }));
     let left = (24 * hour).saturating_sub(w.elapsed());

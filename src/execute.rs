@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::alert::{Alert, AlertSink};
 use crate::journal::{Entry, Event};
 use crate::memory::{Failure, InFlight, Memory, MemoryError};
-use crate::model::operation::{Action, AlertKind, FailoverMode, Operation};
+use crate::model::operation::{Action, AlertKind, FailoverKind, Operation};
 use crate::plan::{Plan, error_policy};
 use crate::platform::Platform;
 use crate::store::{FileStore, SiteStore, StoreError};
@@ -265,7 +265,7 @@ pub fn execute(
                     memory.last_failover = Some(record.clone());
                 }
                 if let Operation::Failover {
-                    mode: FailoverMode::Test,
+                    mode: FailoverKind::Test,
                     ..
                 } = action.op
                 {
@@ -325,7 +325,7 @@ fn failover_started(report: &ApplyReport) -> bool {
         matches!(
             a.op,
             Operation::Failover {
-                mode: FailoverMode::Live,
+                mode: FailoverKind::Live,
                 ..
             }
         )

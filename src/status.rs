@@ -328,7 +328,7 @@ fn waits_for_approval(status: &SiteStatus, plan: &Plan) -> bool {
         matches!(
             a.op,
             Operation::Failover {
-                mode: crate::model::operation::FailoverMode::Live,
+                mode: crate::model::operation::FailoverKind::Live,
                 ..
             }
         )

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use galaxy_ha::memory::{FailoverCause, FailoverRecord, Memory, Switchover};
-use galaxy_ha::model::operation::FailoverMode;
+use galaxy_ha::model::operation::FailoverKind;
 use galaxy_ha::observed::*;
 use galaxy_ha::plan::{self, Operation};
 use proptest::prelude::*;
@@ -184,7 +184,7 @@ proptest! {
                     prop_assert_ne!(&job.source, &job.target);
                     prop_assert!(live_on(&o, &job.source), "job from a host not running System Galaxy");
                 }
-                Operation::Failover { mode: FailoverMode::Live, target, .. } => {
+                Operation::Failover { mode: FailoverKind::Live, target, .. } => {
                     live_failovers += 1;
                     prop_assert!(!maintenance, "failover during maintenance");
                     let source = manifest.spec.other_host(target).unwrap().name.clone();

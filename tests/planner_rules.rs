@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use galaxy_ha::memory::{FailoverCause, FailoverRecord, Failure, InFlight, Switchover};
-use galaxy_ha::model::operation::{FailoverMode, Place};
+use galaxy_ha::model::operation::{FailoverKind, Place};
 use galaxy_ha::observed::*;
 use galaxy_ha::plan::{
     self, ActionKind, AlertKind, Approval, ConditionType, Operation, Plan, approve, error_policy,
@@ -32,7 +32,7 @@ fn failovers(p: &Plan) -> usize {
             matches!(
                 a.op,
                 Operation::Failover {
-                    mode: FailoverMode::Live,
+                    mode: FailoverKind::Live,
                     ..
                 }
             )
@@ -788,7 +788,7 @@ fn recovery_should_not_repeat_a_failover_the_world_shows_started() {
         op: Operation::Failover {
             job: "GCSServer to GCSHOSTB".into(),
             target: B.into(),
-            mode: FailoverMode::Live,
+            mode: FailoverKind::Live,
             apply_queued_data: true,
         },
         at: now(),
@@ -810,7 +810,7 @@ fn recovery_should_plan_afresh_a_failover_that_never_started() {
         op: Operation::Failover {
             job: "GCSServer to GCSHOSTB".into(),
             target: B.into(),
-            mode: FailoverMode::Live,
+            mode: FailoverKind::Live,
             apply_queued_data: true,
         },
         at: now(),

@@ -108,7 +108,7 @@ fn the_smtp_password_should_travel_only_in_the_data() {
 /// One call of every script, with every optional value set.
 fn every_call() -> Vec<payload::Call> {
     use galaxy_ha::manifest::spec::{EventLevel, SmtpSecurity, Startup};
-    use galaxy_ha::model::operation::FailoverMode;
+    use galaxy_ha::model::operation::FailoverKind;
     use galaxy_ha::observed::{EmailSettings, Protocol};
     let spec = spec();
     let monitor = MonitorOptions {
@@ -179,7 +179,7 @@ fn every_call() -> Vec<payload::Call> {
         Operation::Failover {
             job: "GCSServer to GCSHOSTB".into(),
             target: "GCSHOSTB".into(),
-            mode: FailoverMode::Live,
+            mode: FailoverKind::Live,
             apply_queued_data: true,
         },
         Operation::EndTestFailover {

@@ -1,7 +1,7 @@
 //! Panel events: the ledger holds after every step, a switchover loses nothing, a failure
 //! loses exactly the source queue, and a seed gives one history.
 
-use galaxy_ha::model::operation::{FailoverMode, Operation};
+use galaxy_ha::model::operation::{FailoverKind, Operation};
 use galaxy_ha::observed::Activity;
 use galaxy_ha::platform::sim::World;
 use proptest::prelude::*;
@@ -39,7 +39,7 @@ fn planned_switchover_loses_no_events() {
     assert!(j.target_queue_bytes >= queued);
     w.advance(secs(30));
     assert_eq!(activity(&w), Some(Activity::ServerCommunicationError));
-    w.execute(&failover(B, FailoverMode::Live, true))
+    w.execute(&failover(B, FailoverKind::Live, true))
         .expect("failover");
     run_until(&mut w, 5, |w| activity(w) == Some(Activity::FailedOver));
     w.advance(secs(5));
@@ -57,7 +57,7 @@ fn host_failure_loses_exactly_the_source_queue() {
     w.host_down(A).expect("down");
     assert_eq!(w.events().lost, queued);
     run_until(&mut w, 10, |w| job(w).monitor_status.condition_met);
-    w.execute(&failover(B, FailoverMode::Live, true))
+    w.execute(&failover(B, FailoverKind::Live, true))
         .expect("failover");
     run_until(&mut w, 5, |w| activity(w) == Some(Activity::FailedOver));
     w.advance(secs(5));
@@ -80,7 +80,7 @@ fn failover_discarding_the_target_queue_loses_it() {
     assert!(target_queue > 0);
     let lost_before = w.events().lost;
     let source_queue = w.job().map(|j| j.source_queue.len()).expect("job");
-    w.execute(&failover(B, FailoverMode::Live, false))
+    w.execute(&failover(B, FailoverKind::Live, false))
         .expect("failover");
     assert_eq!(w.events().lost, lost_before + source_queue + target_queue);
     assert_ledger(&w);
@@ -131,7 +131,7 @@ fn scenario(w: &mut World) {
     w.advance(secs(500));
     w.host_down(A).expect("down");
     w.advance(secs(400));
-    let _ = w.execute(&failover(B, FailoverMode::Live, true));
+    let _ = w.execute(&failover(B, FailoverKind::Live, true));
     w.advance(secs(1000));
 }
 
@@ -171,7 +171,7 @@ fn a_world_saved_and_loaded_mid_run_continues_the_same_history() {
     w.advance(secs(500));
     w.host_down(A).expect("down");
     w.advance(secs(400));
-    let _ = w.execute(&failover(B, FailoverMode::Live, true));
+    let _ = w.execute(&failover(B, FailoverKind::Live, true));
     w.advance(secs(1000));
     assert_eq!(w, straight);
 }
@@ -248,9 +248,9 @@ fn apply(w: &mut World, s: &Step) {
         Step::Failover(live, apply) => {
             if let Some(target) = w.job().map(|j| j.target.clone()) {
                 let mode = if live {
-                    FailoverMode::Live
+                    FailoverKind::Live
                 } else {
-                    FailoverMode::Test
+                    FailoverKind::Test
                 };
                 let _ = w.execute(&failover(&target, mode, apply));
             }

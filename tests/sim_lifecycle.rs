@@ -1,7 +1,7 @@
 //! The lab's job lifecycle with its timing, the failover monitor, failover and test failover.
 
 use galaxy_ha::manifest::spec::{Startup, Threshold};
-use galaxy_ha::model::operation::{FailoverMode, MonitorOptions, Operation};
+use galaxy_ha::model::operation::{FailoverKind, MonitorOptions, Operation};
 use galaxy_ha::observed::{Activity, Health, ServiceStatus, VmRole, VmState};
 
 use crate::sim_support::*;
@@ -186,7 +186,7 @@ fn live_failover_takes_two_minutes_and_brings_the_replica_live_on_the_target() {
     let mut w = protected();
     w.host_down(A).expect("down");
     run_until(&mut w, 10, |w| job(w).monitor_status.condition_met);
-    w.execute(&failover(B, FailoverMode::Live, true))
+    w.execute(&failover(B, FailoverKind::Live, true))
         .expect("failover while server communication error");
     assert_eq!(activity(&w), Some(Activity::FailingOver));
     assert_eq!(w.next_event_in(), Some(secs(120)));
@@ -219,7 +219,7 @@ fn live_failover_takes_two_minutes_and_brings_the_replica_live_on_the_target() {
 #[test]
 fn test_failover_boots_the_replica_isolated_while_the_job_keeps_protecting() {
     let mut w = protected();
-    w.execute(&failover(B, FailoverMode::Test, true))
+    w.execute(&failover(B, FailoverKind::Test, true))
         .expect("test failover");
     let o = w.observe();
     let vm = &o.host(B).expect("B").vms[0];
@@ -243,7 +243,7 @@ fn test_failover_boots_the_replica_isolated_while_the_job_keeps_protecting() {
         "the test replica shuts down after a while"
     );
 
-    w.execute(&failover(B, FailoverMode::Test, true))
+    w.execute(&failover(B, FailoverKind::Test, true))
         .expect("second test");
     w.execute(&Operation::StopVm {
         host: B.into(),
@@ -289,7 +289,7 @@ fn resume_replication_after_failover_protects_in_the_other_direction() {
     let mut w = protected();
     w.host_down(A).expect("down");
     run_until(&mut w, 10, |w| job(w).monitor_status.condition_met);
-    w.execute(&failover(B, FailoverMode::Live, true))
+    w.execute(&failover(B, FailoverKind::Live, true))
         .expect("failover");
     run_until(&mut w, 5, |w| activity(w) == Some(Activity::FailedOver));
     w.host_up(A).expect("up");

@@ -2,7 +2,7 @@
 //! and a refused operation changes nothing.
 
 use galaxy_ha::manifest::spec::Startup;
-use galaxy_ha::model::operation::{FailoverMode, Operation, Place};
+use galaxy_ha::model::operation::{FailoverKind, Operation, Place};
 use galaxy_ha::platform::PlatformError;
 use galaxy_ha::platform::sim::World;
 
@@ -131,20 +131,20 @@ fn failover_is_refused_while_provisioning_or_synchronizing() {
     create(&mut w, A, B);
     refused(
         &mut w,
-        failover(B, FailoverMode::Live, true),
+        failover(B, FailoverKind::Live, true),
         "Carbonite",
         "provisioning",
     );
     w.advance(secs(200));
     refused(
         &mut w,
-        failover(B, FailoverMode::Live, true),
+        failover(B, FailoverKind::Live, true),
         "Carbonite",
         "synchronizing",
     );
     refused(
         &mut w,
-        failover(B, FailoverMode::Test, true),
+        failover(B, FailoverKind::Test, true),
         "Carbonite",
         "synchronizing",
     );
@@ -155,22 +155,22 @@ fn failover_is_refused_once_failed_over_and_for_a_stopped_or_unknown_job() {
     let mut w = protected();
     refused(
         &mut w,
-        failover(A, FailoverMode::Live, true),
+        failover(A, FailoverKind::Live, true),
         "Carbonite",
         "no job named",
     );
-    w.execute(&failover(B, FailoverMode::Live, true))
+    w.execute(&failover(B, FailoverKind::Live, true))
         .expect("failover while protecting is allowed");
     refused(
         &mut w,
-        failover(B, FailoverMode::Live, true),
+        failover(B, FailoverKind::Live, true),
         "Carbonite",
         "already failed over",
     );
     w.advance(secs(120));
     refused(
         &mut w,
-        failover(B, FailoverMode::Live, true),
+        failover(B, FailoverKind::Live, true),
         "Carbonite",
         "already failed over",
     );
@@ -179,7 +179,7 @@ fn failover_is_refused_once_failed_over_and_for_a_stopped_or_unknown_job() {
     w.job_stop().expect("stop");
     refused(
         &mut w,
-        failover(B, FailoverMode::Live, true),
+        failover(B, FailoverKind::Live, true),
         "Carbonite",
         "stopped",
     );
@@ -188,17 +188,17 @@ fn failover_is_refused_once_failed_over_and_for_a_stopped_or_unknown_job() {
 #[test]
 fn live_failover_is_refused_during_a_test_failover() {
     let mut w = protected();
-    w.execute(&failover(B, FailoverMode::Test, true))
+    w.execute(&failover(B, FailoverKind::Test, true))
         .expect("test");
     refused(
         &mut w,
-        failover(B, FailoverMode::Live, true),
+        failover(B, FailoverKind::Live, true),
         "Carbonite",
         "test failover",
     );
     refused(
         &mut w,
-        failover(B, FailoverMode::Test, true),
+        failover(B, FailoverKind::Test, true),
         "Carbonite",
         "test failover",
     );
@@ -218,7 +218,7 @@ fn live_failover_is_refused_during_a_test_failover() {
 fn acting_on_an_unreachable_host_is_refused_as_unreachable() {
     let mut w = protected();
     w.link_down("controller", B).expect("link");
-    unreachable(&mut w, failover(B, FailoverMode::Live, true), B);
+    unreachable(&mut w, failover(B, FailoverKind::Live, true), B);
     unreachable(
         &mut w,
         Operation::StopVm {
@@ -382,7 +382,7 @@ fn e_mail_settings_are_refused_while_double_take_is_not_running() {
 #[test]
 fn editing_or_deleting_a_job_that_is_failing_over_is_refused() {
     let mut w = protected();
-    w.execute(&failover(B, FailoverMode::Live, true))
+    w.execute(&failover(B, FailoverKind::Live, true))
         .expect("failover");
     refused(
         &mut w,

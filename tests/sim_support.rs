@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use galaxy_ha::manifest::spec::{SiteSpec, Startup, Threshold};
-use galaxy_ha::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
+use galaxy_ha::model::operation::{FailoverKind, MonitorOptions, NewJob, Operation, Place};
 use galaxy_ha::observed::{Activity, Job, Protocol};
 use galaxy_ha::platform::sim::{DEFAULT_SEED, SEED_ENV, World};
 
@@ -146,7 +146,7 @@ pub fn protected() -> World {
     w
 }
 
-pub fn failover(target: &str, mode: FailoverMode, apply: bool) -> Operation {
+pub fn failover(target: &str, mode: FailoverKind, apply: bool) -> Operation {
     Operation::Failover {
         job: format!("{VM} to {target}"),
         target: target.into(),

@@ -13,7 +13,7 @@ use super::invariant::{Invariant, Violation};
 use crate::journal::Event;
 use crate::manifest::spec::{FailoverMode, SiteSpec};
 use crate::model::names::HostName;
-use crate::model::operation::{FailoverMode as Mode, Operation};
+use crate::model::operation::{FailoverKind as Mode, Operation};
 use crate::platform::sim::{Fault, Phase, World};
 
 /// What the world looked like before a step: what the step's effects are judged against.

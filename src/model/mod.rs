@@ -5,4 +5,4 @@ pub mod names;
 pub mod operation;
 pub mod terms;
 
-pub use operation::{Action, ActionKind, AlertKind, FailoverMode, Operation, Severity};
+pub use operation::{Action, ActionKind, AlertKind, FailoverKind, Operation, Severity};

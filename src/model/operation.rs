@@ -115,9 +115,11 @@ pub struct NewJob {
     pub monitor: MonitorOptions,
 }
 
+/// What a failover does: go live, or a drill. (Who decides to fail over is the manifest's
+/// `FailoverMode`, automatic or manual; Carbonite calls this one `FailoverMode` too.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FailoverMode {
+pub enum FailoverKind {
     /// Failover to live data: the replica goes live.
     Live,
     /// Boot the replica with no network; replication keeps protecting.
@@ -280,7 +282,7 @@ pub enum Operation {
     Failover {
         job: String,
         target: HostName,
-        mode: FailoverMode,
+        mode: FailoverKind,
         apply_queued_data: bool,
     },
     /// End a test failover: Carbonite shuts the isolated test replica down and the job
@@ -314,11 +316,11 @@ impl Operation {
             Operation::RemoveReplica { .. } => ActionKind::RemoveReplica,
             Operation::StopVm { .. } => ActionKind::StopVm,
             Operation::Failover {
-                mode: FailoverMode::Live,
+                mode: FailoverKind::Live,
                 ..
             } => ActionKind::Failover,
             Operation::Failover {
-                mode: FailoverMode::Test,
+                mode: FailoverKind::Test,
                 ..
             } => ActionKind::TestFailover,
             Operation::EndTestFailover { .. } => ActionKind::EndTestFailover,

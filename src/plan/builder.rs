@@ -10,7 +10,7 @@ use super::{Condition, ConditionType, Plan};
 use crate::manifest::spec::{Manifest, SiteSpec};
 use crate::memory::{FailoverCause, FailoverRecord, Memory, Transition};
 use crate::model::names::HostName;
-use crate::model::operation::{Action, AlertKind, FailoverMode, Operation, Severity};
+use crate::model::operation::{Action, AlertKind, FailoverKind, Operation, Severity};
 use crate::observed::Observed;
 
 pub(crate) struct Builder<'a> {
@@ -93,7 +93,7 @@ impl<'a> Builder<'a> {
         if let Operation::Failover {
             job,
             target,
-            mode: FailoverMode::Live,
+            mode: FailoverKind::Live,
             ..
         } = &op
             && self
@@ -269,7 +269,7 @@ impl<'a> Builder<'a> {
                 !matches!(
                     a.op,
                     Operation::Failover {
-                        mode: FailoverMode::Live,
+                        mode: FailoverKind::Live,
                         ..
                     }
                 )
@@ -557,8 +557,8 @@ fn describe(op: &Operation) -> String {
         } => format!(
             "{} job {job:?} to {target} ({})",
             match mode {
-                FailoverMode::Live => "fail over",
-                FailoverMode::Test => "test failover of",
+                FailoverKind::Live => "fail over",
+                FailoverKind::Test => "test failover of",
             },
             if *apply_queued_data {
                 "apply data in target queues"

@@ -3,7 +3,7 @@
 
 use super::builder::Builder;
 use super::view::View;
-use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
+use crate::model::operation::{AlertKind, FailoverKind, Operation, Severity};
 use crate::observed::{Activity, Job};
 use crate::plan::ConditionType;
 
@@ -224,7 +224,7 @@ fn scheduled_drill(b: &mut Builder, view: &View) {
         Operation::Failover {
             job: job.name.clone(),
             target: standby.clone(),
-            mode: FailoverMode::Test,
+            mode: FailoverKind::Test,
             apply_queued_data: true,
         },
         "spec.drills: a test failover is due and the manifest lets the controller run it",

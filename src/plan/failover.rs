@@ -8,7 +8,7 @@ use super::builder::{Builder, threshold_text};
 use super::view::View;
 use crate::manifest::spec::{FailoverMode as Mode, Manifest};
 use crate::memory::{FailoverCause, Memory};
-use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
+use crate::model::operation::{AlertKind, FailoverKind, Operation, Severity};
 use crate::observed::{Activity, Job, Observed};
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
@@ -149,7 +149,7 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
             Operation::Failover {
                 job: job.name.clone(),
                 target: standby.into(),
-                mode: FailoverMode::Live,
+                mode: FailoverKind::Live,
                 apply_queued_data: b.spec.failover.apply_queued_data,
             },
             format!(
@@ -344,7 +344,7 @@ pub fn approve(
             op: Operation::Failover {
                 job: job.name.clone(),
                 target: standby,
-                mode: FailoverMode::Test,
+                mode: FailoverKind::Test,
                 apply_queued_data: true,
             },
         });
@@ -395,7 +395,7 @@ pub fn approve(
         op: Operation::Failover {
             job: job.name.clone(),
             target: standby,
-            mode: FailoverMode::Live,
+            mode: FailoverKind::Live,
             apply_queued_data: manifest.spec.failover.apply_queued_data,
         },
         from: live.to_string(),

@@ -6,7 +6,7 @@
 use super::builder::Builder;
 use super::view::View;
 use crate::memory::{FailoverCause, Switchover};
-use crate::model::operation::{AlertKind, FailoverMode, Operation, Severity};
+use crate::model::operation::{AlertKind, FailoverKind, Operation, Severity};
 use crate::observed::{Activity, Vm};
 use crate::plan::ConditionType;
 
@@ -177,7 +177,7 @@ fn switchover(
             Operation::Failover {
                 job: job.name.clone(),
                 target: standby.into(),
-                mode: FailoverMode::Live,
+                mode: FailoverKind::Live,
                 apply_queued_data: true,
             },
             format!("rule 9 (planned switchover): System Galaxy is shut down on {live}; fail over with queued data applied"),

@@ -3,7 +3,7 @@
 //! it did not, the rules plan it afresh (once).
 
 use super::builder::Builder;
-use crate::model::operation::{FailoverMode, Operation};
+use crate::model::operation::{FailoverKind, Operation};
 use crate::observed::{Activity, VmState};
 
 pub(crate) fn plan(b: &mut Builder) {
@@ -16,7 +16,7 @@ pub(crate) fn plan(b: &mut Builder) {
         Operation::Failover {
             job,
             target,
-            mode: FailoverMode::Live,
+            mode: FailoverKind::Live,
             ..
         } => {
             job_named(job)

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::scripts::ScriptKind;
 use super::secret::Secret;
 use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
-use crate::model::operation::{ActionKind, FailoverMode, MonitorOptions, NewJob, Operation, Place};
+use crate::model::operation::{ActionKind, FailoverKind, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{EmailSettings, Protocol};
 
 pub fn startup_name(s: Startup) -> &'static str {
@@ -49,10 +49,10 @@ pub fn level_name(l: EventLevel) -> &'static str {
     }
 }
 
-fn mode_name(m: FailoverMode) -> &'static str {
+fn mode_name(m: FailoverKind) -> &'static str {
     match m {
-        FailoverMode::Live => "live",
-        FailoverMode::Test => "test",
+        FailoverKind::Live => "live",
+        FailoverKind::Test => "test",
     }
 }
 
@@ -117,9 +117,9 @@ words!(
 );
 words!(
     mode,
-    FailoverMode,
+    FailoverKind,
     mode_name,
-    [FailoverMode::Live, FailoverMode::Test]
+    [FailoverKind::Live, FailoverKind::Test]
 );
 
 /// `observe` and `capture`: the services and ports to report.
@@ -254,7 +254,7 @@ pub struct StopVm {
 pub struct Failover {
     pub job: String,
     #[serde(with = "mode")]
-    pub mode: FailoverMode,
+    pub mode: FailoverKind,
     pub apply_queued_data: bool,
     pub allowed_states: Vec<String>,
 }

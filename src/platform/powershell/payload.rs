@@ -10,7 +10,7 @@ use super::secret::Secret;
 use crate::manifest::names::job_names;
 use crate::manifest::spec::SiteSpec;
 use crate::model::names::VmName;
-use crate::model::operation::{FailoverMode, Operation, Place};
+use crate::model::operation::{FailoverKind, Operation, Place};
 
 /// One script to run: on which host, which script, with what data.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,15 +144,15 @@ pub fn capture(site: &str, spec: &SiteSpec, host: &str) -> Call {
 
 /// The `HighLevelState` names a failover of this mode was planned on: the script refuses if
 /// the job is in another state when it runs.
-fn failover_states(mode: FailoverMode) -> Vec<&'static str> {
+fn failover_states(mode: FailoverKind) -> Vec<&'static str> {
     use crate::observed::Activity;
     let allowed: &[Activity] = match mode {
-        FailoverMode::Live => &[
+        FailoverKind::Live => &[
             Activity::Protecting,
             Activity::ServerCommunicationError,
             Activity::Stopped,
         ],
-        FailoverMode::Test => &[Activity::Protecting],
+        FailoverKind::Test => &[Activity::Protecting],
     };
     super::parse::HIGH_LEVEL_STATES
         .iter()

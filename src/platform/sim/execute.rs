@@ -5,7 +5,7 @@ use super::host::SimVm;
 use super::job::{Phase, SimJob, ceil_second};
 use super::world::World;
 use crate::manifest::spec::Startup;
-use crate::model::operation::{FailoverMode, MonitorOptions, NewJob, Operation, Place};
+use crate::model::operation::{FailoverKind, MonitorOptions, NewJob, Operation, Place};
 use crate::observed::{FirewallRule, MonitorSettings, VmRole};
 use crate::platform::PlatformError;
 
@@ -419,7 +419,7 @@ impl World {
         &mut self,
         name: &str,
         target: &str,
-        mode: FailoverMode,
+        mode: FailoverKind,
         apply: bool,
     ) -> Result<(), PlatformError> {
         let ready = self
@@ -460,7 +460,7 @@ impl World {
             )));
         }
         match mode {
-            FailoverMode::Test => {
+            FailoverKind::Test => {
                 let vm = self
                     .host_mut(target)
                     .and_then(|h| h.vm_mut(&replica))
@@ -479,7 +479,7 @@ impl World {
                     job.test_until_ms = Some(ceil_second(now + test_len));
                 }
             }
-            FailoverMode::Live => {
+            FailoverKind::Live => {
                 self.failovers += 1;
                 if let Some(job) = self.job.as_mut() {
                     // What the source had not sent will never reach the replica.
