@@ -6,10 +6,10 @@ use anyhow::Context;
 use crate::alert::outbox::new_id;
 use crate::alert::{Alert, email};
 use crate::cli::AlertCommand;
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::model::operation::{AlertKind, Severity};
 
-pub fn run(command: AlertCommand) -> anyhow::Result<Outcome> {
+pub fn run(command: AlertCommand) -> anyhow::Result<Exit> {
     let AlertCommand::Test(args) = command;
     let settings = args.resolve()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -60,11 +60,11 @@ pub fn run(command: AlertCommand) -> anyhow::Result<Outcome> {
     }
     if sent + failed == 0 {
         eprintln!("error: no site has notifications.email; nothing to test");
-        return Ok(Outcome::Failed);
+        return Ok(Exit::Failed);
     }
     Ok(if failed == 0 {
-        Outcome::Success
+        Exit::Success
     } else {
-        Outcome::Failed
+        Exit::Failed
     })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::commands::{Outcome, prompt};
+use crate::commands::{Exit, prompt};
 use crate::execute::Store;
 use crate::lock::StateLock;
 use crate::observed::Activity;
@@ -15,7 +15,7 @@ use crate::platform::Platform;
 use crate::reconcile;
 use crate::settings::SiteArgs;
 
-pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow::Result<Outcome> {
+pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
     let _lock = StateLock::acquire(&settings.state_dir)?;
     let _pairs = settings
@@ -40,7 +40,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     let pending: usize = plans.iter().map(|p| p.actionable().len()).sum();
     if pending > 0 && !prompt::confirm(&format!("Apply {pending} action(s)?"), yes)? {
         println!("Apply cancelled; nothing was done.");
-        return Ok(Outcome::Failed);
+        return Ok(Exit::Failed);
     }
     let mut ok = true;
     for ((site, look), platform) in settings.sites.iter().zip(looks).zip(platforms.iter_mut()) {
@@ -111,11 +111,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         }
     }
     super::alerts::deliver(&settings.state_dir);
-    Ok(if ok {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
+    Ok(if ok { Exit::Success } else { Exit::Failed })
 }
 
 /// A progress bar while the job synchronizes, and one line per activity change for logs.

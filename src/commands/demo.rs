@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::alert::{Alert, AlertError, AlertSink};
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::execute::Store;
 use crate::manifest::Site;
 use crate::manifest::sample;
@@ -21,7 +21,7 @@ use crate::reconcile::{self, Outcome as Pass};
 const A: &str = "GCSHOSTA";
 const B: &str = "GCSHOSTB";
 
-pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
+pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
     let tmp = tempfile::tempdir().context("cannot make a temporary state dir")?;
     let dir = state_dir.unwrap_or_else(|| tmp.path().to_path_buf());
     // The guide's site in automatic mode, with the monitor's defaults (10 s, 5 min).
@@ -284,13 +284,13 @@ impl Demo {
         self.checks.push((what.to_string(), ok));
     }
 
-    fn finish(self) -> Outcome {
+    fn finish(self) -> Exit {
         let failed = self.checks.iter().filter(|(_, ok)| !ok).count();
         println!("\n{} passed, {} failed", self.checks.len() - failed, failed);
         if failed == 0 {
-            Outcome::Success
+            Exit::Success
         } else {
-            Outcome::Failed
+            Exit::Failed
         }
     }
 }

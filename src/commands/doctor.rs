@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::manifest::spec::{PlatformKind, RunnerKind};
 use crate::platform::powershell::capture::Capture;
 use crate::platform::powershell::{
@@ -16,7 +16,7 @@ use crate::platform::powershell::{
 };
 use crate::settings::SiteArgs;
 
-pub fn run(args: &SiteArgs, capture: Option<&Path>) -> anyhow::Result<Outcome> {
+pub fn run(args: &SiteArgs, capture: Option<&Path>) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
     let mut all_good = true;
     let mut captures = Vec::new();
@@ -59,9 +59,9 @@ pub fn run(args: &SiteArgs, capture: Option<&Path>) -> anyhow::Result<Outcome> {
         println!("capture written to {}", path.display());
     }
     Ok(if all_good {
-        Outcome::Success
+        Exit::Success
     } else {
-        Outcome::Failed
+        Exit::Failed
     })
 }
 

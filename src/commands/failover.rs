@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::commands::{Outcome, prompt};
+use crate::commands::{Exit, prompt};
 use crate::execute::Store;
 use crate::lock::StateLock;
 use crate::plan::{self, Approval, render};
@@ -38,7 +38,7 @@ pub fn run(
     ask: Ask,
     yes: bool,
     timeout: Duration,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
     let Some(site) = settings.sites.iter().find(|s| s.name == name) else {
         bail!("no site named {name:?} in {}", args.manifests.display());
@@ -65,7 +65,7 @@ pub fn run(
                 "fail over"
             };
             eprintln!("error: refusing to {what} site {name}: {why}");
-            return Ok(Outcome::Failed);
+            return Ok(Exit::Failed);
         }
     };
     let plan = plan::approved(
@@ -91,7 +91,7 @@ pub fn run(
     };
     if !prompt::confirm(&question, yes)? {
         println!("Failover cancelled; nothing was done.");
-        return Ok(Outcome::Failed);
+        return Ok(Exit::Failed);
     }
     let mut store = Store::new(&settings.state_dir, name);
     let mut alerts = super::alerts::sink(&settings.state_dir, site);
@@ -105,7 +105,7 @@ pub fn run(
     if let Some((action, error)) = report.failed.first() {
         eprintln!("error: {}: {error}", action.description);
         super::alerts::deliver(&settings.state_dir);
-        return Ok(Outcome::Failed);
+        return Ok(Exit::Failed);
     }
     match approval {
         Approval::Test { .. } => println!(
@@ -138,5 +138,5 @@ pub fn run(
         }
     }
     super::alerts::deliver(&settings.state_dir);
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::cli::OutputFormat;
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::fleet::CoordinationArgs;
 use crate::history::{self, Item};
 use crate::settings::SiteArgs;
@@ -14,7 +14,7 @@ pub fn run(
     kinds: &[String],
     format: OutputFormat,
     coordination: &CoordinationArgs,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
     let fleet = super::status::connect(coordination)?;
     let files = crate::store::FileStore::new(&settings.state_dir);
@@ -58,5 +58,5 @@ pub fn run(
         }
         OutputFormat::Json => println!("{}", history::json(&items)),
     }
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

@@ -21,7 +21,7 @@ use crate::cli::{Cli, Command};
 
 /// How a command ended, mapped to an exit status in `main.rs` only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     /// Exit 0.
     Success,
     /// Exit 1: the input is invalid or a check failed; the message was already printed.
@@ -46,7 +46,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 ///
 /// # Errors
 /// Any error that is not a reported validation failure; `main` prints it and exits 1.
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     if cli.windows_service {
         return service::serve(cli.command);
     }
@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 /// Runs one command.
-fn dispatch(command: Command) -> anyhow::Result<Outcome> {
+fn dispatch(command: Command) -> anyhow::Result<Exit> {
     match command {
         Command::Validate { paths, secrets } => validate::run(&paths, secrets),
         Command::Schema { out, markdown } => schema::run(out.as_deref(), markdown),

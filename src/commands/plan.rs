@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::cli::OutputFormat;
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::execute::Store;
 use crate::manifest::Site;
 use crate::plan::{self, Plan, render};
@@ -18,7 +18,7 @@ pub fn run(
     format: OutputFormat,
     assume: &[String],
     after: Option<Duration>,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
     let faults = assume
         .iter()
@@ -56,7 +56,7 @@ pub fn run(
         eprintln!("error: {e}");
     }
     if plans.is_empty() && !errors.is_empty() && format == OutputFormat::Text {
-        return Ok(Outcome::Failed);
+        return Ok(Exit::Failed);
     }
     match format {
         OutputFormat::Text => {
@@ -77,11 +77,11 @@ pub fn run(
         OutputFormat::Json => println!("{}", render::json(&plans)),
     }
     Ok(if !errors.is_empty() {
-        Outcome::Failed
+        Exit::Failed
     } else if plans.iter().any(|p| !p.actions.is_empty()) {
-        Outcome::ChangesPending
+        Exit::ChangesPending
     } else {
-        Outcome::Success
+        Exit::Success
     })
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::fleet::CoordinationArgs;
 use crate::http::listen::{AccessArgs, Listen};
 use crate::lock::StateLock;
@@ -22,7 +22,7 @@ pub fn run(
     listen: Option<SocketAddr>,
     access: AccessArgs,
     coordination: &CoordinationArgs,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let fleet = coordination.resolve()?;
     if dry_run && fleet.is_some() {
         bail!(
@@ -61,5 +61,5 @@ pub fn run(
     // A platform call stuck past the grace period must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

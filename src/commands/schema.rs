@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::Outcome;
+use super::Exit;
 use crate::manifest;
 
 /// Prints the schema, or writes it to `out` (atomically enough for a checked-in file: the
@@ -13,7 +13,7 @@ use crate::manifest;
 ///
 /// # Errors
 /// The file cannot be written.
-pub fn run(out: Option<&Path>, markdown: bool) -> anyhow::Result<Outcome> {
+pub fn run(out: Option<&Path>, markdown: bool) -> anyhow::Result<Exit> {
     let text = if markdown {
         manifest::reference::markdown()
     } else {
@@ -27,5 +27,5 @@ pub fn run(out: Option<&Path>, markdown: bool) -> anyhow::Result<Outcome> {
             tracing::info!(path = %path.display(), "written");
         }
     }
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

@@ -8,11 +8,11 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ServiceCommand};
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::os_service::{self, Paths};
 use crate::settings::SiteArgs;
 
-pub fn run(command: ServiceCommand) -> anyhow::Result<Outcome> {
+pub fn run(command: ServiceCommand) -> anyhow::Result<Exit> {
     match command {
         ServiceCommand::Install { args } => install(&args),
         ServiceCommand::Uninstall => uninstall(),
@@ -59,9 +59,9 @@ fn parse_run(args: &[OsString]) -> anyhow::Result<Option<(Cli, SiteArgs)>> {
     }
 }
 
-fn install(args: &[OsString]) -> anyhow::Result<Outcome> {
+fn install(args: &[OsString]) -> anyhow::Result<Exit> {
     let Some((cli, site)) = parse_run(args)? else {
-        return Ok(Outcome::Success);
+        return Ok(Exit::Success);
     };
     let manifests = absolute(&site.manifests)?;
     if !manifests.exists() {
@@ -73,7 +73,7 @@ fn install(args: &[OsString]) -> anyhow::Result<Outcome> {
     }
     let exe = std::env::current_exe().context("cannot tell where this program is")?;
     install_here(&exe, args, &service_paths(manifests, &cli, &site)?)?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// The service's paths, absolute. On Windows the state and log dirs are always named, so
@@ -157,7 +157,7 @@ fn install_here(exe: &Path, args: &[OsString], paths: &Paths) -> anyhow::Result<
     Ok(())
 }
 
-fn uninstall() -> anyhow::Result<Outcome> {
+fn uninstall() -> anyhow::Result<Exit> {
     #[cfg(windows)]
     {
         os_service::scm::uninstall()?;
@@ -169,13 +169,13 @@ fn uninstall() -> anyhow::Result<Outcome> {
     }
     #[cfg(not(windows))]
     print!("{}", os_service::systemd::UNINSTALL);
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// `run --windows-service`: `run` under the Service Control Manager, which learns its exit
 /// status; an error that ends it is logged (file and event log), since a service has no
 /// console to print it on.
-pub fn serve(command: Command) -> anyhow::Result<Outcome> {
+pub fn serve(command: Command) -> anyhow::Result<Exit> {
     if !matches!(command, Command::Run { .. }) {
         bail!("--windows-service goes with `run` only");
     }
@@ -183,9 +183,9 @@ pub fn serve(command: Command) -> anyhow::Result<Outcome> {
 }
 
 #[cfg(windows)]
-fn serve_here(command: Command) -> anyhow::Result<Outcome> {
+fn serve_here(command: Command) -> anyhow::Result<Exit> {
     let code = os_service::scm::serve(move || match super::dispatch(command) {
-        Ok(Outcome::Success) => 0,
+        Ok(Exit::Success) => 0,
         Ok(_) => 1,
         Err(e) => {
             tracing::error!("the controller stopped: {e:#}");
@@ -193,14 +193,14 @@ fn serve_here(command: Command) -> anyhow::Result<Outcome> {
         }
     })?;
     Ok(if code == 0 {
-        Outcome::Success
+        Exit::Success
     } else {
-        Outcome::Failed
+        Exit::Failed
     })
 }
 
 #[cfg(not(windows))]
-fn serve_here(_command: Command) -> anyhow::Result<Outcome> {
+fn serve_here(_command: Command) -> anyhow::Result<Exit> {
     bail!(
         "--windows-service is for the Windows Service Control Manager; on this system run \
          `galaxy-ha run` under systemd (`galaxy-ha service install` prints the unit)"

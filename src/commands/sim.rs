@@ -8,7 +8,7 @@ use crate::manifest::Site;
 use crate::platform::sim::{Fault, Lab, render_text};
 use crate::settings::SiteArgs;
 
-use super::Outcome;
+use super::Exit;
 
 /// The one site a `sim` verb works on.
 fn one_site(args: &SiteArgs) -> anyhow::Result<(Site, std::path::PathBuf)> {
@@ -31,7 +31,7 @@ fn one_site(args: &SiteArgs) -> anyhow::Result<(Site, std::path::PathBuf)> {
 ///
 /// # Errors
 /// Invalid manifests, an unreadable world file, or a fault the lab cannot inject.
-pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
+pub fn run(command: SimCommand) -> anyhow::Result<Exit> {
     match command {
         SimCommand::Chaos(args) => return chaos(&args),
         SimCommand::Show { site, format } => {
@@ -79,11 +79,11 @@ pub fn run(command: SimCommand) -> anyhow::Result<Outcome> {
             );
         }
     }
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// `sim chaos`: the figures, and each failing schedule with its replay command.
-fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
+fn chaos(args: &ChaosArgs) -> anyhow::Result<Exit> {
     let options = crate::chaos::Options {
         first_seed: args.seed.unwrap_or(args.first_seed),
         cases: if args.seed.is_some() { 1 } else { args.cases },
@@ -127,8 +127,8 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Outcome> {
         println!("{}", crate::chaos::describe_failure(case));
     }
     Ok(if figures.failed.is_empty() {
-        Outcome::Success
+        Exit::Success
     } else {
-        Outcome::Failed
+        Exit::Failed
     })
 }

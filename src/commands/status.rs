@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::OutputFormat;
-use crate::commands::Outcome;
+use crate::commands::Exit;
 use crate::fleet::{CoordinationArgs, Fleet};
 use crate::last_good;
 use crate::manifest::{self, Site};
@@ -19,16 +19,16 @@ pub fn run(
     format: OutputFormat,
     watch: Option<Duration>,
     coordination: &CoordinationArgs,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let fleet = connect(coordination)?;
     let fleet = fleet.as_ref().map(|(_, f)| f);
     let Some(every) = watch else {
         let (doc, unobserved) = look(args, fleet)?;
         print(&doc, format, false)?;
         return Ok(if unobserved.is_empty() {
-            Outcome::Success
+            Exit::Success
         } else {
-            Outcome::Failed
+            Exit::Failed
         });
     };
     loop {
@@ -43,7 +43,7 @@ pub fn run(
 
 /// `status --check`: one line and the monitoring plugin's exit code. Whatever keeps the
 /// sites from being looked at (no manifest, etcd away) is UNKNOWN, never a plain error.
-pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result<Outcome> {
+pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result<Exit> {
     let looked = connect(coordination).and_then(|fleet| look(args, fleet.as_ref().map(|(_, f)| f)));
     let (state, line) = match looked {
         Ok((doc, unobserved)) => status::check::line(&doc, &unobserved),
@@ -58,7 +58,7 @@ pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")?;
     out.flush()?;
-    Ok(Outcome::Check(state))
+    Ok(Exit::Check(state))
 }
 
 /// In a fleet, memory lives in etcd and each site shows its owner.

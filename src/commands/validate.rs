@@ -3,16 +3,16 @@
 
 use std::path::PathBuf;
 
-use super::Outcome;
+use super::Exit;
 use crate::manifest;
 
 /// Validates the manifests under `paths`.
 ///
 /// # Errors
-/// None of its own: invalid manifests are reported and give `Outcome::Failed`.
-pub fn run(paths: &[PathBuf], secrets: bool) -> anyhow::Result<Outcome> {
+/// None of its own: invalid manifests are reported and give `Exit::Failed`.
+pub fn run(paths: &[PathBuf], secrets: bool) -> anyhow::Result<Exit> {
     match manifest::load(paths) {
-        Ok(sites) if secrets && !secrets_usable(&sites, true) => Ok(Outcome::Failed),
+        Ok(sites) if secrets && !secrets_usable(&sites, true) => Ok(Exit::Failed),
         Ok(sites) => {
             secrets_usable(&sites, false);
             let names: Vec<&str> = sites.iter().map(|s| s.name.as_str()).collect();
@@ -22,7 +22,7 @@ pub fn run(paths: &[PathBuf], secrets: bool) -> anyhow::Result<Outcome> {
                 "manifests"
             };
             println!("{} {noun} valid: {}", sites.len(), names.join(", "));
-            Ok(Outcome::Success)
+            Ok(Exit::Success)
         }
         Err(invalid) => {
             eprintln!("{invalid}");
@@ -33,7 +33,7 @@ pub fn run(paths: &[PathBuf], secrets: bool) -> anyhow::Result<Outcome> {
                 invalid.files(),
                 if invalid.files() == 1 { "" } else { "s" }
             );
-            Ok(Outcome::Failed)
+            Ok(Exit::Failed)
         }
     }
 }
