@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use galaxy_ha::alert::LogSink;
-use galaxy_ha::execute::Store;
+use galaxy_ha::execute::Records;
 use galaxy_ha::manifest::Site;
 use galaxy_ha::manifest::spec::FailoverMode;
 use galaxy_ha::memory::Memory;
@@ -23,7 +23,7 @@ fn converged() -> (Site, Lab, Memory) {
         manifest,
     };
     let mut lab = Lab::new(World::new("bench", &site.manifest.spec, 1));
-    let mut store = Store::new(dir.path(), "bench");
+    let mut store = Records::new(dir.path(), "bench");
     reconcile::converge(
         &site,
         &mut lab,

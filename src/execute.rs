@@ -49,9 +49,11 @@ impl From<MemoryError> for ExecuteError {
     }
 }
 
-/// Where a site's memory and journal live, and (for tests) a step at which to "crash".
-pub struct Store<'a> {
-    /// Memory and journal: files in `state_dir` unless [`Store::on`] names another store.
+/// A site's records (memory and journal) as one pass writes them: each durable step counted,
+/// so that a test can "crash" before any of them, and memory written only when it changed.
+/// The records themselves live in a [`SiteStore`] (files, or etcd in a fleet).
+pub struct Records<'a> {
+    /// Memory and journal: files in `state_dir` unless [`Records::on`] names another store.
     backend: Arc<dyn SiteStore>,
     pub state_dir: &'a Path,
     pub site: &'a str,
@@ -60,13 +62,13 @@ pub struct Store<'a> {
     steps: u32,
     /// What is on disk, so that a pass that changed nothing writes nothing.
     saved: Option<Memory>,
-    /// See [`Store::writing_only_changes`].
+    /// See [`Records::writing_only_changes`].
     only_changes: bool,
 }
 
-impl<'a> Store<'a> {
+impl<'a> Records<'a> {
     pub fn new(state_dir: &'a Path, site: &'a str) -> Self {
-        Store {
+        Records {
             backend: Arc::new(FileStore::new(state_dir)),
             state_dir,
             site,
@@ -163,7 +165,7 @@ impl<'a> Store<'a> {
 pub fn execute(
     plan: &Plan,
     platform: &mut dyn Platform,
-    store: &mut Store,
+    store: &mut Records,
     alerts: &mut dyn AlertSink,
 ) -> Result<ApplyReport, ExecuteError> {
     let mut memory = plan.memory.clone();

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::alert::AlertSink;
-use crate::execute::{self, ApplyReport, ExecuteError, Store};
+use crate::execute::{self, ApplyReport, ExecuteError, Records};
 use crate::journal;
 use crate::manifest::Site;
 use crate::memory::{Memory, MemoryError};
@@ -51,7 +51,7 @@ pub type Seen<'c> = &'c mut dyn FnMut(&Look, jiff::Timestamp);
 /// What a reconcile writes to and tells, for one site.
 pub struct Context<'c, 's> {
     /// Memory and the journal.
-    pub store: &'c mut Store<'s>,
+    pub store: &'c mut Records<'s>,
     pub alerts: &'c mut dyn AlertSink,
     /// Shown what the pass saw before it acts: the service publishes it, so that the
     /// dashboard shows a failover while it runs rather than after.
@@ -59,7 +59,7 @@ pub struct Context<'c, 's> {
 }
 
 impl<'c, 's> Context<'c, 's> {
-    pub fn new(store: &'c mut Store<'s>, alerts: &'c mut dyn AlertSink) -> Self {
+    pub fn new(store: &'c mut Records<'s>, alerts: &'c mut dyn AlertSink) -> Self {
         Context {
             store,
             alerts,
@@ -172,7 +172,7 @@ pub fn look_in(
 pub fn dry_run(
     site: &Site,
     platform: &mut dyn Platform,
-    store: &Store,
+    store: &Records,
 ) -> Result<Plan, ReconcileError> {
     Ok(look_in(site, platform, store.backend())?.plan)
 }
@@ -270,7 +270,7 @@ pub fn reconcile(
 pub fn pass(
     site: &Site,
     platform: &mut dyn Platform,
-    store: &mut Store,
+    store: &mut Records,
     alerts: &mut dyn AlertSink,
 ) -> Result<Outcome, ReconcileError> {
     reconcile(
@@ -290,7 +290,7 @@ pub fn pass(
 pub fn converge(
     site: &Site,
     platform: &mut dyn Platform,
-    store: &mut Store,
+    store: &mut Records,
     alerts: &mut dyn AlertSink,
     timeout: Duration,
     mut progress: impl FnMut(&Outcome, &dyn Platform),

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::alert::outbox::{self, CurrentEmail, Outbox, OutboxSink};
 use crate::alert::{self, Alert, AlertSink};
-use crate::execute::Store;
+use crate::execute::Records;
 use crate::fleet::{Fleet, FleetError, FleetOptions, Turn};
 use crate::history::{self, Item};
 use crate::http::{self, HttpError, Shared, SiteView};
@@ -796,7 +796,7 @@ fn pass(
     platform: &mut dyn Platform,
     carry: &mut Carry,
 ) -> Result<(), PassError> {
-    let mut store = Store::new(&ctx.state_dir, &site.name)
+    let mut store = Records::new(&ctx.state_dir, &site.name)
         .on(ctx.store.clone())
         .writing_only_changes();
     let mut sink = ctx.sink(site);

@@ -185,7 +185,7 @@ fn a_primary_set_to_the_live_host_during_a_switchover_should_not_move_system_gal
 
 #[test]
 fn an_intent_found_open_after_a_restart_should_get_its_outcome_in_the_journal() {
-    use galaxy_ha::execute::{ExecuteError, Store};
+    use galaxy_ha::execute::{ExecuteError, Records};
     use galaxy_ha::journal::Event;
     use galaxy_ha::platform::Platform;
     use galaxy_ha::reconcile::{self, ReconcileError};
@@ -197,7 +197,7 @@ fn an_intent_found_open_after_a_restart_should_get_its_outcome_in_the_journal() 
         rig.converge();
         rig.lab.world_mut().host_down(A).unwrap();
         rig.lab.sleep(std::time::Duration::from_secs(400));
-        let mut store = Store::new(rig.dir.path(), "hq");
+        let mut store = Records::new(rig.dir.path(), "hq");
         store.crash_at = Some(crash_at);
         match reconcile::pass(&rig.site, &mut rig.lab, &mut store, &mut rig.alerts) {
             Err(ReconcileError::Execute(ExecuteError::Crashed(_))) => {}

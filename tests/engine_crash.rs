@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use galaxy_ha::execute::{ExecuteError, Store};
+use galaxy_ha::execute::{ExecuteError, Records};
 use galaxy_ha::manifest::Site;
 use galaxy_ha::memory::Memory;
 use galaxy_ha::observed::Activity;
@@ -57,7 +57,7 @@ fn run(template: &Path, site: &Site, crash_at: Option<u32>) -> Run {
     lab.world_mut().host_down(A).unwrap();
     lab.save().unwrap();
     let mut alerts = galaxy_ha::alert::LogSink::default();
-    let mut store = Store::new(dir.path(), "hq");
+    let mut store = Records::new(dir.path(), "hq");
     store.crash_at = crash_at;
     let (mut crashed, mut returned, mut steps) = (false, false, 0);
     for _ in 0..5000 {
@@ -67,7 +67,7 @@ fn run(template: &Path, site: &Site, crash_at: Option<u32>) -> Run {
                 steps += store.steps();
                 // Restart: nothing survives but the state dir.
                 lab = Lab::load_or_create(dir.path(), site).unwrap();
-                store = Store::new(dir.path(), "hq");
+                store = Records::new(dir.path(), "hq");
                 continue;
             }
             Err(e) => panic!("pass failed: {e}"),

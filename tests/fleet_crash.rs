@@ -7,7 +7,7 @@ use crate::fleet_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use galaxy_ha::execute::{ExecuteError, Store};
+use galaxy_ha::execute::{ExecuteError, Records};
 use galaxy_ha::fleet::{Fleet, FleetOptions, Turn};
 use galaxy_ha::memory::Memory;
 use galaxy_ha::observed::Activity;
@@ -86,7 +86,7 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
     let mut alerts = galaxy_ha::alert::LogSink::default();
     let dir = rig.dir.path();
     let mut owner = first;
-    let mut store = Store::new(dir, "hq").on(owner.fleet.clone());
+    let mut store = Records::new(dir, "hq").on(owner.fleet.clone());
     store.crash_at = crash_at;
     let (mut crashed, mut returned, mut steps, mut hiccups) = (false, false, 0, 0);
     for _ in 0..5000 {
@@ -96,7 +96,7 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
                 steps += store.steps();
                 die(rt, owner);
                 owner = join(rt, etcd, &format!("second-{tag}"));
-                store = Store::new(dir, "hq").on(owner.fleet.clone());
+                store = Records::new(dir, "hq").on(owner.fleet.clone());
                 continue;
             }
             // etcd answered late (a loaded machine): the pass stopped where it was, as in

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use galaxy_ha::alert::LogSink;
-use galaxy_ha::execute::Store;
+use galaxy_ha::execute::Records;
 use galaxy_ha::manifest::Site;
 use galaxy_ha::manifest::spec::Manifest;
 use galaxy_ha::observed::Activity;
@@ -97,7 +97,7 @@ fn summary(s: &mut Subject, failovers: usize) -> Summary {
 }
 
 fn converge(site: &Site, s: &mut Subject, dir: &std::path::Path) -> usize {
-    let mut store = Store::new(dir, "hq");
+    let mut store = Records::new(dir, "hq");
     let mut alerts = LogSink::default();
     let mut failovers = 0;
     reconcile::converge(
@@ -153,7 +153,7 @@ fn both_platforms_should_fail_over_once_when_the_live_host_dies_and_then_resume(
         let n = converge(site, s, dir);
         out.push(summary(s, n));
         s.world(|w| w.host_down("GCSHOSTA")).expect("host down");
-        let mut store = Store::new(dir, "hq");
+        let mut store = Records::new(dir, "hq");
         let mut alerts = LogSink::default();
         let mut failovers = 0;
         for _ in 0..200 {
@@ -264,7 +264,7 @@ fn an_outage_reported_as_carbonite_warnings_should_still_fail_over_once() {
         let site = site();
         let dir = tempfile::tempdir().expect("dir");
         let mut p = tweaked(&site);
-        let mut store = Store::new(dir.path(), "hq");
+        let mut store = Records::new(dir.path(), "hq");
         let mut alerts = LogSink::default();
         reconcile::converge(
             &site,
@@ -308,7 +308,7 @@ fn a_state_not_in_the_model_should_block_automatic_failover_and_raise_a_conditio
     let site = site();
     let dir = tempfile::tempdir().expect("dir");
     let mut p = tweaked(&site);
-    let mut store = Store::new(dir.path(), "hq");
+    let mut store = Records::new(dir.path(), "hq");
     let mut alerts = LogSink::default();
     reconcile::converge(
         &site,
@@ -360,7 +360,7 @@ fn a_job_being_deleted_should_be_left_alone() {
     let site = site();
     let dir = tempfile::tempdir().expect("dir");
     let mut p = tweaked(&site);
-    let mut store = Store::new(dir.path(), "hq");
+    let mut store = Records::new(dir.path(), "hq");
     let mut alerts = LogSink::default();
     reconcile::converge(
         &site,

@@ -10,7 +10,7 @@ use super::check::{Before, Checker};
 use super::invariant::{Invariant, Violation};
 use super::schedule::{Command, Edit, Schedule, Step};
 use crate::alert::{Alert, AlertError, AlertSink};
-use crate::execute::{ExecuteError, Store};
+use crate::execute::{ExecuteError, Records};
 use crate::manifest::Site;
 use crate::manifest::spec::MaintenanceSpec;
 use crate::model::names::HostName;
@@ -72,7 +72,7 @@ struct Case<'a> {
     state_dir: &'a Path,
     site: Site,
     lab: Lab,
-    store: Store<'a>,
+    store: Records<'a>,
     alerts: Counting,
     checker: Checker,
     report: CaseReport,
@@ -117,7 +117,7 @@ pub fn run_case(seed: u64, hours: u32, trace: bool) -> std::io::Result<CaseRepor
         state_dir: dir.path(),
         site,
         lab,
-        store: Store::new(dir.path(), SITE),
+        store: Records::new(dir.path(), SITE),
         alerts: Counting::default(),
         checker: Checker::default(),
         report: CaseReport {
@@ -255,7 +255,7 @@ impl Case<'_> {
 
     /// A new controller process: nothing survives but the state dir.
     fn restart(&mut self) {
-        self.store = Store::new(self.state_dir, SITE);
+        self.store = Records::new(self.state_dir, SITE);
         self.up = true;
         self.idle = false;
     }
@@ -336,7 +336,7 @@ impl Case<'_> {
             &approval,
         );
         let before = Before::of(self.lab.world(), &self.site.manifest.spec);
-        let mut store = Store::new(self.state_dir, SITE);
+        let mut store = Records::new(self.state_dir, SITE);
         if let Err(e) = reconcile::reconcile(
             &self.site,
             &mut self.lab,

@@ -7,7 +7,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::{Exit, prompt};
-use crate::execute::Store;
+use crate::execute::Records;
 use crate::lock::StateLock;
 use crate::observed::Activity;
 use crate::plan::render;
@@ -44,7 +44,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     }
     let mut ok = true;
     for ((site, look), platform) in settings.sites.iter().zip(looks).zip(platforms.iter_mut()) {
-        let mut store = Store::new(&settings.state_dir, &site.name);
+        let mut store = Records::new(&settings.state_dir, &site.name);
         let mut alerts = super::alerts::sink(&settings.state_dir, site);
         // What was applied is the last good manifest, as for `run`: `status` and a later
         // `run` fall back on it while the file on disk is invalid.

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::alert::{Alert, AlertError, AlertSink};
 use crate::commands::Exit;
-use crate::execute::Store;
+use crate::execute::Records;
 use crate::manifest::Site;
 use crate::manifest::sample;
 use crate::manifest::spec::FailoverMode;
@@ -46,7 +46,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
         "galaxy-ha demo: the guide's four stages on the simulated lab (state in {})",
         dir.display()
     );
-    let mut store = Store::new(&dir, "hq");
+    let mut store = Records::new(&dir, "hq");
     let mut alerts = Printer::default();
 
     demo.stage("1. Protect: services, firewall ports, then a Full Server to Hyper-V job");
@@ -215,7 +215,7 @@ impl Demo {
         &mut self,
         site: &Site,
         lab: &mut Lab,
-        store: &mut Store,
+        store: &mut Records,
         alerts: &mut Printer,
     ) -> anyhow::Result<Pass> {
         let out = reconcile::converge(

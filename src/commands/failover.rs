@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::commands::{Exit, prompt};
-use crate::execute::Store;
+use crate::execute::Records;
 use crate::lock::StateLock;
 use crate::plan::{self, Approval, render};
 use crate::reconcile;
@@ -93,7 +93,7 @@ pub fn run(
         println!("Failover cancelled; nothing was done.");
         return Ok(Exit::Failed);
     }
-    let mut store = Store::new(&settings.state_dir, name);
+    let mut store = Records::new(&settings.state_dir, name);
     let mut alerts = super::alerts::sink(&settings.state_dir, site);
     let report = reconcile::reconcile(
         site,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::OutputFormat;
 use crate::commands::Exit;
-use crate::execute::Store;
+use crate::execute::Records;
 use crate::manifest::Site;
 use crate::plan::{self, Plan, render};
 use crate::platform::sim::Fault;
@@ -39,7 +39,7 @@ pub fn run(
             crate::platform::open(site, &settings.state_dir)
                 .map_err(anyhow::Error::from)
                 .and_then(|mut platform| {
-                    let store = Store::new(&settings.state_dir, &site.name);
+                    let store = Records::new(&settings.state_dir, &site.name);
                     Ok(reconcile::dry_run(site, platform.as_mut(), &store)?)
                 })
         };

@@ -198,19 +198,19 @@ impl Rig {
         }
     }
 
-    pub fn store(&self) -> galaxy_ha::execute::Store<'_> {
-        galaxy_ha::execute::Store::new(self.dir.path(), "hq")
+    pub fn store(&self) -> galaxy_ha::execute::Records<'_> {
+        galaxy_ha::execute::Records::new(self.dir.path(), "hq")
     }
 
     pub fn pass(&mut self) -> galaxy_ha::reconcile::Outcome {
         let dir = self.dir.path().to_path_buf();
-        let mut store = galaxy_ha::execute::Store::new(&dir, "hq");
+        let mut store = galaxy_ha::execute::Records::new(&dir, "hq");
         galaxy_ha::reconcile::pass(&self.site, &mut self.lab, &mut store, &mut self.alerts).unwrap()
     }
 
     pub fn converge(&mut self) -> galaxy_ha::reconcile::Outcome {
         let dir = self.dir.path().to_path_buf();
-        let mut store = galaxy_ha::execute::Store::new(&dir, "hq");
+        let mut store = galaxy_ha::execute::Records::new(&dir, "hq");
         galaxy_ha::reconcile::converge(
             &self.site,
             &mut self.lab,
