@@ -16,15 +16,17 @@ fn a_stopped_or_failed_job_should_be_recreated_while_system_galaxy_runs_on_the_l
         let mut o = healthy();
         o.job.as_mut().unwrap().activity = activity;
         let p = plan::plan(&manifest("manual"), &o, &adopted(), now());
-        // Delete (with the replica), create afresh in the same direction; replication-resumed
-        // says so once the new job protects.
+        // Delete the job keeping its replica's disks, remove the old replica's configuration
+        // (its disks stay), create afresh in the same direction; replication-resumed says so
+        // once the new job protects.
         assert!(
             matches!(
                 p.actions.iter().map(|a| &a.op).collect::<Vec<_>>()[..],
                 [
-                    Operation::DeleteJob { delete_replica: true, target: t, .. },
+                    Operation::DeleteJob { delete_replica: false, target: t, .. },
+                    Operation::RemoveReplica { host: r, .. },
                     Operation::CreateJob(job),
-                ] if t == B && job.source == A && job.target == B
+                ] if *t == B && *r == B && job.source == A && job.target == B
             ),
             "{activity}: {:#?}",
             p.actions

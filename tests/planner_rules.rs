@@ -256,10 +256,12 @@ fn rule6_wrong_direction_should_delete_and_recreate_with_an_error_alert() {
             ActionKind::CreateJob
         ]
     );
+    // No disk file is deleted, and nothing is removed from the live host: the old replica
+    // stays there, off, and the alert says so with its disks.
     assert!(matches!(
         &p.actions[0].op,
         Operation::DeleteJob {
-            delete_replica: true,
+            delete_replica: false,
             ..
         }
     ));
@@ -268,6 +270,13 @@ fn rule6_wrong_direction_should_delete_and_recreate_with_an_error_alert() {
     };
     assert_eq!((j.source.as_str(), j.target.as_str()), (A, B));
     assert_eq!(alerts(&p), vec![AlertKind::WrongDirection]);
+    let Operation::Alert { message, .. } = &p.actions[1].op else {
+        unreachable!()
+    };
+    assert!(
+        message.contains("remove it in Hyper-V Manager"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -265,7 +265,9 @@ pub enum Operation {
     DeleteJob {
         job: String,
         target: HostName,
-        /// Also delete the replica VM and its files on the target.
+        /// Carbonite's "delete replica" (the VM and its files on the target). The planner
+        /// always leaves it off: no disk file is ever deleted; a replica's configuration is
+        /// removed by `RemoveReplica`, which keeps its disks. Kept for journals that hold it.
         delete_replica: bool,
     },
     /// Remove a VM that must not exist (a stale replica left after a failover).

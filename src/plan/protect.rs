@@ -81,23 +81,27 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 .observed
                 .host(&job.target)
                 .is_some_and(|h| h.vms.iter().any(|v| v.name == job.replica && v.is_live()));
-            b.act(
-                Operation::DeleteJob {
-                    job: job.name.clone(),
-                    target: job.target.clone(),
-                    delete_replica: !replica_live,
-                },
+            // The old replica sits on the live host: it is kept, off, never removed there.
+            let kept = delete_keeping_disks(
+                b,
+                &job,
+                false,
                 format!(
                     "rule 6 (wrong direction): job {:?} replicates onto {live}, the host that runs System Galaxy",
                     job.name
                 ),
             );
+            let kept = if replica_live {
+                format!("its replica {:?} runs System Galaxy and stays", job.replica)
+            } else {
+                format!("{kept}; remove it in Hyper-V Manager once it is no longer needed")
+            };
             b.alert(
                 AlertKind::WrongDirection,
                 Severity::Error,
                 format!("wrong-direction/{}", job.name),
                 format!(
-                    "job {:?} replicated onto {live}, the live host: it protected nothing. It is deleted and recreated towards {standby}",
+                    "job {:?} replicated onto {live}, the live host: it protected nothing. It is deleted and recreated towards {standby}; {kept}",
                     job.name
                 ),
                 "rule 6 (wrong direction)",
@@ -181,12 +185,10 @@ fn recreate(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &s
         ));
         return;
     }
-    b.act(
-        Operation::DeleteJob {
-            job: job.name.clone(),
-            target: job.target.clone(),
-            delete_replica: true,
-        },
+    delete_keeping_disks(
+        b,
+        job,
+        true,
         format!(
             "rule 4 (protect): job {:?} is {} and protects nothing; the guide recreates it",
             job.name, job.activity
@@ -205,6 +207,50 @@ fn recreate(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &s
         Operation::CreateJob(new),
         format!("rule 4 (protect): protect {live} again, towards {standby}"),
     );
+}
+
+/// Deletes a job, keeping its replica (Carbonite's "delete replica" would delete its disk
+/// files, which may hold the only copy of events lost at a failure), then, with
+/// `remove_replica`, removes the replica VM's Hyper-V configuration, which keeps its disks.
+/// No disk file is ever deleted: their paths, as the target reports them, are in the reason
+/// (and so in the journal), and returned for the alert.
+fn delete_keeping_disks(
+    b: &mut Builder,
+    job: &crate::observed::Job,
+    remove_replica: bool,
+    why: String,
+) -> String {
+    b.act(
+        Operation::DeleteJob {
+            job: job.name.clone(),
+            target: job.target.clone(),
+            delete_replica: false,
+        },
+        why.clone(),
+    );
+    let replica = b
+        .observed
+        .host(&job.target)
+        .and_then(|h| h.vms.iter().find(|v| v.name == job.replica));
+    let Some(replica) = replica else {
+        return "the replica VM is not there".to_string();
+    };
+    let kept = format!(
+        "replica {:?} on {}: {}",
+        job.replica,
+        job.target,
+        replica.kept_disks_text()
+    );
+    if remove_replica {
+        b.act(
+            Operation::RemoveReplica {
+                host: job.target.clone(),
+                vm: job.replica.clone(),
+            },
+            format!("{why}; the old replica's configuration goes, {kept}"),
+        );
+    }
+    kept
 }
 
 /// VMs left on the standby host that no job keeps: the stale copy after a failover
