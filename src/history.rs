@@ -45,7 +45,7 @@ fn category(entry: &Entry) -> &'static str {
         None => "manifest",
         Some(ActionKind::Failover) if rule("9") => "switchover",
         Some(ActionKind::Failover) => "failover",
-        Some(ActionKind::TestFailover) => "drill",
+        Some(ActionKind::TestFailover | ActionKind::EndTestFailover) => "drill",
         Some(ActionKind::StopVm) if rule("1") => "fence",
         Some(ActionKind::StopVm) => "switchover",
         Some(ActionKind::Alert) => "alert",
@@ -102,6 +102,9 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
                     }
                     None => items.push(item(outcome, vec![])),
                 }
+            }
+            Event::Asked { user, host } => {
+                items.push(item(format!("asked by {user} on {host}"), vec![]));
             }
             Event::ManifestChanged { commit, changes } => {
                 let mut details = changes.clone();

@@ -39,6 +39,9 @@ pub enum Event {
     Failed { error: String },
     /// Found after a restart: the intent's outcome as the world showed it.
     Recovered { note: String },
+    /// A person asked for what the entry's description names (`galaxy-ha failover hq`),
+    /// from this account and machine; what it led to follows.
+    Asked { user: String, host: String },
     /// The site's manifest changed since the last pass (a merge, a pull, an edit).
     ManifestChanged {
         /// The git commit of the manifest file, when its directory is a git checkout.

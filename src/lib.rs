@@ -22,7 +22,8 @@
 //! 6. **Platform** — the seam to the hosts (observe, act, tell the time), with the simulated
 //!    lab and Windows PowerShell behind it; what-if plans, which observe through it.
 //! 7. **Stores** — where memory, the journal and the last good manifest live (files, or
-//!    etcd in a fleet), and the locks that keep one controller per state dir and per pair.
+//!    etcd in a fleet), the locks that keep one controller per state dir and per pair, and
+//!    the requests a person leaves there for the running controller.
 //! 8. **Reconcile** — the one code path that observes, plans, journals and acts, and what
 //!    people are told: alerts, status, history.
 //! 9. **Service** — `run`: scheduling passes, watching manifests, signals, logs, the OS
@@ -53,6 +54,7 @@ pub mod whatif;
 // 7. Stores
 pub mod last_good;
 pub mod lock;
+pub mod requests;
 pub mod store;
 // 8. Reconcile
 pub mod alert;

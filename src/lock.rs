@@ -22,7 +22,7 @@ pub struct StateLock {
 pub enum LockError {
     /// Another controller (or `apply`) works on this state dir.
     #[error(
-        "another galaxy-ha process holds {path} ({holder}); only one controller may work on a state dir at a time. If it is `apply` or `failover`, let it finish; if it is the service (`galaxy-ha run`), it acts on the manifests itself: change the manifest, or stop the service first. Never give another --state-dir to get past this: two controllers would drive one pair"
+        "another galaxy-ha process holds {path} ({holder}); only one controller may work on a state dir at a time. If it is `apply` or `failover`, let it finish; if it is the service (`galaxy-ha run`), it acts on the manifests itself: change the manifest (`galaxy-ha failover` reaches the service directly). Never give another --state-dir to get past this: two controllers would drive one pair"
     )]
     Held {
         path: PathBuf,

@@ -14,9 +14,11 @@ use crate::execute::{self, ApplyReport, ExecuteError, Records};
 use crate::journal;
 use crate::manifest::Site;
 use crate::memory::{Memory, MemoryError};
+use crate::model::operation::{ActionKind, Operation};
 use crate::observed::{Job, Observed};
-use crate::plan::{self, ConditionType, Plan};
+use crate::plan::{self, Approval, ConditionType, Plan};
 use crate::platform::{Platform, PlatformError};
+use crate::requests::{Ask, Requester};
 use crate::store::{FileStore, SiteStore, StoreError};
 
 /// What one pass saw, what it did, and when the site wants the next one.
@@ -163,6 +165,85 @@ pub fn look_in(
         memory,
         plan,
     })
+}
+
+/// A person's `ask`, checked against what `look` found: the approval and the look whose
+/// plan carries it out, its alerts saying who asked. Refused in maintenance, and whenever
+/// the planner's rules refuse it (a split brain, a job that cannot fail over, ...).
+///
+/// # Errors
+/// Why not, in words for the admin.
+pub fn approve(
+    site: &Site,
+    look: Look,
+    ask: Ask,
+    by: &Requester,
+    now: jiff::Timestamp,
+) -> Result<(Approval, Look), String> {
+    if let Some(why) = &look.plan.maintenance {
+        return Err(format!(
+            "the site is in maintenance ({why}); remove spec.maintenance first"
+        ));
+    }
+    let approval = match ask {
+        Ask::EndTest => plan::approve_end(&look.observed),
+        Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
+        Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
+    }?;
+    let mut plan = plan::approved(&site.manifest, &look.observed, &look.memory, now, &approval);
+    for action in &mut plan.actions {
+        if let Operation::Alert { message, .. } = &mut action.op {
+            message.push_str(&format!(" (asked by {by})"));
+        }
+    }
+    Ok((approval, Look { plan, ..look }))
+}
+
+/// Journals who asked for what, before it is carried out.
+///
+/// # Errors
+/// The journal cannot be written: nothing may be done then.
+pub fn journal_ask(
+    store: &dyn SiteStore,
+    site: &str,
+    ask: Ask,
+    by: &Requester,
+    now: jiff::Timestamp,
+) -> Result<(), ReconcileError> {
+    let kind = match ask {
+        Ask::Failover => ActionKind::Failover,
+        Ask::Test => ActionKind::TestFailover,
+        Ask::EndTest => ActionKind::EndTestFailover,
+    };
+    let entry = journal::Entry {
+        at: now,
+        action_id: String::new(),
+        kind: Some(kind),
+        description: ask.command(site),
+        reason: String::new(),
+        event: journal::Event::Asked {
+            user: by.user.clone(),
+            host: by.host.clone(),
+        },
+    };
+    Ok(store.append(site, &entry)?)
+}
+
+/// What happens after an approval was carried out, in words for the admin.
+pub fn approved_next(site: &str, approval: &Approval) -> String {
+    match approval {
+        Approval::Test { .. } => format!(
+            "Test failover started: the replica boots without network; replication keeps protecting. End it with: galaxy-ha failover {site} --test --end"
+        ),
+        Approval::EndTest { .. } => {
+            "Test failover ended: the isolated replica is off; replication keeps protecting."
+                .to_string()
+        }
+        Approval::Failover { .. } => "Failover started. Replication resumes in the other direction when the old live host returns; then set spec.primary to the new live host.".to_string(),
+        Approval::Switchover { to, .. } => format!(
+            "Switchover started: System Galaxy shuts down cleanly, then goes live on {to}; the controller carries it through. Then set spec.primary: {to} in the manifest."
+        ),
+    }
 }
 
 /// The plan alone, as `plan` shows it.

@@ -24,6 +24,7 @@ use crate::model::operation::{AlertKind, Severity};
 use crate::plan::{error_policy, render};
 use crate::platform::{self, Platform, PlatformError};
 use crate::reconcile::{self, ReconcileError};
+use crate::requests;
 use crate::store::{FileStore, SiteStore};
 use crate::watch::{self as watching, WatchError};
 
@@ -102,6 +103,9 @@ struct Ctx {
     sim_speed: u32,
     outbox: Outbox,
     wake: Arc<Notify>,
+    /// Woken when a person left a request (`galaxy-ha failover`) in the state dir: every
+    /// site passes at once and performs its own.
+    asked: Arc<Notify>,
     /// What the HTTP side serves, published after each pass.
     shared: Shared,
 }
@@ -157,7 +161,15 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         sim_speed: options.sim_speed,
         outbox: Outbox::new(&outbox_dir),
         wake: Arc::new(Notify::new()),
+        asked: Arc::new(Notify::new()),
         shared: shared.clone(),
+    });
+    let requests_seen = (options.fleet.is_none()).then(|| {
+        tokio::spawn(look_for_requests(
+            ctx.state_dir.clone(),
+            ctx.asked.clone(),
+            stopped.clone(),
+        ))
     });
     let server = listener.map(|l| tokio::spawn(http::serve(l, shared.clone(), stopped.clone())));
     let counted = shared.clone();
@@ -209,6 +221,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let _ = stop.send(true);
     let mut tasks: Vec<JoinHandle<()>> = supervisor.sites.into_values().map(|h| h.task).collect();
     tasks.extend(delivery);
+    tasks.extend(requests_seen);
     tasks.extend(server);
     let all = async {
         for task in tasks {
@@ -722,6 +735,7 @@ async fn site_task(
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = fleet_change(&mut changes) => {}
+            () = ctx.asked.notified() => {}
             changed = spec.changed() => {
                 flush(&ctx, &site.name, &mut carry.platform).await;
                 if changed.is_err() {
@@ -738,6 +752,29 @@ async fn site_task(
                 flush(&ctx, &site.name, &mut carry.platform).await;
                 return;
             }
+        }
+    }
+}
+
+/// Looks for requests in the state dir every second and wakes the sites when there are.
+async fn look_for_requests(
+    state_dir: PathBuf,
+    asked: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let dir = state_dir.clone();
+                let pending = tokio::task::spawn_blocking(move || requests::any_pending(&dir))
+                    .await
+                    .unwrap_or(false);
+                if pending {
+                    asked.notify_waiters();
+                }
+            }
+            _ = stopped.changed() => return,
         }
     }
 }
@@ -800,6 +837,11 @@ fn pass(
         .on(ctx.store.clone())
         .writing_only_changes();
     let mut sink = ctx.sink(site);
+    if ctx.fleet.is_none() {
+        for request in requests::pending(&ctx.state_dir, &site.name) {
+            asked(ctx, site, platform, &mut store, &mut sink, request);
+        }
+    }
     let mut publish = |look: &reconcile::Look, now| publish(ctx, site, look, now, carry);
     let mut rctx = reconcile::Context::new(&mut store, &mut sink);
     rctx.seen = Some(&mut publish);
@@ -829,6 +871,85 @@ fn pass(
         );
     }
     Ok(())
+}
+
+/// Carries out a person's request (`galaxy-ha failover` while this controller runs) as the
+/// command would, journaling who asked, and answers it. A request that cannot be read is
+/// removed: nobody can be waiting on it.
+fn asked(
+    ctx: &Ctx,
+    site: &Site,
+    platform: &mut dyn Platform,
+    store: &mut Records,
+    sink: &mut OutboxSink,
+    request: Result<requests::Request, requests::RequestError>,
+) {
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(site = %site.name, "a request cannot be read, removed: {e}");
+            if let requests::RequestError::Unreadable { path, .. } = &e {
+                requests::discard(path);
+            }
+            return;
+        }
+    };
+    let answer = if ctx.dry_run {
+        requests::Answer::Refused {
+            why: "the controller runs with --dry-run: it carries nothing out".into(),
+        }
+    } else {
+        carry_out(site, platform, store, sink, &request)
+    };
+    tracing::info!(site = %site.name, by = %request.by, ask = ?request.ask, answer = ?answer, "request answered");
+    if let Err(e) = requests::answer(&ctx.state_dir, &request.id, &answer) {
+        tracing::error!(site = %site.name, "cannot answer a request: {e}");
+    }
+}
+
+fn carry_out(
+    site: &Site,
+    platform: &mut dyn Platform,
+    store: &mut Records,
+    sink: &mut OutboxSink,
+    request: &requests::Request,
+) -> requests::Answer {
+    let failed = |e: &dyn std::fmt::Display| requests::Answer::Failed {
+        error: e.to_string(),
+    };
+    let look = match reconcile::look_in(site, platform, store.backend()) {
+        Ok(look) => look,
+        Err(e) => return failed(&e),
+    };
+    let (approval, look) =
+        match reconcile::approve(site, look, request.ask, &request.by, platform.now()) {
+            Ok(a) => a,
+            Err(why) => return requests::Answer::Refused { why },
+        };
+    if let Err(e) = reconcile::journal_ask(
+        store.backend(),
+        &site.name,
+        request.ask,
+        &request.by,
+        platform.now(),
+    ) {
+        return failed(&e);
+    }
+    let mut rctx = reconcile::Context::new(store, sink);
+    match reconcile::reconcile(
+        site,
+        platform,
+        &mut rctx,
+        reconcile::Mode::Confirmed(Box::new(look)),
+    ) {
+        Ok(outcome) => match outcome.report.failed.first() {
+            Some((action, error)) => failed(&format!("{}: {error}", action.description)),
+            None => requests::Answer::Done {
+                message: reconcile::approved_next(&site.name, &approval),
+            },
+        },
+        Err(e) => failed(&e),
+    }
 }
 
 /// Publishes what this pass saw for the HTTP side: the status, the plan and the recent

@@ -80,6 +80,8 @@ mod whatif;
 mod run_support;
 // `galaxy-ha run`: the state dir lock, SIGTERM, manifest watching, dry run.
 mod run_service;
+// `galaxy-ha failover` while `run` runs: the request reaches the controller, which acts and answers.
+mod run_requests;
 // Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
 mod run_alerts;
 // Alerts of CLI commands through the outbox, over STARTTLS and AUTH to the real SMTP server.

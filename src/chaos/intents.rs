@@ -74,7 +74,7 @@ impl Intents {
                         ));
                     }
                 }
-                Event::ManifestChanged { .. } => {}
+                Event::ManifestChanged { .. } | Event::Asked { .. } => {}
             }
         }
         (entries, problems)

@@ -1,4 +1,6 @@
-//! `galaxy-ha failover SITE`: a person's approval to fail over, switch over, or test.
+//! `galaxy-ha failover SITE`: a person's approval to fail over, switch over, or test. When
+//! the controller (`galaxy-ha run`) works on the state dir, the request goes to it
+//! ([`crate::requests`]) and it carries it out on its next pass; otherwise this command does.
 
 use std::time::Duration;
 
@@ -6,31 +8,13 @@ use anyhow::{Context, bail};
 
 use crate::commands::{Exit, prompt};
 use crate::execute::Records;
-use crate::lock::StateLock;
-use crate::plan::{self, Approval, render};
+use crate::lock::{LockError, StateLock};
+use crate::manifest::Site;
+use crate::plan::{Approval, render};
 use crate::reconcile;
+pub use crate::requests::Ask;
+use crate::requests::{self, Answer, Request, Requester};
 use crate::settings::SiteArgs;
-
-/// What the person asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ask {
-    /// A failover, or a planned switchover when both hosts are healthy.
-    Failover,
-    /// A test failover (a drill).
-    Test,
-    /// The end of the running test failover.
-    EndTest,
-}
-
-impl Ask {
-    pub fn of(test: bool, end: bool) -> Ask {
-        match (test, end) {
-            (true, true) => Ask::EndTest,
-            (true, false) => Ask::Test,
-            _ => Ask::Failover,
-        }
-    }
-}
 
 pub fn run(
     name: &str,
@@ -43,58 +27,29 @@ pub fn run(
     let Some(site) = settings.sites.iter().find(|s| s.name == name) else {
         bail!("no site named {name:?} in {}", args.manifests.display());
     };
-    let _lock = StateLock::acquire(&settings.state_dir)?;
+    let by = Requester::current();
+    let _lock = match StateLock::acquire(&settings.state_dir) {
+        Ok(lock) => lock,
+        Err(LockError::Held { .. }) => {
+            return ask_the_controller(&settings.state_dir, site, ask, &by, yes, timeout);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let _pair = crate::lock::PairLock::acquire(site, &settings.state_dir)?;
     let mut platform =
         crate::platform::open(site, &settings.state_dir).with_context(|| format!("site {name}"))?;
     let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
-    if let Some(why) = &look.plan.maintenance {
-        bail!("site {name} is in maintenance ({why}); remove spec.maintenance first");
-    }
-    let approval = match ask {
-        Ask::EndTest => plan::approve_end(&look.observed),
-        Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
-        Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
+    let Some((approval, look)) = approval(site, look, ask, &by, platform.now()) else {
+        return Ok(Exit::Failed);
     };
-    let approval = match approval {
-        Ok(a) => a,
-        Err(why) => {
-            let what = if ask == Ask::EndTest {
-                "end a test failover of"
-            } else {
-                "fail over"
-            };
-            eprintln!("error: refusing to {what} site {name}: {why}");
-            return Ok(Exit::Failed);
-        }
-    };
-    let plan = plan::approved(
-        &site.manifest,
-        &look.observed,
-        &look.memory,
-        platform.now(),
-        &approval,
-    );
-    print!("{}", render::text(std::slice::from_ref(&plan)));
-    let look = reconcile::Look { plan, ..look };
-    let question = match &approval {
-        Approval::Test { .. } => "Start a test failover?".to_string(),
-        Approval::EndTest { .. } => {
-            "End the test failover? Its isolated replica shuts down.".to_string()
-        }
-        Approval::Failover { from, .. } => {
-            format!("Fail over from {from}? System Galaxy goes live on the standby host.")
-        }
-        Approval::Switchover { from, to } => {
-            format!("Switch over from {from} to {to}? System Galaxy shuts down cleanly first.")
-        }
-    };
-    if !prompt::confirm(&question, yes)? {
+    print!("{}", render::text(std::slice::from_ref(&look.plan)));
+    if !prompt::confirm(&question(&approval), yes)? {
         println!("Failover cancelled; nothing was done.");
         return Ok(Exit::Failed);
     }
     let mut store = Records::new(&settings.state_dir, name);
     let mut alerts = super::alerts::sink(&settings.state_dir, site);
+    reconcile::journal_ask(store.backend(), name, ask, &by, platform.now())?;
     let report = reconcile::reconcile(
         site,
         platform.as_mut(),
@@ -107,36 +62,121 @@ pub fn run(
         super::alerts::deliver(&settings.state_dir);
         return Ok(Exit::Failed);
     }
-    match approval {
-        Approval::Test { .. } => println!(
-            "Test failover started: the replica boots without network; replication keeps protecting. End it with: galaxy-ha failover {name} --test --end"
-        ),
-        Approval::EndTest { .. } => println!(
-            "Test failover ended: the isolated replica is off; replication keeps protecting."
-        ),
-        Approval::Failover { .. } => println!(
-            "Failover started. Replication resumes in the other direction when the old live host returns; then set spec.primary to the new live host."
-        ),
-        Approval::Switchover { to, .. } => {
-            let outcome = reconcile::converge(
-                site,
-                platform.as_mut(),
-                &mut store,
-                &mut alerts,
-                timeout,
-                |_, _| {},
-            )
-            .inspect_err(|_| super::alerts::deliver(&settings.state_dir))?;
-            println!(
-                "Switchover complete: System Galaxy runs on {to} ({}). Set spec.primary: {to} in the manifest.",
-                outcome
-                    .plan
-                    .condition(crate::plan::ConditionType::Protected)
-                    .map(|c| c.message.as_str())
-                    .unwrap_or_default()
-            );
-        }
+    if let Approval::Switchover { to, .. } = &approval {
+        let outcome = reconcile::converge(
+            site,
+            platform.as_mut(),
+            &mut store,
+            &mut alerts,
+            timeout,
+            |_, _| {},
+        )
+        .inspect_err(|_| super::alerts::deliver(&settings.state_dir))?;
+        println!(
+            "Switchover complete: System Galaxy runs on {to} ({}). Set spec.primary: {to} in the manifest.",
+            outcome
+                .plan
+                .condition(crate::plan::ConditionType::Protected)
+                .map(|c| c.message.as_str())
+                .unwrap_or_default()
+        );
+    } else {
+        println!("{}", reconcile::approved_next(name, &approval));
     }
     super::alerts::deliver(&settings.state_dir);
     Ok(Exit::Success)
+}
+
+/// The approval and the look that carries it out, or `None` after saying why not.
+fn approval(
+    site: &Site,
+    look: reconcile::Look,
+    ask: Ask,
+    by: &Requester,
+    now: jiff::Timestamp,
+) -> Option<(Approval, reconcile::Look)> {
+    match reconcile::approve(site, look, ask, by, now) {
+        Ok(a) => Some(a),
+        Err(why) => {
+            let what = if ask == Ask::EndTest {
+                "end a test failover of"
+            } else {
+                "fail over"
+            };
+            eprintln!("error: refusing to {what} site {}: {why}", site.name);
+            None
+        }
+    }
+}
+
+fn question(approval: &Approval) -> String {
+    match approval {
+        Approval::Test { .. } => "Start a test failover?".to_string(),
+        Approval::EndTest { .. } => {
+            "End the test failover? Its isolated replica shuts down.".to_string()
+        }
+        Approval::Failover { from, .. } => {
+            format!("Fail over from {from}? System Galaxy goes live on the standby host.")
+        }
+        Approval::Switchover { from, to } => {
+            format!("Switch over from {from} to {to}? System Galaxy shuts down cleanly first.")
+        }
+    }
+}
+
+/// The controller holds the state dir: show what it would do, and on confirmation leave it
+/// the request and wait for its answer.
+fn ask_the_controller(
+    state_dir: &std::path::Path,
+    site: &Site,
+    ask: Ask,
+    by: &Requester,
+    yes: bool,
+    timeout: Duration,
+) -> anyhow::Result<Exit> {
+    println!(
+        "The controller (galaxy-ha run) works on {}: the request goes to it, and it carries it out on its next pass.",
+        state_dir.display()
+    );
+    let mut platform =
+        crate::platform::open(site, state_dir).with_context(|| format!("site {}", site.name))?;
+    let look = reconcile::look(site, platform.as_mut(), state_dir)?;
+    let Some((approval, look)) = approval(site, look, ask, by, platform.now()) else {
+        return Ok(Exit::Failed);
+    };
+    print!("{}", render::text(std::slice::from_ref(&look.plan)));
+    if !prompt::confirm(&question(&approval), yes)? {
+        println!("Failover cancelled; nothing was asked.");
+        return Ok(Exit::Failed);
+    }
+    let request = Request::new(&site.name, ask, by.clone());
+    requests::submit(state_dir, &request).with_context(|| {
+        "cannot leave the request for the controller: run this as an account that may administer it"
+    })?;
+    let answer = requests::wait(state_dir, &request.id, timeout, |waited| {
+        if waited.as_secs().is_multiple_of(10) {
+            eprintln!("waiting for the controller ({}s)...", waited.as_secs());
+        }
+    })?;
+    match answer {
+        Some(Answer::Done { message }) => {
+            println!("{message}");
+            Ok(Exit::Success)
+        }
+        Some(Answer::Refused { why }) => {
+            eprintln!("error: the controller refused: {why}");
+            Ok(Exit::Failed)
+        }
+        Some(Answer::Failed { error }) => {
+            eprintln!("error: the controller tried and failed: {error}");
+            Ok(Exit::Failed)
+        }
+        None => {
+            eprintln!(
+                "error: the controller did not answer within {}; the request was withdrawn. Is `galaxy-ha run` still running (see its log)?",
+                humantime::format_duration(timeout)
+            );
+            Ok(Exit::Failed)
+        }
+    }
 }
