@@ -222,6 +222,24 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[arg(long, value_parser = crate::duration::parse, default_value = "1h")]
         timeout: Duration,
     },
+    /// Resume replication after a failover, when the manifest says `spec.resume: approve`:
+    /// the failed-over job is deleted (its replica, the live VM now, is kept), the stale VM
+    /// on the old live host is removed (its disks are kept), and a job is created towards it.
+    /// While `galaxy-ha run` works on the state dir, the request goes to it.
+    ///
+    /// Example: galaxy-ha resume hq -m manifests/ --yes
+    Resume {
+        /// The site (metadata.name).
+        name: String,
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// How long to wait for a running controller's answer.
+        #[arg(long, value_parser = crate::duration::parse, default_value = "1h")]
+        timeout: Duration,
+    },
     /// The guide's four stages, end to end, on a fresh simulated lab: protect, the live host
     /// fails, resume replication, planned switchover back. Checks each stage; exit 1 if any
     /// check fails.

@@ -189,8 +189,15 @@ pub fn approve(
         Ask::EndTest => plan::approve_end(&look.observed),
         Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
         Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
+        Ask::Resume => plan::approve_resume(&look.observed),
     }?;
     let mut plan = plan::approved(&site.manifest, &look.observed, &look.memory, now, &approval);
+    if plan.actions.iter().all(|a| a.kind() == ActionKind::Alert) {
+        return Err(format!(
+            "there is nothing to do now: {}",
+            plan.waiting.join("; ")
+        ));
+    }
     for action in &mut plan.actions {
         if let Operation::Alert { message, .. } = &mut action.op {
             message.push_str(&format!(" (asked by {by})"));
@@ -214,13 +221,19 @@ pub fn journal_ask(
         Ask::Failover => ActionKind::Failover,
         Ask::Test => ActionKind::TestFailover,
         Ask::EndTest => ActionKind::EndTestFailover,
+        Ask::Resume => ActionKind::CreateJob,
     };
     let entry = journal::Entry {
         at: now,
         action_id: String::new(),
         kind: Some(kind),
         description: ask.command(site),
-        reason: String::new(),
+        // History files a resume under "resume" by its rule.
+        reason: if ask == Ask::Resume {
+            "rule 8 (resume replication): asked by a person".into()
+        } else {
+            String::new()
+        },
         event: journal::Event::Asked {
             user: by.user.clone(),
             host: by.host.clone(),
@@ -240,6 +253,9 @@ pub fn approved_next(site: &str, approval: &Approval) -> String {
                 .to_string()
         }
         Approval::Failover { .. } => "Failover started. Replication resumes in the other direction when the old live host returns; then set spec.primary to the new live host.".to_string(),
+        Approval::Resume { towards } => format!(
+            "Replication resumes towards {towards}: the failed-over job is deleted (its replica, now the live VM, is kept), the stale VM's configuration on {towards} is removed (its disks are kept), and a new job is created."
+        ),
         Approval::Switchover { to, .. } => format!(
             "Switchover started: System Galaxy shuts down cleanly, then goes live on {to}; the controller carries it through. Then set spec.primary: {to} in the manifest."
         ),

@@ -24,6 +24,8 @@ pub enum Ask {
     Test,
     /// The end of the running test failover.
     EndTest,
+    /// Resuming replication after a failover (`spec.resume: approve`).
+    Resume,
 }
 
 impl Ask {
@@ -41,6 +43,7 @@ impl Ask {
             Ask::Failover => format!("galaxy-ha failover {site}"),
             Ask::Test => format!("galaxy-ha failover {site} --test"),
             Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
+            Ask::Resume => format!("galaxy-ha resume {site}"),
         }
     }
 }

@@ -288,3 +288,42 @@ fn a_drill_running_when_the_live_host_fails_should_end_first_and_never_delay_the
         .unwrap_or_else(|| panic!("a failover: {history}"));
     assert!(ended < failed_over, "the drill ends first: {history}");
 }
+
+#[test]
+fn under_resume_approve_replication_resumes_only_when_a_person_runs_resume() {
+    let site = Site::new("automatic");
+    site.edit("  failover:\n", "  resume: approve\n  failover:\n");
+    site.converge();
+    site.ok(&["sim", "fault", "host-down", A]);
+    site.passes("10s", 40);
+    assert_eq!(site.failovers(), 1);
+    site.ok(&["sim", "fault", "host-up", A]);
+    site.passes("10s", 6);
+    let status = site.status();
+    assert_eq!(status["sites"][0]["activity"], "Failed Over", "{status}");
+    let plan = site.ok(&["plan"]);
+    assert!(plan.contains("galaxy-ha resume hq"), "{plan}");
+
+    let said = site.ok(&["resume", "hq", "--yes"]);
+    assert!(
+        said.contains("Replication resumes towards GCSHOSTA"),
+        "{said}"
+    );
+    site.converge();
+    let job = &site.status()["sites"][0]["job"];
+    assert_eq!(
+        (job["source"].as_str(), job["target"].as_str()),
+        (Some(B), Some(A))
+    );
+    let history = site.ok(&["history"]);
+    assert!(history.contains("galaxy-ha resume hq"), "{history}");
+    assert!(history.contains("asked by"), "{history}");
+    // Nothing failed over now: a second resume is refused, saying why.
+    let out = site.run(&["resume", "hq", "--yes"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing to resume"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

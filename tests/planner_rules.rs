@@ -1047,3 +1047,66 @@ fn names_that_differ_only_in_case_should_be_one_host_and_one_vm_everywhere() {
         p.standby_host
     );
 }
+
+/// `spec.resume: approve`: with the old host back, rule 8 waits for `galaxy-ha resume` and
+/// says so; the approved plan is rule 8's resume, disks kept; nothing to resume is refused.
+#[test]
+fn rule8_under_resume_approve_should_wait_for_a_person_then_resume_when_approved() {
+    let mut m = manifest("automatic");
+    m.spec.resume = galaxy_ha::manifest::spec::ResumeMode::Approve;
+    let mut o = healthy();
+    o.hosts[0] = host(A, vec![sg_vm("GCSServer", VmState::Off)]);
+    o.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running)];
+    o.job.as_mut().unwrap().activity = Activity::FailedOver;
+    let p = plan::plan(&m, &o, &adopted(), now());
+    assert!(
+        p.actions.iter().all(|a| a.kind() == ActionKind::Alert),
+        "{:#?}",
+        p.actions
+    );
+    assert!(
+        p.waiting
+            .iter()
+            .any(|w| w.contains("waits for a person") && w.contains("galaxy-ha resume hq")),
+        "{:?}",
+        p.waiting
+    );
+    let finished = p
+        .actions
+        .iter()
+        .find_map(|a| match &a.op {
+            Operation::Alert {
+                alert: AlertKind::FailoverFinished,
+                message,
+                ..
+            } => Some(message.clone()),
+            _ => None,
+        })
+        .expect("failover-finished");
+    assert!(finished.contains("galaxy-ha resume hq"), "{finished}");
+
+    let approval = plan::approve_resume(&o).expect("a failed-over job can be resumed");
+    let p = plan::approved(&m, &o, &adopted(), now(), &approval);
+    let ks: Vec<_> = kinds(&p)
+        .into_iter()
+        .filter(|k| *k != ActionKind::Alert)
+        .collect();
+    assert_eq!(
+        ks,
+        vec![
+            ActionKind::DeleteJob,
+            ActionKind::RemoveReplica,
+            ActionKind::CreateJob
+        ]
+    );
+    assert!(p.actions.iter().all(|a| !matches!(
+        a.op,
+        Operation::DeleteJob {
+            delete_replica: true,
+            ..
+        }
+    )));
+    // Nothing failed over: nothing to resume.
+    let err = plan::approve_resume(&healthy()).unwrap_err();
+    assert!(err.contains("nothing to resume"), "{err}");
+}

@@ -98,10 +98,10 @@ fn approval(
     match reconcile::approve(site, look, ask, by, now) {
         Ok(a) => Some(a),
         Err(why) => {
-            let what = if ask == Ask::EndTest {
-                "end a test failover of"
-            } else {
-                "fail over"
+            let what = match ask {
+                Ask::EndTest => "end a test failover of",
+                Ask::Resume => "resume replication of",
+                Ask::Failover | Ask::Test => "fail over",
             };
             eprintln!("error: refusing to {what} site {}: {why}", site.name);
             None
@@ -121,6 +121,9 @@ fn question(approval: &Approval) -> String {
         Approval::Switchover { from, to } => {
             format!("Switch over from {from} to {to}? System Galaxy shuts down cleanly first.")
         }
+        Approval::Resume { towards } => format!(
+            "Resume replication towards {towards}? The stale VM there is removed (its disks are kept)."
+        ),
     }
 }
 

@@ -92,6 +92,12 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             yes,
             timeout,
         } => failover::run(&name, &site, failover::Ask::of(test, end), yes, timeout),
+        Command::Resume {
+            name,
+            site,
+            yes,
+            timeout,
+        } => failover::run(&name, &site, failover::Ask::Resume, yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
         Command::History {
             site,

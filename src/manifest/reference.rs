@@ -51,6 +51,10 @@ const GUIDE: &[(&str, &str)] = &[
     ("spec.failover.maxDataLoss", "—"),
     ("spec.drills", "About Performing a 'Test Failover'"),
     (
+        "spec.resume",
+        "Resume Replication after Failover is Completed",
+    ),
+    (
         "spec.services",
         "About Services; System & Operational Requirements 4",
     ),

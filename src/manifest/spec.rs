@@ -69,6 +69,11 @@ pub struct SiteSpec {
     /// Manual or automatic failover, and the job's failover monitor.
     #[serde(default)]
     pub failover: FailoverSpec,
+    /// After a failover, whether replication resumes by itself once the old live host is
+    /// back (`automatic`, the guide's mechanical steps) or waits for a person:
+    /// `galaxy-ha resume SITE` (`approve`). Either way the stale VM's disks are kept.
+    #[serde(default)]
+    pub resume: ResumeMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Test failovers: how often they are due, and whether the controller runs them.
     pub drills: Option<DrillsSpec>,
@@ -250,6 +255,17 @@ fn default_replica_name() -> String {
 }
 fn default_replica_path() -> String {
     r"D:\HVRA_Replicas\{vm_address}".into()
+}
+
+/// Who resumes replication after a failover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResumeMode {
+    /// The controller resumes as soon as the old live host is back.
+    #[default]
+    Automatic,
+    /// The controller waits for `galaxy-ha resume SITE`.
+    Approve,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]

@@ -32,6 +32,8 @@ pub(crate) struct Builder<'a> {
     active_alerts: BTreeSet<String>,
     /// Alerts already raised stay remembered though no rule raised them this pass.
     keep_alerted: bool,
+    /// A person ran `galaxy-ha resume`: rule 8 resumes under `spec.resume: approve` too.
+    pub resume_approved: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -57,6 +59,7 @@ impl<'a> Builder<'a> {
             degraded: Vec::new(),
             active_alerts: BTreeSet::new(),
             keep_alerted: false,
+            resume_approved: false,
         };
         // The pass that sees maintenance over marks when it ended (rule 7 counts from then).
         let was_in_maintenance = memory

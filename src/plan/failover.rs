@@ -262,6 +262,27 @@ pub enum Approval {
     Test { op: Operation },
     /// The end of a running test failover: its isolated replica shuts down.
     EndTest { op: Operation },
+    /// Resuming replication after a failover, towards the old live host.
+    Resume { towards: String },
+}
+
+/// Checks a person's request to resume replication: a job must have failed over.
+///
+/// # Errors
+/// Why there is nothing to resume, in words for the admin.
+pub fn approve_resume(observed: &Observed) -> Result<Approval, String> {
+    let job = observed.job.as_ref().ok_or(
+        "there is no replication job (or its target cannot be reached): nothing to resume",
+    )?;
+    if job.activity != Activity::FailedOver {
+        return Err(format!(
+            "job {:?} is {}, not failed over: nothing to resume",
+            job.name, job.activity
+        ));
+    }
+    Ok(Approval::Resume {
+        towards: job.source.to_string(),
+    })
 }
 
 /// Checks a person's request to end a drill: a test failover must be running.

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::operation::{Action, ActionKind, AlertKind, Operation};
 pub use backoff::error_policy;
-pub use failover::{Approval, approve, approve_end};
+pub use failover::{Approval, approve, approve_end, approve_resume};
 
 use crate::manifest::spec::Manifest;
 use crate::memory::Memory;
@@ -207,6 +207,11 @@ pub fn approved(
                     format!("approved by a person: galaxy-ha failover (planned switchover to {to}); shut System Galaxy down cleanly first"),
                 );
             }
+        }
+        Approval::Resume { .. } => {
+            // Rule 8 as it always runs, now allowed under `spec.resume: approve`.
+            b.resume_approved = true;
+            resume::plan(&mut b, &view);
         }
     }
     conditions::plan(&mut b, &view);

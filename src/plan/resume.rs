@@ -5,6 +5,7 @@
 use super::builder::Builder;
 use super::protect::new_job;
 use super::view::View;
+use crate::manifest::spec::ResumeMode;
 use crate::memory::{FailoverCause, Resuming};
 use crate::model::names::VmName;
 use crate::model::operation::{AlertKind, Operation, Severity};
@@ -41,19 +42,27 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 .last_failover
                 .as_ref()
                 .is_some_and(|f| f.cause == FailoverCause::Switchover);
+            let by_person = if b.spec.resume == ResumeMode::Approve {
+                format!(
+                    " once a person approves (spec.resume: approve): galaxy-ha resume {}",
+                    b.site
+                )
+            } else {
+                String::new()
+            };
             let message = if planned {
                 format!(
-                    "planned switchover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes towards {old}",
+                    "planned switchover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes towards {old}{by_person}",
                     job.name
                 )
             } else if b.reachable(&old) {
                 format!(
-                    "failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it",
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it{by_person}",
                     job.name
                 )
             } else {
                 format!(
-                    "failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back",
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back{by_person}",
                     job.name
                 )
             };
@@ -80,6 +89,13 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             }
             if !b.reachable(&old) {
                 b.wait(format!("waiting for {old} to return to resume replication"));
+                return;
+            }
+            if b.spec.resume == ResumeMode::Approve && !b.resume_approved {
+                b.wait(format!(
+                    "resuming replication towards {old} waits for a person (spec.resume: approve): galaxy-ha resume {}",
+                    b.site
+                ));
                 return;
             }
             b.act(
