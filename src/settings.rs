@@ -18,8 +18,10 @@ pub struct SiteArgs {
     /// Only this site of the directory.
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,
-    /// Where the controller keeps memory, journal, outbox and the lab [default: .galaxy-ha/
-    /// beside the manifests; on Windows %ProgramData%\galaxy-ha\state].
+    /// Where the controller keeps memory, journal, outbox and the lab [default: the service's
+    /// /var/lib/galaxy-ha when it exists, else .galaxy-ha/ beside the manifests unless they
+    /// are in a git work tree (then ~/.local/state/galaxy-ha/...); on Windows
+    /// %ProgramData%\galaxy-ha\state].
     #[arg(long, env = "GALAXY_HA_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
@@ -33,11 +35,16 @@ pub struct Settings {
 
 impl SiteArgs {
     /// The state dir: `--state-dir`, else `GALAXY_HA_STATE_DIR`, else the platform's default
-    /// ([`dirs::state_dir`]).
+    /// ([`dirs::state_dir`]). Warns when it lies inside a git work tree.
     pub fn state_dir(&self) -> PathBuf {
-        self.state_dir
+        let dir = self
+            .state_dir
             .clone()
-            .unwrap_or_else(|| dirs::state_dir(&self.manifests))
+            .unwrap_or_else(|| dirs::state_dir(&self.manifests));
+        if let Some(warning) = dirs::inside_git_warning(&dir) {
+            tracing::warn!("{warning}");
+        }
+        dir
     }
 
     /// Loads the manifests and narrows them to `--site`.
