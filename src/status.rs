@@ -76,7 +76,8 @@ pub struct SiteStatus {
     pub hosts: Vec<HostStatus>,
     /// Why the controller acts on nothing now (`spec.maintenance`).
     pub maintenance: Option<String>,
-    /// The command that approves the failover the site waits for, when it waits for one.
+    /// The command a person runs to approve what the site waits for: the failover (manual
+    /// mode), or resuming replication (`spec.resume: approve`).
     pub approval: Option<String>,
     /// The host where a test failover's isolated replica runs now (a drill).
     pub test_failover_on: Option<HostName>,
@@ -310,13 +311,13 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             .then(|| plan.memory.unreachable_since.get(&host.name).copied())
             .flatten();
     }
-    status.approval = waits_for_approval(&status, plan).then(|| {
-        format!(
-            "galaxy-ha failover {} -m {}",
-            site.name,
-            site.path.display()
-        )
-    });
+    let verb = if waits_for_approval(&status, plan) {
+        Some("failover")
+    } else {
+        plan.resume_awaits_person.then_some("resume")
+    };
+    status.approval =
+        verb.map(|verb| format!("galaxy-ha {verb} {} -m {}", site.name, site.path.display()));
     (status.check, status.verdict) = verdict::verdict(&status, now);
     status
 }

@@ -303,6 +303,8 @@ fn under_resume_approve_replication_resumes_only_when_a_person_runs_resume() {
     assert_eq!(status["sites"][0]["activity"], "Failed Over", "{status}");
     let plan = site.ok(&["plan"]);
     assert!(plan.contains("galaxy-ha resume hq"), "{plan}");
+    let approval = status["sites"][0]["approval"].as_str().unwrap_or_default();
+    assert!(approval.starts_with("galaxy-ha resume hq -m "), "{status}");
 
     let said = site.ok(&["resume", "hq", "--yes"]);
     assert!(

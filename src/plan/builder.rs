@@ -34,6 +34,8 @@ pub(crate) struct Builder<'a> {
     keep_alerted: bool,
     /// A person ran `galaxy-ha resume`: rule 8 resumes under `spec.resume: approve` too.
     pub resume_approved: bool,
+    /// See [`Plan::resume_awaits_person`].
+    pub resume_awaits_person: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -60,6 +62,7 @@ impl<'a> Builder<'a> {
             active_alerts: BTreeSet::new(),
             keep_alerted: false,
             resume_approved: false,
+            resume_awaits_person: false,
         };
         // The pass that sees maintenance over marks when it ended (rule 7 counts from then).
         let was_in_maintenance = memory
@@ -413,6 +416,7 @@ impl<'a> Builder<'a> {
             maintenance,
             waiting: self.waiting,
             recovered: self.recovered,
+            resume_awaits_person: self.resume_awaits_person,
         }
     }
 }

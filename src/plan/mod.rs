@@ -50,6 +50,9 @@ pub struct Plan {
     /// never keeps an intent open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered: Option<(Action, String)>,
+    /// Rule 8 waits for `galaxy-ha resume` (`spec.resume: approve`): status names it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resume_awaits_person: bool,
 }
 
 impl Plan {

@@ -156,6 +156,7 @@ mod tests {
     #[test]
     fn deleting_a_job_or_removing_a_vm_is_shown_disruptive_and_counted_as_both() {
         let plan = Plan {
+            resume_awaits_person: false,
             site: "hq".into(),
             actions: vec![
                 action(Operation::DeleteJob {

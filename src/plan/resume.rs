@@ -92,6 +92,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 return;
             }
             if b.spec.resume == ResumeMode::Approve && !b.resume_approved {
+                b.resume_awaits_person = true;
                 b.wait(format!(
                     "resuming replication towards {old} waits for a person (spec.resume: approve): galaxy-ha resume {}",
                     b.site

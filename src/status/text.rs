@@ -125,7 +125,12 @@ fn facts(out: &mut String, s: &SiteStatus) {
         );
     }
     if let Some(command) = &s.approval {
-        row(out, "To fail over", command);
+        let what = if command.starts_with("galaxy-ha resume") {
+            "To resume"
+        } else {
+            "To fail over"
+        };
+        row(out, what, command);
     }
     if s.drill.running {
         let d = &s.drill;
