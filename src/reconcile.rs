@@ -190,6 +190,7 @@ pub fn approve(
         Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
         Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
         Ask::Resume => plan::approve_resume(&look.observed),
+        Ask::Apply => return Err("`apply` asks for a pass, not an approval".into()),
     }?;
     let mut plan = plan::approved(&site.manifest, &look.observed, &look.memory, now, &approval);
     if plan.actions.iter().all(|a| a.kind() == ActionKind::Alert) {
@@ -218,15 +219,16 @@ pub fn journal_ask(
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
     let kind = match ask {
-        Ask::Failover => ActionKind::Failover,
-        Ask::Test => ActionKind::TestFailover,
-        Ask::EndTest => ActionKind::EndTestFailover,
-        Ask::Resume => ActionKind::CreateJob,
+        Ask::Failover => Some(ActionKind::Failover),
+        Ask::Test => Some(ActionKind::TestFailover),
+        Ask::EndTest => Some(ActionKind::EndTestFailover),
+        Ask::Resume => Some(ActionKind::CreateJob),
+        Ask::Apply => None,
     };
     let entry = journal::Entry {
         at: now,
         action_id: String::new(),
-        kind: Some(kind),
+        kind,
         description: ask.command(site),
         // History files a resume under "resume" by its rule.
         reason: if ask == Ask::Resume {

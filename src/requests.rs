@@ -26,6 +26,8 @@ pub enum Ask {
     EndTest,
     /// Resuming replication after a failover (`spec.resume: approve`).
     Resume,
+    /// A pass now, carrying out the plan (`galaxy-ha apply`).
+    Apply,
 }
 
 impl Ask {
@@ -44,6 +46,7 @@ impl Ask {
             Ask::Test => format!("galaxy-ha failover {site} --test"),
             Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
             Ask::Resume => format!("galaxy-ha resume {site}"),
+            Ask::Apply => format!("galaxy-ha apply --site {site}"),
         }
     }
 }

@@ -917,6 +917,42 @@ fn carry_out(
     let failed = |e: &dyn std::fmt::Display| requests::Answer::Failed {
         error: e.to_string(),
     };
+    if request.ask == requests::Ask::Apply {
+        if let Err(e) = reconcile::journal_ask(
+            store.backend(),
+            &site.name,
+            request.ask,
+            &request.by,
+            platform.now(),
+        ) {
+            return failed(&e);
+        }
+        let mut rctx = reconcile::Context::new(store, sink);
+        return match reconcile::reconcile(site, platform, &mut rctx, reconcile::Mode::Apply) {
+            Ok(outcome) => {
+                let report = &outcome.report;
+                let mut message = format!(
+                    "Site {}: {} applied, {} failed, {} skipped",
+                    site.name,
+                    report.applied.len(),
+                    report.failed.len(),
+                    report.skipped.len()
+                );
+                for action in &report.applied {
+                    message.push_str(&format!("\n  applied: {}", action.description));
+                }
+                for (action, error) in &report.failed {
+                    message.push_str(&format!("\n  failed: {}: {error}", action.description));
+                }
+                if report.failed.is_empty() {
+                    requests::Answer::Done { message }
+                } else {
+                    requests::Answer::Failed { error: message }
+                }
+            }
+            Err(e) => failed(&e),
+        };
+    }
     let look = match reconcile::look_in(site, platform, store.backend()) {
         Ok(look) => look,
         Err(e) => return failed(&e),

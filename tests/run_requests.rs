@@ -22,6 +22,14 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
         s["activity"] == "Protecting"
     });
 
+    // `apply` asks the controller for a pass now and reports what it did.
+    let out = c.cli(&["apply", "--yes", "--wait"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("asks it for a pass now"), "{said}");
+    assert!(said.contains("Site hq: 0 applied, 0 failed"), "{said}");
+    assert!(said.contains("Site hq: converged"), "{said}");
+
     // A drill, started and ended through the controller.
     let out = c.cli(&["failover", "hq", "--test", "--yes"]);
     let said = text(&out);
@@ -70,6 +78,7 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
     assert_eq!(
         whats,
         [
+            "galaxy-ha apply --site hq",
             "galaxy-ha failover hq --test",
             "galaxy-ha failover hq --test --end",
             "galaxy-ha failover hq"

@@ -8,16 +8,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::{Exit, prompt};
 use crate::execute::Records;
-use crate::lock::StateLock;
+use crate::lock::{LockError, StateLock};
 use crate::observed::Activity;
 use crate::plan::render;
 use crate::platform::Platform;
 use crate::reconcile;
+use crate::requests::{Ask, Requester};
+use crate::settings::Settings;
 use crate::settings::SiteArgs;
 
 pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
-    let _lock = StateLock::acquire(&settings.state_dir)?;
+    let _lock = match StateLock::acquire(&settings.state_dir) {
+        Ok(lock) => lock,
+        Err(LockError::Held { .. }) => {
+            return through_the_controller(&settings, yes, wait, timeout);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let _pairs = settings
         .sites
         .iter()
@@ -112,6 +120,93 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     }
     super::alerts::deliver(&settings.state_dir);
     Ok(if ok { Exit::Success } else { Exit::Failed })
+}
+
+/// The controller (`galaxy-ha run`) holds the state dir: show the plans, and on confirmation
+/// ask it for a pass of each site now; with `--wait`, follow each site until it protects.
+fn through_the_controller(
+    settings: &Settings,
+    yes: bool,
+    wait: bool,
+    timeout: Duration,
+) -> anyhow::Result<Exit> {
+    println!(
+        "The controller (galaxy-ha run) works on {}: it carries out each site's plan itself; this asks it for a pass now.",
+        settings.state_dir.display()
+    );
+    let mut plans = Vec::new();
+    for site in &settings.sites {
+        let mut platform = crate::platform::open(site, &settings.state_dir)
+            .with_context(|| format!("site {}", site.name))?;
+        plans.push(reconcile::look(site, platform.as_mut(), &settings.state_dir)?.plan);
+    }
+    print!("{}", render::text(&plans));
+    let pending: usize = plans.iter().map(|p| p.actionable().len()).sum();
+    if pending > 0 && !prompt::confirm(&format!("Apply {pending} action(s)?"), yes)? {
+        println!("Apply cancelled; nothing was asked.");
+        return Ok(Exit::Failed);
+    }
+    let by = Requester::current();
+    let mut exit = Exit::Success;
+    for site in &settings.sites {
+        if super::ask::controller(&settings.state_dir, &site.name, Ask::Apply, &by, timeout)?
+            != Exit::Success
+        {
+            exit = Exit::Failed;
+            continue;
+        }
+        if wait && !converged(settings, site, timeout)? {
+            exit = Exit::Failed;
+        }
+    }
+    Ok(exit)
+}
+
+/// Follows a site the controller drives until it protects, reading only.
+fn converged(
+    settings: &Settings,
+    site: &crate::manifest::Site,
+    timeout: Duration,
+) -> anyhow::Result<bool> {
+    let start = std::time::Instant::now();
+    let mut last = None;
+    loop {
+        let mut platform = crate::platform::open(site, &settings.state_dir)?;
+        let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
+        let activity = look.observed.job.as_ref().map(|j| j.activity);
+        if activity != last {
+            last = activity;
+            eprintln!(
+                "[{}] {}: {}",
+                platform.now(),
+                site.name,
+                look.observed
+                    .job
+                    .as_ref()
+                    .map_or("no job".to_string(), |j| {
+                        format!("job {:?} {}", j.name, j.activity)
+                    })
+            );
+        }
+        if look
+            .plan
+            .condition(crate::plan::ConditionType::Ready)
+            .is_some_and(|c| c.status)
+        {
+            println!("Site {}: converged at {}", site.name, platform.now());
+            return Ok(true);
+        }
+        if start.elapsed() >= timeout {
+            eprintln!(
+                "error: site {}: not converged within {}: {}",
+                site.name,
+                humantime::format_duration(timeout),
+                look.plan.waiting.join("; ")
+            );
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
 }
 
 /// A progress bar while the job synchronizes, and one line per activity change for logs.

@@ -13,7 +13,7 @@ use crate::manifest::Site;
 use crate::plan::{Approval, render};
 use crate::reconcile;
 pub use crate::requests::Ask;
-use crate::requests::{self, Answer, Request, Requester};
+use crate::requests::Requester;
 use crate::settings::SiteArgs;
 
 pub fn run(
@@ -102,6 +102,7 @@ fn approval(
                 Ask::EndTest => "end a test failover of",
                 Ask::Resume => "resume replication of",
                 Ask::Failover | Ask::Test => "fail over",
+                Ask::Apply => "apply",
             };
             eprintln!("error: refusing to {what} site {}: {why}", site.name);
             None
@@ -152,34 +153,5 @@ fn ask_the_controller(
         println!("Failover cancelled; nothing was asked.");
         return Ok(Exit::Failed);
     }
-    let request = Request::new(&site.name, ask, by.clone());
-    requests::submit(state_dir, &request).with_context(|| {
-        "cannot leave the request for the controller: run this as an account that may administer it"
-    })?;
-    let answer = requests::wait(state_dir, &request.id, timeout, |waited| {
-        if waited.as_secs().is_multiple_of(10) {
-            eprintln!("waiting for the controller ({}s)...", waited.as_secs());
-        }
-    })?;
-    match answer {
-        Some(Answer::Done { message }) => {
-            println!("{message}");
-            Ok(Exit::Success)
-        }
-        Some(Answer::Refused { why }) => {
-            eprintln!("error: the controller refused: {why}");
-            Ok(Exit::Failed)
-        }
-        Some(Answer::Failed { error }) => {
-            eprintln!("error: the controller tried and failed: {error}");
-            Ok(Exit::Failed)
-        }
-        None => {
-            eprintln!(
-                "error: the controller did not answer within {}; the request was withdrawn. Is `galaxy-ha run` still running (see its log)?",
-                humantime::format_duration(timeout)
-            );
-            Ok(Exit::Failed)
-        }
-    }
+    super::ask::controller(state_dir, &site.name, ask, by, timeout)
 }

@@ -3,6 +3,7 @@
 pub mod alert;
 mod alerts;
 mod apply;
+mod ask;
 mod demo;
 pub mod doctor;
 mod failover;
