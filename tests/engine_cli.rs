@@ -243,7 +243,19 @@ fn a_planned_switchover_should_lose_no_event() {
     site.converge();
     site.ok(&["sim", "advance", "1h"]);
     site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
-    site.converge();
+    // The plan shows the switchover whole; `apply --wait` reports every step that ran.
+    let plan = String::from_utf8_lossy(&site.run(&["plan"]).stdout).into_owned();
+    assert!(plan.contains("then: fail over job"), "{plan}");
+    assert!(plan.contains("unprotected until"), "{plan}");
+    let out = site.ok(&["apply", "--yes", "--wait", "--timeout", "2h"]);
+    for step in [
+        "applied: shut down VM",
+        "applied: fail over job",
+        "applied: delete job",
+        "applied: create job",
+    ] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
     let show = site.show();
     assert_eq!(show["job"]["source"], B);
     assert_eq!(show["job"]["target"], A);

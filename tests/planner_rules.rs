@@ -586,6 +586,18 @@ fn rule9_primary_changed_by_a_person_should_start_a_clean_switchover() {
     );
     assert_eq!(p.memory.switchover.as_ref().unwrap().to, B);
     assert_eq!(p.memory.acknowledged_primary.as_deref(), Some(B));
+    // The plan shows the switchover whole: the steps the next passes take, when System
+    // Galaxy is down and how long the site is unprotected.
+    let then: Vec<&String> = p
+        .waiting
+        .iter()
+        .filter(|w| w.starts_with("then: "))
+        .collect();
+    assert_eq!(then.len(), 2, "{:?}", p.waiting);
+    assert!(then[0].contains("fail over job") && then[0].contains("queued data applied"));
+    assert!(then[0].contains("System Galaxy is down from its shutdown"));
+    assert!(then[1].contains("delete job") && then[1].contains("create a job from GCSHOSTB"));
+    assert!(then[1].contains("unprotected until"), "{}", then[1]);
 }
 
 #[test]

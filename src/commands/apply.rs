@@ -95,6 +95,16 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
                 |o, p| {
                     waited += o.report.applied.len();
                     bar.show(o, p);
+                    for action in &o.report.applied {
+                        bar.say(&format!("[{}] applied: {}", p.now(), action.description));
+                    }
+                    for (action, error) in &o.report.failed {
+                        bar.say(&format!(
+                            "[{}] failed: {}: {error}",
+                            p.now(),
+                            action.description
+                        ));
+                    }
                 },
             ) {
                 Ok(outcome) => {
@@ -240,6 +250,14 @@ impl Progress {
                 b
             });
             bar.set_position(u64::from(percent));
+        }
+    }
+
+    /// A line of the report on standard output, above the bar while it shows.
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
         }
     }
 

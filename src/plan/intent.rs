@@ -172,6 +172,7 @@ fn switchover(
             },
             format!("rule 9 (planned switchover): moving to {standby}; shut System Galaxy down cleanly on {live} first"),
         );
+        then_steps(b, &job, live, standby);
     } else if job.failover_possible() {
         b.act_failover(
             Operation::Failover {
@@ -256,4 +257,19 @@ fn stuck(b: &mut Builder, view: &View, live: &str, standby: &str) {
         ),
         "rule 9 (planned switchover): the failover cannot be carried out",
     );
+}
+
+/// The rest of a switchover whose first step (the clean shutdown) is planned now, so that
+/// the plan shows it whole: the steps the next passes take, when System Galaxy is down and
+/// how long the site stays unprotected.
+fn then_steps(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &str) {
+    b.wait(format!(
+        "then: fail over job {:?} to {standby} with the queued data applied, once System Galaxy is seen shut down on {live}; System Galaxy is down from its shutdown until the replica boots on {standby} (no data is lost)",
+        job.name
+    ));
+    let size = indicatif::HumanBytes(job.bytes_sent.max(job.mirror_remaining_bytes));
+    b.wait(format!(
+        "then: delete job {:?} (its replica, the new live VM, is kept), remove the old VM's configuration on {live} (its disks are kept) and create a job from {standby} to {live}; the site is unprotected until that job's mirror completes (a full mirror of the VM, about {size} as the current job has sent)",
+        job.name
+    ));
 }
