@@ -51,6 +51,42 @@ impl HostState {
             .find(|v| v.isolated && v.state != VmState::Off)
     }
 
+    /// What a running drill shows of itself, for the journal when it ends and for status:
+    /// whether its replica booted, and which of its guest's services run.
+    pub fn drill_result(&self) -> Option<String> {
+        let v = self.test_replica()?;
+        let booted = if v.state == VmState::Running {
+            format!("the test replica {:?} booted on {}", v.name, self.name)
+        } else {
+            format!(
+                "the test replica {:?} on {} is {:?}, not running",
+                v.name, self.name, v.state
+            )
+        };
+        let services = if v.services.is_empty() {
+            "its services cannot be read while it is isolated".to_string()
+        } else {
+            let (up, down): (Vec<&ServiceState>, Vec<&ServiceState>) = v
+                .services
+                .iter()
+                .partition(|s| s.status == ServiceStatus::Running);
+            let names = |list: &[&ServiceState]| {
+                list.iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match (up.is_empty(), down.is_empty()) {
+                (_, true) => format!("its services run: {}", names(&up)),
+                (true, false) => format!("none of its services runs: {}", names(&down)),
+                (false, false) => {
+                    format!("its services {} run, {} do not", names(&up), names(&down))
+                }
+            }
+        };
+        Some(format!("{booted}; {services}"))
+    }
+
     /// A host the controller cannot reach: nothing of it is known.
     pub fn unreachable(name: &str) -> HostState {
         HostState {

@@ -180,6 +180,54 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), RequestError> {
     Ok(())
 }
 
+/// Held by the controller that performs requests, for its life: `serving.lock` in the
+/// requests directory. A command finds the state dir locked by `apply` or `failover` as well
+/// as by `run`; only this lock says a controller is there to answer.
+pub struct Serving {
+    _file: std::fs::File,
+}
+
+fn serving_lock(state_dir: &Path) -> PathBuf {
+    dir(state_dir).join("serving.lock")
+}
+
+/// Takes the serving lock (the controller, once it holds the state dir's own lock).
+///
+/// # Errors
+/// The requests directory or its lock cannot be made, or another process serves.
+pub fn serve(state_dir: &Path) -> Result<Serving, RequestError> {
+    ensure_dir(state_dir)?;
+    let path = serving_lock(state_dir);
+    let io = |source| RequestError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => io(std::io::Error::other(
+            "another controller performs the requests of this state dir",
+        )),
+        std::fs::TryLockError::Error(source) => io(source),
+    })?;
+    Ok(Serving { _file: file })
+}
+
+/// A controller performs requests on this state dir now.
+pub fn served(state_dir: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .write(true)
+        .open(serving_lock(state_dir))
+    else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
 /// Writes a request for the controller.
 ///
 /// # Errors
@@ -329,6 +377,12 @@ mod tests {
         let again = wait(dir.path(), &request.id, Duration::ZERO, |_| {}).unwrap();
         assert_eq!(again, None);
         assert_eq!(by.to_string(), "alice on ADMIN-PC");
+        // Served only while a controller holds the serving lock.
+        assert!(!served(dir.path()));
+        let serving = serve(dir.path()).unwrap();
+        assert!(served(dir.path()));
+        drop(serving);
+        assert!(!served(dir.path()));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -106,6 +106,9 @@ struct Ctx {
     /// Woken when a person left a request (`galaxy-ha failover`) in the state dir: every
     /// site passes at once and performs its own.
     asked: Arc<Notify>,
+    /// This controller performs requests (it holds the serving lock): a lone controller
+    /// that acts, not a dry run or a fleet member.
+    serving: bool,
     /// What the HTTP side serves, published after each pass.
     shared: Shared,
 }
@@ -150,6 +153,19 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         None => options.state_dir.clone(),
     };
     shared.set_fleet(fleet.clone());
+    // Requests (`galaxy-ha failover` and others while this controller runs) go to a lone
+    // controller that acts; it holds the serving lock for its life.
+    let serving = if options.dry_run || options.fleet.is_some() {
+        None
+    } else {
+        match requests::serve(&options.state_dir) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("requests from the command line cannot reach this controller: {e}");
+                None
+            }
+        }
+    };
     let ctx = Arc::new(Ctx {
         state_dir: options.state_dir.clone(),
         store,
@@ -162,9 +178,10 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         outbox: Outbox::new(&outbox_dir),
         wake: Arc::new(Notify::new()),
         asked: Arc::new(Notify::new()),
+        serving: serving.is_some(),
         shared: shared.clone(),
     });
-    let requests_seen = (options.fleet.is_none()).then(|| {
+    let requests_seen = ctx.serving.then(|| {
         tokio::spawn(look_for_requests(
             ctx.state_dir.clone(),
             ctx.asked.clone(),
@@ -837,7 +854,7 @@ fn pass(
         .on(ctx.store.clone())
         .writing_only_changes();
     let mut sink = ctx.sink(site);
-    if ctx.fleet.is_none() {
+    if ctx.serving {
         for request in requests::pending(&ctx.state_dir, &site.name) {
             asked(ctx, site, platform, &mut store, &mut sink, request);
         }
@@ -894,13 +911,7 @@ fn asked(
             return;
         }
     };
-    let answer = if ctx.dry_run {
-        requests::Answer::Refused {
-            why: "the controller runs with --dry-run: it carries nothing out".into(),
-        }
-    } else {
-        carry_out(site, platform, store, sink, &request)
-    };
+    let answer = carry_out(site, platform, store, sink, &request);
     tracing::info!(site = %site.name, by = %request.by, ask = ?request.ask, answer = ?answer, "request answered");
     if let Err(e) = requests::answer(&ctx.state_dir, &request.id, &answer) {
         tracing::error!(site = %site.name, "cannot answer a request: {e}");

@@ -95,6 +95,8 @@ pub struct Drill {
     pub started: Option<Timestamp>,
     pub replica: Option<VmName>,
     pub host: Option<HostName>,
+    /// What the running drill shows: whether its replica booted, which services run in it.
+    pub result: Option<String>,
 }
 
 impl SiteStatus {
@@ -282,6 +284,7 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
                     started: memory.last_test_failover,
                     replica: Some(v.name.clone()),
                     host: Some(h.name.clone()),
+                    result: h.drill_result(),
                 })
             })
             .unwrap_or_default(),

@@ -13,7 +13,7 @@ use crate::observed::Activity;
 use crate::plan::render;
 use crate::platform::Platform;
 use crate::reconcile;
-use crate::requests::{Ask, Requester};
+use crate::requests::{self, Ask, Requester};
 use crate::settings::Settings;
 use crate::settings::SiteArgs;
 
@@ -21,7 +21,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
     let settings = args.resolve()?;
     let _lock = match StateLock::acquire(&settings.state_dir) {
         Ok(lock) => lock,
-        Err(LockError::Held { .. }) => {
+        Err(LockError::Held { .. }) if requests::served(&settings.state_dir) => {
             return through_the_controller(&settings, yes, wait, timeout);
         }
         Err(e) => return Err(e.into()),

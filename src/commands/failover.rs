@@ -13,7 +13,7 @@ use crate::manifest::Site;
 use crate::plan::{Approval, render};
 use crate::reconcile;
 pub use crate::requests::Ask;
-use crate::requests::Requester;
+use crate::requests::{self, Requester};
 use crate::settings::SiteArgs;
 
 pub fn run(
@@ -30,7 +30,7 @@ pub fn run(
     let by = Requester::current();
     let _lock = match StateLock::acquire(&settings.state_dir) {
         Ok(lock) => lock,
-        Err(LockError::Held { .. }) => {
+        Err(LockError::Held { .. }) if requests::served(&settings.state_dir) => {
             return ask_the_controller(&settings.state_dir, site, ask, &by, yes, timeout);
         }
         Err(e) => return Err(e.into()),

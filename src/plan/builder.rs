@@ -112,7 +112,13 @@ impl<'a> Builder<'a> {
                     job: job.clone(),
                     target: target.clone(),
                 },
-                format!("a test failover runs on {target}: it ends so that the failover can start"),
+                format!(
+                    "a test failover runs on {target}: it ends so that the failover can start; {}",
+                    self.observed
+                        .host(target)
+                        .and_then(|h| h.drill_result())
+                        .unwrap_or_default()
+                ),
             );
         }
         let record = FailoverRecord {

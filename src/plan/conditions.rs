@@ -201,8 +201,12 @@ fn drill_limit(b: &mut Builder, view: &View) {
                 target: job.target.clone(),
             },
             format!(
-                "spec.drills.maxDuration: the test failover started at {started} has run {}",
-                humantime::format_duration(limit)
+                "spec.drills.maxDuration: the test failover started at {started} has run {}; {}",
+                humantime::format_duration(limit),
+                b.observed
+                    .host(&job.target)
+                    .and_then(|h| h.drill_result())
+                    .unwrap_or_default()
             ),
         );
     }

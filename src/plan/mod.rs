@@ -167,7 +167,10 @@ pub fn approved(
         ),
         Approval::EndTest { op } => b.act(
             op.clone(),
-            "approved by a person: galaxy-ha failover --test --end",
+            format!(
+                "approved by a person: galaxy-ha failover --test --end; {}",
+                drill_result(observed, op)
+            ),
         ),
         Approval::Failover { op, from } => {
             b.act_failover(
@@ -219,4 +222,15 @@ pub fn approved(
     }
     conditions::plan(&mut b, &view);
     b.finish()
+}
+
+/// The result of the drill an `EndTestFailover` ends, as its target shows it.
+pub(crate) fn drill_result(observed: &Observed, op: &Operation) -> String {
+    let Operation::EndTestFailover { target, .. } = op else {
+        return String::new();
+    };
+    observed
+        .host(target)
+        .and_then(|h| h.drill_result())
+        .unwrap_or_else(|| format!("no test replica is seen running on {target}"))
 }

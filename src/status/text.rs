@@ -146,6 +146,9 @@ fn facts(out: &mut String, s: &SiteStatus) {
                     .unwrap_or_default()
             ),
         );
+        if let Some(result) = &d.result {
+            row(out, "Drill so far", result);
+        }
     }
     row(out, "Observed", &moment(now, now));
     out.push_str("  Hosts (Hyper-V):\n");
