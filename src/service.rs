@@ -928,51 +928,20 @@ fn carry_out(
     let failed = |e: &dyn std::fmt::Display| requests::Answer::Failed {
         error: e.to_string(),
     };
-    if request.ask == requests::Ask::Apply {
-        if let Err(e) = reconcile::journal_ask(
-            store.backend(),
-            &site.name,
-            request.ask,
-            &request.by,
-            platform.now(),
-        ) {
-            return failed(&e);
-        }
-        let mut rctx = reconcile::Context::new(store, sink);
-        return match reconcile::reconcile(site, platform, &mut rctx, reconcile::Mode::Apply) {
-            Ok(outcome) => {
-                let report = &outcome.report;
-                let mut message = format!(
-                    "Site {}: {} applied, {} failed, {} skipped",
-                    site.name,
-                    report.applied.len(),
-                    report.failed.len(),
-                    report.skipped.len()
-                );
-                for action in &report.applied {
-                    message.push_str(&format!("\n  applied: {}", action.description));
-                }
-                for (action, error) in &report.failed {
-                    message.push_str(&format!("\n  failed: {}: {error}", action.description));
-                }
-                if report.failed.is_empty() {
-                    requests::Answer::Done { message }
-                } else {
-                    requests::Answer::Failed { error: message }
-                }
-            }
-            Err(e) => failed(&e),
+    // `apply` asks for a pass as the controller would make it; the others for an approval,
+    // checked against a fresh look exactly as the command checks it.
+    let (mode, approval) = if request.ask == requests::Ask::Apply {
+        (reconcile::Mode::Apply, None)
+    } else {
+        let look = match reconcile::look_in(site, platform, store.backend()) {
+            Ok(look) => look,
+            Err(e) => return failed(&e),
         };
-    }
-    let look = match reconcile::look_in(site, platform, store.backend()) {
-        Ok(look) => look,
-        Err(e) => return failed(&e),
-    };
-    let (approval, look) =
         match reconcile::approve(site, look, request.ask, &request.by, platform.now()) {
-            Ok(a) => a,
+            Ok((approval, look)) => (reconcile::Mode::Confirmed(Box::new(look)), Some(approval)),
             Err(why) => return requests::Answer::Refused { why },
-        };
+        }
+    };
     if let Err(e) = reconcile::journal_ask(
         store.backend(),
         &site.name,
@@ -983,19 +952,35 @@ fn carry_out(
         return failed(&e);
     }
     let mut rctx = reconcile::Context::new(store, sink);
-    match reconcile::reconcile(
-        site,
-        platform,
-        &mut rctx,
-        reconcile::Mode::Confirmed(Box::new(look)),
-    ) {
-        Ok(outcome) => match outcome.report.failed.first() {
-            Some((action, error)) => failed(&format!("{}: {error}", action.description)),
-            None => requests::Answer::Done {
-                message: reconcile::approved_next(&site.name, &approval),
-            },
+    let report = match reconcile::reconcile(site, platform, &mut rctx, mode) {
+        Ok(outcome) => outcome.report,
+        Err(e) => return failed(&e),
+    };
+    let Some(approval) = approval else {
+        let mut message = format!(
+            "Site {}: {} applied, {} failed, {} skipped",
+            site.name,
+            report.applied.len(),
+            report.failed.len(),
+            report.skipped.len()
+        );
+        for action in &report.applied {
+            message.push_str(&format!("\n  applied: {}", action.description));
+        }
+        for (action, error) in &report.failed {
+            message.push_str(&format!("\n  failed: {}: {error}", action.description));
+        }
+        return if report.failed.is_empty() {
+            requests::Answer::Done { message }
+        } else {
+            requests::Answer::Failed { error: message }
+        };
+    };
+    match report.failed.first() {
+        Some((action, error)) => failed(&format!("{}: {error}", action.description)),
+        None => requests::Answer::Done {
+            message: reconcile::approved_next(&site.name, &approval),
         },
-        Err(e) => failed(&e),
     }
 }
 

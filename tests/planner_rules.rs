@@ -15,6 +15,21 @@ fn kinds(p: &Plan) -> Vec<ActionKind> {
     p.actions.iter().map(|a| a.kind()).collect()
 }
 
+/// The kinds of the actions that are not alerts.
+fn acts(p: &Plan) -> Vec<ActionKind> {
+    kinds(p)
+        .into_iter()
+        .filter(|k| *k != ActionKind::Alert)
+        .collect()
+}
+
+/// Rule 8's resume: the failed-over job, the stale VM, the new job.
+const RESUME_STEPS: [ActionKind; 3] = [
+    ActionKind::DeleteJob,
+    ActionKind::RemoveReplica,
+    ActionKind::CreateJob,
+];
+
 fn alerts(p: &Plan) -> Vec<AlertKind> {
     p.actions
         .iter()
@@ -510,18 +525,7 @@ fn rule8_failed_over_should_wait_for_the_old_host_then_resume_in_the_other_direc
 
     o.hosts[0] = host(A, vec![sg_vm("GCSServer", VmState::Off)]);
     let p = run("automatic", &o, &adopted());
-    let ks: Vec<_> = kinds(&p)
-        .into_iter()
-        .filter(|k| *k != ActionKind::Alert)
-        .collect();
-    assert_eq!(
-        ks,
-        vec![
-            ActionKind::DeleteJob,
-            ActionKind::RemoveReplica,
-            ActionKind::CreateJob
-        ]
-    );
+    assert_eq!(acts(&p), RESUME_STEPS);
     assert!(
         matches!(
             &p.actions
@@ -1099,18 +1103,7 @@ fn rule8_under_resume_approve_should_wait_for_a_person_then_resume_when_approved
 
     let approval = plan::approve_resume(&o).expect("a failed-over job can be resumed");
     let p = plan::approved(&m, &o, &adopted(), now(), &approval);
-    let ks: Vec<_> = kinds(&p)
-        .into_iter()
-        .filter(|k| *k != ActionKind::Alert)
-        .collect();
-    assert_eq!(
-        ks,
-        vec![
-            ActionKind::DeleteJob,
-            ActionKind::RemoveReplica,
-            ActionKind::CreateJob
-        ]
-    );
+    assert_eq!(acts(&p), RESUME_STEPS);
     assert!(p.actions.iter().all(|a| !matches!(
         a.op,
         Operation::DeleteJob {
