@@ -99,11 +99,9 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
         if done || lab.now() > deadline {
             break;
         }
-        let step = lab
-            .next_change()
-            .unwrap_or(Duration::from_secs(10))
-            .clamp(Duration::from_secs(1), Duration::from_secs(10));
-        lab.sleep(step);
+        // When the controller itself would pass again: every interval, or the moment the
+        // failover monitor's condition comes due (not the lab's knowledge of its next event).
+        lab.sleep(o.requeue_after);
     }
     let threshold = Duration::from_secs(300);
     let waited =
