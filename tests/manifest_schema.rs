@@ -162,6 +162,10 @@ const ONLY_VALIDATE_CATCHES: &[(&str, &str)] = &[
     ("wrong-indentation-host-address", "YAML syntax"),
     ("duplicate-key-primary", "YAML syntax"),
     ("primary-names-no-host", "`spec.primary` names one of"),
+    (
+        "maintenance-host-unknown",
+        "`spec.maintenance.host` names one of the hosts",
+    ),
     ("same-host-twice", "the two hosts have different names"),
     (
         "same-host-twice-different-case",

@@ -1115,3 +1115,44 @@ fn rule8_under_resume_approve_should_wait_for_a_person_then_resume_when_approved
     let err = plan::approve_resume(&healthy()).unwrap_err();
     assert!(err.contains("nothing to resume"), "{err}");
 }
+
+/// `spec.maintenance.host`: the named host gets no action, the other is kept as usual, and
+/// nothing fails over; the site says it is in maintenance, and of which host.
+#[test]
+fn rule10_maintenance_of_one_host_should_keep_the_other_and_never_fail_over() {
+    let mut m = manifest("automatic");
+    m.spec.maintenance = serde_saphyr::from_str("reason: patching\nhost: gcshostb\n").unwrap();
+    let mut o = healthy();
+    o.hosts[0].services[0].status = ServiceStatus::Stopped;
+    o.hosts[1].services[0].status = ServiceStatus::Stopped;
+    let p = plan::plan(&m, &o, &adopted(), now());
+    let on = |host: &str| {
+        p.actionable().iter().any(
+            |a| matches!(&a.op, Operation::StartService { place: Place::Host(h), .. } if h == host),
+        )
+    };
+    assert!(on(A), "{:#?}", p.actions);
+    assert!(!on(B), "{:#?}", p.actions);
+    assert!(
+        p.waiting
+            .iter()
+            .any(|w| w.contains("waits for the maintenance of gcshostb")),
+        "{:?}",
+        p.waiting
+    );
+    assert!(
+        p.maintenance
+            .as_deref()
+            .unwrap()
+            .contains("(gcshostb only)")
+    );
+    assert!(cond(&p, ConditionType::Maintenance));
+    // The live host fails while the standby is being patched: no failover.
+    let p = plan::plan(
+        &m,
+        &live_host_down(Duration::from_secs(600)),
+        &adopted(),
+        now(),
+    );
+    assert_eq!(failovers(&p), 0, "{:#?}", p.actions);
+}

@@ -285,6 +285,7 @@ impl Case<'_> {
             Edit::MaintenanceOn { until } => {
                 spec.maintenance = Some(MaintenanceSpec {
                     reason: "chaos schedule".into(),
+                    host: None,
                     until: until.and_then(|d| {
                         jiff::SignedDuration::try_from(d)
                             .ok()

@@ -29,6 +29,10 @@ pub const VALIDATE_ONLY: &[(&str, &str)] = &[
         "a value compared with another field's",
     ),
     (
+        "`spec.maintenance.host` names one of the hosts",
+        "a value compared with another field's",
+    ),
+    (
         "the two hosts have different names (compared without regard to case) and the three addresses differ",
         "uniqueness of one field across list items, and case-insensitive",
     ),

@@ -536,6 +536,11 @@ pub struct MaintenanceSpec {
         extend("format" = "date-time", "pattern" = TIMESTAMP)
     )]
     pub until: Option<jiff::Timestamp>,
+    /// Only this host is in maintenance (patching the standby, rebooting the live host): the
+    /// controller acts on the other host as usual, on this one not at all, and never fails
+    /// over. Without it the whole site is in maintenance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostName>,
 }
 
 impl SiteSpec {

@@ -54,6 +54,18 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
             "empty; say why (status shows it), e.g. \"SQL Server patching\"",
         );
     }
+    if let Some(host) = spec.maintenance.as_ref().and_then(|m| m.host.as_ref())
+        && spec.host(host).is_none()
+    {
+        let names: Vec<&str> = spec.hosts.iter().map(|h| h.name.as_str()).collect();
+        p.add(
+            "spec.maintenance.host",
+            format!(
+                "{host:?} is not a host of this site; name one of {} or leave it out for the whole site",
+                names.join(", ")
+            ),
+        );
+    }
     p.0
 }
 

@@ -239,11 +239,21 @@ impl<'a> Builder<'a> {
     /// Whether maintenance holds now (`until` not passed).
     pub fn maintenance(&self) -> Option<String> {
         let m = self.spec.maintenance.as_ref()?;
+        let what = match &m.host {
+            Some(host) => format!("{} ({host} only)", m.reason),
+            None => m.reason.clone(),
+        };
         match m.until {
             Some(until) if self.now >= until => None,
-            Some(until) => Some(format!("{} (until {until})", m.reason)),
-            None => Some(m.reason.clone()),
+            Some(until) => Some(format!("{what} (until {until})")),
+            None => Some(what),
         }
+    }
+
+    /// The one host in maintenance now, when the manifest names one.
+    fn maintenance_host(&self) -> Option<HostName> {
+        self.maintenance()?;
+        self.spec.maintenance.as_ref()?.host.clone()
     }
 
     pub fn reachable(&self, host: &str) -> bool {
@@ -275,6 +285,20 @@ impl<'a> Builder<'a> {
             actions.push(action);
         }
         let maintenance = self.maintenance();
+        let maintenance_host = self.maintenance_host();
+        if let Some(host) = &maintenance_host {
+            // Rule 10 for one host: nothing on it; the other host is kept as usual.
+            actions.retain(|a| {
+                let on_it = a.op.hosts().into_iter().any(|h| h == host);
+                if on_it {
+                    self.waiting.push(format!(
+                        "{}: waits for the maintenance of {host} to end",
+                        a.description
+                    ));
+                }
+                !on_it
+            });
+        }
         if maintenance.is_some() {
             // Rule 10: plan everything, do nothing, and never fail over.
             actions.retain(|a| {
@@ -422,6 +446,7 @@ impl<'a> Builder<'a> {
             maintenance,
             waiting: self.waiting,
             recovered: self.recovered,
+            maintenance_host,
             resume_awaits_person: self.resume_awaits_person,
         }
     }

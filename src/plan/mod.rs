@@ -50,18 +50,25 @@ pub struct Plan {
     /// never keeps an intent open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered: Option<(Action, String)>,
+    /// The one host in maintenance (`spec.maintenance.host`): the actions on it are left out
+    /// (listed in `waiting`), those on the other host are carried out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_host: Option<HostName>,
     /// Rule 8 waits for `galaxy-ha resume` (`spec.resume: approve`): status names it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resume_awaits_person: bool,
 }
 
 impl Plan {
-    /// Actions to carry out. In maintenance only the alerts: the controller acts on nothing
-    /// but still says what it sees (a failure it would fail over for, a split brain).
+    /// Actions to carry out. In maintenance of the whole site only the alerts: the
+    /// controller acts on nothing but still says what it sees (a failure it would fail over
+    /// for, a split brain). In maintenance of one host, what is left once the actions on that
+    /// host were taken out.
     pub fn actionable(&self) -> Vec<&Action> {
+        let site_wide = self.maintenance.is_some() && self.maintenance_host.is_none();
         self.actions
             .iter()
-            .filter(|a| self.maintenance.is_none() || matches!(a.op, Operation::Alert { .. }))
+            .filter(|a| !site_wide || matches!(a.op, Operation::Alert { .. }))
             .collect()
     }
 

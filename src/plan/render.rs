@@ -157,6 +157,7 @@ mod tests {
     fn deleting_a_job_or_removing_a_vm_is_shown_disruptive_and_counted_as_both() {
         let plan = Plan {
             resume_awaits_person: false,
+            maintenance_host: None,
             site: "hq".into(),
             actions: vec![
                 action(Operation::DeleteJob {
