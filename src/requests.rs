@@ -305,9 +305,19 @@ pub fn discard(path: &Path) {
     let _ = std::fs::remove_file(path);
 }
 
+/// How waiting for an answer ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Waited {
+    Answered(Answer),
+    /// `timeout` passed first.
+    TimedOut,
+    /// No controller serves the state dir any more (it stopped before it answered).
+    NoController,
+}
+
 /// Waits for the answer to a request, `progress` called about every second with the time
-/// waited; `None` when `timeout` passed first (the request is then withdrawn, unless the
-/// controller took it meanwhile).
+/// waited. A request not answered in time, or whose controller stopped, is withdrawn,
+/// unless the controller took it meanwhile: nothing is performed later that nobody awaits.
 ///
 /// # Errors
 /// The answer exists but cannot be read.
@@ -316,7 +326,7 @@ pub fn wait(
     id: &str,
     timeout: Duration,
     mut progress: impl FnMut(Duration),
-) -> Result<Option<Answer>, RequestError> {
+) -> Result<Waited, RequestError> {
     let start = std::time::Instant::now();
     let path = answer_path(state_dir, id);
     let mut last = Duration::ZERO;
@@ -324,21 +334,31 @@ pub fn wait(
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let _ = std::fs::remove_file(&path);
-                return serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                    RequestError::Unreadable {
+                return serde_json::from_slice(&bytes)
+                    .map(Waited::Answered)
+                    .map_err(|e| RequestError::Unreadable {
                         path,
                         message: e.to_string(),
-                    }
-                });
+                    });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(RequestError::Io { path, source }),
         }
         let waited = start.elapsed();
-        if waited >= timeout {
+        let ended = if waited >= timeout {
+            Some(Waited::TimedOut)
+        } else if !served(state_dir) {
+            Some(Waited::NoController)
+        } else {
+            None
+        };
+        if let Some(ended) = ended {
             // Withdrawn only if still waiting: a request being performed is answered.
             let _ = std::fs::remove_file(request_path(state_dir, id));
-            return Ok(None);
+            if answer_path(state_dir, id).exists() {
+                continue;
+            }
+            return Ok(ended);
         }
         if waited.as_secs() > last.as_secs() {
             last = waited;
@@ -372,10 +392,18 @@ mod tests {
         answer(dir.path(), &request.id, &done).unwrap();
         assert!(pending(dir.path(), "hq").is_empty());
         let got = wait(dir.path(), &request.id, Duration::from_secs(1), |_| {}).unwrap();
-        assert_eq!(got, Some(done));
-        // Read once: a second wait finds nothing, and withdraws nothing.
+        assert_eq!(got, Waited::Answered(done));
+        // Read once: a second wait finds nothing.
+        let serving = serve(dir.path()).unwrap();
         let again = wait(dir.path(), &request.id, Duration::ZERO, |_| {}).unwrap();
-        assert_eq!(again, None);
+        assert_eq!(again, Waited::TimedOut);
+        drop(serving);
+        // With no controller serving, a request is withdrawn at once, not waited on.
+        let lone = Request::new("hq", Ask::Failover, by.clone());
+        submit(dir.path(), &lone).unwrap();
+        let gone = wait(dir.path(), &lone.id, Duration::from_secs(3600), |_| {}).unwrap();
+        assert_eq!(gone, Waited::NoController);
+        assert!(pending(dir.path(), "hq").is_empty());
         assert_eq!(by.to_string(), "alice on ADMIN-PC");
         // Served only while a controller holds the serving lock.
         assert!(!served(dir.path()));

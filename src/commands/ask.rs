@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::commands::Exit;
-use crate::requests::{self, Answer, Ask, Request, Requester};
+use crate::requests::{self, Answer, Ask, Request, Requester, Waited};
 
 /// Leaves `ask` for the controller that works on `state_dir`, waits at most `timeout` for its
 /// answer (a line every 10 s), and reports it.
@@ -32,22 +32,28 @@ pub fn controller(
         }
     })?;
     match answer {
-        Some(Answer::Done { message }) => {
+        Waited::Answered(Answer::Done { message }) => {
             println!("{message}");
             Ok(Exit::Success)
         }
-        Some(Answer::Refused { why }) => {
+        Waited::Answered(Answer::Refused { why }) => {
             eprintln!("error: the controller refused: {why}");
             Ok(Exit::Failed)
         }
-        Some(Answer::Failed { error }) => {
+        Waited::Answered(Answer::Failed { error }) => {
             eprintln!("error: the controller tried and failed: {error}");
             Ok(Exit::Failed)
         }
-        None => {
+        Waited::TimedOut => {
             eprintln!(
                 "error: the controller did not answer within {}; the request was withdrawn. Is `galaxy-ha run` still running (see its log)?",
                 humantime::format_duration(timeout)
+            );
+            Ok(Exit::Failed)
+        }
+        Waited::NoController => {
+            eprintln!(
+                "error: the controller stopped before it answered; the request was withdrawn. See `galaxy-ha history` for what it began, then run the command again: with no controller running, the command acts itself"
             );
             Ok(Exit::Failed)
         }
