@@ -170,7 +170,8 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         coordination: crate::fleet::CoordinationArgs,
     },
     /// The journal as a timeline: failovers, switchovers, resumes, fences, drills, alerts and
-    /// manifest changes (with their git commit when the manifests are a git checkout).
+    /// manifest changes (with their git commit and its author when the manifests are a git
+    /// checkout), and who asked for what (`asked by USER on HOST`).
     ///
     /// Example: galaxy-ha history -m manifests/ --since 24h --kind failover,switchover,alert
     ///

@@ -106,10 +106,16 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
             Event::Asked { user, host } => {
                 items.push(item(format!("asked by {user} on {host}"), vec![]));
             }
-            Event::ManifestChanged { commit, changes } => {
+            Event::ManifestChanged {
+                commit,
+                author,
+                changes,
+            } => {
                 let mut details = changes.clone();
-                if let Some(c) = commit {
-                    details.push(format!("git commit {c}"));
+                match (commit, author) {
+                    (Some(c), Some(a)) => details.push(format!("git commit {c} by {a}")),
+                    (Some(c), None) => details.push(format!("git commit {c}")),
+                    _ => {}
                 }
                 items.push(item("changed".into(), details));
             }

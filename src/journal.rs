@@ -47,6 +47,9 @@ pub enum Event {
         /// The git commit of the manifest file, when its directory is a git checkout.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         commit: Option<String>,
+        /// That commit's author (`Name <email>`): who changed the manifest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        author: Option<String>,
         /// What changed, in the manifest's words (e.g. `spec.primary: GCSHOSTA → GCSHOSTB`).
         changes: Vec<String>,
     },

@@ -295,6 +295,7 @@ fn remember_manifest(
             site.path.display()
         )],
     };
+    let commit = crate::git::last_commit(&site.path);
     let entry = journal::Entry {
         at: now,
         action_id: String::new(),
@@ -302,7 +303,8 @@ fn remember_manifest(
         description: format!("manifest {} changed", site.path.display()),
         reason: String::new(),
         event: journal::Event::ManifestChanged {
-            commit: crate::git::last_commit(&site.path),
+            commit: commit.as_ref().map(|c| c.id.clone()),
+            author: commit.map(|c| c.author),
             changes,
         },
     };

@@ -57,7 +57,7 @@ fn history_should_show_failover_alerts_and_manifest_changes_with_their_commit() 
         "alert      failure-detected",
         "failover   fail over job \"GCSServer to GCSHOSTB\" to GCSHOSTB",
         "spec.primary: GCSHOSTA → GCSHOSTB",
-        &format!("git commit {commit}"),
+        &format!("git commit {commit} by Admin <admin@example.com>"),
     ] {
         assert!(text.contains(want), "history lacks {want:?}:\n{text}");
     }
