@@ -28,6 +28,24 @@ impl ApplyReport {
     pub fn is_clean(&self) -> bool {
         self.failed.is_empty()
     }
+
+    /// `Site hq: 3 applied, 0 failed, 0 skipped`: what `apply` and the controller report.
+    pub fn summary(&self, site: &str) -> String {
+        format!(
+            "Site {site}: {} applied, {} failed, {} skipped",
+            self.applied.len(),
+            self.failed.len(),
+            self.skipped.len()
+        )
+    }
+
+    /// `failed: DESCRIPTION: ERROR`, one per failed action.
+    pub fn failures(&self) -> Vec<String> {
+        self.failed
+            .iter()
+            .map(|(action, error)| format!("failed: {}: {error}", action.description))
+            .collect()
+    }
 }
 
 /// Why a plan stopped part-way. Whatever it was, no action after it was issued, and no

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::journal::{Entry, Event};
+use crate::model::ask::Ask;
 use crate::plan::ActionKind;
 
 /// The JSON format; grows compatibly, never renames.
@@ -40,6 +41,14 @@ pub const CATEGORIES: [&str; 9] = [
 
 /// What a journal entry is about, in an admin's words.
 fn category(entry: &Entry) -> &'static str {
+    if let Event::Asked { ask, .. } = &entry.event {
+        return match ask {
+            Ask::Failover => "failover",
+            Ask::Test | Ask::EndTest => "drill",
+            Ask::Resume => "resume",
+            Ask::Apply => "manifest",
+        };
+    }
     let rule = |n: &str| entry.reason.starts_with(&format!("rule {n} "));
     match entry.kind {
         None => "manifest",
@@ -103,7 +112,7 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
                     None => items.push(item(outcome, vec![])),
                 }
             }
-            Event::Asked { user, host } => {
+            Event::Asked { user, host, .. } => {
                 items.push(item(format!("asked by {user} on {host}"), vec![]));
             }
             Event::ManifestChanged {

@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::model::ask::Ask;
 use crate::model::operation::{ActionKind, Operation};
 
 /// One journal line.
@@ -41,7 +42,11 @@ pub enum Event {
     Recovered { note: String },
     /// A person asked for what the entry's description names (`galaxy-ha failover hq`),
     /// from this account and machine; what it led to follows.
-    Asked { user: String, host: String },
+    Asked {
+        ask: Ask,
+        user: String,
+        host: String,
+    },
     /// The site's manifest changed since the last pass (a merge, a pull, an edit).
     ManifestChanged {
         /// The git commit of the manifest file, when its directory is a git checkout.

@@ -117,6 +117,21 @@ impl StateLock {
     }
 }
 
+/// Takes the lock file at `path` without waiting: the held file, or `None` when another
+/// process holds it.
+///
+/// # Errors
+/// The file cannot be made or locked.
+pub fn try_take(path: &Path) -> std::io::Result<Option<File>> {
+    let file = open_lock(path)?;
+    Ok(hold(&file, path)?.is_none().then_some(file))
+}
+
+/// Another process holds the lock file at `path`; a missing file is held by nobody.
+pub fn is_held(path: &Path) -> bool {
+    path.exists() && matches!(open_lock(path).map(|f| hold(&f, path)), Ok(Ok(Some(_))))
+}
+
 /// A lock file, created if it is missing, open for reading and writing.
 fn open_lock(path: &Path) -> std::io::Result<File> {
     std::fs::OpenOptions::new()

@@ -340,6 +340,14 @@ impl Observed {
         self.hosts.iter().find(|h| h.name == name)
     }
 
+    /// What the drill on `host` shows of itself ([`HostState::drill_result`]), or that no test
+    /// replica runs there: the words the action ending a drill records.
+    pub fn drill_result_on(&self, host: &str) -> String {
+        self.host(host)
+            .and_then(HostState::drill_result)
+            .unwrap_or_else(|| format!("no test replica is seen running on {host}"))
+    }
+
     /// Hosts where System Galaxy runs live now.
     pub fn live_hosts(&self) -> Vec<&HostName> {
         self.hosts

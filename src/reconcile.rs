@@ -218,25 +218,14 @@ pub fn journal_ask(
     by: &Requester,
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
-    let kind = match ask {
-        Ask::Failover => Some(ActionKind::Failover),
-        Ask::Test => Some(ActionKind::TestFailover),
-        Ask::EndTest => Some(ActionKind::EndTestFailover),
-        Ask::Resume => Some(ActionKind::CreateJob),
-        Ask::Apply => None,
-    };
     let entry = journal::Entry {
         at: now,
         action_id: String::new(),
-        kind,
+        kind: None,
         description: ask.command(site),
-        // History files a resume under "resume" by its rule.
-        reason: if ask == Ask::Resume {
-            "rule 8 (resume replication): asked by a person".into()
-        } else {
-            String::new()
-        },
+        reason: String::new(),
         event: journal::Event::Asked {
+            ask,
             user: by.user.clone(),
             host: by.host.clone(),
         },

@@ -14,42 +14,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// What a person asks the controller to do to a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Ask {
-    /// A failover, or a planned switchover when both hosts are healthy.
-    Failover,
-    /// A test failover (a drill).
-    Test,
-    /// The end of the running test failover.
-    EndTest,
-    /// Resuming replication after a failover (`spec.resume: approve`).
-    Resume,
-    /// A pass now, carrying out the plan (`galaxy-ha apply`).
-    Apply,
-}
-
-impl Ask {
-    pub fn of(test: bool, end: bool) -> Ask {
-        match (test, end) {
-            (true, true) => Ask::EndTest,
-            (true, false) => Ask::Test,
-            _ => Ask::Failover,
-        }
-    }
-
-    /// The command that asks it, for the journal and history.
-    pub fn command(self, site: &str) -> String {
-        match self {
-            Ask::Failover => format!("galaxy-ha failover {site}"),
-            Ask::Test => format!("galaxy-ha failover {site} --test"),
-            Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
-            Ask::Resume => format!("galaxy-ha resume {site}"),
-            Ask::Apply => format!("galaxy-ha apply --site {site}"),
-        }
-    }
-}
+pub use crate::model::ask::Ask;
 
 /// Who asked: the operating system account and the machine it ran on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,30 +167,17 @@ pub fn serve(state_dir: &Path) -> Result<Serving, RequestError> {
         path: path.clone(),
         source,
     };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
-    file.try_lock().map_err(|e| match e {
-        std::fs::TryLockError::WouldBlock => io(std::io::Error::other(
+    match crate::lock::try_take(&path).map_err(io)? {
+        Some(file) => Ok(Serving { _file: file }),
+        None => Err(io(std::io::Error::other(
             "another controller performs the requests of this state dir",
-        )),
-        std::fs::TryLockError::Error(source) => io(source),
-    })?;
-    Ok(Serving { _file: file })
+        ))),
+    }
 }
 
 /// A controller performs requests on this state dir now.
 pub fn served(state_dir: &Path) -> bool {
-    let Ok(file) = std::fs::OpenOptions::new()
-        .write(true)
-        .open(serving_lock(state_dir))
-    else {
-        return false;
-    };
-    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+    crate::lock::is_held(&serving_lock(state_dir))
 }
 
 /// Writes a request for the controller.
@@ -345,9 +297,11 @@ pub fn wait(
             Err(source) => return Err(RequestError::Io { path, source }),
         }
         let waited = start.elapsed();
+        // Once a second: whether a controller still serves, and the caller's progress.
+        let second = waited.as_secs() > last.as_secs();
         let ended = if waited >= timeout {
             Some(Waited::TimedOut)
-        } else if !served(state_dir) {
+        } else if second && !served(state_dir) {
             Some(Waited::NoController)
         } else {
             None
@@ -360,7 +314,7 @@ pub fn wait(
             }
             return Ok(ended);
         }
-        if waited.as_secs() > last.as_secs() {
+        if second {
             last = waited;
             progress(waited);
         }

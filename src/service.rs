@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -106,9 +107,9 @@ struct Ctx {
     /// Woken when a person left a request (`galaxy-ha failover`) in the state dir: every
     /// site passes at once and performs its own.
     asked: Arc<Notify>,
-    /// This controller performs requests (it holds the serving lock): a lone controller
-    /// that acts, not a dry run or a fleet member.
-    serving: bool,
+    /// Requests are waiting, as the look of the last second found: a pass reads the
+    /// requests directory only then, not on every pass of every site.
+    requests_waiting: Arc<AtomicBool>,
     /// What the HTTP side serves, published after each pass.
     shared: Shared,
 }
@@ -178,13 +179,15 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         outbox: Outbox::new(&outbox_dir),
         wake: Arc::new(Notify::new()),
         asked: Arc::new(Notify::new()),
-        serving: serving.is_some(),
+        requests_waiting: Arc::new(AtomicBool::new(false)),
         shared: shared.clone(),
     });
-    let requests_seen = ctx.serving.then(|| {
+    // Only a controller that serves looks for requests, so only its passes read them.
+    let requests_seen = serving.is_some().then(|| {
         tokio::spawn(look_for_requests(
             ctx.state_dir.clone(),
             ctx.asked.clone(),
+            ctx.requests_waiting.clone(),
             stopped.clone(),
         ))
     });
@@ -777,6 +780,7 @@ async fn site_task(
 async fn look_for_requests(
     state_dir: PathBuf,
     asked: Arc<Notify>,
+    waiting: Arc<AtomicBool>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
@@ -787,6 +791,7 @@ async fn look_for_requests(
                 let pending = tokio::task::spawn_blocking(move || requests::any_pending(&dir))
                     .await
                     .unwrap_or(false);
+                waiting.store(pending, Ordering::Relaxed);
                 if pending {
                     asked.notify_waiters();
                 }
@@ -854,7 +859,7 @@ fn pass(
         .on(ctx.store.clone())
         .writing_only_changes();
     let mut sink = ctx.sink(site);
-    if ctx.serving {
+    if ctx.requests_waiting.load(Ordering::Relaxed) {
         for request in requests::pending(&ctx.state_dir, &site.name) {
             asked(ctx, site, platform, &mut store, &mut sink, request);
         }
@@ -957,18 +962,12 @@ fn carry_out(
         Err(e) => return failed(&e),
     };
     let Some(approval) = approval else {
-        let mut message = format!(
-            "Site {}: {} applied, {} failed, {} skipped",
-            site.name,
-            report.applied.len(),
-            report.failed.len(),
-            report.skipped.len()
-        );
+        let mut message = report.summary(&site.name);
         for action in &report.applied {
             message.push_str(&format!("\n  applied: {}", action.description));
         }
-        for (action, error) in &report.failed {
-            message.push_str(&format!("\n  failed: {}: {error}", action.description));
+        for failure in report.failures() {
+            message.push_str(&format!("\n  {failure}"));
         }
         return if report.failed.is_empty() {
             requests::Answer::Done { message }

@@ -79,6 +79,9 @@ pub struct SiteStatus {
     /// The command a person runs to approve what the site waits for: the failover (manual
     /// mode), or resuming replication (`spec.resume: approve`).
     pub approval: Option<String>,
+    /// What `approval` approves, in the text's words (`fail over`, `resume`).
+    #[serde(skip)]
+    pub approves: Option<&'static str>,
     /// The host where a test failover's isolated replica runs now (a drill).
     pub test_failover_on: Option<HostName>,
     /// A planned switchover in progress: its target host.
@@ -314,13 +317,15 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             .then(|| plan.memory.unreachable_since.get(&host.name).copied())
             .flatten();
     }
-    let verb = if waits_for_approval(&status, plan) {
-        Some("failover")
+    // (the command's verb, what it approves in words)
+    let waits = if waits_for_approval(&status, plan) {
+        Some(("failover", "fail over"))
     } else {
-        plan.resume_awaits_person.then_some("resume")
+        plan.resume_awaits_person.then_some(("resume", "resume"))
     };
+    status.approves = waits.map(|(_, what)| what);
     status.approval =
-        verb.map(|verb| format!("galaxy-ha {verb} {} -m {}", site.name, site.path.display()));
+        waits.map(|(verb, _)| format!("galaxy-ha {verb} {} -m {}", site.name, site.path.display()));
     (status.check, status.verdict) = verdict::verdict(&status, now);
     status
 }

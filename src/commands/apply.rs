@@ -8,23 +8,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::{Exit, prompt};
 use crate::execute::Records;
-use crate::lock::{LockError, StateLock};
 use crate::observed::Activity;
 use crate::plan::render;
 use crate::platform::Platform;
 use crate::reconcile;
-use crate::requests::{self, Ask, Requester};
+use crate::requests::{Ask, Requester};
 use crate::settings::Settings;
 use crate::settings::SiteArgs;
 
 pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
-    let _lock = match StateLock::acquire(&settings.state_dir) {
-        Ok(lock) => lock,
-        Err(LockError::Held { .. }) if requests::served(&settings.state_dir) => {
-            return through_the_controller(&settings, yes, wait, timeout);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(_lock) = super::ask::lock_or_controller(&settings.state_dir)? else {
+        return through_the_controller(&settings, yes, wait, timeout);
     };
     let _pairs = settings
         .sites
@@ -67,18 +62,15 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
         )?;
         let plan = &plan;
         println!(
-            "Site {}: {} applied, {} failed, {} skipped{}",
-            site.name,
-            report.applied.len(),
-            report.failed.len(),
-            report.skipped.len(),
+            "{}{}",
+            report.summary(&site.name),
             plan.maintenance
                 .as_ref()
                 .map(|m| format!(" (maintenance: {m})"))
                 .unwrap_or_default()
         );
-        for (action, error) in &report.failed {
-            println!("  failed: {}: {error}", action.description);
+        for failure in report.failures() {
+            println!("  {failure}");
             ok = false;
         }
         if wait {
@@ -180,8 +172,8 @@ fn converged(
 ) -> anyhow::Result<bool> {
     let start = std::time::Instant::now();
     let mut last = None;
+    let mut platform = crate::platform::open(site, &settings.state_dir)?;
     loop {
-        let mut platform = crate::platform::open(site, &settings.state_dir)?;
         let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
         let activity = look.observed.job.as_ref().map(|j| j.activity);
         if activity != last {

@@ -7,7 +7,21 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::commands::Exit;
+use crate::lock::{LockError, StateLock};
 use crate::requests::{self, Answer, Ask, Request, Requester, Waited};
+
+/// The state dir's lock for this command, or `None` when a running controller holds it and
+/// performs requests: the command then asks it. Held by `apply` or `failover`, it is refused.
+///
+/// # Errors
+/// The lock cannot be taken and no controller serves.
+pub fn lock_or_controller(state_dir: &Path) -> Result<Option<StateLock>, LockError> {
+    match StateLock::acquire(state_dir) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(LockError::Held { .. }) if requests::served(state_dir) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// Leaves `ask` for the controller that works on `state_dir`, waits at most `timeout` for its
 /// answer (a line every 10 s), and reports it.

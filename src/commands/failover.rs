@@ -8,12 +8,11 @@ use anyhow::{Context, bail};
 
 use crate::commands::{Exit, prompt};
 use crate::execute::Records;
-use crate::lock::{LockError, StateLock};
 use crate::manifest::Site;
 use crate::plan::{Approval, render};
 use crate::reconcile;
 pub use crate::requests::Ask;
-use crate::requests::{self, Requester};
+use crate::requests::Requester;
 use crate::settings::SiteArgs;
 
 pub fn run(
@@ -28,12 +27,8 @@ pub fn run(
         bail!("no site named {name:?} in {}", args.manifests.display());
     };
     let by = Requester::current();
-    let _lock = match StateLock::acquire(&settings.state_dir) {
-        Ok(lock) => lock,
-        Err(LockError::Held { .. }) if requests::served(&settings.state_dir) => {
-            return ask_the_controller(&settings.state_dir, site, ask, &by, yes, timeout);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(_lock) = super::ask::lock_or_controller(&settings.state_dir)? else {
+        return ask_the_controller(&settings.state_dir, site, ask, &by, yes, timeout);
     };
     let _pair = crate::lock::PairLock::acquire(site, &settings.state_dir)?;
     let mut platform =

@@ -1,6 +1,7 @@
 //! The vocabulary every layer speaks: plain data with no I/O, imported by the planner, the
 //! platforms, the journal and memory, and importing none of them.
 
+pub mod ask;
 pub mod names;
 pub mod operation;
 pub mod terms;

@@ -114,10 +114,7 @@ impl<'a> Builder<'a> {
                 },
                 format!(
                     "a test failover runs on {target}: it ends so that the failover can start; {}",
-                    self.observed
-                        .host(target)
-                        .and_then(|h| h.drill_result())
-                        .unwrap_or_default()
+                    self.observed.drill_result_on(target)
                 ),
             );
         }

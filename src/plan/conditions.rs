@@ -203,10 +203,7 @@ fn drill_limit(b: &mut Builder, view: &View) {
             format!(
                 "spec.drills.maxDuration: the test failover started at {started} has run {}; {}",
                 humantime::format_duration(limit),
-                b.observed
-                    .host(&job.target)
-                    .and_then(|h| h.drill_result())
-                    .unwrap_or_default()
+                b.observed.drill_result_on(&job.target)
             ),
         );
     }

@@ -176,7 +176,10 @@ pub fn approved(
             op.clone(),
             format!(
                 "approved by a person: galaxy-ha failover --test --end; {}",
-                drill_result(observed, op)
+                match op {
+                    Operation::EndTestFailover { target, .. } => observed.drill_result_on(target),
+                    _ => String::new(),
+                }
             ),
         ),
         Approval::Failover { op, from } => {
@@ -229,15 +232,4 @@ pub fn approved(
     }
     conditions::plan(&mut b, &view);
     b.finish()
-}
-
-/// The result of the drill an `EndTestFailover` ends, as its target shows it.
-pub(crate) fn drill_result(observed: &Observed, op: &Operation) -> String {
-    let Operation::EndTestFailover { target, .. } = op else {
-        return String::new();
-    };
-    observed
-        .host(target)
-        .and_then(|h| h.drill_result())
-        .unwrap_or_else(|| format!("no test replica is seen running on {target}"))
 }

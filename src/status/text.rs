@@ -124,13 +124,8 @@ fn facts(out: &mut String, s: &SiteStatus) {
             &format!("source missed; met in {}", clock(Duration::from_secs(left))),
         );
     }
-    if let Some(command) = &s.approval {
-        let what = if command.starts_with("galaxy-ha resume") {
-            "To resume"
-        } else {
-            "To fail over"
-        };
-        row(out, what, command);
+    if let (Some(command), Some(what)) = (&s.approval, s.approves) {
+        row(out, &format!("To {what}"), command);
     }
     if s.drill.running {
         let d = &s.drill;

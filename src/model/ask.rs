@@ -1,0 +1,41 @@
+//! What a person asks of a site from the command line: the approvals and the pass that
+//! `galaxy-ha failover`, `resume` and `apply` stand for, journaled with who asked.
+
+use serde::{Deserialize, Serialize};
+
+/// What a person asks the controller to do to a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ask {
+    /// A failover, or a planned switchover when both hosts are healthy.
+    Failover,
+    /// A test failover (a drill).
+    Test,
+    /// The end of the running test failover.
+    EndTest,
+    /// Resuming replication after a failover (`spec.resume: approve`).
+    Resume,
+    /// A pass now, carrying out the plan (`galaxy-ha apply`).
+    Apply,
+}
+
+impl Ask {
+    pub fn of(test: bool, end: bool) -> Ask {
+        match (test, end) {
+            (true, true) => Ask::EndTest,
+            (true, false) => Ask::Test,
+            _ => Ask::Failover,
+        }
+    }
+
+    /// The command that asks it, for the journal and history.
+    pub fn command(self, site: &str) -> String {
+        match self {
+            Ask::Failover => format!("galaxy-ha failover {site}"),
+            Ask::Test => format!("galaxy-ha failover {site} --test"),
+            Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
+            Ask::Resume => format!("galaxy-ha resume {site}"),
+            Ask::Apply => format!("galaxy-ha apply --site {site}"),
+        }
+    }
+}
