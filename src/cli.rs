@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::settings::SiteArgs;
+use crate::settings::SiteFlags;
 
 /// Keeps a Galaxy redundant server (two Hyper-V hosts, System Galaxy, a Carbonite
 /// Full Server to Hyper-V job) in the state its manifest in git describes.
@@ -115,7 +115,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     #[command(after_help = "Signs: + create  ~ change  - delete  ! disruptive  * alert")]
     Plan {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
         /// What if this happened now? A fault as `sim fault` names it, e.g. "host-down GCSHOSTA"
@@ -135,7 +135,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     /// Example: galaxy-ha apply -m manifests/ --yes --wait --timeout 30m
     Apply {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// Apply without asking.
         #[arg(long)]
         yes: bool,
@@ -153,7 +153,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     /// Monitoring: galaxy-ha status -m manifests/ --check
     Status {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
         /// Keep the view on screen, redrawn in place (with --format json: one document per line).
@@ -178,7 +178,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
     /// In text, the baseline actions of one pass are folded into one line.
     History {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// Only what happened in this last stretch of time (e.g. 24h, 7d).
         #[arg(long, value_parser = crate::duration::parse)]
         since: Option<Duration>,
@@ -208,7 +208,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// The site (metadata.name).
         name: String,
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// A test failover: the replica boots isolated; nothing else changes.
         #[arg(long)]
         test: bool,
@@ -233,7 +233,7 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// The site (metadata.name).
         name: String,
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -265,7 +265,7 @@ Examples:
 See docs/preparing-hosts.md for preparing the hosts and the account.")]
     Doctor {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// Also write what the read-only cmdlets return on every host and the guest, with
         /// every secret and address redacted, to this JSON file.
         #[arg(long, value_name = "FILE")]
@@ -293,7 +293,7 @@ Examples:
   RUST_LOG=galaxy_ha=debug galaxy-ha run -m manifests/ --log-format json")]
     Run {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// Plan and log each pass; act on nothing, remember nothing.
         #[arg(long)]
         dry_run: bool,
@@ -378,7 +378,7 @@ pub enum AlertCommand {
     ///
     /// Exit status: 0 when every site's server accepted it, 1 when any failed (the SMTP
     /// error is printed).
-    Test(SiteArgs),
+    Test(SiteFlags),
 }
 
 #[cfg(test)]
@@ -419,7 +419,7 @@ pub enum SimCommand {
     /// Example: galaxy-ha sim show -m manifests/hq.yaml --format json
     Show {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
@@ -432,7 +432,7 @@ pub enum SimCommand {
         #[arg(value_parser = crate::duration::parse, value_name = "DURATION")]
         duration: Duration,
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
     },
     /// Throw the lab's world away and start afresh from the manifest, where the guide
     /// starts (System Galaxy running on the primary host, no job). Seeded by
@@ -441,7 +441,7 @@ pub enum SimCommand {
     /// Example: galaxy-ha sim reset -m manifests/hq.yaml
     Reset {
         #[command(flatten)]
-        site: SiteArgs,
+        site: SiteFlags,
     },
     /// Inject a fault. KIND is one of: host-down HOST, host-up HOST, link-down A B,
     /// link-up A B (A, B: a host name or `controller`), service-stop HOST SERVICE,
@@ -487,5 +487,5 @@ pub struct FaultArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     #[command(flatten)]
-    pub site: SiteArgs,
+    pub site: SiteFlags,
 }

@@ -18,9 +18,19 @@ use std::path::{Path, PathBuf};
 /// The state dir when neither `--state-dir` nor `GALAXY_HA_STATE_DIR` names one.
 pub fn state_dir(manifests: &Path) -> PathBuf {
     if cfg!(windows) {
-        return windows_home(std::env::var_os("ProgramData").as_deref()).join("state");
+        return service_state_dir();
     }
     unix_state_dir(manifests, Path::new(SERVICE_STATE_DIR), user_state_home())
+}
+
+/// The installed service's state dir: where a command given no manifests looks for the
+/// service's record of them (`store::served`).
+pub fn service_state_dir() -> PathBuf {
+    if cfg!(windows) {
+        windows_home(std::env::var_os("ProgramData").as_deref()).join("state")
+    } else {
+        PathBuf::from(SERVICE_STATE_DIR)
+    }
 }
 
 /// The Linux service's state dir (its unit's `StateDirectory`).

@@ -72,6 +72,8 @@ struct Run {
     failovers: u32,
     memory: Memory,
     forward: Option<(String, String, Activity)>,
+    /// What the last pass waited for, and the memory it found: said when an assertion fails.
+    last: String,
 }
 
 /// The live host fails; the owner fails over, the host returns, replication resumes. The
@@ -89,6 +91,7 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
     let mut store = Records::new(dir, "hq").on(owner.fleet.clone());
     store.crash_at = crash_at;
     let (mut crashed, mut returned, mut steps, mut hiccups) = (false, false, 0, 0);
+    let mut last = String::new();
     for _ in 0..5000 {
         match reconcile::pass(&rig.site, &mut lab, &mut store, &mut alerts) {
             Err(ReconcileError::Execute(ExecuteError::Crashed(_))) => {
@@ -107,6 +110,12 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
             }
             Err(e) => panic!("pass failed: {e}"),
             Ok(o) => {
+                last = format!(
+                    "at {}: waiting {:?}; memory {:?}",
+                    lab.now(),
+                    o.plan.waiting,
+                    o.memory
+                );
                 let failed_over = o
                     .observed
                     .job
@@ -135,6 +144,7 @@ fn run(rt: &Runtime, etcd: &Etcd, rig: &Rig, world: &World, crash_at: Option<u32
         failovers: lab.world().failovers(),
         memory,
         forward: job.map(|j| (j.source.to_string(), j.target.to_string(), j.activity)),
+        last,
     }
 }
 
@@ -167,7 +177,8 @@ fn a_takeover_after_any_step_of_a_failover_and_resume_converges_with_one_failove
         assert!(r.crashed, "takeover point {k} was reached");
         assert_eq!(
             r.failovers, 1,
-            "takeover before step {k}: exactly one failover"
+            "takeover before step {k}: exactly one failover; last pass {}",
+            r.last
         );
         assert_eq!(
             r.forward,

@@ -53,7 +53,8 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
     c.wait_site("waiting for approval", Duration::from_secs(60), |s| {
         s["approval"].is_string()
     });
-    let out = c.cli(&["failover", "hq", "--yes"]);
+    // As the alert says it: no -m, the controller's record names the manifests.
+    let out = c.cli_as_alert(&["failover", "hq", "--yes"]);
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("Failover started"), "{said}");
@@ -99,4 +100,30 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
     let out = c.cli(&["failover", "hq", "--test", "--end", "--yes"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("no test failover"), "{}", text(&out));
+}
+
+#[test]
+fn a_command_given_no_manifests_where_no_controller_ran_says_how_to_name_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["failover", "hq", "--yes", "--state-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("-m PATH"), "{said}");
+    assert!(said.contains("service.json"), "{said}");
+    // For monitoring, the same is UNKNOWN.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+        .args(["status", "--check", "--state-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("GALAXY-HA UNKNOWN - no manifests given"),
+        "{}",
+        text(&out)
+    );
 }

@@ -350,6 +350,17 @@ impl Controller {
         cli_at(self.tmp.path(), args)
     }
 
+    /// `galaxy-ha ARGS` as an alert writes it: no `-m`, run from another directory; only the
+    /// state dir is known, as the service's default is on its machine.
+    pub fn cli_as_alert(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_galaxy-ha"))
+            .args(args)
+            .env("GALAXY_HA_STATE_DIR", self.tmp.path().join("s"))
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    }
+
     /// Waits until the API's first site satisfies `check`; returns that site.
     pub fn wait_site(
         &self,

@@ -11,7 +11,7 @@ use crate::model::operation::{AlertKind, Severity};
 
 pub fn run(command: AlertCommand) -> anyhow::Result<Exit> {
     let AlertCommand::Test(args) = command;
-    let settings = args.resolve()?;
+    let settings = args.locate()?.resolve()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

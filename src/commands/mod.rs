@@ -64,13 +64,13 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             format,
             assume,
             after,
-        } => plan::run(&site, format, &assume, after),
+        } => plan::run(&site.locate()?, format, &assume, after),
         Command::Apply {
             site,
             yes,
             wait,
             timeout,
-        } => apply::run(&site, yes, wait, timeout),
+        } => apply::run(&site.locate()?, yes, wait, timeout),
         Command::Status {
             site,
             format,
@@ -82,7 +82,12 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             if check {
                 status::check(&site, &coordination)
             } else {
-                status::run(&site, format, watch.then_some(interval), &coordination)
+                status::run(
+                    &site.locate()?,
+                    format,
+                    watch.then_some(interval),
+                    &coordination,
+                )
             }
         }
         Command::Failover {
@@ -92,13 +97,19 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             end,
             yes,
             timeout,
-        } => failover::run(&name, &site, failover::Ask::of(test, end), yes, timeout),
+        } => failover::run(
+            &name,
+            &site.locate()?,
+            failover::Ask::of(test, end),
+            yes,
+            timeout,
+        ),
         Command::Resume {
             name,
             site,
             yes,
             timeout,
-        } => failover::run(&name, &site, failover::Ask::Resume, yes, timeout),
+        } => failover::run(&name, &site.locate()?, failover::Ask::Resume, yes, timeout),
         Command::Demo { state_dir } => demo::run(state_dir),
         Command::History {
             site,
@@ -106,9 +117,9 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             kind,
             format,
             coordination,
-        } => history::run(&site, since, &kind, format, &coordination),
+        } => history::run(&site.locate()?, since, &kind, format, &coordination),
         Command::Sim { command } => sim::run(command),
-        Command::Doctor { site, capture } => doctor::run(&site, capture.as_deref()),
+        Command::Doctor { site, capture } => doctor::run(&site.locate()?, capture.as_deref()),
         Command::Run {
             site,
             dry_run,
@@ -119,7 +130,7 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             access,
             coordination,
         } => run::run(
-            &site,
+            &site.locate()?,
             dry_run,
             sim_speed,
             alert_retry,

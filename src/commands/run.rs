@@ -13,6 +13,7 @@ use crate::lock::StateLock;
 use crate::service::{self, Options};
 use crate::settings::SiteArgs;
 use crate::stop;
+use crate::store::served;
 
 pub fn run(
     args: &SiteArgs,
@@ -43,6 +44,10 @@ pub fn run(
         Some(f) => Some(StateLock::acquire(&f.controller_dir(&state_dir))?),
         None => Some(StateLock::acquire(&state_dir)?),
     };
+    if !dry_run {
+        // So that a command on this machine given no -m works on these sites.
+        served::record(&state_dir, &args.manifests, args.site.as_deref())?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -45,7 +45,17 @@ fn parse_run(args: &[OsString]) -> anyhow::Result<Option<(Cli, SiteArgs)>> {
                     access: access.clone(),
                 })?;
             }
-            let site = site.clone();
+            // The service is told its manifests; it does not find them from a record.
+            let Some(manifests) = site.manifests.clone() else {
+                bail!(
+                    "name the manifests the service is to keep: -m PATH (a manifest, or a directory of *.yaml)"
+                );
+            };
+            let site = SiteArgs {
+                manifests,
+                site: site.site.clone(),
+                state_dir: site.state_dir.clone(),
+            };
             Ok(Some((cli, site)))
         }
         Err(e) if e.use_stderr() => bail!(
@@ -72,7 +82,12 @@ fn install(args: &[OsString]) -> anyhow::Result<Exit> {
         );
     }
     let exe = std::env::current_exe().context("cannot tell where this program is")?;
-    install_here(&exe, args, &service_paths(manifests, &cli, &site)?)?;
+    install_here(
+        &exe,
+        args,
+        &service_paths(manifests, &cli, &site)?,
+        site.site.as_deref(),
+    )?;
     Ok(Exit::Success)
 }
 
@@ -101,12 +116,21 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
 }
 
 #[cfg(windows)]
-fn install_here(exe: &Path, args: &[OsString], paths: &Paths) -> anyhow::Result<()> {
+fn install_here(
+    exe: &Path,
+    args: &[OsString],
+    paths: &Paths,
+    site: Option<&str>,
+) -> anyhow::Result<()> {
     use os_service::{DISPLAY_NAME, SERVICE_NAME};
     let launch = os_service::launch_arguments(args, paths);
     os_service::scm::install(exe, launch.clone())?;
     for dir in [&paths.state_dir, &paths.log_dir].into_iter().flatten() {
         os_service::scm::create_private_dir(dir);
+    }
+    if let Some(state_dir) = &paths.state_dir {
+        // The command in an alert runs without -m before the service's first start too.
+        crate::store::served::record(state_dir, &paths.manifests, site)?;
     }
     let line = launch
         .iter()
@@ -128,8 +152,15 @@ fn install_here(exe: &Path, args: &[OsString], paths: &Paths) -> anyhow::Result<
     Ok(())
 }
 
+/// On Linux the unit is printed, not installed: the service records its manifests when it
+/// first starts (`run`).
 #[cfg(not(windows))]
-fn install_here(exe: &Path, args: &[OsString], paths: &Paths) -> anyhow::Result<()> {
+fn install_here(
+    exe: &Path,
+    args: &[OsString],
+    paths: &Paths,
+    _site: Option<&str>,
+) -> anyhow::Result<()> {
     // The unit sets the state dir in its environment, for the CLI's sake as well.
     let run_args = os_service::run_arguments(
         args,

@@ -35,7 +35,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Exit> {
     match command {
         SimCommand::Chaos(args) => return chaos(&args),
         SimCommand::Show { site, format } => {
-            let (site, state_dir) = one_site(&site)?;
+            let (site, state_dir) = one_site(&site.locate()?)?;
             let lab = Lab::load_or_create(&state_dir, &site)?;
             let snapshot = lab.world().snapshot();
             match format {
@@ -44,7 +44,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Exit> {
             }
         }
         SimCommand::Advance { duration, site } => {
-            let (site, state_dir) = one_site(&site)?;
+            let (site, state_dir) = one_site(&site.locate()?)?;
             let mut lab = Lab::load_or_create(&state_dir, &site)?;
             lab.world_mut().advance(duration);
             lab.save()?;
@@ -56,7 +56,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Exit> {
             );
         }
         SimCommand::Reset { site } => {
-            let (site, state_dir) = one_site(&site)?;
+            let (site, state_dir) = one_site(&site.locate()?)?;
             let lab = Lab::create(&state_dir, &site)?;
             println!(
                 "{}: fresh world (seed {}) at {}",
@@ -67,7 +67,7 @@ pub fn run(command: SimCommand) -> anyhow::Result<Exit> {
         }
         SimCommand::Fault(FaultArgs { kind, args, site }) => {
             let fault = Fault::parse(&kind, &args)?;
-            let (site, state_dir) = one_site(&site)?;
+            let (site, state_dir) = one_site(&site.locate()?)?;
             let mut lab = Lab::load_or_create(&state_dir, &site)?;
             lab.world_mut().inject(&fault)?;
             lab.save()?;

@@ -11,7 +11,7 @@ use crate::fleet::{CoordinationArgs, Fleet};
 use crate::last_good;
 use crate::manifest::{self, Site};
 use crate::reconcile;
-use crate::settings::SiteArgs;
+use crate::settings::{SiteArgs, SiteFlags};
 use crate::status::{self, Status};
 
 pub fn run(
@@ -43,8 +43,10 @@ pub fn run(
 
 /// `status --check`: one line and the monitoring plugin's exit code. Whatever keeps the
 /// sites from being looked at (no manifest, etcd away) is UNKNOWN, never a plain error.
-pub fn check(args: &SiteArgs, coordination: &CoordinationArgs) -> anyhow::Result<Exit> {
-    let looked = connect(coordination).and_then(|fleet| look(args, fleet.as_ref().map(|(_, f)| f)));
+pub fn check(flags: &SiteFlags, coordination: &CoordinationArgs) -> anyhow::Result<Exit> {
+    let looked = flags.locate().and_then(|args| {
+        connect(coordination).and_then(|fleet| look(&args, fleet.as_ref().map(|(_, f)| f)))
+    });
     let (state, line) = match looked {
         Ok((doc, unobserved)) => status::check::line(&doc, &unobserved),
         Err(e) => (

@@ -3,6 +3,7 @@
 //! that whichever controller owns a site next knows the live host and any intent in flight.
 
 pub mod files;
+pub mod served;
 
 pub use files::FileStore;
 
