@@ -166,6 +166,10 @@ const ONLY_VALIDATE_CATCHES: &[(&str, &str)] = &[
         "maintenance-host-unknown",
         "`spec.maintenance.host` names one of the hosts",
     ),
+    (
+        "switchover-window-zone-misspelt",
+        "`spec.switchover.window.timeZone` is a time zone",
+    ),
     ("same-host-twice", "the two hosts have different names"),
     (
         "same-host-twice-different-case",

@@ -605,6 +605,48 @@ fn rule9_primary_changed_by_a_person_should_start_a_clean_switchover() {
 }
 
 #[test]
+fn rule9_a_switchover_asked_in_the_manifest_should_wait_for_its_window_in_the_sites_time_zone() {
+    // now() is Monday 2026-01-05 09:00 UTC: 03:00 in Chicago, 09:00 in London.
+    let with_window = |yaml: &str| {
+        let mut m = manifest("manual");
+        m.spec.primary = B.into();
+        m.spec.switchover = serde_saphyr::from_str(yaml).unwrap();
+        plan::plan(&m, &healthy(), &adopted(), now())
+    };
+    let weekend = with_window("window: {days: [Sat, Sun], hours: 01:00-05:00, timeZone: America/Chicago}\n");
+    assert!(weekend.actions.is_empty(), "{:#?}", weekend.actions);
+    assert!(weekend.memory.switchover.is_none());
+    assert_ne!(weekend.memory.acknowledged_primary.as_deref(), Some(B));
+    assert!(
+        weekend.waiting.iter().any(|w| w.contains(
+            "switchover window (Sat, Sun 01:00-05:00 America/Chicago): it opens Sat 2026-01-10 01:00 CST, in 4days 22h"
+        )),
+        "{:?}",
+        weekend.waiting
+    );
+    let stale = weekend
+        .conditions
+        .iter()
+        .find(|c| c.kind == ConditionType::ManifestStale)
+        .unwrap();
+    assert_eq!(stale.reason, "SwitchoverScheduled");
+    // Inside the window in Chicago, the switchover starts; the same hours in London are over.
+    let chicago = with_window("window: {days: [Mon], hours: 02:00-04:00, timeZone: America/Chicago}\n");
+    assert_eq!(kinds(&chicago), vec![ActionKind::StopVm]);
+    let london = with_window("window: {days: [Mon], hours: 02:00-04:00, timeZone: Europe/London}\n");
+    assert!(london.actions.is_empty(), "{:#?}", london.actions);
+    // A switchover already under way runs to its end when the window closes.
+    let mut m = manifest("manual");
+    m.spec.primary = B.into();
+    m.spec.switchover = serde_saphyr::from_str(
+        "window: {days: [Sat], hours: 01:00-05:00, timeZone: America/Chicago}\n",
+    )
+    .unwrap();
+    let under_way = plan::plan(&m, &healthy(), &chicago.memory, now());
+    assert_eq!(kinds(&under_way), vec![ActionKind::StopVm]);
+}
+
+#[test]
 fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
     let mut m = manifest("manual");
     m.spec.primary = B.into();

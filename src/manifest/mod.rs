@@ -18,6 +18,7 @@ pub mod schema;
 pub mod secrets;
 pub mod spec;
 pub mod validate;
+pub mod window;
 
 pub use diagnostic::{Diagnostic, Invalid, Position};
 pub use load::{MAX_MANIFEST_BYTES, Site, load, load_bytes, load_str, manifest_files};

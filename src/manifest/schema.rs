@@ -53,6 +53,10 @@ pub const VALIDATE_ONLY: &[(&str, &str)] = &[
         "arithmetic on durations written as text",
     ),
     (
+        "`spec.switchover.window.timeZone` is a time zone of the IANA database; its `hours` do not open and close at the same minute",
+        "a lookup in the time zone database, and a value compared with another",
+    ),
+    (
         "an `excludeEventIds` range with its low ID first, IDs at most 65535, an IP address's IPv6 form",
         "numbers inside text (the pattern checks the form)",
     ),

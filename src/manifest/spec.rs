@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use schemars::JsonSchema;
+pub use super::window::{SwitchoverSpec, Window};
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::names::{HostName, VmName};
@@ -86,6 +87,9 @@ pub struct SiteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// E-mail notification, set on both hosts and used for the controller's own alerts.
     pub notifications: Option<NotificationsSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When a planned switchover asked for in the manifest may start.
+    pub switchover: Option<SwitchoverSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// While set (and `until` not passed): observe, plan and alert, act on nothing else, never fail over. When it ends, a failure seen during it gets a fresh countdown of the failover monitor's threshold.
     pub maintenance: Option<MaintenanceSpec>,

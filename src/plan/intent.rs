@@ -3,6 +3,8 @@
 //! host and the acknowledged primary (a person changed it); otherwise a differing `primary`
 //! is merely stale.
 
+use std::time::Duration;
+
 use super::builder::Builder;
 use super::view::View;
 use crate::memory::{FailoverCause, Switchover};
@@ -68,6 +70,24 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             format!("{message} (the controller never fails back on its own)"),
             "rule 9 (manifest intent): spec.primary names the standby host and was not changed by a person",
         );
+        return;
+    }
+    if let Some(window) = b.spec.switchover.as_ref().and_then(|s| s.window.as_ref())
+        && let Some(opens) = window.next_opening(b.now)
+    {
+        let wait = Duration::try_from(opens.timestamp().duration_since(b.now)).unwrap_or_default();
+        let message = format!(
+            "spec.primary asks to move System Galaxy from {live} to {primary} in the switchover window ({window}): it opens {}, in {}",
+            opens.strftime("%a %Y-%m-%d %H:%M %Z"),
+            humantime::format_duration(Duration::from_secs(wait.as_secs().div_ceil(60) * 60))
+        );
+        b.set(
+            ConditionType::ManifestStale,
+            false,
+            "SwitchoverScheduled",
+            message.clone(),
+        );
+        b.wait(message);
         return;
     }
     b.set(
