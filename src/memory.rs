@@ -71,6 +71,11 @@ pub struct Memory {
     /// host is seen again or the countdown has run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maintenance_ended: Option<Timestamp>,
+    /// How long System Galaxy was down in the site's last planned switchover, from the start
+    /// of its clean shutdown until the controller saw it live on the other host: what the
+    /// plan of the next one expects.
+    #[serde(skip_serializing_if = "Option::is_none", with = "humantime_serde")]
+    pub last_switchover_downtime: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

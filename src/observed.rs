@@ -308,8 +308,32 @@ pub struct Job {
     pub recovery_point_latency: Duration,
     pub bytes_sent: u64,
     pub connected_since: Option<Timestamp>,
+    /// The job's mirror as Carbonite counts it.
+    #[serde(default)]
+    pub mirror: MirrorRun,
     pub monitor: MonitorSettings,
     pub monitor_status: MonitorStatus,
+}
+
+/// What a job's mirror sent and when it ran: the rate a new job's full mirror can expect on
+/// the same link and disks, so a switchover's plan can say how long the site is unprotected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorRun {
+    pub bytes_sent: u64,
+    pub started: Option<Timestamp>,
+    pub ended: Option<Timestamp>,
+}
+
+impl MirrorRun {
+    /// Bytes a second over the whole mirror, once it has ended. An end not after its start
+    /// (Carbonite's unset `DateTimeOffset.MinValue` while a mirror runs) gives none.
+    pub fn bytes_per_second(&self) -> Option<u64> {
+        let (started, ended) = (self.started?, self.ended?);
+        let seconds = ended.duration_since(started).as_secs();
+        (seconds > 0 && self.bytes_sent > 0)
+            .then(|| self.bytes_sent / u64::try_from(seconds).unwrap_or(u64::MAX))
+            .filter(|rate| *rate > 0)
+    }
 }
 
 impl Job {

@@ -247,6 +247,12 @@ fn a_planned_switchover_should_lose_no_event() {
     let plan = String::from_utf8_lossy(&site.run(&["plan"]).stdout).into_owned();
     assert!(plan.contains("then: fail over job"), "{plan}");
     assert!(plan.contains("unprotected until"), "{plan}");
+    // The figures: the lab timed the job's mirror; no switchover was measured yet.
+    assert!(plan.contains("this job's mirror ran at"), "{plan}");
+    assert!(
+        plan.contains("no switchover of this site measured yet"),
+        "{plan}"
+    );
     let out = site.ok(&["apply", "--yes", "--wait", "--timeout", "2h"]);
     for step in [
         "applied: shut down VM",
@@ -262,6 +268,13 @@ fn a_planned_switchover_should_lose_no_event() {
     assert_eq!(show["failovers"], 1);
     assert_eq!(show["events"]["lost"], 0, "{}", show["events"]);
     assert_eq!(site.condition("ManifestStale"), "False");
+    // The way back expects the downtime this switchover had.
+    site.edit("primary: GCSHOSTB", "primary: GCSHOSTA");
+    let plan = String::from_utf8_lossy(&site.run(&["plan"]).stdout).into_owned();
+    assert!(
+        plan.contains("as the site's last switchover took"),
+        "{plan}"
+    );
 }
 
 #[test]

@@ -602,6 +602,41 @@ fn rule9_primary_changed_by_a_person_should_start_a_clean_switchover() {
     assert!(then[0].contains("System Galaxy is down from its shutdown"));
     assert!(then[1].contains("delete job") && then[1].contains("create a job from GCSHOSTB"));
     assert!(then[1].contains("unprotected until"), "{}", then[1]);
+    assert!(
+        then[0].contains("no switchover of this site measured yet"),
+        "{}",
+        then[0]
+    );
+    assert!(then[1].contains("mirror rate is not known"), "{}", then[1]);
+    // With the last switchover's downtime remembered and the job's mirror timed, the plan
+    // gives both figures.
+    let mut o = healthy();
+    let job = o.job.as_mut().unwrap();
+    job.mirror = galaxy_ha::observed::MirrorRun {
+        bytes_sent: 100 << 30,
+        started: Some(now() - jiff::SignedDuration::from_secs(86_400)),
+        ended: Some(now() - jiff::SignedDuration::from_secs(86_400 - 1_000)),
+    };
+    let memory = galaxy_ha::memory::Memory {
+        last_switchover_downtime: Some(Duration::from_secs(130)),
+        ..adopted()
+    };
+    let p = plan::plan(&m, &o, &memory, now());
+    let then: Vec<&String> = p
+        .waiting
+        .iter()
+        .filter(|w| w.starts_with("then: "))
+        .collect();
+    assert!(
+        then[0].contains("(about 3m, as the site's last switchover took; no data is lost)"),
+        "{}",
+        then[0]
+    );
+    assert!(
+        then[1].contains("(about 17m: 100.00 GiB at the 102.40 MiB/s this job's mirror ran at)"),
+        "{}",
+        then[1]
+    );
 }
 
 #[test]
@@ -613,7 +648,8 @@ fn rule9_a_switchover_asked_in_the_manifest_should_wait_for_its_window_in_the_si
         m.spec.switchover = serde_saphyr::from_str(yaml).unwrap();
         plan::plan(&m, &healthy(), &adopted(), now())
     };
-    let weekend = with_window("window: {days: [Sat, Sun], hours: 01:00-05:00, timeZone: America/Chicago}\n");
+    let weekend =
+        with_window("window: {days: [Sat, Sun], hours: 01:00-05:00, timeZone: America/Chicago}\n");
     assert!(weekend.actions.is_empty(), "{:#?}", weekend.actions);
     assert!(weekend.memory.switchover.is_none());
     assert_ne!(weekend.memory.acknowledged_primary.as_deref(), Some(B));
@@ -631,9 +667,11 @@ fn rule9_a_switchover_asked_in_the_manifest_should_wait_for_its_window_in_the_si
         .unwrap();
     assert_eq!(stale.reason, "SwitchoverScheduled");
     // Inside the window in Chicago, the switchover starts; the same hours in London are over.
-    let chicago = with_window("window: {days: [Mon], hours: 02:00-04:00, timeZone: America/Chicago}\n");
+    let chicago =
+        with_window("window: {days: [Mon], hours: 02:00-04:00, timeZone: America/Chicago}\n");
     assert_eq!(kinds(&chicago), vec![ActionKind::StopVm]);
-    let london = with_window("window: {days: [Mon], hours: 02:00-04:00, timeZone: Europe/London}\n");
+    let london =
+        with_window("window: {days: [Mon], hours: 02:00-04:00, timeZone: Europe/London}\n");
     assert!(london.actions.is_empty(), "{:#?}", london.actions);
     // A switchover already under way runs to its end when the window closes.
     let mut m = manifest("manual");

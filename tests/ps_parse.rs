@@ -376,6 +376,7 @@ fn the_fake_powershell_should_write_carbonite_objects_as_5_1_does() {
         recovery_point_latency: Duration::ZERO,
         bytes_sent: 0,
         connected_since: None,
+        mirror: Default::default(),
         monitor: galaxy_ha::observed::MonitorSettings {
             interval: Duration::from_secs(10),
             threshold: Threshold::TotalTime(Duration::from_secs(300)),

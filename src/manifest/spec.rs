@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use schemars::JsonSchema;
 pub use super::window::{SwitchoverSpec, Window};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::names::{HostName, VmName};

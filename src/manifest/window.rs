@@ -68,7 +68,8 @@ impl Day {
 }
 
 /// The pattern of `hours`, for the JSON Schema.
-pub const HOURS_PATTERN: &str = r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*-\s*(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)\s*$";
+pub const HOURS_PATTERN: &str =
+    r"^\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*-\s*(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)\s*$";
 
 /// Opening and closing time; a close at or before the opening runs past midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +180,8 @@ impl Window {
     /// site's time zone.
     pub fn next_opening(&self, now: Timestamp) -> Option<Zoned> {
         let local = now.to_zoned(self.time_zone.zone.clone());
-        let on = |day: Weekday| self.days.is_empty() || self.days.iter().any(|d| d.weekday() == day);
+        let on =
+            |day: Weekday| self.days.is_empty() || self.days.iter().any(|d| d.weekday() == day);
         let t = local.time();
         let today = on(local.weekday());
         let open = match self.hours.to {
@@ -288,7 +290,13 @@ mod tests {
 
     #[test]
     fn bad_hours_and_zones_say_how_to_write_them() {
-        for bad in ["1:00-5:00", "01:00", "25:00-02:00", "01:00-24:30", "24:00-02:00"] {
+        for bad in [
+            "1:00-5:00",
+            "01:00",
+            "25:00-02:00",
+            "01:00-24:30",
+            "24:00-02:00",
+        ] {
             let e = Hours::parse(bad).unwrap_err();
             assert!(e.contains("HH:MM-HH:MM"), "{bad}: {e}");
         }

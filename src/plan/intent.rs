@@ -24,6 +24,8 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     if let Some(s) = b.memory.switchover.clone() {
         if s.to == live {
             b.next.switchover = None;
+            b.next.last_switchover_downtime =
+                Some(Duration::try_from(b.now.duration_since(s.started)).unwrap_or_default());
         } else if s.from == live {
             b.set(
                 ConditionType::ManifestStale,
@@ -79,7 +81,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         let message = format!(
             "spec.primary asks to move System Galaxy from {live} to {primary} in the switchover window ({window}): it opens {}, in {}",
             opens.strftime("%a %Y-%m-%d %H:%M %Z"),
-            humantime::format_duration(Duration::from_secs(wait.as_secs().div_ceil(60) * 60))
+            minutes(wait)
         );
         b.set(
             ConditionType::ManifestStale,
@@ -283,13 +285,37 @@ fn stuck(b: &mut Builder, view: &View, live: &str, standby: &str) {
 /// the plan shows it whole: the steps the next passes take, when System Galaxy is down and
 /// how long the site stays unprotected.
 fn then_steps(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &str) {
+    let downtime = match b.memory.last_switchover_downtime {
+        Some(d) => format!("about {}, as the site's last switchover took", minutes(d)),
+        None => "no switchover of this site measured yet".to_string(),
+    };
     b.wait(format!(
-        "then: fail over job {:?} to {standby} with the queued data applied, once System Galaxy is seen shut down on {live}; System Galaxy is down from its shutdown until the replica boots on {standby} (no data is lost)",
+        "then: fail over job {:?} to {standby} with the queued data applied, once System Galaxy is seen shut down on {live}; System Galaxy is down from its shutdown until the replica boots on {standby} ({downtime}; no data is lost)",
         job.name
     ));
-    let size = indicatif::HumanBytes(job.bytes_sent.max(job.mirror_remaining_bytes));
+    // A new job mirrors the whole VM: as much as this job's mirror sent, or has to send.
+    let bytes = job
+        .mirror
+        .bytes_sent
+        .max(job.bytes_sent)
+        .max(job.mirror_remaining_bytes);
+    let size = indicatif::HumanBytes(bytes);
+    let unprotected = match job.mirror.bytes_per_second() {
+        Some(rate) => format!(
+            "about {}: {size} at the {}/s this job's mirror ran at",
+            minutes(Duration::from_secs(bytes / rate)),
+            indicatif::HumanBytes(rate)
+        ),
+        None => format!("a full mirror of about {size}; this job's mirror rate is not known"),
+    };
     b.wait(format!(
-        "then: delete job {:?} (its replica, the new live VM, is kept), remove the old VM's configuration on {live} (its disks are kept) and create a job from {standby} to {live}; the site is unprotected until that job's mirror completes (a full mirror of the VM, about {size} as the current job has sent)",
+        "then: delete job {:?} (its replica, the new live VM, is kept), remove the old VM's configuration on {live} (its disks are kept) and create a job from {standby} to {live}; the site is unprotected until that job's mirror completes ({unprotected})",
         job.name
     ));
+}
+
+/// An estimate in whole minutes (at least one): seconds would claim a precision it lacks.
+fn minutes(d: Duration) -> String {
+    let m = d.as_secs().div_ceil(60).max(1);
+    humantime::format_duration(Duration::from_secs(m * 60)).to_string()
 }

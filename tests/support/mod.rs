@@ -112,6 +112,7 @@ pub fn job(source: &str, target: &str, activity: Activity) -> Job {
         recovery_point_latency: Duration::from_secs(1),
         bytes_sent: 1 << 30,
         connected_since: Some(now()),
+        mirror: Default::default(),
         monitor: MonitorSettings {
             interval: Duration::from_secs(10),
             threshold: Threshold::TotalTime(Duration::from_secs(300)),

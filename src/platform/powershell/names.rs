@@ -146,6 +146,17 @@ pub const NAMES: &[Name] = &[
         "an Int64 in the model; its unit (read as milliseconds) is not documented",
     ),
     doc("CONN_BYTES_SENT", "TotalBytesSent"),
+    doc("CONN_MIRROR_SENT", "MirrorBytesSent"),
+    open(
+        "CONN_MIRROR_START",
+        "MirrorStartTime",
+        "a DateTimeOffset written with .ToString('o') like StartTime; what it holds before a mirror starts is not documented (an end not after the start is read as no mirror time)",
+    ),
+    open(
+        "CONN_MIRROR_END",
+        "MirrorEndTime",
+        "a DateTimeOffset written with .ToString('o'); what it holds while a mirror runs is not documented (read as not ended unless after MirrorStartTime)",
+    ),
     open(
         "CONN_START_TIME",
         "StartTime",

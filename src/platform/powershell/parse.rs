@@ -21,8 +21,8 @@ use serde_json::Value;
 use crate::manifest::spec::{Startup, Threshold};
 use crate::model::names::VmName;
 use crate::observed::{
-    Activity, FirewallRule, Health, HostState, Job, MonitorSettings, MonitorStatus, Protocol,
-    ServiceState, ServiceStatus, Vm, VmRole, VmState,
+    Activity, FirewallRule, Health, HostState, Job, MirrorRun, MonitorSettings, MonitorStatus,
+    Protocol, ServiceState, ServiceStatus, Vm, VmRole, VmState,
 };
 
 /// The document format this galaxy-ha reads.
@@ -175,6 +175,13 @@ pub struct JobDoc {
     pub recovery_point_latency_ms: Value,
     pub total_bytes_sent: Value,
     pub start_time: Value,
+    /// Absent from captures made before the mirror was read.
+    #[serde(default)]
+    pub mirror_bytes_sent: Value,
+    #[serde(default)]
+    pub mirror_start_time: Value,
+    #[serde(default)]
+    pub mirror_end_time: Value,
     /// `null` when the job has no `CoreMonitorOptions`.
     pub monitor: Option<MonitorDoc>,
     #[serde(default)]
@@ -763,6 +770,14 @@ fn job(c: &Ctx, field: &str, j: &JobDoc, target: &str, source: &str) -> Result<J
         ),
         bytes_sent: c.count(&f("totalBytesSent"), &j.total_bytes_sent)?,
         connected_since: date(&j.start_time).map_err(|m| c.bad(f("startTime"), m))?,
+        mirror: MirrorRun {
+            bytes_sent: match &j.mirror_bytes_sent {
+                Value::Null => 0,
+                v => c.count(&f("mirrorBytesSent"), v)?,
+            },
+            started: date(&j.mirror_start_time).map_err(|m| c.bad(f("mirrorStartTime"), m))?,
+            ended: date(&j.mirror_end_time).map_err(|m| c.bad(f("mirrorEndTime"), m))?,
+        },
         monitor,
         monitor_status,
     })

@@ -189,17 +189,24 @@ pub fn observe_job(model: &Model, j: &Value) -> Value {
         ("targetQueueBytes", "TargetQueueBytes"),
         ("recoveryPointLatencyMs", "SourceRecoveryPointLatency"),
         ("totalBytesSent", "TotalBytesSent"),
+        ("mirrorBytesSent", "MirrorBytesSent"),
     ] {
         put(k, conn.get(p).cloned().unwrap_or(Value::Null));
     }
-    put(
-        "startTime",
-        if conn.is_null() {
-            Value::Null
-        } else {
-            round_trip(&conn["StartTime"])
-        },
-    );
+    for (k, p) in [
+        ("startTime", "StartTime"),
+        ("mirrorStartTime", "MirrorStartTime"),
+        ("mirrorEndTime", "MirrorEndTime"),
+    ] {
+        put(
+            k,
+            if conn.is_null() {
+                Value::Null
+            } else {
+                round_trip(&conn[p])
+            },
+        );
+    }
     put("monitor", monitor);
     put("monitorStatus", monitor_status);
     Value::Object(out)

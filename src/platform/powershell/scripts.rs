@@ -429,7 +429,13 @@ try {
                 }
             }
             $startTime = $null
-            if ($null -ne $conn) { $startTime = $conn.%%CONN_START_TIME%%.ToString('o') }
+            $mirrorStart = $null
+            $mirrorEnd = $null
+            if ($null -ne $conn) {
+                $startTime = $conn.%%CONN_START_TIME%%.ToString('o')
+                $mirrorStart = $conn.%%CONN_MIRROR_START%%.ToString('o')
+                $mirrorEnd = $conn.%%CONN_MIRROR_END%%.ToString('o')
+            }
             $jobs += [pscustomobject]@{
                 id = [string]$j.%%JOB_ID%%
                 name = [string]$j.%%JOB_NAME%%
@@ -452,6 +458,9 @@ try {
                 recoveryPointLatencyMs = $conn.%%CONN_LATENCY%%
                 totalBytesSent = $conn.%%CONN_BYTES_SENT%%
                 startTime = $startTime
+                mirrorBytesSent = $conn.%%CONN_MIRROR_SENT%%
+                mirrorStartTime = $mirrorStart
+                mirrorEndTime = $mirrorEnd
                 monitor = $monitor
                 monitorStatus = $monitorStatus
             }

@@ -229,6 +229,9 @@ fn lab_job(j: &Job, guest: &str, target_address: &str) -> Value {
                 "SourceRecoveryPointLatency": ms(j.recovery_point_latency),
                 "TotalBytesSent": j.bytes_sent,
                 "StartTime": ps51::date_time_offset(j.connected_since),
+                "MirrorBytesSent": j.mirror.bytes_sent,
+                "MirrorStartTime": ps51::date_time_offset(j.mirror.started),
+                "MirrorEndTime": ps51::date_time_offset(j.mirror.ended),
             },
             "CoreMonitorDetails": {
                 "MonitoredAddressStatuses": [{

@@ -260,6 +260,8 @@ impl World {
             mirror_remaining_bytes: self.params.vm_disk_bytes,
             bytes_sent: 0,
             connected_since_ms: None,
+            mirror_started_ms: None,
+            mirror_ended_ms: None,
             source_queue: Default::default(),
             target_queue: Default::default(),
             missed_since_ms: None,

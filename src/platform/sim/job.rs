@@ -51,6 +51,11 @@ pub struct SimJob {
     pub mirror_remaining_bytes: u64,
     pub bytes_sent: u64,
     pub connected_since_ms: Option<u64>,
+    /// When the mirror began and ended (worlds saved before these were kept have none).
+    #[serde(default)]
+    pub mirror_started_ms: Option<u64>,
+    #[serde(default)]
+    pub mirror_ended_ms: Option<u64>,
     /// Stored by the live database, not yet sent to the target (in the source's guest).
     pub source_queue: Queue,
     /// Received by the target, not yet applied to the replica.

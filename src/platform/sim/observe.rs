@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::world::World;
-use crate::observed::{HostState, Job, Observed, Vm, VmState};
+use crate::observed::{HostState, Job, MirrorRun, Observed, Vm, VmState};
 
 impl World {
     /// The site as the controller sees it now.
@@ -77,6 +77,11 @@ impl World {
                     recovery_point_latency: Duration::from_millis(j.recovery_point_latency_ms(now)),
                     bytes_sent: j.bytes_sent,
                     connected_since: j.connected_since_ms.map(|t| self.timestamp_at(t)),
+                    mirror: MirrorRun {
+                        bytes_sent: j.mirror_total_bytes - j.mirror_remaining_bytes,
+                        started: j.mirror_started_ms.map(|t| self.timestamp_at(t)),
+                        ended: j.mirror_ended_ms.map(|t| self.timestamp_at(t)),
+                    },
                     monitor: j.monitor,
                     monitor_status: j.monitor_status(now),
                 }

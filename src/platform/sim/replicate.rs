@@ -120,11 +120,15 @@ impl World {
         if replicating {
             job.connected_since_ms.get_or_insert(since_ms);
             if job.phase == Phase::Synchronizing {
+                job.mirror_started_ms.get_or_insert(since_ms);
                 let n = job.mirror_remaining_bytes.min(mirror_rate);
                 job.mirror_remaining_bytes -= n;
                 job.bytes_sent += n;
                 if job.mirror_remaining_bytes == 0 {
                     job.phase = Phase::Protecting;
+                    // The last bytes went at the mirror's rate, part of the way into the span.
+                    let rate = mirror_rate.div_ceil(seconds.max(1)).max(1);
+                    job.mirror_ended_ms = Some(since_ms + n.div_ceil(rate) * 1000);
                 }
             }
             let sent = job.source_queue.transfer(&mut job.target_queue, link);
