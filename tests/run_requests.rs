@@ -127,3 +127,105 @@ fn a_command_given_no_manifests_where_no_controller_ran_says_how_to_name_them() 
         text(&out)
     );
 }
+
+/// The body of a message, its quoted-printable soft line breaks undone.
+fn body(message: &str) -> String {
+    message.replace("=\r\n", "").replace("=\n", "")
+}
+
+#[test]
+fn maintenance_then_a_fresh_countdown_then_resume_on_approval_while_the_controller_runs() {
+    let port = crate::run_support::free_port();
+    let mail = tempfile::tempdir().unwrap();
+    let sink = crate::run_support::SmtpSink::start(port, mail.path());
+    let spec = format!(
+        "  resume: approve\n  notifications:\n    email:\n      smtp:\n        server: 127.0.0.1\n        port: {port}\n        security: none\n      from: galaxy-ha@example.test\n      to: [ops@example.test]\n      include: [information, warning, error]\n"
+    );
+    let c = Controller::start_with("automatic", 60, &spec);
+    c.wait_site("protecting", Duration::from_secs(60), |s| {
+        s["activity"] == "Protecting"
+    });
+    let has_mail = |words: &str| sink.messages().iter().any(|m| body(m).contains(words));
+
+    // In maintenance the live host fails: the controller watches and says so, and does not
+    // fail over.
+    c.edit_manifest(|m| m + "  maintenance:\n    reason: patching the hosts\n");
+    c.wait_site("in maintenance", Duration::from_secs(20), |s| {
+        s["maintenance"].is_string()
+    });
+    c.host_down("GCSHOSTA");
+    crate::run_support::eventually(
+        Duration::from_secs(60),
+        "an alert that the site would fail over but is in maintenance",
+        || has_mail("the site is in maintenance: patching the hosts"),
+    );
+    assert_eq!(
+        c.wait_site("still on A", Duration::from_secs(5), |_| true)["live_host"],
+        "GCSHOSTA"
+    );
+
+    // Maintenance ends: a fresh countdown of the monitor's threshold (5 minutes), then the
+    // failover.
+    c.edit_manifest(|m| m.replace("  maintenance:\n    reason: patching the hosts\n", ""));
+    c.wait_site("failed over to GCSHOSTB", Duration::from_secs(60), |s| {
+        s["live_host"] == "GCSHOSTB"
+    });
+    let out = c.cli(&["history", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = doc["events"].as_array().expect("history events");
+    let at = |pred: &dyn Fn(&serde_json::Value) -> bool| -> jiff::Timestamp {
+        let e = events
+            .iter()
+            .rfind(|e| pred(e))
+            .unwrap_or_else(|| panic!("{doc:#}"));
+        e["at"].as_str().unwrap().parse().unwrap()
+    };
+    let ended = at(&|e| {
+        e["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("manifest") && w.ends_with("changed"))
+    });
+    let failed_over = at(&|e| {
+        e["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("fail over job"))
+    });
+    let waited = failed_over.duration_since(ended);
+    assert!(
+        waited >= jiff::SignedDuration::from_mins(5),
+        "the failover waited a fresh countdown after maintenance ended ({waited:?}): {doc:#}"
+    );
+
+    // The old live host is back: under `resume: approve` nothing is recreated until a
+    // person runs the command the alert gives, as written.
+    c.host_up("GCSHOSTA");
+    let site = c.wait_site("waiting for resume", Duration::from_secs(60), |s| {
+        s["approval"]
+            .as_str()
+            .is_some_and(|a| a.contains("galaxy-ha resume hq"))
+    });
+    assert_eq!(site["job"]["source"], "GCSHOSTA", "{site}");
+    crate::run_support::eventually(
+        Duration::from_secs(30),
+        "the failover-finished alert naming the resume command",
+        || has_mail("galaxy-ha resume hq"),
+    );
+    let out = c.cli_as_alert(&["resume", "hq", "--yes"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    c.wait_site("protecting from GCSHOSTB", Duration::from_secs(120), |s| {
+        s["activity"] == "Protecting" && s["job"]["source"] == "GCSHOSTB"
+    });
+    let history = text(&c.cli(&["history"]));
+    assert!(history.contains("asked by "), "{history}");
+    crate::run_support::eventually(
+        Duration::from_secs(30),
+        "the replication-resumed alert",
+        || {
+            sink.messages().iter().any(|m| {
+                crate::run_support::header(m, "Subject")
+                    .is_some_and(|s| s.contains("replication-resumed"))
+            })
+        },
+    );
+}

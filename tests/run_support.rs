@@ -314,10 +314,15 @@ pub struct Controller {
 impl Controller {
     /// Starts `run --listen 127.0.0.1:PORT --sim-speed SPEED` and waits for `/readyz`.
     pub fn start(mode: &str, speed: u32) -> Controller {
+        Controller::start_with(mode, speed, "")
+    }
+
+    /// The same, with `spec` (lines of the manifest's `spec:`) added to the guide's site.
+    pub fn start_with(mode: &str, speed: u32, spec: &str) -> Controller {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("m");
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("hq.yaml"), guide_manifest(mode)).unwrap();
+        fs::write(dir.join("hq.yaml"), guide_manifest(mode) + spec).unwrap();
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let speed = speed.to_string();
@@ -338,6 +343,13 @@ impl Controller {
 
     pub fn log(&self) -> PathBuf {
         self.tmp.path().join("log")
+    }
+
+    /// Rewrites the manifest, as a merge would (the controller's watcher sees it).
+    pub fn edit_manifest(&self, edit: impl FnOnce(String) -> String) {
+        let path = self.tmp.path().join("m").join("hq.yaml");
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, edit(text)).unwrap();
     }
 
     /// The controller's process.
@@ -386,9 +398,19 @@ impl Controller {
     /// Takes a host down in the lab; repeated until the world file shows it, since a pass
     /// in progress may save over a fault written at the same moment.
     pub fn host_down(&self, host: &str) {
+        self.set_host(host, false);
+    }
+
+    /// Brings a host back, as [`Controller::host_down`] takes it down.
+    pub fn host_up(&self, host: &str) {
+        self.set_host(host, true);
+    }
+
+    fn set_host(&self, host: &str, up: bool) {
+        let fault = if up { "host-up" } else { "host-down" };
         let start = Instant::now();
         loop {
-            let out = self.cli(&["sim", "fault", "host-down", host]);
+            let out = self.cli(&["sim", "fault", fault, host]);
             assert!(
                 out.status.success(),
                 "{}",
@@ -397,15 +419,18 @@ impl Controller {
             std::thread::sleep(Duration::from_millis(300));
             let show = self.cli(&["sim", "show", "--format", "json"]);
             let doc: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
-            let down = doc["hosts"]
+            let done = doc["hosts"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|h| h["name"] == host && h["up"] == false);
-            if down {
+                .any(|h| h["name"] == host && h["up"] == up);
+            if done {
                 return;
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "{host} not down");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{host}: {fault} not seen"
+            );
         }
     }
 }
