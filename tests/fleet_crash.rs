@@ -156,14 +156,14 @@ fn a_takeover_after_any_step_of_a_failover_and_resume_converges_with_one_failove
     rig.converge();
     let world = rig.lab.world().clone();
     // The durable steps are counted only in a run that etcd answered in time throughout:
-    // the lab's virtual time makes every such run take the same steps.
-    // A run that never reached its takeover point also took another path than the clean
-    // run's (seen about once in six full test runs, cause not yet found): it is run again,
-    // like one etcd answered late in.
+    // the lab's virtual time makes every such run take the same steps. (A run that took
+    // another path, never reaching its takeover point or never failing over, was a
+    // controller planning on the memory its claim's prefetch read before the test saved the
+    // site's: fixed in `State::prefetched`, and no longer run again.)
     let steady = |crash_at: Option<u32>| {
         for _ in 0..5 {
             let r = run(&rt, &etcd, &rig, &world, crash_at);
-            if r.hiccups == 0 && (crash_at.is_none() || r.crashed) {
+            if r.hiccups == 0 {
                 return r;
             }
         }
@@ -174,7 +174,11 @@ fn a_takeover_after_any_step_of_a_failover_and_resume_converges_with_one_failove
     assert!(clean.steps > 5, "several durable steps ({})", clean.steps);
     for k in 1..=clean.steps {
         let r = steady(Some(k));
-        assert!(r.crashed, "takeover point {k} was reached");
+        assert!(
+            r.crashed,
+            "takeover point {k} was reached; last pass {}",
+            r.last
+        );
         assert_eq!(
             r.failovers, 1,
             "takeover before step {k}: exactly one failover; last pass {}",

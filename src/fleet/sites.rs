@@ -93,33 +93,60 @@ impl Fleet {
                 ),
             ]
         });
+        // The site is ours from its claim on, and a pass may run before this read lands.
+        let stamps: Vec<Option<u64>> = {
+            let st = self.lock();
+            sites.iter().map(|s| st.stamps.get(s).copied()).collect()
+        };
         let txn = self.client.txn(Txn::new().then(gets));
         let Ok(Ok(response)) = tokio::time::timeout(self.options.call_timeout(), txn).await else {
             return;
         };
         let answers: Vec<_> = etcd::ranges(&response).collect();
         let mut st = self.lock();
-        for (site, pair) in sites.iter().zip(answers.chunks(2)) {
+        for ((site, pair), stamp) in sites.iter().zip(answers.chunks(2)).zip(stamps) {
             let [got, journal] = pair else {
                 continue;
             };
-            if st.owned.get(site) != Some(&lease) {
-                continue;
-            }
-            let (mut recent, _) = parse(&journal.kvs);
-            recent.reverse();
-            st.recent.insert(site.clone(), recent);
             let memory = match got.kvs.first() {
-                Some(kv) => match serde_json::from_slice::<Memory>(&kv.value) {
-                    Ok(m) => m,
-                    Err(_) => continue,
-                },
-                None => Memory {
+                Some(kv) => serde_json::from_slice::<Memory>(&kv.value).ok(),
+                None => Some(Memory {
                     format_version: FORMAT_VERSION,
                     ..Memory::default()
-                },
+                }),
             };
-            st.memory.insert(site.clone(), memory);
+            let (mut recent, _) = parse(&journal.kvs);
+            recent.reverse();
+            st.prefetched(site, lease, memory, recent, stamp);
+        }
+    }
+}
+
+impl super::State {
+    /// What a prefetch read for `site`, kept unless something newer is here already. A pass
+    /// may have loaded and saved the site's memory between its claim and this answer: the
+    /// memory it cached then is as new as this read or newer (only this controller writes
+    /// it now), so it stays; had the older read replaced it, the next pass would plan on
+    /// memory without the last pass's work (a failover it issued, the live host it set).
+    /// Recent entries are kept only when nothing was journaled since the read began;
+    /// otherwise the journal is read from etcd. Memory that cannot be parsed is left for the
+    /// pass to read and report.
+    pub(super) fn prefetched(
+        &mut self,
+        site: &str,
+        lease: i64,
+        memory: Option<Memory>,
+        recent: Vec<Entry>,
+        stamp_before: Option<u64>,
+    ) {
+        if self.owned.get(site) != Some(&lease) {
+            return;
+        }
+        if self.stamps.get(site).copied() == stamp_before {
+            self.recent.insert(site.to_string(), recent);
+        }
+        if let Some(memory) = memory {
+            self.memory.entry(site.to_string()).or_insert(memory);
         }
     }
 }
@@ -215,5 +242,45 @@ impl SiteStore for Fleet {
     /// Only while this controller owns the site and its lease's deadline has not passed.
     fn may_act(&self, site: &str) -> Result<(), StoreError> {
         self.owning_lease(site).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::State;
+    use super::*;
+
+    #[test]
+    fn a_prefetch_answered_after_a_pass_saved_keeps_what_the_pass_saved() {
+        let mut st = State::default();
+        st.owned.insert("hq".into(), 7);
+        // The pass after the claim saved memory and journaled; the prefetch's read was older.
+        let saved = Memory {
+            live_host: Some("GCSHOSTB".into()),
+            failover_latched: true,
+            ..Memory::default()
+        };
+        st.memory.insert("hq".into(), saved.clone());
+        st.stamps.insert("hq".into(), 1);
+        let older = Memory {
+            live_host: Some("GCSHOSTA".into()),
+            ..Memory::default()
+        };
+        st.prefetched("hq", 7, Some(older.clone()), Vec::new(), None);
+        assert_eq!(st.memory["hq"], saved);
+        assert!(
+            !st.recent.contains_key("hq"),
+            "the journal is read from etcd"
+        );
+        // Nothing happened since the claim: the prefetch fills both.
+        let mut st = State::default();
+        st.owned.insert("hq".into(), 7);
+        st.prefetched("hq", 7, Some(older.clone()), Vec::new(), None);
+        assert_eq!(st.memory["hq"], older);
+        assert!(st.recent.contains_key("hq"));
+        // A site lost meanwhile is not filled.
+        let mut st = State::default();
+        st.prefetched("hq", 7, Some(older), Vec::new(), None);
+        assert!(st.memory.is_empty());
     }
 }
