@@ -627,14 +627,29 @@ fn interval(site: &Site) -> Duration {
         .max(Duration::from_secs(1))
 }
 
-/// The wait after a pass: the monitor interval, or the error policy's back-off. A pass that
-/// only the fleet stopped (no lease, etcd away) is not backed off: it waits one interval or
-/// until the fleet changes (the lease renewed again), whichever comes first.
-fn requeue(site: &Site, result: &Result<(), PassError>, failures: u32) -> Duration {
-    match result {
+/// The wait after a pass, in wall time: when the pass said to come back (at the latest one
+/// monitor interval, sooner when the failover monitor's condition falls due), or the error
+/// policy's back-off. A pass that only the fleet stopped (no lease, etcd away) is not backed
+/// off: it waits one interval or until the fleet changes (the lease renewed again),
+/// whichever comes first. These are the platform's times, so on a lab `pace` times faster
+/// than the wall clock the wait is `pace` times shorter.
+fn requeue(
+    site: &Site,
+    result: &Result<Duration, PassError>,
+    failures: u32,
+    pace: u32,
+) -> Duration {
+    let on_platform = match result {
+        Ok(after) => *after,
         Err(e) if !e.is_coordination() => error_policy(failures),
-        _ => interval(site),
-    }
+        Err(_) => interval(site),
+    };
+    on_wall_clock(on_platform, pace)
+}
+
+/// A platform time as wall time, on a platform `pace` times faster than the wall clock.
+fn on_wall_clock(d: Duration, pace: u32) -> Duration {
+    d / pace.max(1)
 }
 
 /// Completes at the fleet's next change (membership, assignment, lease); never without one.
@@ -738,12 +753,13 @@ async fn site_task(
             &site.name,
             result.as_ref().map(|_| ()).map_err(ToString::to_string),
         );
+        let pace = carry.platform.as_ref().map_or(1, |p| p.pace());
         failures = match &result {
-            Ok(()) => 0,
+            Ok(_) => 0,
             Err(e) if e.is_coordination() => failures,
             Err(_) => failures + 1,
         };
-        let wait = requeue(&site, &result, failures);
+        let wait = requeue(&site, &result, failures, pace);
         if let Err(e) = &result
             && !e.is_coordination()
         {
@@ -802,7 +818,7 @@ async fn look_for_requests(
 }
 
 /// One pass on the blocking pool; hands the platform and journal cache back for the next.
-fn one_pass(ctx: &Ctx, site: &Site, mut carry: Carry) -> (Carry, Result<(), PassError>) {
+fn one_pass(ctx: &Ctx, site: &Site, mut carry: Carry) -> (Carry, Result<Duration, PassError>) {
     // Checked before the lab's clock moves: a move may save its world.
     if let Err(e) = ctx.store.may_act(&site.name) {
         return (Carry::default(), Err(ReconcileError::from(e).into()));
@@ -854,7 +870,7 @@ fn pass(
     site: &Site,
     platform: &mut dyn Platform,
     carry: &mut Carry,
-) -> Result<(), PassError> {
+) -> Result<Duration, PassError> {
     let mut store = Records::new(&ctx.state_dir, &site.name)
         .on(ctx.store.clone())
         .writing_only_changes();
@@ -878,7 +894,7 @@ fn pass(
             "dry run, nothing done:\n{}",
             render::text(std::slice::from_ref(&outcome.plan))
         );
-        return Ok(());
+        return Ok(outcome.requeue_after);
     }
     let report = outcome.report;
     ctx.shared.metrics().actions(&site.name, &report);
@@ -892,7 +908,7 @@ fn pass(
             "pass finished"
         );
     }
-    Ok(())
+    Ok(outcome.requeue_after)
 }
 
 /// Carries out a person's request (`galaxy-ha failover` while this controller runs) as the

@@ -358,3 +358,51 @@ fn a_second_controller_on_another_state_dir_may_not_drive_the_same_pair() {
         fs::read_to_string(&second_log).unwrap_or_default()
     );
 }
+
+/// Under `--sim-speed` the controller keeps the lab's times, not the wall clock's: with a
+/// 10-second monitor interval at 20 times the wall clock, it passes every 10 virtual seconds
+/// (not every 200) and again when the failover monitor's condition falls due, so the
+/// failover is issued as soon after the failure as at speed 1: the monitor's 5-minute
+/// threshold, plus at most one interval for its first missed query, plus a pass.
+#[test]
+fn under_sim_speed_the_failover_is_issued_when_the_condition_falls_due_in_lab_time() {
+    let manifest = crate::support::manifest_yaml("automatic").replace(
+        "    mode: automatic\n",
+        "    mode: automatic\n    monitor:\n      interval: 10s\n",
+    );
+    let c = Controller::start_manifest(&manifest, 20);
+    c.wait_site("protecting", Duration::from_secs(60), |s| {
+        s["activity"] == "Protecting"
+    });
+    // The lab's world file (which `sim fault` changes) is saved once a virtual minute: wait
+    // until it shows the mirror complete too, or the fault lands in a world still mirroring.
+    eventually(
+        Duration::from_secs(30),
+        "the world file shows the job protecting",
+        || {
+            let show = c.cli(&["sim", "show", "--format", "json"]);
+            let doc: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap_or_default();
+            doc["job"]["activity"] == "protecting"
+        },
+    );
+    c.host_down("GCSHOSTA");
+    let show = c.cli(&["sim", "show", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let failed: jiff::Timestamp = doc["clock"].as_str().unwrap().parse().unwrap();
+    let site = c.wait_site("failed over", Duration::from_secs(60), |s| {
+        s["last_failover"]["at"].is_string()
+    });
+    let issued: jiff::Timestamp = site["last_failover"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let took = issued.duration_since(failed);
+    // Measured 5m3s to 5m7s; passes on the wall clock's 10 s (200 virtual seconds) took 7m8s.
+    // 20 virtual seconds are one wall second of slack for a loaded machine.
+    assert!(
+        took <= jiff::SignedDuration::from_secs(300 + 10 + 20),
+        "failover issued {took:?} after the failure; passes every 200 virtual seconds would take up to 8m20s"
+    );
+    assert!(took >= jiff::SignedDuration::from_secs(300), "{took:?}");
+}

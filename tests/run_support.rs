@@ -319,10 +319,15 @@ impl Controller {
 
     /// The same, with `spec` (lines of the manifest's `spec:`) added to the guide's site.
     pub fn start_with(mode: &str, speed: u32, spec: &str) -> Controller {
+        Controller::start_manifest(&(guide_manifest(mode) + spec), speed)
+    }
+
+    /// The same, on this manifest of the site `hq`.
+    pub fn start_manifest(manifest: &str, speed: u32) -> Controller {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("m");
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("hq.yaml"), guide_manifest(mode) + spec).unwrap();
+        fs::write(dir.join("hq.yaml"), manifest).unwrap();
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let speed = speed.to_string();

@@ -35,6 +35,13 @@ pub trait Platform: Send {
     /// Waits `d` (on the simulated lab: advances the virtual clock).
     fn sleep(&mut self, d: Duration);
 
+    /// How many times faster than the wall clock the platform's clock runs: the lab under
+    /// `run --sim-speed N` N times, real hosts once. The service divides its waits by it, so
+    /// that its passes and back-offs fall at the same platform times at any speed.
+    fn pace(&self) -> u32 {
+        1
+    }
+
     /// Makes durable what the platform keeps of its own (a simulated world); a no-op for
     /// real hosts, whose state lives on the hosts. The service calls it when it stops.
     ///

@@ -285,6 +285,10 @@ impl Platform for Lab {
         }
     }
 
+    fn pace(&self) -> u32 {
+        self.follow.map_or(1, |(speed, _)| speed.max(1))
+    }
+
     fn flush(&mut self) -> Result<(), PlatformError> {
         self.save()
     }
