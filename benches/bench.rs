@@ -11,18 +11,24 @@ mod manifests;
 mod report;
 mod service;
 mod sim;
+mod timing;
 
 pub use report::Figure;
 
 /// One benchmark: its name for filtering, the report section it belongs to, and the run.
 type Bench = (&'static str, &'static str, fn() -> Vec<Figure>);
 
-const BENCHES: [Bench; 9] = [
+const BENCHES: [Bench; 10] = [
     ("validate_1000", "Manifests", manifests::bench_validate_1000),
     ("hostile", "Hostile manifests", hostile::bench_refusals),
     ("sim_24h", "Simulated lab", sim::bench_sim_24h),
     ("plan_one_site", "Planner", engine::plan_one_site),
     ("pass_10000_sites", "Planner", engine::pass_10000_sites),
+    (
+        "failover_timing",
+        "Failover timing",
+        timing::failover_timing,
+    ),
     ("run_1000_sites", "Service", service::bench_run_1000_sites),
     ("demo", "Demo", service::bench_demo),
     ("chaos", "Chaos", chaos::bench_chaos),

@@ -53,6 +53,8 @@ pub struct Lab {
     stamp: Option<(std::time::SystemTime, u64)>,
     /// The world's clock when it was last saved.
     saved_at: Duration,
+    /// What a person could see of the world when it was last saved.
+    saved_landmarks: Option<super::world::Landmarks>,
     /// Under the service the wall clock drives the virtual one: this many virtual seconds
     /// per wall second, counted from the last observation.
     follow: Option<(u32, std::time::Instant)>,
@@ -61,9 +63,15 @@ pub struct Lab {
 impl Lab {
     /// A lab kept in memory (tests, benchmarks).
     pub fn new(world: World) -> Self {
+        Self::at(world, None)
+    }
+
+    /// A lab saved at `path`, whose file holds `world` (or is about to).
+    fn at(world: World, path: Option<PathBuf>) -> Self {
         Self {
+            saved_landmarks: Some(world.landmarks()),
             world,
-            path: None,
+            path,
             save_on_sleep: true,
             stamp: None,
             saved_at: Duration::ZERO,
@@ -122,6 +130,8 @@ impl Lab {
         if now.is_some() && now != self.stamp {
             self.world = load(&path)?;
             self.stamp = now;
+            self.saved_at = self.world.elapsed();
+            self.saved_landmarks = Some(self.world.landmarks());
         }
         Ok(())
     }
@@ -151,14 +161,7 @@ impl Lab {
                 "the world was built from a different manifest (its hosts or site name differ)",
             ));
         }
-        let mut lab = Self {
-            world,
-            path: Some(path),
-            save_on_sleep: true,
-            stamp: None,
-            saved_at: Duration::ZERO,
-            follow: None,
-        };
+        let mut lab = Self::at(world, Some(path));
         lab.stamp = lab.file_stamp();
         Ok(lab)
     }
@@ -169,14 +172,7 @@ impl Lab {
     /// The seed variable is invalid or the world cannot be written.
     pub fn create(state_dir: &Path, site: &Site) -> Result<Self, PlatformError> {
         let world = World::new(&site.name, &site.manifest.spec, seed_from_env()?);
-        let mut lab = Self {
-            world,
-            path: Some(world_path(state_dir, &site.name)),
-            save_on_sleep: true,
-            stamp: None,
-            saved_at: Duration::ZERO,
-            follow: None,
-        };
+        let mut lab = Self::at(world, Some(world_path(state_dir, &site.name)));
         lab.save()?;
         Ok(lab)
     }
@@ -212,6 +208,7 @@ impl Lab {
         })?;
         self.stamp = self.file_stamp();
         self.saved_at = self.world.elapsed();
+        self.saved_landmarks = Some(self.world.landmarks());
         Ok(())
     }
 }
@@ -274,10 +271,12 @@ impl Platform for Lab {
             tracing::warn!(error = %e, "could not read the simulated lab");
         }
         self.world.advance(d);
-        // Without saving on every move, still save once a virtual minute has passed, so that
-        // a `sim` command run beside the service sees (and continues) a world at most a
-        // minute behind.
-        let due = self.world.elapsed().saturating_sub(self.saved_at) >= SAVE_EVERY;
+        // Without saving on every move, still save once a virtual minute has passed and
+        // whenever something a person sees changed (a mirror completed, a VM stopped), so
+        // that a `sim` command run beside the service continues a world at most a minute
+        // behind, and never one behind what status showed.
+        let due = self.world.elapsed().saturating_sub(self.saved_at) >= SAVE_EVERY
+            || self.saved_landmarks.as_ref() != Some(&self.world.landmarks());
         if (self.save_on_sleep || due)
             && let Err(e) = self.save()
         {

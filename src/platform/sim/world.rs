@@ -294,3 +294,25 @@ mod tests {
         );
     }
 }
+
+/// What a person sees change in the lab (the job's activity, hosts up or down, VMs running),
+/// as opposed to the clock and the queues moving. The service saves the world whenever it
+/// changed, so that a `sim` command run beside it starts from what status showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landmarks {
+    job: Option<crate::observed::Activity>,
+    hosts: Vec<(bool, Vec<bool>)>,
+}
+
+impl World {
+    pub fn landmarks(&self) -> Landmarks {
+        Landmarks {
+            job: self.job.as_ref().map(super::job::SimJob::activity),
+            hosts: self
+                .hosts
+                .iter()
+                .map(|h| (h.up, h.vms.iter().map(|v| v.running).collect()))
+                .collect(),
+        }
+    }
+}
