@@ -185,21 +185,6 @@ impl World {
     }
 }
 
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} bytes")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 fn dur(ms: u64) -> String {
     humantime::format_duration(std::time::Duration::from_secs(ms / 1000)).to_string()
 }
@@ -307,24 +292,28 @@ pub fn render_text(s: &Snapshot) -> String {
             let _ = writeln!(
                 out,
                 "  Mirror remaining:       {}",
-                bytes(j.mirror_remaining_bytes)
+                indicatif::HumanBytes(j.mirror_remaining_bytes)
             );
             let _ = writeln!(
                 out,
                 "  Replication queue:      {}",
-                bytes(j.replication_queue_bytes)
+                indicatif::HumanBytes(j.replication_queue_bytes)
             );
             let _ = writeln!(
                 out,
                 "  Target queue:           {}",
-                bytes(j.target_queue_bytes)
+                indicatif::HumanBytes(j.target_queue_bytes)
             );
             let _ = writeln!(
                 out,
                 "  Recovery point latency: {}",
                 dur(j.recovery_point_latency_ms)
             );
-            let _ = writeln!(out, "  Bytes sent:             {}", bytes(j.bytes_sent));
+            let _ = writeln!(
+                out,
+                "  Bytes sent:             {}",
+                indicatif::HumanBytes(j.bytes_sent)
+            );
             let _ = writeln!(
                 out,
                 "  Connected since:        {}",
