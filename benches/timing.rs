@@ -94,8 +94,8 @@ fn config(
         crate::Figure::held(
             &format!("failover issued after the monitor's condition is met ({what})"),
             format!(
-                "{} at worst of {} failure phases",
-                crate::report::human(late),
+                "{} at worst of {} failure phases (lab time)",
+                humantime::format_duration(late),
                 runs.len()
             ),
             "≤ 1 s",
