@@ -54,7 +54,7 @@ pub struct Lab {
     /// The world's clock when it was last saved.
     saved_at: Duration,
     /// What a person could see of the world when it was last saved.
-    saved_landmarks: Option<super::world::Landmarks>,
+    saved_landmarks: super::world::Landmarks,
     /// Under the service the wall clock drives the virtual one: this many virtual seconds
     /// per wall second, counted from the last observation.
     follow: Option<(u32, std::time::Instant)>,
@@ -69,7 +69,7 @@ impl Lab {
     /// A lab saved at `path`, whose file holds `world` (or is about to).
     fn at(world: World, path: Option<PathBuf>) -> Self {
         Self {
-            saved_landmarks: Some(world.landmarks()),
+            saved_landmarks: world.landmarks(),
             world,
             path,
             save_on_sleep: true,
@@ -131,7 +131,7 @@ impl Lab {
             self.world = load(&path)?;
             self.stamp = now;
             self.saved_at = self.world.elapsed();
-            self.saved_landmarks = Some(self.world.landmarks());
+            self.saved_landmarks = self.world.landmarks();
         }
         Ok(())
     }
@@ -208,7 +208,7 @@ impl Lab {
         })?;
         self.stamp = self.file_stamp();
         self.saved_at = self.world.elapsed();
-        self.saved_landmarks = Some(self.world.landmarks());
+        self.saved_landmarks = self.world.landmarks();
         Ok(())
     }
 }
@@ -276,7 +276,7 @@ impl Platform for Lab {
         // that a `sim` command run beside the service continues a world at most a minute
         // behind, and never one behind what status showed.
         let due = self.world.elapsed().saturating_sub(self.saved_at) >= SAVE_EVERY
-            || self.saved_landmarks.as_ref() != Some(&self.world.landmarks());
+            || self.saved_landmarks != self.world.landmarks();
         if (self.save_on_sleep || due)
             && let Err(e) = self.save()
         {

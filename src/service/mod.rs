@@ -3,6 +3,8 @@
 //! everything cleanly on a signal. A site's platform calls block, so each pass runs on the
 //! blocking pool: a slow or failing site never delays another.
 
+mod answer;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -184,7 +186,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     });
     // Only a controller that serves looks for requests, so only its passes read them.
     let requests_seen = serving.is_some().then(|| {
-        tokio::spawn(look_for_requests(
+        tokio::spawn(answer::look_for_requests(
             ctx.state_dir.clone(),
             ctx.asked.clone(),
             ctx.requests_waiting.clone(),
@@ -792,31 +794,6 @@ async fn site_task(
     }
 }
 
-/// Looks for requests in the state dir every second and wakes the sites when there are.
-async fn look_for_requests(
-    state_dir: PathBuf,
-    asked: Arc<Notify>,
-    waiting: Arc<AtomicBool>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut every = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = every.tick() => {
-                let dir = state_dir.clone();
-                let pending = tokio::task::spawn_blocking(move || requests::any_pending(&dir))
-                    .await
-                    .unwrap_or(false);
-                waiting.store(pending, Ordering::Relaxed);
-                if pending {
-                    asked.notify_waiters();
-                }
-            }
-            _ = stopped.changed() => return,
-        }
-    }
-}
-
 /// One pass on the blocking pool; hands the platform and journal cache back for the next.
 fn one_pass(ctx: &Ctx, site: &Site, mut carry: Carry) -> (Carry, Result<Duration, PassError>) {
     // Checked before the lab's clock moves: a move may save its world.
@@ -877,7 +854,7 @@ fn pass(
     let mut sink = ctx.sink(site);
     if ctx.requests_waiting.load(Ordering::Relaxed) {
         for request in requests::pending(&ctx.state_dir, &site.name) {
-            asked(ctx, site, platform, &mut store, &mut sink, request);
+            answer::asked(ctx, site, platform, &mut store, &mut sink, request);
         }
     }
     let mut publish = |look: &reconcile::Look, now| publish(ctx, site, look, now, carry);
@@ -909,94 +886,6 @@ fn pass(
         );
     }
     Ok(outcome.requeue_after)
-}
-
-/// Carries out a person's request (`galaxy-ha failover` while this controller runs) as the
-/// command would, journaling who asked, and answers it. A request that cannot be read is
-/// removed: nobody can be waiting on it.
-fn asked(
-    ctx: &Ctx,
-    site: &Site,
-    platform: &mut dyn Platform,
-    store: &mut Records,
-    sink: &mut OutboxSink,
-    request: Result<requests::Request, requests::RequestError>,
-) {
-    let request = match request {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(site = %site.name, "a request cannot be read, removed: {e}");
-            if let requests::RequestError::Unreadable { path, .. } = &e {
-                requests::discard(path);
-            }
-            return;
-        }
-    };
-    let answer = carry_out(site, platform, store, sink, &request);
-    tracing::info!(site = %site.name, by = %request.by, ask = ?request.ask, answer = ?answer, "request answered");
-    if let Err(e) = requests::answer(&ctx.state_dir, &request.id, &answer) {
-        tracing::error!(site = %site.name, "cannot answer a request: {e}");
-    }
-}
-
-fn carry_out(
-    site: &Site,
-    platform: &mut dyn Platform,
-    store: &mut Records,
-    sink: &mut OutboxSink,
-    request: &requests::Request,
-) -> requests::Answer {
-    let failed = |e: &dyn std::fmt::Display| requests::Answer::Failed {
-        error: e.to_string(),
-    };
-    // `apply` asks for a pass as the controller would make it; the others for an approval,
-    // checked against a fresh look exactly as the command checks it.
-    let (mode, approval) = if request.ask == requests::Ask::Apply {
-        (reconcile::Mode::Apply, None)
-    } else {
-        let look = match reconcile::look_in(site, platform, store.backend()) {
-            Ok(look) => look,
-            Err(e) => return failed(&e),
-        };
-        match reconcile::approve(site, look, request.ask, &request.by, platform.now()) {
-            Ok((approval, look)) => (reconcile::Mode::Confirmed(Box::new(look)), Some(approval)),
-            Err(why) => return requests::Answer::Refused { why },
-        }
-    };
-    if let Err(e) = reconcile::journal_ask(
-        store.backend(),
-        &site.name,
-        request.ask,
-        &request.by,
-        platform.now(),
-    ) {
-        return failed(&e);
-    }
-    let mut rctx = reconcile::Context::new(store, sink);
-    let report = match reconcile::reconcile(site, platform, &mut rctx, mode) {
-        Ok(outcome) => outcome.report,
-        Err(e) => return failed(&e),
-    };
-    let Some(approval) = approval else {
-        let mut message = report.summary(&site.name);
-        for action in &report.applied {
-            message.push_str(&format!("\n  applied: {}", action.description));
-        }
-        for failure in report.failures() {
-            message.push_str(&format!("\n  {failure}"));
-        }
-        return if report.failed.is_empty() {
-            requests::Answer::Done { message }
-        } else {
-            requests::Answer::Failed { error: message }
-        };
-    };
-    match report.failed.first() {
-        Some((action, error)) => failed(&format!("{}: {error}", action.description)),
-        None => requests::Answer::Done {
-            message: reconcile::approved_next(&site.name, &approval),
-        },
-    }
 }
 
 /// Publishes what this pass saw for the HTTP side: the status, the plan and the recent

@@ -1,0 +1,69 @@
+
+$os = Get-CimInstance -ClassName Win32_OperatingSystem
+$table = [pscustomobject]@{
+    PSVersion = [string]$PSVersionTable.PSVersion
+    PSEdition = [string]$PSVersionTable.PSEdition
+    BuildVersion = [string]$PSVersionTable.BuildVersion
+    CLRVersion = [string]$PSVersionTable.CLRVersion
+    WSManStackVersion = [string]$PSVersionTable.WSManStackVersion
+}
+$services = @(& $probe $in.services)
+$rules = @()
+foreach ($f in @(Get-NetFirewallPortFilter -All -PolicyStore ActiveStore)) {
+    $wanted = @(@($f.LocalPort) | Where-Object { [string]$_ -match '^[0-9]+$' -and ($in.ports -contains [int]$_) })
+    if ($wanted.Count -eq 0) { continue }
+    $rule = Get-NetFirewallRule -AssociatedNetFirewallPortFilter $f
+    $rules += [pscustomobject]@{ displayName = [string]$rule.DisplayName; enabled = [string]$rule.Enabled; direction = [string]$rule.Direction; action = [string]$rule.Action; profile = [string]$rule.Profile; protocol = [string]$f.Protocol; localPort = @($f.LocalPort) }
+}
+$system = 'Hyper-V'
+$vms = @(Get-VM | Where-Object { $in.vmNames -contains $_.Name } | ForEach-Object { [pscustomobject]@{ Name = $_.Name; State = $_.State; Generation = $_.Generation; Version = [string]$_.Version; Switches = @(Get-VMNetworkAdapter -VM $_ | ForEach-Object { [string]$_.SwitchName }) } })
+$guestServices = $null
+$guestError = $null
+$running = @($vms | Where-Object { [string]$_.State -eq 'Running' })
+if ($running.Count -gt 0) {
+    try { $guestServices = @(Invoke-InGuest -VmName $running[0].Name -Block $probe -Arguments (,@($in.services))) } catch { $guestError = $_.Exception.Message }
+}
+$system = 'Carbonite'
+$carbonite = $null
+$dtError = $null
+try {
+    Import-DoubleTake -InstallPath $in.installPath
+    $server = Connect-DoubleTake -Address $in.address -Credential $cred
+    try {
+        $mail = %%GET_DT_EMAIL_OPTIONS%% -ServiceHost $server
+        $all = @(%%GET_DT_JOB%% -ServiceHost $server)
+        $failover = @()
+        foreach ($j in $all) {
+            $failover += [pscustomobject]@{ JobId = [string]$j.%%JOB_ID%%; Options = (%%GET_DT_RECOMMENDED_FAILOVER_OPTIONS%% -ServiceHost $server -JobId $j.%%JOB_ID%%) }
+        }
+        $carbonite = [pscustomobject]@{ Jobs = $all; RecommendedFailoverOptions = $failover; EmailNotificationOptions = $mail }
+    } finally {
+        %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+    }
+} catch {
+    $dtError = $_.Exception.Message
+}
+$guestJobs = $null
+if ($running.Count -gt 0 -and $null -ne $guestCred) {
+    try {
+        $guest = Connect-Guest
+        try { $guestJobs = @(%%GET_DT_JOB%% -ServiceHost $guest) } finally { %%DISCONNECT_DT_SERVER%% -ServiceHost $guest }
+    } catch {
+        $guestError = $_.Exception.Message
+    }
+}
+$doc = [pscustomobject]@{
+    computerName = $env:COMPUTERNAME
+    psVersionTable = $table
+    osCaption = [string]$os.Caption
+    osBuild = [string]$os.BuildNumber
+    services = $services
+    firewallRules = $rules
+    vms = $vms
+    guestServices = $guestServices
+    guestJobs = $guestJobs
+    guestError = $guestError
+    carbonite = $carbonite
+    doubleTakeError = $dtError
+}
+return (ConvertTo-Json -InputObject $doc -Depth 12 -Compress)

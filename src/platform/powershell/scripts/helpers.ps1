@@ -1,0 +1,136 @@
+
+function Import-DoubleTake {
+    param($InstallPath)
+    if (Get-Command -Name '%%NEW_DT_SERVER%%' -ErrorAction SilentlyContinue) { return }
+    $root = $InstallPath
+    if (-not $root) {
+        $root = (Get-ItemProperty -LiteralPath '%%DT_REGISTRY_KEY%%' -Name '%%DT_INSTALL_PATH%%').'%%DT_INSTALL_PATH%%'
+    }
+    $dll = Join-Path -Path (Join-Path -Path $root -ChildPath 'Console') -ChildPath '%%DT_DLL%%'
+    if (-not (Test-Path -LiteralPath $dll)) {
+        $dll = Join-Path -Path (Join-Path -Path $root -ChildPath 'Service') -ChildPath '%%DT_DLL%%'
+    }
+    Import-Module -Name $dll -DisableNameChecking
+}
+
+function Connect-DoubleTake {
+    param($Address, $Credential)
+    if ($null -ne $Credential) {
+        return %%NEW_DT_SERVER%% -Name $Address -Credential $Credential
+    }
+    return %%NEW_DT_SERVER%% -Name $Address
+}
+
+function Connect-Guest {
+    if ($null -eq $guestCred) {
+        throw 'connecting to Double-Take in the System Galaxy guest needs the guest credential: set spec.platform.powershell.guestUsername and guestCredentialFrom'
+    }
+    return Connect-DoubleTake -Address $in.vmAddress -Credential $guestCred
+}
+
+function Get-OsBuild {
+    return [int](Get-CimInstance -ClassName Win32_OperatingSystem).BuildNumber
+}
+
+function Wait-CarboniteAction {
+    param([DoubleTake.PowerShell.Server]$Server, [DoubleTake.Common.Tasks.ActivityToken]$Token, $What)
+    $deadline = (Get-Date).AddSeconds([int]$in.actionTimeoutSeconds)
+    while ($true) {
+        $entry = %%GET_DT_JOB_ACTION_STATUS%% -ServiceHost $Server -Action $Token
+        $state = [string]$entry.%%ACTION_STATUS%%
+        if ($state -eq '%%ACTION_COMPLETED%%') { return }
+        if ($state -eq '%%ACTION_FAULTED%%' -or $state -eq '%%ACTION_CANCELED%%') {
+            throw ($What + ' ended ' + $state + ': ' + [string]$entry.%%ACTION_MESSAGE%%)
+        }
+        if ((Get-Date) -gt $deadline) {
+            throw ($What + ' did not complete within ' + [string]$in.actionTimeoutSeconds + ' s; it is still ' + $state)
+        }
+        Start-Sleep -Seconds 2
+    }
+}
+
+function Test-OurJob {
+    param([DoubleTake.Jobs.Contract.JobInfo]$Job, $Identity)
+    if ([string]$Job.%%JOB_JOB_TYPE%% -ne '%%JOB_TYPE%%') { return $false }
+    if (-not ($Identity.sources -contains [string]$Job.%%JOB_SOURCE_URI%%.Host)) { return $false }
+    return ($Identity.targets -contains [string]$Job.%%JOB_TARGET_URI%%.Host)
+}
+
+function Find-Job {
+    param([DoubleTake.PowerShell.Server]$Server, $Name, $Identity)
+    $named = @(%%GET_DT_JOB%% -ServiceHost $Server | Where-Object { [string]$_.%%JOB_NAME%% -eq $Name })
+    if ($named.Count -eq 0) { throw ('no job named "' + $Name + '" on ' + $env:COMPUTERNAME) }
+    $ours = @($named | Where-Object { Test-OurJob -Job $_ -Identity $Identity })
+    if ($ours.Count -ne 1) {
+        throw ('job "' + $Name + '" on ' + $env:COMPUTERNAME + ' is not a ' + '%%JOB_TYPE%%' + ' job from the System Galaxy guest to this host; it is left alone')
+    }
+    return $ours[0]
+}
+
+function Set-Monitor {
+    param([DoubleTake.Jobs.Contract.JobOptions]$Options, $Monitor)
+    $Options.%%OPT_MONITORING_ENABLED%% = $true
+    $core = $Options.%%OPT_CORE_MONITOR%%
+    $core.%%MON_CONFIG%%.%%MON_PROCESSING_OPTIONS%% = '%%MON_USER_INTERVENTION%%'
+    $addresses = @($core.%%MON_CONFIG%%.%%MON_ADDRESSES%%)
+    if ($addresses.Count -eq 0) { throw 'the job has no monitored address for its failover monitor' }
+    foreach ($address in $core.%%MON_CONFIG%%.%%MON_ADDRESSES%%) {
+        $address.%%MON_INTERVAL%% = [TimeSpan]::FromSeconds([double]$Monitor.intervalSeconds)
+        if ($null -ne $Monitor.consecutiveFailures) {
+            $address.%%MON_ATTEMPTS%% = [int16]$Monitor.consecutiveFailures
+        }
+    }
+    if ($null -ne $Monitor.consecutiveFailures) {
+        $core.%%MON_USE_TOTAL_TIME%% = $false
+    } else {
+        $core.%%MON_USE_TOTAL_TIME%% = $true
+        $core.%%MON_TOTAL_TIME%% = [TimeSpan]::FromSeconds([double]$Monitor.totalTimeSeconds)
+    }
+}
+
+function Find-Vm {
+    param($Name)
+    $found = @(Get-VM | Where-Object { $_.Name -eq $Name })
+    if ($found.Count -eq 0) { throw ('Hyper-V was unable to find a virtual machine with name "' + $Name + '"') }
+    return $found[0]
+}
+
+function Invoke-InGuest {
+    param($VmName, $Block, $Arguments)
+    if ($null -eq $guestCred) {
+        throw 'reaching the System Galaxy guest needs the guest credential: set spec.platform.powershell.guestUsername and guestCredentialFrom'
+    }
+    if ((Get-OsBuild) -ge 14393) {
+        return Invoke-Command -VMName $VmName -Credential $guestCred -ScriptBlock $Block -ArgumentList $Arguments
+    }
+    # Windows Server 2012 R2 has no PowerShell Direct: WinRM to the guest's own address, with
+    # the guest's credential given explicitly (nothing is delegated).
+    return Invoke-Command -ComputerName $in.vmAddress -Credential $guestCred -ScriptBlock $Block -ArgumentList $Arguments
+}
+
+function Invoke-InRunningGuest {
+    param($Block, $Arguments)
+    $running = @(Get-VM | Where-Object { [string]$_.State -eq 'Running' -and ($in.vmNames -contains $_.Name) })
+    if ($running.Count -eq 0) { throw 'no running System Galaxy virtual machine on this host' }
+    return Invoke-InGuest -VmName $running[0].Name -Block $Block -Arguments $Arguments
+}
+
+$probe = {
+    param($names)
+    foreach ($n in $names) {
+        $s = Get-Service -Name $n -ErrorAction SilentlyContinue
+        if ($null -eq $s) { $s = Get-Service -DisplayName $n -ErrorAction SilentlyContinue }
+        if ($null -eq $s) { continue }
+        $reg = Get-ItemProperty -LiteralPath ('HKLM:\SYSTEM\CurrentControlSet\Services\' + $s.Name) -ErrorAction SilentlyContinue
+        $delayed = $false
+        $start = $null
+        if ($null -ne $reg) {
+            $delayed = ($reg.DelayedAutostart -eq 1)
+            $start = $reg.Start
+        }
+        # StartType needs .NET 4.6.1; the registry's Start value (2 automatic, 3 manual,
+        # 4 disabled) is read too, for Windows Server 2012 R2.
+        [pscustomobject]@{ name = $n; status = [string]$s.Status; startType = [string]$s.StartType; startValue = $start; delayedAutoStart = $delayed }
+    }
+}
+
