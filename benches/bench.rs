@@ -8,6 +8,7 @@ mod engine;
 mod fleet;
 mod hostile;
 mod manifests;
+mod powershell;
 mod report;
 mod service;
 mod sim;
@@ -18,7 +19,7 @@ pub use report::Figure;
 /// One benchmark: its name for filtering, the report section it belongs to, and the run.
 type Bench = (&'static str, &'static str, fn() -> Vec<Figure>);
 
-const BENCHES: [Bench; 10] = [
+const BENCHES: [Bench; 11] = [
     ("validate_1000", "Manifests", manifests::bench_validate_1000),
     ("hostile", "Hostile manifests", hostile::bench_refusals),
     ("sim_24h", "Simulated lab", sim::bench_sim_24h),
@@ -28,6 +29,11 @@ const BENCHES: [Bench; 10] = [
         "failover_timing",
         "Failover timing",
         timing::failover_timing,
+    ),
+    (
+        "powershell_sessions",
+        "PowerShell sessions",
+        powershell::bench_sessions,
     ),
     ("run_1000_sites", "Service", service::bench_run_1000_sites),
     ("demo", "Demo", service::bench_demo),

@@ -66,6 +66,8 @@ mod ps_payload;
 mod ps_parse;
 // The real runner against a fake powershell.exe: credential on stdin only, timeout kills.
 mod ps_runner;
+// The warm PowerShell session against a fake powershell.exe that speaks its protocol.
+mod ps_session;
 // The same engine scenarios on the lab and on the PowerShell platform answered by the lab.
 mod ps_conformance;
 // `galaxy-ha doctor` on the real binary.

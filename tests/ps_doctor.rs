@@ -66,7 +66,7 @@ fn doctor_capture_should_write_what_the_hosts_returned_redacted_and_compared_wit
     std::fs::write(
         &fake,
         format!(
-            "#!/bin/sh\ncat > /dev/null\ncase \"$(head -1 \"$6\")\" in\n  *doctor*) printf '%s' '{doctor}' ;;\n  *observe*) printf '%s' '{observe}' ;;\n  *capture*) printf '%s' '{capture}' ;;\nesac\n"
+            "#!/bin/sh\ncase \"$(head -1 \"$6\")\" in\n  *'session host'*) echo 'no session here' >&2; exit 9 ;;\nesac\ncat > /dev/null\ncase \"$(head -1 \"$6\")\" in\n  *doctor*) printf '%s' '{doctor}' ;;\n  *observe*) printf '%s' '{observe}' ;;\n  *capture*) printf '%s' '{capture}' ;;\nesac\n"
         ),
     )
     .expect("fake");
@@ -89,6 +89,13 @@ fn doctor_capture_should_write_what_the_hosts_returned_redacted_and_compared_wit
     assert!(stdout.contains("HighLevelState holds 41"), "{stdout}");
     assert!(stdout.contains("fix:"), "{stdout}");
     assert!(stdout.contains("unverified Status.TargetState"), "{stdout}");
+    // The fake cannot host a warm session: the doctor says so, and the scripts still ran.
+    assert!(
+        stdout.contains("BRHOSTA: FAIL warm PowerShell session")
+            && stdout.contains("no session here")
+            && stdout.contains("session.mode: perScript"),
+        "{stdout}"
+    );
     let text = std::fs::read_to_string(&out_file).expect("the capture file");
     let capture: galaxy_ha::platform::powershell::capture::Capture =
         serde_json::from_str(&text).expect("reads back");

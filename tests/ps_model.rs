@@ -163,6 +163,7 @@ impl<'t> Checker<'t> {
                 | "format_expression"
                 | "range_expression"
                 | "array_literal_expression"
+                | "expression_with_unary_operator"
                     if kids.len() == 1 =>
                 {
                     n = kids[0];
@@ -919,6 +920,8 @@ fn observe_doctor_and_capture_should_call_only_read_only_cmdlets() {
         "Remove-TypeData",
         "Import-Module",
         "Invoke-Command",
+        "New-PSSession",
+        "Remove-PSSession",
         "Add-Check",
     ];
     let writes = [

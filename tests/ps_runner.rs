@@ -1,13 +1,16 @@
 //! The real runner against a fake `powershell.exe` first on PATH: the credential reaches the
 //! script on standard input only (never argv or the environment), and a script that hangs is
-//! killed at its timeout.
+//! killed at its timeout. These run each script in a process of its own (`perScript`); the
+//! warm session has its own tests (`ps_session`).
 
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use galaxy_ha::manifest::spec::{PowershellSpec, RunnerKind, SecretSource};
+use galaxy_ha::manifest::spec::{
+    PowershellSpec, RunnerKind, SecretSource, SessionMode, SessionSpec,
+};
 use galaxy_ha::platform::powershell::scripts::{ScriptKind, script};
 use galaxy_ha::platform::powershell::{HostTarget, PowershellRunner, RunError, Runner};
 
@@ -26,10 +29,18 @@ fn runner(dir: &std::path::Path) -> PowershellRunner {
         runner: RunnerKind::Remoting,
         username: Some("CORP\\svc".into()),
         credential_from: Some(SecretSource::File(secret)),
+        session: per_script(),
         ..PowershellSpec::default()
     };
     let path = format!("{}:/usr/bin:/bin", dir.display());
     PowershellRunner::new(&spec).with_path(path)
+}
+
+fn per_script() -> SessionSpec {
+    SessionSpec {
+        mode: SessionMode::PerScript,
+        ..SessionSpec::default()
+    }
 }
 
 fn host() -> HostTarget {
@@ -159,6 +170,7 @@ fn a_missing_credential_should_fail_before_anything_runs() {
         runner: RunnerKind::Remoting,
         username: Some("svc".into()),
         credential_from: Some(SecretSource::Env("GALAXY_HA_TEST_UNSET_VARIABLE_42".into())),
+        session: per_script(),
         ..PowershellSpec::default()
     };
     let err = PowershellRunner::new(&spec)
@@ -195,6 +207,7 @@ fn the_guest_credential_should_reach_the_script_on_stdin_apart_from_the_hosts() 
         runner: RunnerKind::Local,
         guest_username: Some("GCSSERVER\\dtadmin".into()),
         guest_credential_from: Some(SecretSource::File(guest)),
+        session: per_script(),
         ..PowershellSpec::default()
     };
     let path = format!("{}:/usr/bin:/bin", dir.path().display());

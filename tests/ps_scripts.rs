@@ -1,9 +1,20 @@
-//! Every generated script: parsed by a real PowerShell grammar, free of PowerShell 7-only
-//! syntax and typographic quotes, constant whatever the data, and snapshotted.
+//! Every generated script, and the warm session's host: parsed by a real PowerShell grammar,
+//! free of PowerShell 7-only syntax and typographic quotes, constant whatever the data, and
+//! snapshotted.
 
 use galaxy_ha::platform::powershell::names;
 use galaxy_ha::platform::powershell::scripts::{ScriptKind, script};
+use galaxy_ha::platform::powershell::session::SESSION_HOST;
 use tree_sitter::{Node, Parser};
+
+/// Every PowerShell text galaxy-ha runs, by name: the scripts and the session host.
+fn texts() -> Vec<(&'static str, String)> {
+    ScriptKind::all()
+        .into_iter()
+        .map(|k| (k.as_str(), script(k).text.clone()))
+        .chain([("session host", SESSION_HOST.to_string())])
+        .collect()
+}
 
 fn parse(text: &str) -> tree_sitter::Tree {
     let mut parser = Parser::new();
@@ -48,16 +59,14 @@ fn tokens(node: Node, out: &mut Vec<String>) {
 
 #[test]
 fn every_script_should_parse_without_errors() {
-    let errors: Vec<String> = ScriptKind::all()
+    let errors: Vec<String> = texts()
         .iter()
-        .filter_map(|kind| {
-            let s = script(*kind);
-            let tree = parse(&s.text);
+        .filter_map(|(name, text)| {
+            let tree = parse(text);
             tree.root_node().has_error().then(|| {
                 format!(
-                    "{}: {}",
-                    kind.as_str(),
-                    first_error(tree.root_node(), &s.text).unwrap_or_default()
+                    "{name}: {}",
+                    first_error(tree.root_node(), text).unwrap_or_default()
                 )
             })
         })
@@ -67,43 +76,33 @@ fn every_script_should_parse_without_errors() {
 
 #[test]
 fn no_script_should_use_powershell_7_syntax_or_typographic_quotes() {
-    for kind in ScriptKind::all() {
-        let s = script(kind);
+    for (name, text) in texts() {
         let mut toks = Vec::new();
-        tokens(parse(&s.text).root_node(), &mut toks);
+        tokens(parse(&text).root_node(), &mut toks);
         for bad in ["&&", "||", "??", "?", "??="] {
             assert!(
                 !toks.iter().any(|t| t == bad),
-                "{}: uses PowerShell 7-only `{bad}`",
-                kind.as_str()
+                "{name}: uses PowerShell 7-only `{bad}`"
             );
         }
         for q in ['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '\u{201e}'] {
-            assert!(
-                !s.text.contains(q),
-                "{}: typographic quote {q}",
-                kind.as_str()
-            );
+            assert!(!text.contains(q), "{name}: typographic quote {q}");
         }
         assert!(
-            s.text.is_ascii(),
-            "{}: only ASCII survives 5.1's code pages",
-            kind.as_str()
+            text.is_ascii(),
+            "{name}: only ASCII survives 5.1's code pages"
         );
         // Forms the grammar misreads, kept out so that its verdict can be trusted.
-        assert!(!s.text.contains(".ForEach("), "{}", kind.as_str());
-        assert!(!s.text.contains("break :"), "{}", kind.as_str());
+        assert!(!text.contains(".ForEach("), "{name}");
+        assert!(!text.contains("break :"), "{name}");
+        // `::new(` is PowerShell 5.0's; New-Object reads the same on every version.
+        assert!(!text.contains("]::new("), "{name}");
         for unit in ["KB", "MB", "GB", "TB"] {
-            let suffixed = s
-                .text
+            let suffixed = text
                 .as_bytes()
                 .windows(3)
                 .any(|w| w[0].is_ascii_digit() && w[1..] == *unit.as_bytes());
-            assert!(
-                !suffixed,
-                "{}: upper-case size suffix {unit}",
-                kind.as_str()
-            );
+            assert!(!suffixed, "{name}: upper-case size suffix {unit}");
         }
     }
 }
@@ -154,4 +153,23 @@ fn scripts_should_match_their_snapshots() {
     for kind in ScriptKind::all() {
         insta::assert_snapshot!(format!("ps-script-{}", kind.as_str()), script(kind).text);
     }
+    insta::assert_snapshot!("ps-session-host", SESSION_HOST);
+}
+
+#[test]
+fn in_a_warm_session_a_script_should_leave_its_exit_code_instead_of_ending_the_session() {
+    for kind in ScriptKind::all() {
+        let text = &script(kind).text;
+        // The only `exit` is the last line, reached only outside a session.
+        let exits: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("exit"))
+            .collect();
+        assert_eq!(exits, ["exit $code"], "{}", kind.as_str());
+        let warm = text.find("$warm.ExitCode = $code").expect("warm branch");
+        let exit = text.rfind("exit $code").expect("exit");
+        assert!(warm < exit, "{}", kind.as_str());
+    }
+    assert!(SESSION_HOST.contains("$galaxyHaWarm = @{"));
+    assert!(SESSION_HOST.contains("$galaxyHaCode = $galaxyHaWarm.ExitCode"));
 }

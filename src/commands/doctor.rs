@@ -38,10 +38,12 @@ pub fn run(args: &SiteArgs, capture: Option<&Path>) -> anyhow::Result<Exit> {
         let platform = PowershellPlatform::new(site, PowershellRunner::new(&ps));
         let (text, good) = report(&site.name, ps.runner, &platform);
         print!("{text}");
+        let (text, good_sessions) = session_report(site, platform.runner());
+        print!("{text}");
         let taken = Capture::new(&site.name, spec, platform.capture());
         let (text, good_model) = model_report(&taken);
         print!("{text}");
-        all_good &= good && good_model;
+        all_good &= good && good_sessions && good_model;
         captures.push(taken);
     }
     if let Some(path) = capture {
@@ -101,6 +103,34 @@ pub fn report<R: Runner>(
                     }
                 }
             }
+        }
+    }
+    (out, good)
+}
+
+/// Whether each host's doctor script ran in a warm session (`session.mode: warm`): the
+/// session host relies on what no test here can run, so the doctor shows it works.
+fn session_report(site: &crate::manifest::Site, runner: &PowershellRunner) -> (String, bool) {
+    let mut out = String::new();
+    if !runner.warm() {
+        return (out, true);
+    }
+    let warm: Vec<String> = runner.session_ids().into_iter().map(|(h, _)| h).collect();
+    let mut good = true;
+    for h in &site.manifest.spec.hosts {
+        let target = &h.name;
+        if warm.iter().any(|w| w == target.as_str()) {
+            let _ = writeln!(out, "  {target}: ok warm PowerShell session");
+        } else if let Some(why) = runner.session_trouble(target) {
+            good = false;
+            let _ = writeln!(
+                out,
+                "  {target}: FAIL warm PowerShell session: {why} (its scripts ran one process each)"
+            );
+            let _ = writeln!(
+                out,
+                "    fix: see docs/powershell.md; until it is fixed, set spec.platform.powershell.session.mode: perScript"
+            );
         }
     }
     (out, good)

@@ -154,6 +154,67 @@ pub struct PowershellSpec {
     #[serde(default = "default_script_timeout", with = "super::duration")]
     #[schemars(with = "super::duration::DurationText")]
     pub script_timeout: Duration,
+    /// How scripts reach Windows PowerShell: one warm session per host (the default), or a
+    /// new `powershell.exe` for every script.
+    #[serde(default, skip_serializing_if = "SessionSpec::is_default")]
+    pub session: SessionSpec,
+}
+
+/// The PowerShell session each host's scripts run in. A warm session pays for starting
+/// `powershell.exe`, importing the DoubleTake module and connecting to the host once, not
+/// for every script; it is restarted after an error, a timeout, `maxScripts` scripts or
+/// when it grows past `maxMemoryMiB`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionSpec {
+    /// `warm` (default): one long-lived `powershell.exe` per host, fed scripts on its
+    /// standard input. `perScript`: a new process for every script (slower; for a host where
+    /// a long-lived session misbehaves).
+    #[serde(default)]
+    pub mode: SessionMode,
+    /// Scripts one session runs before it is replaced by a fresh one (default 200).
+    #[serde(default = "default_max_scripts")]
+    #[schemars(range(min = 1))]
+    pub max_scripts: u32,
+    /// The session's working set, in MiB, past which it is replaced (default 512).
+    #[serde(default = "default_max_memory_mib")]
+    #[schemars(range(min = 64))]
+    pub max_memory_mib: u32,
+}
+
+impl Default for SessionSpec {
+    fn default() -> Self {
+        Self {
+            mode: SessionMode::default(),
+            max_scripts: default_max_scripts(),
+            max_memory_mib: default_max_memory_mib(),
+        }
+    }
+}
+
+impl SessionSpec {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+fn default_max_scripts() -> u32 {
+    200
+}
+
+fn default_max_memory_mib() -> u32 {
+    512
+}
+
+/// Whether a host's scripts share one warm PowerShell session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionMode {
+    /// One long-lived session per host, kept warm.
+    #[default]
+    Warm,
+    /// A new `powershell.exe` for every script.
+    PerScript,
 }
 
 impl Default for PowershellSpec {
@@ -166,6 +227,7 @@ impl Default for PowershellSpec {
             guest_credential_from: None,
             install_path: None,
             script_timeout: default_script_timeout(),
+            session: SessionSpec::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod capture;
 pub mod input;
+pub mod latency;
 pub mod model;
 pub mod names;
 pub mod parse;
@@ -15,6 +16,7 @@ pub mod ps51;
 pub mod runner;
 pub mod scripts;
 pub mod secret;
+pub mod session;
 pub mod sim_runner;
 
 use std::time::Duration;

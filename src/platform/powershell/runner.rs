@@ -1,9 +1,11 @@
 //! Running a script on a host: the `Runner` seam, and the real runner that spawns Windows
 //! PowerShell 5.1. Secrets travel only on the child's standard input.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -12,7 +14,8 @@ use serde_json::{Value, json};
 use super::payload::ascii_json;
 use super::scripts::Script;
 use super::secret::{Secret, SecretError, read_secret};
-use crate::manifest::spec::{PowershellSpec, RunnerKind, SecretSource};
+use super::session::{Session, SessionError};
+use crate::manifest::spec::{PowershellSpec, RunnerKind, SecretSource, SessionMode, SessionSpec};
 
 /// The host a script is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,8 +105,10 @@ pub trait Runner: Send {
     }
 }
 
-/// The real runner: `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File`.
-#[derive(Debug, Clone)]
+/// The real runner: Windows PowerShell 5.1 (`powershell.exe -NoProfile -NonInteractive
+/// -ExecutionPolicy Bypass -File`), either one warm session per host ([`Session`]) or a new
+/// process per script. A runner belongs to one site: its sessions are never shared.
+#[derive(Debug)]
 pub struct PowershellRunner {
     program: OsString,
     kind: RunnerKind,
@@ -113,7 +118,26 @@ pub struct PowershellRunner {
     guest_credential: Option<SecretSource>,
     /// A `PATH` for the child (tests put a fake `powershell.exe` first).
     path: Option<OsString>,
+    session: SessionSpec,
+    /// Each host's warm session, by the host's name.
+    sessions: Mutex<HashMap<String, Slot>>,
 }
+
+/// A host's warm session and how its sessions have fared.
+#[derive(Debug, Default)]
+struct Slot {
+    session: Option<Session>,
+    /// Sessions in a row that ended without answering.
+    failures: u32,
+    /// After [`GIVE_UP_AFTER`] such failures the host's scripts run one process each.
+    per_script: bool,
+    /// Why the last session ended without answering.
+    trouble: Option<String>,
+}
+
+/// Sessions in a row that may end without answering before a host's scripts go back to one
+/// process each (for the rest of the controller's life; a warning says so).
+const GIVE_UP_AFTER: u32 = 3;
 
 impl PowershellRunner {
     pub fn new(spec: &PowershellSpec) -> Self {
@@ -125,7 +149,31 @@ impl PowershellRunner {
             guest_username: spec.guest_username.clone(),
             guest_credential: spec.guest_credential_from.clone(),
             path: None,
+            session: spec.session.clone(),
+            sessions: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether scripts run in warm sessions (`session.mode: warm`).
+    pub fn warm(&self) -> bool {
+        self.session.mode == SessionMode::Warm
+    }
+
+    /// The process id of each host's warm session now running, for tests and `doctor`.
+    pub fn session_ids(&self) -> Vec<(String, u32)> {
+        self.slots()
+            .iter()
+            .filter_map(|(host, slot)| Some((host.clone(), slot.session.as_ref()?.id()?)))
+            .collect()
+    }
+
+    /// Why the host's last warm session ended without answering, if one did.
+    pub fn session_trouble(&self, host: &str) -> Option<String> {
+        self.slots().get(host).and_then(|s| s.trouble.clone())
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Looks `powershell.exe` up in this `PATH` (and gives it to the child).
@@ -172,11 +220,105 @@ impl Runner for PowershellRunner {
         input: &Value,
         timeout: Duration,
     ) -> Result<String, RunError> {
+        let envelope = ascii_json(&self.envelope(host, input)?);
+        match self.session.mode {
+            SessionMode::PerScript => self.run_process(host, script, envelope, timeout),
+            SessionMode::Warm => self.run_warm(host, script, envelope, timeout),
+        }
+    }
+}
+
+impl PowershellRunner {
+    /// Runs the script in the host's warm session, starting one when there is none. A session
+    /// that answered with an error, or has run its `maxScripts` or grown past `maxMemoryMiB`,
+    /// is replaced before the next script. One that ends without answering is replaced too;
+    /// a read-only script it was running is run again in a process of its own (an action is
+    /// not: whether it happened is for the next observation to say).
+    fn run_warm(
+        &self,
+        host: &HostTarget,
+        script: &Script,
+        envelope: String,
+        timeout: Duration,
+    ) -> Result<String, RunError> {
+        let mut slots = self.slots();
+        let slot = slots.entry(host.name.clone()).or_default();
+        if slot.per_script {
+            drop(slots);
+            return self.run_process(host, script, envelope, timeout);
+        }
+        let session = match slot.session.take() {
+            Some(s) => Ok(s),
+            // A session that has not said it is ready within 30 s will not.
+            None => Session::start(
+                &self.program,
+                self.path.as_ref(),
+                timeout.min(Duration::from_secs(30)),
+            ),
+        };
+        // Why the session gave no answer, and whether the script may have run all the same.
+        let (ended, may_have_run) = match session {
+            Ok(mut session) => match session.run(script, &envelope, timeout) {
+                Ok(reply) => {
+                    slot.failures = 0;
+                    let result =
+                        interpret(host, script, Some(reply.code), reply.stdout, &reply.stderr);
+                    let worn = session.scripts >= self.session.max_scripts
+                        || reply.working_set > u64::from(self.session.max_memory_mib) << 20;
+                    if result.is_ok() && !worn {
+                        slot.session = Some(session);
+                    } else {
+                        tracing::debug!(host = %host.name, scripts = session.scripts, working_set = reply.working_set, ok = result.is_ok(), "PowerShell session replaced before the next script");
+                    }
+                    return result;
+                }
+                Err(SessionError::Timeout(_)) => {
+                    return Err(RunError::Timeout {
+                        host: host.name.clone(),
+                        script: script.kind.as_str(),
+                        timeout: humantime::format_duration(timeout).to_string(),
+                    });
+                }
+                Err(e @ SessionError::Gone(_)) => (e, false),
+                Err(e) => (e, true),
+            },
+            Err(SessionError::Spawn { program, source }) => {
+                return Err(RunError::Spawn { program, source });
+            }
+            Err(e) => (e, false),
+        };
+        slot.failures += 1;
+        slot.trouble = Some(ended.to_string());
+        if slot.failures >= GIVE_UP_AFTER {
+            slot.per_script = true;
+            tracing::warn!(host = %host.name, error = %ended, "the warm PowerShell session ended without answering {GIVE_UP_AFTER} times in a row: this host's scripts run one process each from now on (set spec.platform.powershell.session.mode: perScript to make it so from the start)");
+        } else {
+            tracing::warn!(host = %host.name, script = script.kind.as_str(), error = %ended, "the warm PowerShell session ended without answering; a new one starts");
+        }
+        drop(slots);
+        if !may_have_run || script.kind.is_read_only() {
+            return self.run_process(host, script, envelope, timeout);
+        }
+        Err(RunError::Failed {
+            host: host.name.clone(),
+            script: script.kind.as_str(),
+            status: "no answer from the PowerShell session".into(),
+            stderr: ended.to_string(),
+        })
+    }
+
+    /// Runs the script in a `powershell.exe` of its own.
+    fn run_process(
+        &self,
+        host: &HostTarget,
+        script: &Script,
+        stdin_text: String,
+        timeout: Duration,
+    ) -> Result<String, RunError> {
         let io = |source| RunError::Io {
             host: host.name.clone(),
             source,
         };
-        let stdin_text = ascii_json(&self.envelope(host, input)?);
         let mut file = tempfile::Builder::new()
             .prefix(&format!("galaxy-ha-{}-", script.kind.as_str()))
             .suffix(".ps1")
@@ -237,7 +379,9 @@ impl Runner for PowershellRunner {
 }
 
 /// Reads a pipe to its end on a thread; the result arrives on the channel.
-fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> std::sync::mpsc::Receiver<String> {
+pub(super) fn reader<R: Read + Send + 'static>(
+    pipe: Option<R>,
+) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = Vec::new();

@@ -55,6 +55,12 @@ impl ScriptKind {
             .collect()
     }
 
+    /// Whether the script only reads (observe, doctor, capture): it may be run again when
+    /// its first run gave no answer.
+    pub fn is_read_only(self) -> bool {
+        !matches!(self, ScriptKind::Act(_))
+    }
+
     /// A stable name (snapshot names, logs, temp file names): the operation kind's.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,7 +71,8 @@ impl ScriptKind {
         }
     }
 
-    fn body(self) -> &'static str {
+    /// The script's own part, without the wrapper every script shares.
+    pub(crate) fn body(self) -> &'static str {
         match self {
             ScriptKind::Observe => OBSERVE,
             ScriptKind::Doctor => DOCTOR,

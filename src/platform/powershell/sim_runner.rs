@@ -5,6 +5,7 @@
 //! gets what the script makes of them, capture gets them unformatted. Every action script's
 //! data is decoded back into the operation and applied to the world.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -12,11 +13,12 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::input::{Input, level_name, protocol_name};
+use super::latency::{Latency, Opened};
 use super::parse::{EmailDoc, FirewallDoc, HostDoc, JobDoc, ServiceDoc, VmDoc};
 use super::ps51;
 use super::runner::{HostTarget, RunError, Runner};
 use super::scripts::{Script, ScriptKind, script};
-use crate::manifest::spec::{SmtpSecurity, Startup, Threshold};
+use crate::manifest::spec::{SessionMode, SmtpSecurity, Startup, Threshold};
 use crate::model::operation::Operation;
 use crate::observed::{Activity, Health, Job, ServiceState, ServiceStatus, VmState};
 use crate::platform::PlatformError;
@@ -26,13 +28,57 @@ use crate::platform::sim::World;
 #[derive(Debug)]
 pub struct SimRunner {
     world: Mutex<World>,
+    /// With a latency model, each script moves the lab's clock by what it would cost.
+    latency: Option<(Latency, SessionMode)>,
+    /// What each host's warm session has opened (with a latency model in `warm` mode).
+    opened: Mutex<HashMap<String, Opened>>,
+    /// Every script run and its modelled cost, in order.
+    spent: Mutex<Vec<(ScriptKind, Duration)>>,
 }
 
 impl SimRunner {
     pub fn new(world: World) -> Self {
         Self {
             world: Mutex::new(world),
+            latency: None,
+            opened: Mutex::new(HashMap::new()),
+            spent: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Scripts take the time `latency` says, run as `mode` runs them: the lab's clock moves
+    /// by each script's cost before it acts, as it would on a real host.
+    #[must_use]
+    pub fn with_latency(mut self, latency: Latency, mode: SessionMode) -> Self {
+        self.latency = Some((latency, mode));
+        self
+    }
+
+    /// The scripts run so far, each with its modelled cost; emptied.
+    pub fn take_spent(&self) -> Vec<(ScriptKind, Duration)> {
+        std::mem::take(&mut *self.spent.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Charges a script's modelled cost: the clock moves, the cost is recorded.
+    fn charge(&self, world: &mut World, host: &str, kind: ScriptKind) {
+        let Some((latency, mode)) = self.latency else {
+            return;
+        };
+        let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        let cost = latency.cost_in(kind, mode, opened.entry(host.to_string()).or_default());
+        world.advance(cost);
+        self.spent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((kind, cost));
+    }
+
+    /// A failed script ends its warm session, as the real runner's does.
+    fn forget_session(&self, host: &str) {
+        self.opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(host);
     }
 
     /// The world, for faults and checks.
@@ -58,14 +104,40 @@ impl Runner for SimRunner {
         }
         let mut world = self.world();
         if !world.reachable(&host.name) {
+            self.forget_session(&host.name);
             return Err(RunError::Unreachable {
                 host: host.name.clone(),
                 message: "WinRM cannot complete the operation (simulated)".into(),
             });
         }
-        match given.kind {
-            ScriptKind::Observe => Ok(observe_document(&world, &host.name).to_string()),
-            ScriptKind::Capture => Ok(capture_document(&world, &host.name).to_string()),
+        self.charge(&mut world, &host.name, given.kind);
+        let result = self.answer(&mut world, host, given.kind, input);
+        if result.is_err() {
+            self.forget_session(&host.name);
+        }
+        result
+    }
+
+    fn now(&self) -> Timestamp {
+        self.world().now()
+    }
+
+    fn sleep(&self, d: Duration) {
+        self.world().advance(d);
+    }
+}
+
+impl SimRunner {
+    fn answer(
+        &self,
+        world: &mut World,
+        host: &HostTarget,
+        kind: ScriptKind,
+        input: &Value,
+    ) -> Result<String, RunError> {
+        match kind {
+            ScriptKind::Observe => Ok(observe_document(world, &host.name).to_string()),
+            ScriptKind::Capture => Ok(capture_document(world, &host.name).to_string()),
             ScriptKind::Doctor => Ok(json!({
                 "computerName": host.name,
                 "psVersion": "5.1.17763.1",
@@ -91,14 +163,6 @@ impl Runner for SimRunner {
                 Ok(String::new())
             }
         }
-    }
-
-    fn now(&self) -> Timestamp {
-        self.world().now()
-    }
-
-    fn sleep(&self, d: Duration) {
-        self.world().advance(d);
     }
 }
 

@@ -13,12 +13,22 @@ function Import-DoubleTake {
     Import-Module -Name $dll -DisableNameChecking
 }
 
+# Each Double-Take server is connected to once per PowerShell session and the connection
+# kept: in a warm session the next script finds it open (a script run alone starts empty).
 function Connect-DoubleTake {
     param($Address, $Credential)
-    if ($null -ne $Credential) {
-        return %%NEW_DT_SERVER%% -Name $Address -Credential $Credential
+    if ($null -eq $global:GalaxyHaDtServers) { $global:GalaxyHaDtServers = @{} }
+    $user = ''
+    if ($null -ne $Credential) { $user = $Credential.UserName }
+    $key = [string]$Address + '|' + $user
+    if (-not $global:GalaxyHaDtServers.ContainsKey($key)) {
+        if ($null -ne $Credential) {
+            $global:GalaxyHaDtServers[$key] = %%NEW_DT_SERVER%% -Name $Address -Credential $Credential
+        } else {
+            $global:GalaxyHaDtServers[$key] = %%NEW_DT_SERVER%% -Name $Address
+        }
     }
-    return %%NEW_DT_SERVER%% -Name $Address
+    return [DoubleTake.PowerShell.Server]$global:GalaxyHaDtServers[$key]
 }
 
 function Connect-Guest {
@@ -100,12 +110,25 @@ function Invoke-InGuest {
     if ($null -eq $guestCred) {
         throw 'reaching the System Galaxy guest needs the guest credential: set spec.platform.powershell.guestUsername and guestCredentialFrom'
     }
+    # The guest's session is opened once per PowerShell session and kept while it is open
+    # (a failover or a restart of the guest breaks it; the next script opens another).
+    if ($null -eq $global:GalaxyHaGuestSessions) { $global:GalaxyHaGuestSessions = @{} }
     if ((Get-OsBuild) -ge 14393) {
-        return Invoke-Command -VMName $VmName -Credential $guestCred -ScriptBlock $Block -ArgumentList $Arguments
+        $key = 'vm|' + $VmName
+        $open = @{ VMName = $VmName; Credential = $guestCred }
+    } else {
+        # Windows Server 2012 R2 has no PowerShell Direct: WinRM to the guest's own address,
+        # with the guest's credential given explicitly (nothing is delegated).
+        $key = 'address|' + [string]$in.vmAddress
+        $open = @{ ComputerName = $in.vmAddress; Credential = $guestCred }
     }
-    # Windows Server 2012 R2 has no PowerShell Direct: WinRM to the guest's own address, with
-    # the guest's credential given explicitly (nothing is delegated).
-    return Invoke-Command -ComputerName $in.vmAddress -Credential $guestCred -ScriptBlock $Block -ArgumentList $Arguments
+    $session = $global:GalaxyHaGuestSessions[$key]
+    if ($null -eq $session -or [string]$session.State -ne 'Opened') {
+        if ($null -ne $session) { Remove-PSSession -Session $session -ErrorAction SilentlyContinue }
+        $session = New-PSSession @open
+        $global:GalaxyHaGuestSessions[$key] = $session
+    }
+    return Invoke-Command -Session $session -ScriptBlock $Block -ArgumentList $Arguments
 }
 
 function Invoke-InRunningGuest {

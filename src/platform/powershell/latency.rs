@@ -1,0 +1,187 @@
+//! A latency model of running scripts on real hosts, for the lab's PowerShell runner
+//! ([`super::SimRunner::with_latency`]): what each script would cost run in a process of its
+//! own and in a warm session, so that the benchmark can compare the two without Windows.
+//!
+//! The figures are assumptions, stated in [`Latency::ASSUMED`] and in docs/powershell.md,
+//! not measurements: nobody here can reach a Windows host. What a script does is counted
+//! from its text ([`Profile::of`]), one cost per call site: a loop counts once.
+
+use std::time::Duration;
+
+use super::scripts::ScriptKind;
+use crate::manifest::spec::SessionMode;
+
+/// What each part of running a script costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    /// Starting `powershell.exe` (Windows PowerShell 5.1, `-NoProfile`).
+    pub process_start: Duration,
+    /// Opening a WinRM session to the host (`Invoke-Command -ComputerName` or
+    /// `New-PSSession`): authentication and a remote shell.
+    pub remote_session: Duration,
+    /// `Import-Module` of the DoubleTake module: loading its .NET assemblies.
+    pub module_import: Duration,
+    /// `New-DtServer`: connecting to one Double-Take server.
+    pub dt_connect: Duration,
+    /// Opening a session in the System Galaxy guest (PowerShell Direct, or WinRM on 2012 R2).
+    pub guest_session: Duration,
+    /// One cmdlet call once everything is open.
+    pub per_cmdlet: Duration,
+    /// A warm session's own cost per script: the request and reply lines, the script file.
+    pub per_request: Duration,
+}
+
+impl Latency {
+    /// The assumed figures: a 1 GbE LAN, Kerberos, hosts that are not busy.
+    pub const ASSUMED: Latency = Latency {
+        process_start: Duration::from_millis(800),
+        remote_session: Duration::from_millis(600),
+        module_import: Duration::from_millis(1500),
+        dt_connect: Duration::from_millis(300),
+        guest_session: Duration::from_millis(1000),
+        per_cmdlet: Duration::from_millis(40),
+        per_request: Duration::from_millis(10),
+    };
+
+    /// What running a script of `kind` costs. `warm` is the session it runs in, when it runs
+    /// in one: what that session has already opened is not paid again.
+    pub fn cost(&self, kind: ScriptKind, warm: Option<&mut Opened>) -> Duration {
+        let p = Profile::of(kind);
+        let calls = self.per_cmdlet * p.cmdlets;
+        let Some(opened) = warm else {
+            return self.process_start
+                + self.remote_session
+                + if p.double_take {
+                    self.module_import
+                } else {
+                    Duration::ZERO
+                }
+                + self.dt_connect * p.connects
+                + if p.guest {
+                    self.guest_session
+                } else {
+                    Duration::ZERO
+                }
+                + calls;
+        };
+        let mut cost = self.per_request + calls;
+        if !opened.process {
+            cost += self.process_start + self.remote_session;
+            opened.process = true;
+        }
+        if p.double_take && !opened.module {
+            cost += self.module_import;
+            opened.module = true;
+        }
+        // Each script's connections are to the host and the guest: the first script that
+        // makes them pays, as many as it makes.
+        if p.connects > opened.connects {
+            cost += self.dt_connect * (p.connects - opened.connects);
+            opened.connects = p.connects;
+        }
+        if p.guest && !opened.guest {
+            cost += self.guest_session;
+            opened.guest = true;
+        }
+        cost
+    }
+
+    /// [`Latency::cost`] by the runner's mode.
+    pub fn cost_in(&self, kind: ScriptKind, mode: SessionMode, opened: &mut Opened) -> Duration {
+        match mode {
+            SessionMode::PerScript => self.cost(kind, None),
+            SessionMode::Warm => self.cost(kind, Some(opened)),
+        }
+    }
+}
+
+/// What a warm session has opened so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Opened {
+    process: bool,
+    module: bool,
+    connects: u32,
+    guest: bool,
+}
+
+/// What a script does, counted from its body's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    /// Call sites of cmdlets and of the helpers that wrap one (`Verb-Noun` words).
+    pub cmdlets: u32,
+    /// `New-DtServer` connections (`Connect-DoubleTake`, `Connect-Guest`).
+    pub connects: u32,
+    /// Whether it loads the DoubleTake module.
+    pub double_take: bool,
+    /// Whether it reaches into the System Galaxy guest.
+    pub guest: bool,
+}
+
+impl Profile {
+    pub fn of(kind: ScriptKind) -> Profile {
+        let body = kind.body();
+        let words: Vec<&str> = body
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| is_command(w))
+            .collect();
+        let count = |names: &[&str]| {
+            u32::try_from(words.iter().filter(|w| names.contains(w)).count()).unwrap_or(u32::MAX)
+        };
+        Profile {
+            cmdlets: u32::try_from(words.len()).unwrap_or(u32::MAX),
+            connects: count(&["Connect-DoubleTake", "Connect-Guest"]),
+            double_take: count(&["Import-DoubleTake"]) > 0,
+            guest: count(&["Invoke-InGuest", "Invoke-InRunningGuest"]) > 0,
+        }
+    }
+}
+
+/// `Verb-Noun`: a capitalised word, a hyphen, a capitalised word.
+fn is_command(word: &str) -> bool {
+    let Some((verb, noun)) = word.split_once('-') else {
+        return false;
+    };
+    let capital = |s: &str| {
+        s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && s.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    verb.len() > 1 && capital(verb) && capital(noun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ActionKind;
+
+    #[test]
+    fn the_profile_counts_what_a_script_calls() {
+        let observe = Profile::of(ScriptKind::Observe);
+        assert!(observe.cmdlets >= 10, "{observe:?}");
+        assert!(observe.double_take && observe.guest, "{observe:?}");
+        assert!(observe.connects >= 1, "{observe:?}");
+        let stop = Profile::of(ScriptKind::Act(ActionKind::StopVm));
+        assert!(!stop.double_take && stop.connects == 0, "{stop:?}");
+        assert!(is_command("Get-DtJob") && is_command("New-PSSession"));
+        assert!(!is_command("-Name") && !is_command("a-b") && !is_command("Get-"));
+    }
+
+    #[test]
+    fn a_warm_session_pays_for_opening_once() {
+        let l = Latency::ASSUMED;
+        let kind = ScriptKind::Observe;
+        let alone = l.cost(kind, None);
+        let mut opened = Opened::default();
+        let first = l.cost(kind, Some(&mut opened));
+        let next = l.cost(kind, Some(&mut opened));
+        assert_eq!(
+            first,
+            alone + l.per_request,
+            "the first pays what a process pays"
+        );
+        assert_eq!(
+            next,
+            l.per_request + l.per_cmdlet * Profile::of(kind).cmdlets
+        );
+        assert!(next * 5 < alone, "{next:?} against {alone:?}");
+    }
+}
