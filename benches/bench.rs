@@ -76,7 +76,7 @@ fn main() {
         .filter(|f| f.pass == Some(false))
         .count();
     if let Some(path) = report {
-        let mut text = report::markdown(&figures, started.elapsed());
+        let mut text = report::markdown(&figures, started.elapsed(), &report::previous(&path));
         text.push_str(&report::kept_soak(&path));
         if let Err(e) = std::fs::write(&path, text) {
             eprintln!("cannot write {}: {e}", path.display());

@@ -1,5 +1,6 @@
 //! Figures beside their targets, printed and written as the Markdown benchmark report.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// One measured figure and the target it is held to.
@@ -78,8 +79,41 @@ fn machine() -> String {
     format!("{cpu}, {cores} core(s) available")
 }
 
-/// The report: a table per section, figure, target and verdict side by side.
-pub fn markdown(sections: &[(&str, Vec<Figure>)], took: Duration) -> String {
+/// The figures of the report at `path` (the previous run's), by section and what.
+pub fn previous(path: &std::path::Path) -> HashMap<(String, String), String> {
+    let mut out = HashMap::new();
+    let Ok(old) = std::fs::read_to_string(path) else {
+        return out;
+    };
+    let mut section = String::new();
+    for line in old.lines() {
+        if let Some(name) = line.strip_prefix("## ") {
+            section = name.trim().to_string();
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // `| what | figure | ...`: the cells between the outer bars.
+        if let [_, what, figure, _, ..] = cells.as_slice()
+            && !what.is_empty()
+            && *what != "what"
+            && !what.starts_with("---")
+        {
+            out.insert(
+                (section.clone(), (*what).to_string()),
+                (*figure).to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// The report: a table per section, figure, the previous run's, target and verdict side by
+/// side.
+pub fn markdown(
+    sections: &[(&str, Vec<Figure>)],
+    took: Duration,
+    before: &HashMap<(String, String), String>,
+) -> String {
     let mut out = String::from(
         "# Benchmarks\n\n\
          Made by one command, in a release build:\n\n\
@@ -91,7 +125,8 @@ pub fn markdown(sections: &[(&str, Vec<Figure>)], took: Duration) -> String {
         "Last run: {} on {} ({} in all). Every figure is one run's; the targets are those the \
          issues set. The run exits 1 when a figure misses its target. The chaos figures come from \
          the same harness the test suite runs (300 schedules there, `GALAXY_HA_CHAOS_CASES` for \
-         more) and `galaxy-ha sim chaos` runs from the command line.\n\n\
+         more) and `galaxy-ha sim chaos` runs from the command line. \"Previous run\" is the \
+         figure this report held before this run (— for a new figure).\n\n\
          Shown by the test suite rather than measured here: the real binary killed with SIGKILL \
          at random moments of `apply --wait` and `run` (52 kills at least, `kill`), damaged state \
          (`damaged`), hostile manifests with the child's peak memory (`hostile`), and secrets \
@@ -104,15 +139,18 @@ pub fn markdown(sections: &[(&str, Vec<Figure>)], took: Duration) -> String {
     for (name, figures) in sections {
         if *name != last {
             out.push_str(&format!(
-                "\n## {name}\n\n| what | figure | target | |\n|---|---|---|---|\n"
+                "\n## {name}\n\n| what | figure | previous run | target | |\n|---|---|---|---|---|\n"
             ));
             last = name;
         }
         for f in figures {
+            let what = f.what.replace('|', "/");
+            let was = before
+                .get(&((*name).to_string(), what.clone()))
+                .map_or("—", String::as_str);
             out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                f.what,
-                f.value,
+                "| {what} | {} | {was} | {} | {} |\n",
+                f.value.replace('|', "/"),
                 f.target.replace('<', "&lt;"),
                 f.verdict()
             ));

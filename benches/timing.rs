@@ -36,31 +36,47 @@ fn one(site: &Site, phase: Duration) -> (Duration, Duration) {
     let mut condition = None;
     for _ in 0..10_000 {
         let outcome = reconcile::pass(site, &mut lab, &mut store, &mut alerts).expect("a pass");
-        if let Some(job) = &outcome.observed.job
-            && job.monitor_status.condition_met
-        {
-            // The condition was met when the monitor's countdown ran out: `missed_for`
-            // is how long it has missed the source, the threshold how long it had to.
-            let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
-            let over = job.monitor_status.missed_for.saturating_sub(threshold);
-            condition.get_or_insert(lab.now() - jiff::SignedDuration::try_from(over).unwrap());
+        if let Some(at) = condition_at(&outcome, lab.now()) {
+            condition.get_or_insert(at);
         }
         if lab.world().failovers() > 0 {
-            let issued = outcome
-                .plan
-                .memory
-                .last_failover
-                .as_ref()
-                .map_or(lab.now(), |f| f.at);
             let condition = condition.expect("the condition was seen before the failover");
-            let span = |a: jiff::Timestamp, b: jiff::Timestamp| {
-                Duration::try_from(b.duration_since(a)).unwrap_or_default()
-            };
-            return (span(failed, condition), span(condition, issued));
+            return (
+                span(failed, condition),
+                span(condition, issued_at(&outcome, lab.now())),
+            );
         }
         lab.sleep(outcome.requeue_after);
     }
     panic!("no failover within 10,000 passes");
+}
+
+/// When the failover monitor's condition was met, if this pass saw it met: when the
+/// monitor's countdown ran out (`missed_for` is how long it has missed the source, the
+/// threshold how long it had to).
+pub fn condition_at(outcome: &reconcile::Outcome, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+    let job = outcome.observed.job.as_ref()?;
+    if !job.monitor_status.condition_met {
+        return None;
+    }
+    let threshold = job.monitor.threshold.time_to_failure(job.monitor.interval);
+    let over = job.monitor_status.missed_for.saturating_sub(threshold);
+    Some(now - jiff::SignedDuration::try_from(over).unwrap_or_default())
+}
+
+/// When the pass that failed over issued the failover (by its memory).
+pub fn issued_at(outcome: &reconcile::Outcome, now: jiff::Timestamp) -> jiff::Timestamp {
+    outcome
+        .plan
+        .memory
+        .last_failover
+        .as_ref()
+        .map_or(now, |f| f.at)
+}
+
+/// The time from `a` to `b`, none when `b` is not later.
+pub fn span(a: jiff::Timestamp, b: jiff::Timestamp) -> Duration {
+    Duration::try_from(b.duration_since(a)).unwrap_or_default()
 }
 
 fn config(
