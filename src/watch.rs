@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::{RecommendedWatcher, RecursiveMode};
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use tokio::sync::mpsc;
 
@@ -44,6 +45,17 @@ fn concerns_manifests(path: &Path) -> bool {
     )
 }
 
+/// Whether an event can change what a file holds. Reading a file is not a change: the
+/// watcher also reports files being opened, and the controller opens the manifests when it
+/// reads them, so a reload would otherwise set off the next one.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 /// Watches `dir` (not recursively: the state dir may live inside it) and sends `()` after
 /// each debounced burst of events that touches a manifest.
 ///
@@ -55,8 +67,8 @@ pub fn watch(dir: &Path) -> Result<(Watch, mpsc::UnboundedReceiver<()>), WatchEr
         let relevant = match result {
             Ok(events) => events.iter().any(|e| {
                 e.need_rescan()
-                    || e.paths.is_empty()
-                    || e.paths.iter().any(|p| concerns_manifests(p))
+                    || (changes_content(&e.kind)
+                        && (e.paths.is_empty() || e.paths.iter().any(|p| concerns_manifests(p))))
             }),
             Err(errors) => {
                 for e in errors {
@@ -81,4 +93,32 @@ pub fn watch(dir: &Path) -> Result<(Watch, mpsc::UnboundedReceiver<()>), WatchEr
             source,
         })?;
     Ok((debouncer, rx))
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{CreateKind, ModifyKind, RemoveKind, RenameMode};
+
+    use super::*;
+
+    #[test]
+    fn opening_or_reading_a_manifest_is_no_change_but_writing_one_is() {
+        for quiet in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+        ] {
+            assert!(!changes_content(&quiet), "{quiet:?}");
+        }
+        for change in [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Any,
+        ] {
+            assert!(changes_content(&change), "{change:?}");
+        }
+    }
 }

@@ -406,3 +406,32 @@ fn under_sim_speed_the_failover_is_issued_when_the_condition_falls_due_in_lab_ti
     );
     assert!(took >= jiff::SignedDuration::from_secs(300), "{took:?}");
 }
+
+/// The controller's count of manifest reloads, from `/metrics`.
+fn reloads(port: u16) -> f64 {
+    let body = http_get(port, "/metrics").expect("metrics").body;
+    body.lines()
+        .find_map(|l| l.strip_prefix("galaxy_ha_manifest_reloads_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no manifest_reloads in /metrics:\n{body}"))
+}
+
+#[test]
+fn reading_the_manifests_is_not_a_change_but_an_edit_is() {
+    let c = Controller::start("manual", 50);
+    let path = c.tmp.path().join("m").join("hq.yaml");
+    // The start's reload opened the manifest; the watcher reports openings too, and they
+    // must not set off another reload (each would open the files again, forever).
+    std::thread::sleep(Duration::from_secs(2));
+    let at_start = reloads(c.port);
+    for _ in 0..5 {
+        let _ = std::fs::read_to_string(&path).expect("read the manifest");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(reloads(c.port), at_start, "reading a manifest reloaded it");
+    c.edit_manifest(|text| text.replace("interval: 1s", "interval: 2s"));
+    eventually(Duration::from_secs(20), "the edit is read", || {
+        reloads(c.port) > at_start
+    });
+}

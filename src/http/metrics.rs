@@ -49,6 +49,7 @@ pub struct Metrics {
     actions: Family<Labels, Counter>,
     fleet_renewals: Family<Labels, Counter>,
     fleet_owned: Family<Labels, Gauge>,
+    reloads: Counter,
 }
 
 impl Default for Metrics {
@@ -76,6 +77,7 @@ impl Metrics {
             actions: Family::default(),
             fleet_renewals: Family::default(),
             fleet_owned: Family::default(),
+            reloads: Counter::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -147,6 +149,11 @@ impl Metrics {
             "fleet_lease_renewals",
             "In a fleet: renewals of this controller's etcd lease that etcd confirmed",
             m.fleet_renewals.clone(),
+        );
+        r.register(
+            "manifest_reloads",
+            "Times the controller read its manifests: at its start, on a change to them and on SIGHUP",
+            m.reloads.clone(),
         );
         r.register(
             "fleet_sites_owned",
@@ -236,6 +243,11 @@ impl Metrics {
         self.alerts_pending.remove(&site(&s.name));
         self.condition_met.remove(&site(&s.name));
         self.drill.remove(&site(&s.name));
+    }
+
+    /// The manifests were read again.
+    pub fn reloaded(&self) {
+        self.reloads.inc();
     }
 
     pub fn pass_finished(&self, name: &str, seconds: f64) {

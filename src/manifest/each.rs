@@ -3,7 +3,7 @@
 //! kept with its errors so its site can fall back on its last good manifest.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::Site;
@@ -34,7 +34,8 @@ pub fn load(
     managed: &[impl Borrow<Site>],
 ) -> Loaded {
     let files = super::manifest_files(&[manifests.to_path_buf()]).unwrap_or_default();
-    cache.retain(|path, _| files.contains(path));
+    let listed: HashSet<&PathBuf> = files.iter().collect();
+    cache.retain(|path, _| listed.contains(path));
     let mut loaded = Loaded {
         sites: Vec::new(),
         invalid: Vec::new(),

@@ -5,7 +5,7 @@
 
 mod answer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -314,11 +314,12 @@ fn reread(
     dry_run: bool,
 ) -> Reloaded {
     let loaded = manifest::each::load(manifests, only, cache, managed);
-    let known: Vec<&PathBuf> = managed.iter().map(|s| &s.path).collect();
+    let known: HashSet<&PathBuf> = managed.iter().map(|s| &s.path).collect();
+    let fresh: HashSet<&PathBuf> = loaded.fresh.iter().collect();
     let mut secrets = HashMap::new();
     for site in &loaded.sites {
         if !dry_run
-            && loaded.fresh.contains(&site.path)
+            && fresh.contains(&site.path)
             && let Err(e) = last_good::save(state_dir, site)
         {
             tracing::warn!(site = %site.name, "cannot keep the last good manifest in the state dir: {e}");
@@ -367,6 +368,7 @@ fn reread(
 
 impl Supervisor {
     async fn reload(&mut self) {
+        self.ctx.shared.metrics().reloaded();
         let manifests = self.options.manifests.clone();
         let only = self.options.site.clone();
         let mut cache = std::mem::take(&mut self.cache);
