@@ -12,6 +12,7 @@ pub mod model;
 pub mod names;
 pub mod parse;
 pub mod payload;
+pub mod process;
 pub mod ps51;
 pub mod runner;
 pub mod scripts;

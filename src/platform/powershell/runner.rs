@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::payload::ascii_json;
+use super::process;
 use super::scripts::Script;
 use super::secret::{Secret, SecretError, read_secret};
 use super::session::{Session, SessionError};
@@ -319,28 +319,13 @@ impl PowershellRunner {
             host: host.name.clone(),
             source,
         };
-        let mut file = tempfile::Builder::new()
-            .prefix(&format!("galaxy-ha-{}-", script.kind.as_str()))
-            .suffix(".ps1")
-            .tempfile()
-            .map_err(io)?;
-        file.write_all(script.text.as_bytes()).map_err(io)?;
-        file.flush().map_err(io)?;
-        let mut cmd = Command::new(&self.program);
-        cmd.args([
-            "-NoProfile",
-            "-NonInteractive",
-            "-ExecutionPolicy",
-            "Bypass",
-            "-File",
-        ])
-        .arg(file.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        if let Some(path) = &self.path {
-            cmd.env("PATH", path);
-        }
+        let (file, mut cmd) = process::command_for(
+            &self.program,
+            self.path.as_ref(),
+            &format!("galaxy-ha-{}-", script.kind.as_str()),
+            &script.text,
+        )
+        .map_err(io)?;
         let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
             program: self.program.to_string_lossy().into_owned(),
             source,
@@ -352,8 +337,8 @@ impl PowershellRunner {
                 let _ = s.write_all(stdin_text.as_bytes());
             }
         });
-        let out = reader(child.stdout.take());
-        let err = reader(child.stderr.take());
+        let out = process::reader(child.stdout.take());
+        let err = process::reader(child.stderr.take());
         let deadline = Instant::now() + timeout;
         let status = loop {
             if let Some(status) = child.try_wait().map_err(io)? {
@@ -376,21 +361,6 @@ impl PowershellRunner {
         drop(file);
         interpret(host, script, status.code(), stdout, &stderr)
     }
-}
-
-/// Reads a pipe to its end on a thread; the result arrives on the channel.
-pub(super) fn reader<R: Read + Send + 'static>(
-    pipe: Option<R>,
-) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
-        }
-        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
-    });
-    rx
 }
 
 /// Maps the wrapper's exit statuses (0 done, 2 refused, 3 unreachable) to results.

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -157,33 +157,14 @@ impl Session {
         path: Option<&OsString>,
         timeout: Duration,
     ) -> Result<Session, SessionError> {
-        let mut file = tempfile::Builder::new()
-            .prefix("galaxy-ha-session-")
-            .suffix(".ps1")
-            .tempfile()?;
-        file.write_all(SESSION_HOST.as_bytes())?;
-        file.flush()?;
-        let mut cmd = Command::new(program);
-        cmd.args([
-            "-NoProfile",
-            "-NonInteractive",
-            "-ExecutionPolicy",
-            "Bypass",
-            "-File",
-        ])
-        .arg(file.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        if let Some(path) = path {
-            cmd.env("PATH", path);
-        }
+        let (file, mut cmd) =
+            super::process::command_for(program, path, "galaxy-ha-session-", SESSION_HOST)?;
         let mut child = cmd.spawn().map_err(|source| SessionError::Spawn {
             program: program.to_string_lossy().into_owned(),
             source,
         })?;
         let lines = line_reader(child.stdout.take());
-        let stderr = super::runner::reader(child.stderr.take());
+        let stderr = super::process::reader(child.stderr.take());
         let mut session = Session {
             stdin: child.stdin.take(),
             child: Some(child),
