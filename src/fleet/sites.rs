@@ -10,8 +10,10 @@ use super::etcd::{self, Get, KeyValue, Txn, op, when};
 
 use super::{Fleet, journal_prefix, memory_key, owner_key};
 
-/// Journal entries kept in memory per owned site: the dashboard shows the last few.
-const RECENT_KEPT: usize = 50;
+/// Journal entries kept in memory per owned site: the dashboard shows the last ten items,
+/// and an action's item is two entries (its intent and its outcome). Each entry kept costs
+/// memory for every owned site.
+const RECENT_KEPT: usize = 20;
 
 fn parse(kvs: &[KeyValue]) -> (Vec<Entry>, usize) {
     let mut entries = Vec::with_capacity(kvs.len());
