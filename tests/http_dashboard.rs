@@ -88,7 +88,7 @@ fn the_page_is_self_contained_phone_sized_and_marks_a_stale_card() {
             ..Default::default()
         },
         plan_json: "{}".into(),
-        recent: vec![],
+        recent: std::sync::Arc::from([]),
         published,
         interval: Duration::from_secs(10),
     };

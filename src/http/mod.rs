@@ -57,8 +57,9 @@ pub struct SiteView {
     pub status: SiteStatus,
     /// The site's plan as `plan --format json` prints it.
     pub plan_json: String,
-    /// The last [`RECENT`] journal items, oldest first.
-    pub recent: Vec<Item>,
+    /// The last [`RECENT`] journal items, oldest first: shared with the site's task, which
+    /// reads the journal again only when it grew.
+    pub recent: std::sync::Arc<[Item]>,
     /// When the pass published it (the controller's wall clock): the dashboard shows its
     /// age, so a hung controller does not look fresh.
     pub published: std::time::SystemTime,
@@ -74,7 +75,7 @@ impl SiteView {
         SiteView {
             status,
             plan_json: String::new(),
-            recent: Vec::new(),
+            recent: std::sync::Arc::from([]),
             published: std::time::SystemTime::now(),
             interval: std::time::Duration::from_secs(10),
         }
@@ -418,7 +419,7 @@ mod tests {
                 ..SiteStatus::default()
             },
             plan_json: "{}".into(),
-            recent: vec![],
+            recent: std::sync::Arc::from([]),
             published: std::time::SystemTime::now(),
             interval: std::time::Duration::from_secs(10),
         }

@@ -699,7 +699,7 @@ struct Carry {
     platform: Option<Box<dyn Platform>>,
     /// The journal's length when `recent` was read: it is read again only when it grew.
     journal_len: Option<u64>,
-    recent: Vec<Item>,
+    recent: Arc<[Item]>,
 }
 
 /// One site: a pass every monitor interval and at once after its manifest changes, until
@@ -905,7 +905,7 @@ fn publish(
             Ok((entries, _)) => {
                 let items = history::timeline(&site.name, &entries);
                 let skip = items.len().saturating_sub(http::RECENT);
-                carry.recent = items.into_iter().skip(skip).collect();
+                carry.recent = items.into_iter().skip(skip).collect::<Vec<_>>().into();
                 carry.journal_len = len;
             }
             Err(e) => tracing::warn!("cannot read the journal for the dashboard: {e}"),
@@ -917,7 +917,7 @@ fn publish(
     ctx.shared.publish(SiteView {
         status,
         plan_json: render::json(std::slice::from_ref(&look.plan)),
-        recent: carry.recent.clone(),
+        recent: Arc::clone(&carry.recent),
         published: std::time::SystemTime::now(),
         interval: interval(site),
     });
