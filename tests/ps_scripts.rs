@@ -173,3 +173,32 @@ fn in_a_warm_session_a_script_should_leave_its_exit_code_instead_of_ending_the_s
     assert!(SESSION_HOST.contains("$galaxyHaWarm = @{"));
     assert!(SESSION_HOST.contains("$galaxyHaCode = $galaxyHaWarm.ExitCode"));
 }
+
+#[test]
+fn in_a_warm_session_a_script_should_keep_its_double_take_connections_for_the_next() {
+    // Every script disconnects its servers when it is done; in a warm session that would
+    // leave the kept connections closed for the next script. Only the helper disconnects,
+    // and not in a warm session.
+    let helper = "function Disconnect-DoubleTake {\n    param([DoubleTake.PowerShell.Server]$Server)\n    if ($keep) { return }\n    Disconnect-DtServer -ServiceHost $Server\n}";
+    for kind in ScriptKind::all() {
+        let text = &script(kind).text;
+        assert!(text.contains(helper), "{}", kind.as_str());
+        assert_eq!(
+            text.matches("Disconnect-DtServer").count(),
+            1,
+            "{}: a server disconnected outside Disconnect-DoubleTake",
+            kind.as_str()
+        );
+        assert!(
+            text.contains("param($in, $cred, $guestCred, $keep)"),
+            "{}",
+            kind.as_str()
+        );
+        assert!(
+            text.contains("ArgumentList = @($envelope.input, $cred, $guestCred, $keep)")
+                && text.contains("& $body $envelope.input $cred $guestCred $keep"),
+            "{}",
+            kind.as_str()
+        );
+    }
+}

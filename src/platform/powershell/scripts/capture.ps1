@@ -38,7 +38,7 @@ try {
         }
         $carbonite = [pscustomobject]@{ Jobs = $all; RecommendedFailoverOptions = $failover; EmailNotificationOptions = $mail }
     } finally {
-        %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+        Disconnect-DoubleTake -Server $server
     }
 } catch {
     $dtError = $_.Exception.Message
@@ -47,7 +47,7 @@ $guestJobs = $null
 if ($running.Count -gt 0 -and $null -ne $guestCred) {
     try {
         $guest = Connect-Guest
-        try { $guestJobs = @(%%GET_DT_JOB%% -ServiceHost $guest) } finally { %%DISCONNECT_DT_SERVER%% -ServiceHost $guest }
+        try { $guestJobs = @(%%GET_DT_JOB%% -ServiceHost $guest) } finally { Disconnect-DoubleTake -Server $guest }
     } catch {
         $guestError = $_.Exception.Message
     }

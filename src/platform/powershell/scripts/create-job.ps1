@@ -22,6 +22,6 @@ try {
     $started = %%START_DT_JOB%% -ServiceHost $target -JobId $jobId
     Wait-CarboniteAction -Server $target -Token $started -What ('starting job "' + $in.name + '"')
 } finally {
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $source
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $target
+    Disconnect-DoubleTake -Server $source
+    Disconnect-DoubleTake -Server $target
 }

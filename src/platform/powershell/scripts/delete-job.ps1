@@ -15,5 +15,5 @@ try {
         Start-Sleep -Seconds 2
     }
 } finally {
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+    Disconnect-DoubleTake -Server $server
 }

@@ -45,7 +45,7 @@ if ($loaded) {
     try {
         $server = Connect-DoubleTake -Address $in.address -Credential $cred
         $null = %%GET_DT_EMAIL_OPTIONS%% -ServiceHost $server
-        %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+        Disconnect-DoubleTake -Server $server
         $connected = $true
         $detail = 'New-DtServer ' + $in.address
     } catch {
@@ -55,7 +55,7 @@ if ($loaded) {
     $guestOk = $false
     try {
         $guest = Connect-Guest
-        %%DISCONNECT_DT_SERVER%% -ServiceHost $guest
+        Disconnect-DoubleTake -Server $guest
         $guestOk = $true
         $detail = 'New-DtServer ' + $in.vmAddress
     } catch {

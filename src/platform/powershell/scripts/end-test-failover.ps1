@@ -10,5 +10,5 @@ try {
     $undone = %%UNDO_DT_JOB_FAILOVER%% -ServiceHost $server -JobId $job.%%JOB_ID%%
     Wait-CarboniteAction -Server $server -Token $undone -What ('ending the test failover of job "' + $in.job + '"')
 } finally {
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+    Disconnect-DoubleTake -Server $server
 }

@@ -27,5 +27,5 @@ try {
     $started = %%START_DT_JOB_FAILOVER%% -ServiceHost $server -JobId $job.%%JOB_ID%% -FailoverOptions $failover
     Wait-CarboniteAction -Server $server -Token $started -What ('the ' + $in.mode + ' failover of job "' + $in.job + '"')
 } finally {
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+    Disconnect-DoubleTake -Server $server
 }

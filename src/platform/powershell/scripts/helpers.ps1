@@ -13,15 +13,15 @@ function Import-DoubleTake {
     Import-Module -Name $dll -DisableNameChecking
 }
 
-# Each Double-Take server is connected to once per PowerShell session and the connection
-# kept: in a warm session the next script finds it open (a script run alone starts empty).
+# In a warm session each Double-Take server is connected to once and the connection kept for
+# the next script; a script run alone connects afresh and disconnects when it is done.
 function Connect-DoubleTake {
     param($Address, $Credential)
     if ($null -eq $global:GalaxyHaDtServers) { $global:GalaxyHaDtServers = @{} }
     $user = ''
     if ($null -ne $Credential) { $user = $Credential.UserName }
     $key = [string]$Address + '|' + $user
-    if (-not $global:GalaxyHaDtServers.ContainsKey($key)) {
+    if (-not ($keep -and $global:GalaxyHaDtServers.ContainsKey($key))) {
         if ($null -ne $Credential) {
             $global:GalaxyHaDtServers[$key] = %%NEW_DT_SERVER%% -Name $Address -Credential $Credential
         } else {
@@ -29,6 +29,12 @@ function Connect-DoubleTake {
         }
     }
     return [DoubleTake.PowerShell.Server]$global:GalaxyHaDtServers[$key]
+}
+
+function Disconnect-DoubleTake {
+    param([DoubleTake.PowerShell.Server]$Server)
+    if ($keep) { return }
+    %%DISCONNECT_DT_SERVER%% -ServiceHost $Server
 }
 
 function Connect-Guest {
@@ -110,9 +116,6 @@ function Invoke-InGuest {
     if ($null -eq $guestCred) {
         throw 'reaching the System Galaxy guest needs the guest credential: set spec.platform.powershell.guestUsername and guestCredentialFrom'
     }
-    # The guest's session is opened once per PowerShell session and kept while it is open
-    # (a failover or a restart of the guest breaks it; the next script opens another).
-    if ($null -eq $global:GalaxyHaGuestSessions) { $global:GalaxyHaGuestSessions = @{} }
     if ((Get-OsBuild) -ge 14393) {
         $key = 'vm|' + $VmName
         $open = @{ VMName = $VmName; Credential = $guestCred }
@@ -122,6 +125,12 @@ function Invoke-InGuest {
         $key = 'address|' + [string]$in.vmAddress
         $open = @{ ComputerName = $in.vmAddress; Credential = $guestCred }
     }
+    if (-not $keep) {
+        return Invoke-Command @open -ScriptBlock $Block -ArgumentList $Arguments
+    }
+    # In a warm session the guest's session is kept while it is open (a failover or a restart
+    # of the guest breaks it; the next script opens another).
+    if ($null -eq $global:GalaxyHaGuestSessions) { $global:GalaxyHaGuestSessions = @{} }
     $session = $global:GalaxyHaGuestSessions[$key]
     if ($null -eq $session -or [string]$session.State -ne 'Opened') {
         if ($null -ne $session) { Remove-PSSession -Session $session -ErrorAction SilentlyContinue }

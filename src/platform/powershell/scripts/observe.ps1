@@ -135,7 +135,7 @@ try {
             }
         }
     } finally {
-        %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+        Disconnect-DoubleTake -Server $server
     }
 } catch {
     $dtError = $_.Exception.Message

@@ -14,11 +14,12 @@ $guestCred = ConvertTo-Credential -Pair $envelope.guestCredential
 # In a warm session (the session host's $galaxyHaWarm) the host's remote session is opened
 # once and kept, and the exit code is left for the session host instead of ending it.
 $warm = Get-Variable -Name 'galaxyHaWarm' -ValueOnly -ErrorAction SilentlyContinue
+$keep = $null -ne $warm
 $code = 0
 try {
     if ($envelope.remote) {
-        $params = @{ ScriptBlock = $body; ArgumentList = @($envelope.input, $cred, $guestCred) }
-        if ($null -ne $warm) {
+        $params = @{ ScriptBlock = $body; ArgumentList = @($envelope.input, $cred, $guestCred, $keep) }
+        if ($keep) {
             if ($null -eq $warm.Session -or [string]$warm.Session.State -ne 'Opened') {
                 if ($null -ne $warm.Session) { Remove-PSSession -Session $warm.Session -ErrorAction SilentlyContinue }
                 $warm.Session = $null
@@ -33,7 +34,7 @@ try {
         }
         $out = Invoke-Command @params
     } else {
-        $out = & $body $envelope.input $cred $guestCred
+        $out = & $body $envelope.input $cred $guestCred $keep
     }
 } catch {
     $transport = $_.Exception -is [System.Management.Automation.Remoting.PSRemotingTransportException]
@@ -49,7 +50,7 @@ if ($code -eq 0) {
     $last = @($out) | Select-Object -Last 1
     if ($null -ne $last) { [Console]::Out.Write([string]$last) }
 }
-if ($null -ne $warm) {
+if ($keep) {
     $warm.ExitCode = $code
     return
 }

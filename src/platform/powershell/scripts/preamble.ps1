@@ -3,7 +3,8 @@ $ProgressPreference = 'SilentlyContinue'
 [Console]::OutputEncoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
 $envelope = [Console]::In.ReadToEnd() | ConvertFrom-Json
 $body = {
-    param($in, $cred, $guestCred)
+    # $keep: the script runs in a warm session, which keeps its connections for the next.
+    param($in, $cred, $guestCred, $keep)
     $ErrorActionPreference = 'Stop'
     $ProgressPreference = 'SilentlyContinue'
     # Windows PowerShell 5.1 writes some arrays as {"value": [...], "Count": n} without this.

@@ -32,5 +32,5 @@ try {
     %%SET_DT_EMAIL_OPTIONS%% -ServiceHost $server -Options $mail
     %%TEST_DT_EMAIL%% -ServiceHost $server -Options $mail -To (@($in.settings.to) -join ',') -Body ('galaxy-ha: test of the Double-Take e-mail notification on ' + $env:COMPUTERNAME)
 } finally {
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+    Disconnect-DoubleTake -Server $server
 }

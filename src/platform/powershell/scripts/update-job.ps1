@@ -9,5 +9,5 @@ try {
     $edited = %%EDIT_DT_JOB%% -ServiceHost $server -JobId $job.%%JOB_ID%% -JobOptions $options
     Wait-CarboniteAction -Server $server -Token $edited -What ('editing job "' + $in.job + '"')
 } finally {
-    %%DISCONNECT_DT_SERVER%% -ServiceHost $server
+    Disconnect-DoubleTake -Server $server
 }
