@@ -21,10 +21,28 @@ pub fn manifest(name: &str, interval: &str, smtp_port: Option<u16>) -> String {
     text
 }
 
-/// A TCP port nobody listens on now.
+/// A TCP port nobody listens on now, and that no other test of this run is given.
+///
+/// Ports come from just below the kernel's ephemeral range, each handed out once, and never
+/// from `bind(":0")`: a port the kernel picks is free again as soon as it is returned, so a
+/// test that names a server's port long before the server starts (an SMTP outage) could
+/// otherwise see another test's server bound to it, and its mail delivered there.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let low = ephemeral.saturating_sub(12_000).max(1024);
+    let span = ephemeral - low;
+    for _ in 0..span {
+        let port = low + NEXT.fetch_add(1, Ordering::Relaxed) % span;
+        if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+    panic!("no free port in {low}..{ephemeral}");
 }
 
 /// A child process killed when dropped, so that a failing test leaves nothing behind.
