@@ -57,7 +57,10 @@ pub struct Memory {
     /// monitor until its next query: for two monitor intervals that is not a link fault.
     pub controller_missed_at: Option<Timestamp>,
     /// The site's spec at the last pass, so that history records each manifest change once.
-    pub spec_seen: Option<crate::manifest::spec::SiteSpec>,
+    ///
+    /// Shared, not copied: memory is cloned for every pass's plan, and a spec is the largest
+    /// thing it holds.
+    pub spec_seen: Option<std::sync::Arc<crate::manifest::spec::SiteSpec>>,
     /// Since when each host has not answered the controller (the first pass that missed it),
     /// so that `status` can say how long a host has been silent. Written only when a host
     /// stops or starts answering: idle passes still write nothing.

@@ -274,7 +274,7 @@ fn remember_manifest(
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
     let spec = &site.manifest.spec;
-    if plan.memory.spec_seen.as_ref() == Some(spec) {
+    if plan.memory.spec_seen.as_deref() == Some(spec) {
         return Ok(());
     }
     let changes = match &plan.memory.spec_seen {
@@ -298,7 +298,7 @@ fn remember_manifest(
         },
     };
     store.append(&site.name, &entry)?;
-    plan.memory.spec_seen = Some(spec.clone());
+    plan.memory.spec_seen = Some(std::sync::Arc::new(spec.clone()));
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 //! the intranet; by default the runbook installed beside the program
 //! (`galaxy-ha.exe`'s `docs\runbook.md`), else the one of the source tree it was built from.
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 static BASE: OnceLock<String> = OnceLock::new();
 
@@ -24,9 +25,21 @@ pub fn base() -> &'static str {
     BASE.get_or_init(built)
 }
 
-/// The address of one section: `BASE#anchor`.
-pub fn link(anchor: &str) -> String {
-    format!("{}#{anchor}", base())
+/// The address of one section: `BASE#anchor`. Made once per anchor and kept for the
+/// process's life: every condition of every site's status carries one, and anchors are a
+/// small fixed set (one per condition and per alert kind), so ten thousand sites share a
+/// few dozen strings instead of holding seventy thousand copies.
+pub fn link(anchor: &str) -> &'static str {
+    static LINKS: Mutex<BTreeMap<String, &'static str>> = Mutex::new(BTreeMap::new());
+    let mut links = LINKS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(link) = links.get(anchor) {
+        return link;
+    }
+    let link: &'static str = format!("{}#{anchor}", base()).leak();
+    links.insert(anchor.to_string(), link);
+    link
 }
 
 /// `docs/runbook.md` beside the running program, as a `file:` URL.

@@ -187,7 +187,7 @@ pub struct ConditionStatus {
     pub message: String,
     pub last_transition: Option<Timestamp>,
     /// The runbook section for this condition: what it means, what to do.
-    pub runbook: String,
+    pub runbook: &'static str,
 }
 
 /// One host of the pair.

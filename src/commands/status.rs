@@ -149,8 +149,11 @@ fn sites(args: &SiteArgs) -> anyhow::Result<(Vec<(Site, Option<String>)>, Vec<(S
         &mut Default::default(),
         &[] as &[Site],
     );
-    let mut shown: Vec<(Site, Option<String>)> =
-        loaded.sites.into_iter().map(|s| (s, None)).collect();
+    let mut shown: Vec<(Site, Option<String>)> = loaded
+        .sites
+        .into_iter()
+        .map(|s| (std::sync::Arc::unwrap_or_clone(s), None))
+        .collect();
     let mut unshown = Vec::new();
     for (file, invalid) in loaded.invalid {
         let errors = invalid.to_string();

@@ -108,10 +108,13 @@ struct State {
     /// Sites this controller asked for.
     asked: HashSet<String>,
     /// Memory of owned sites: only the owner writes it, so what it wrote last is current.
-    memory: HashMap<String, Memory>,
+    /// Boxed: the table of ten thousand sites holds a pointer each, not a whole memory.
+    memory: HashMap<String, Box<Memory>>,
     /// A value per site that changes whenever its journal grows or its owner changes.
     stamps: HashMap<String, u64>,
-    /// The latest journal entries of owned sites, for the dashboard, oldest first.
+    /// The latest journal entries of sites just claimed, oldest first, as the claim's
+    /// prefetch read them: held only until the dashboard first takes them, since the site's
+    /// task keeps what it shows from them and etcd keeps the rest.
     recent: HashMap<String, Vec<crate::journal::Entry>>,
 }
 

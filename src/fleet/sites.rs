@@ -148,7 +148,9 @@ impl super::State {
             self.recent.insert(site.to_string(), recent);
         }
         if let Some(memory) = memory {
-            self.memory.entry(site.to_string()).or_insert(memory);
+            self.memory
+                .entry(site.to_string())
+                .or_insert_with(|| Box::new(memory));
         }
     }
 }
@@ -166,7 +168,7 @@ impl SiteStore for Fleet {
         if owned.is_some()
             && let Some(memory) = self.lock().memory.get(site)
         {
-            return Ok(memory.clone());
+            return Ok(Memory::clone(memory));
         }
         let key = memory_key(site);
         let response = self
@@ -181,7 +183,7 @@ impl SiteStore for Fleet {
         };
         let mut st = self.lock();
         if owned.is_some() && st.owned.get(site).copied() == owned {
-            st.memory.insert(site.to_string(), memory.clone());
+            st.memory.insert(site.to_string(), Box::new(memory.clone()));
         }
         Ok(memory)
     }
@@ -191,7 +193,7 @@ impl SiteStore for Fleet {
         doc.format_version = FORMAT_VERSION;
         let bytes = serde_json::to_vec(&doc).expect("memory serializes");
         self.put_owned(site, memory_key(site), bytes)?;
-        self.lock().memory.insert(site.to_string(), doc);
+        self.lock().memory.insert(site.to_string(), Box::new(doc));
         Ok(())
     }
 
@@ -219,22 +221,32 @@ impl SiteStore for Fleet {
         Ok(())
     }
 
-    /// For a site this controller owns, the latest entries it keeps in memory; otherwise
-    /// the whole journal from etcd.
+    /// For a site this controller owns, its latest [`RECENT_KEPT`] entries (the dashboard's
+    /// use): those the claim's prefetch read, taken once, then from etcd; otherwise the
+    /// whole journal from etcd.
     fn journal(&self, site: &str) -> Result<(Vec<Entry>, usize), StoreError> {
-        {
-            let st = self.lock();
-            if st.owned.contains_key(site)
-                && let Some(recent) = st.recent.get(site)
-            {
-                return Ok((recent.clone(), 0));
+        let owned = {
+            let mut st = self.lock();
+            let owned = st.owned.contains_key(site);
+            if owned && let Some(recent) = st.recent.remove(site) {
+                return Ok((recent, 0));
             }
-        }
-        let all = Get::prefix(journal_prefix(site)).sorted_by_key(false);
+            owned
+        };
+        let read = Get::prefix(journal_prefix(site));
+        let read = if owned {
+            read.sorted_by_key(true).limit(RECENT_KEPT as i64)
+        } else {
+            read.sorted_by_key(false)
+        };
         let response = self
-            .block(self.client.get(all))
+            .block(self.client.get(read))
             .map_err(|message| coordination(site, message))?;
-        Ok(parse(&response.kvs))
+        let (mut entries, skipped) = parse(&response.kvs);
+        if owned {
+            entries.reverse();
+        }
+        Ok((entries, skipped))
     }
 
     fn journal_stamp(&self, site: &str) -> Option<u64> {
@@ -262,14 +274,14 @@ mod tests {
             failover_latched: true,
             ..Memory::default()
         };
-        st.memory.insert("hq".into(), saved.clone());
+        st.memory.insert("hq".into(), Box::new(saved.clone()));
         st.stamps.insert("hq".into(), 1);
         let older = Memory {
             live_host: Some("GCSHOSTA".into()),
             ..Memory::default()
         };
         st.prefetched("hq", 7, Some(older.clone()), Vec::new(), None);
-        assert_eq!(st.memory["hq"], saved);
+        assert_eq!(*st.memory["hq"], saved);
         assert!(
             !st.recent.contains_key("hq"),
             "the journal is read from etcd"
@@ -278,7 +290,7 @@ mod tests {
         let mut st = State::default();
         st.owned.insert("hq".into(), 7);
         st.prefetched("hq", 7, Some(older.clone()), Vec::new(), None);
-        assert_eq!(st.memory["hq"], older);
+        assert_eq!(*st.memory["hq"], older);
         assert!(st.recent.contains_key("hq"));
         // A site lost meanwhile is not filled.
         let mut st = State::default();

@@ -5,16 +5,24 @@
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::Site;
 use super::diagnostic::Invalid;
 
-/// A file's stamp and what loading it gave.
-pub type Parsed = HashMap<PathBuf, ((std::time::SystemTime, u64), Result<Vec<Site>, Invalid>)>;
+/// A file's stamp and what loading it gave. Sites are shared, not copied, with the
+/// controller that manages them: an unchanged file costs no second copy of its manifest.
+pub type Parsed = HashMap<
+    PathBuf,
+    (
+        (std::time::SystemTime, u64),
+        Result<Vec<Arc<Site>>, Invalid>,
+    ),
+>;
 
 /// The manifests of the directory, each loaded on its own: good sites and invalid files.
 pub struct Loaded {
-    pub sites: Vec<Site>,
+    pub sites: Vec<Arc<Site>>,
     pub invalid: Vec<(PathBuf, Invalid)>,
     /// The files parsed anew (not taken from the cache): new or changed since last time.
     pub fresh: Vec<PathBuf>,
@@ -53,7 +61,8 @@ pub fn load(
             (Some(stamp), Some((seen, result))) if *seen == stamp => result.clone(),
             _ => {
                 loaded.fresh.push(file.clone());
-                let result = super::load(std::slice::from_ref(&file));
+                let result = super::load(std::slice::from_ref(&file))
+                    .map(|sites| sites.into_iter().map(Arc::new).collect::<Vec<_>>());
                 if let Some(stamp) = stamp {
                     cache.insert(file.clone(), (stamp, result.clone()));
                 }
@@ -82,7 +91,7 @@ mod tests {
     use super::*;
     use crate::manifest::sample::real_site_yaml;
 
-    fn names(sites: &[Site]) -> Vec<&str> {
+    fn names(sites: &[Arc<Site>]) -> Vec<&str> {
         sites.iter().map(|s| s.name.as_str()).collect()
     }
 

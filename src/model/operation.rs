@@ -209,7 +209,7 @@ impl AlertKind {
     /// | 4113 | all-clear |
     ///
     /// Its section of the runbook: what it means and what to do.
-    pub fn runbook(self) -> String {
+    pub fn runbook(self) -> &'static str {
         crate::runbook::link(&format!("alert-{}", self.as_str()))
     }
 

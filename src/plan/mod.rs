@@ -101,7 +101,7 @@ impl ConditionType {
     ];
 
     /// Its section of the runbook.
-    pub fn runbook(self) -> String {
+    pub fn runbook(self) -> &'static str {
         crate::runbook::link(&format!("condition-{}", self.as_str().to_lowercase()))
     }
 

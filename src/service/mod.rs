@@ -401,12 +401,12 @@ impl Supervisor {
             mut kept,
             secrets,
         } = reloaded;
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for site in loaded.sites {
             if self.invalid.remove(&site.path).is_some() {
                 self.clear_invalid(&site);
             }
-            seen.push(site.name.clone());
+            seen.insert(site.name.clone());
             self.keep(site);
         }
         for (name, problems) in &secrets {
@@ -425,13 +425,13 @@ impl Supervisor {
                 Some(last_good::Found::Site(site)) if !seen.contains(&site.name) => {
                     tracing::warn!(site = %site.name, file = %file.display(), "the manifest is invalid: managing the site on its last good manifest, kept in the state dir");
                     owner = Some(site.name.clone());
-                    self.keep(*site);
+                    self.keep(Arc::new(*site));
                 }
                 Some(last_good::Found::Unusable { site, why }) => unusable = Some((site, why)),
                 _ => {}
             }
             if let Some(name) = &owner {
-                seen.push(name.clone());
+                seen.insert(name.clone());
                 marked.insert(name.clone(), text.clone());
             }
             if let Some((site, why)) = &unusable {
@@ -448,7 +448,7 @@ impl Supervisor {
         let gone: Vec<String> = self
             .sites
             .keys()
-            .filter(|n| !seen.contains(n))
+            .filter(|n| !seen.contains(*n))
             .cloned()
             .collect();
         for name in gone {
@@ -513,7 +513,7 @@ impl Supervisor {
     }
 
     /// Manages `site` on this manifest: its task is started, or told of the change.
-    fn keep(&mut self, site: Site) {
+    fn keep(&mut self, site: Arc<Site>) {
         if !self.hold_pair(&site) {
             // Its task, if any, ends after its pass in progress.
             self.sites.remove(&site.name);
@@ -532,18 +532,19 @@ impl Supervisor {
                 None => current.remove(&site.name),
             };
         }
-        self.ctx.shared.site_manifest(Arc::new(site.clone()));
+        // One copy of the site, shared by the manifest cache, the dashboard and its task.
+        self.ctx.shared.site_manifest(Arc::clone(&site));
         match self.sites.get(&site.name) {
             Some(handle) if !handle.task.is_finished() => {
-                if **handle.spec.borrow() != site {
+                if *handle.spec.borrow() != site {
                     tracing::info!(site = %site.name, file = %site.path.display(), "manifest changed");
-                    let _ = handle.spec.send(Arc::new(site));
+                    let _ = handle.spec.send(site);
                 }
             }
             _ => {
                 tracing::info!(site = %site.name, file = %site.path.display(), "managing site");
                 let name = site.name.clone();
-                let (spec, rx) = watch::channel(Arc::new(site));
+                let (spec, rx) = watch::channel(site);
                 let task = tokio::spawn(site_task(self.ctx.clone(), rx, self.stopped.clone()));
                 self.sites.insert(name, Handle { spec, task });
             }
