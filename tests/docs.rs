@@ -22,7 +22,7 @@ fn anchor(link: &str) -> String {
 fn every_alert_kind_has_a_runbook_section() {
     let text = runbook();
     for kind in AlertKind::ALL {
-        let a = anchor(&kind.runbook());
+        let a = anchor(kind.runbook());
         assert!(
             text.contains(&a),
             "docs/runbook.md lacks {a} for alert {}",
@@ -39,7 +39,7 @@ fn every_alert_kind_has_a_runbook_section() {
 fn every_condition_type_has_a_runbook_section() {
     let text = runbook();
     for kind in ConditionType::ALL {
-        let a = anchor(&kind.runbook());
+        let a = anchor(kind.runbook());
         assert!(
             text.contains(&a),
             "docs/runbook.md lacks {a} for condition {}",
