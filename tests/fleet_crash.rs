@@ -259,3 +259,43 @@ fn a_controller_that_lost_the_site_can_write_neither_memory_nor_journal() {
     assert!(second.fleet.journal("hq").unwrap().0.is_empty());
     die(&rt, second);
 }
+
+#[test]
+fn an_owned_sites_journal_is_its_latest_entries_from_the_takeover_then_from_etcd() {
+    let etcd = Etcd::start();
+    let rt = fleet_support::runtime();
+    let entry = |n: u32| galaxy_ha::journal::Entry {
+        at: jiff::Timestamp::now(),
+        action_id: format!("hq/step-{n}"),
+        kind: None,
+        description: format!("step {n}"),
+        reason: String::new(),
+        event: galaxy_ha::journal::Event::Done,
+    };
+    let ids = |entries: Vec<galaxy_ha::journal::Entry>| -> Vec<String> {
+        entries.into_iter().map(|e| e.action_id).collect()
+    };
+    let steps = |range: std::ops::Range<u32>| -> Vec<String> {
+        range.map(|n| format!("hq/step-{n}")).collect()
+    };
+    let first = join(&rt, &etcd, "first");
+    for n in 0..25 {
+        first.fleet.append("hq", &entry(n)).unwrap();
+    }
+    die(&rt, first);
+
+    // The new owner's dashboard gets the latest twenty, oldest first: those its takeover
+    // read, or etcd's when that read has not landed yet.
+    let second = join(&rt, &etcd, "second");
+    assert_eq!(ids(second.fleet.journal("hq").unwrap().0), steps(5..25));
+    // Once shown they are not held: after the site journals, the latest twenty again.
+    second.fleet.append("hq", &entry(25)).unwrap();
+    assert_eq!(ids(second.fleet.journal("hq").unwrap().0), steps(6..26));
+    assert_eq!(ids(second.fleet.journal("hq").unwrap().0), steps(6..26));
+
+    // A controller that does not own the site reads all of it (`history`).
+    let reader = member(&rt, &etcd, "reader", &[]);
+    assert_eq!(ids(reader.fleet.journal("hq").unwrap().0), steps(0..26));
+    die(&rt, reader);
+    die(&rt, second);
+}
