@@ -85,6 +85,19 @@ impl Lab {
     pub fn following_wall_clock(mut self, speed: u32) -> Self {
         self.save_on_sleep = false;
         self.follow = Some((speed, std::time::Instant::now()));
+        // Each world saves at its own point of the minute: ten thousand labs started
+        // together would otherwise all write their worlds in the same second, a burst of a
+        // whole core every virtual minute.
+        let phase = self.path.as_deref().map_or(0, |path| {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            path.hash(&mut hasher);
+            hasher.finish() % SAVE_EVERY.as_millis() as u64
+        });
+        self.saved_at = self
+            .world
+            .elapsed()
+            .saturating_sub(Duration::from_millis(phase));
         self
     }
 
