@@ -10,9 +10,9 @@ use super::etcd::{self, Get, KeyValue, Txn, op, when};
 
 use super::{Fleet, journal_prefix, memory_key, owner_key};
 
-/// Journal entries kept in memory per owned site: the dashboard shows the last ten items,
-/// and an action's item is two entries (its intent and its outcome). Each entry kept costs
-/// memory for every owned site.
+/// Journal entries an owned site's dashboard reads (at a takeover, then from etcd after the
+/// site journals): it shows the last ten items, and an action's item is two entries (its
+/// intent and its outcome).
 const RECENT_KEPT: usize = 20;
 
 fn parse(kvs: &[KeyValue]) -> (Vec<Entry>, usize) {

@@ -59,10 +59,10 @@ impl Passes {
         }
     }
 
-    fn for_site(&self, site: &Site) -> Arc<tokio::sync::Semaphore> {
+    fn for_site(&self, site: &Site) -> &Arc<tokio::sync::Semaphore> {
         match site.manifest.spec.platform.kind {
-            crate::manifest::spec::PlatformKind::Simulated => Arc::clone(&self.lab),
-            crate::manifest::spec::PlatformKind::Powershell => Arc::clone(&self.hosts),
+            crate::manifest::spec::PlatformKind::Simulated => &self.lab,
+            crate::manifest::spec::PlatformKind::Powershell => &self.hosts,
         }
     }
 }
@@ -760,7 +760,7 @@ async fn site_task(
         let span = tracing::info_span!("pass", site = %site.name);
         let (ctx2, site2, taken) = (ctx.clone(), site.clone(), std::mem::take(&mut carry));
         let permit = match &ctx.passes {
-            Some(passes) => passes.for_site(&site).acquire_owned().await.ok(),
+            Some(passes) => passes.for_site(&site).clone().acquire_owned().await.ok(),
             None => None,
         };
         let joined = tokio::task::spawn_blocking(move || {
