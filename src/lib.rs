@@ -63,6 +63,7 @@ pub mod history;
 pub mod reconcile;
 pub mod status;
 // 9. Service
+pub mod allocator;
 pub mod fleet;
 pub mod http;
 pub mod logging;

@@ -8,6 +8,7 @@ pub mod check;
 mod text;
 mod verdict;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -143,7 +144,7 @@ impl SiteStatus {
             kind: MANIFEST_INVALID,
             status: "True",
             reason: "ManifestInvalid".into(),
-            message: errors.to_string(),
+            message: errors.to_string().into(),
             last_transition: None,
             runbook: crate::model::operation::AlertKind::ManifestInvalid.runbook(),
         });
@@ -183,8 +184,8 @@ pub struct ConditionStatus {
     pub kind: &'static str,
     /// `True` or `False`.
     pub status: &'static str,
-    pub reason: String,
-    pub message: String,
+    pub reason: Cow<'static, str>,
+    pub message: Cow<'static, str>,
     pub last_transition: Option<Timestamp>,
     /// The runbook section for this condition: what it means, what to do.
     pub runbook: &'static str,

@@ -108,7 +108,7 @@ pub fn run(args: &SiteArgs, yes: bool, wait: bool, timeout: Duration) -> anyhow:
                         outcome
                             .plan
                             .condition(crate::plan::ConditionType::Protected)
-                            .map(|c| c.message.as_str())
+                            .map(|c| c.message.as_ref())
                             .unwrap_or_default()
                     );
                 }

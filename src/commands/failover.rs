@@ -72,7 +72,7 @@ pub fn run(
             outcome
                 .plan
                 .condition(crate::plan::ConditionType::Protected)
-                .map(|c| c.message.as_str())
+                .map(|c| c.message.as_ref())
                 .unwrap_or_default()
         );
     } else {

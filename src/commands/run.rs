@@ -48,7 +48,9 @@ pub fn run(
         // So that a command on this machine given no -m works on these sites.
         served::record(&state_dir, &args.manifests, args.site.as_deref())?;
     }
+    crate::allocator::limit_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(service::BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -35,7 +35,7 @@ fn no_view(shared: &Shared, site: &str) -> Response {
 /// Exactly `plan --format json` for the site.
 pub async fn plan(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
     match shared.planned_view(&site) {
-        Some(v) => json(StatusCode::OK, v.plan_json),
+        Some(v) => json(StatusCode::OK, v.plan_json.clone()),
         None => no_view(&shared, &site),
     }
 }

@@ -32,7 +32,7 @@ pub fn render(shared: &Shared, now: SystemTime) -> String {
     let mut cards = String::new();
     for site in &status.sites {
         let view = shared.view(&site.name);
-        card(&mut cards, site, view.as_ref(), now);
+        card(&mut cards, site, view.as_deref(), now);
     }
     if status.sites.is_empty() {
         cards.push_str("<p class=\"muted\">no site has finished a pass yet</p>");

@@ -1,9 +1,12 @@
 //! `/metrics` in OpenMetrics: what Prometheus needs to alert on a site without reading the
 //! dashboard. Gauges are set when a pass publishes its site; counters only ever grow.
 
+use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -13,15 +16,59 @@ use prometheus_client::registry::Registry;
 use crate::execute::ApplyReport;
 use crate::status::SiteStatus;
 
-/// Label pairs, in the order they are written.
-pub type Labels = Vec<(&'static str, String)>;
-
-fn site(name: &str) -> Labels {
-    vec![("site", name.to_string())]
+/// A series of one site: `site="…"`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct Site {
+    site: Arc<str>,
 }
 
-fn with(name: &str, key: &'static str, value: &str) -> Labels {
-    vec![("site", name.to_string()), (key, value.to_string())]
+/// A series of one site with one more label (`type`, `host`, `activity`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct SiteWith {
+    site: Arc<str>,
+    key: &'static str,
+    value: Arc<str>,
+}
+
+impl EncodeLabelSet for SiteWith {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        ("site", &*self.site).encode(encoder.encode_label())?;
+        (self.key, &*self.value).encode(encoder.encode_label())
+    }
+}
+
+/// An action's series: its site, kind and outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct Action {
+    site: Arc<str>,
+    kind: &'static str,
+    outcome: &'static str,
+}
+
+/// A fleet member's series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct Controller {
+    controller: String,
+}
+
+/// Label values, each held once: a controller of 10,000 sites has some twenty series per
+/// site, and finding a series (every pass) then allocates nothing, nor does each series
+/// own a copy of its site's name. Names of sites no longer managed stay (a few bytes each).
+#[derive(Debug, Default)]
+struct Names(Mutex<HashSet<Arc<str>>>);
+
+impl Names {
+    fn get(&self, name: &str) -> Arc<str> {
+        let Ok(mut names) = self.0.lock() else {
+            return Arc::from(name);
+        };
+        if let Some(held) = names.get(name) {
+            return Arc::clone(held);
+        }
+        let held: Arc<str> = Arc::from(name);
+        names.insert(Arc::clone(&held));
+        held
+    }
 }
 
 /// Pass durations from 5 ms to about 40 s: a lab pass is milliseconds, a PowerShell one
@@ -34,21 +81,22 @@ fn pass_histogram() -> Histogram {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    activity: Family<Labels, Gauge>,
-    live_host: Family<Labels, Gauge>,
-    condition: Family<Labels, Gauge>,
-    replication_queue: Family<Labels, Gauge>,
-    latency: Family<Labels, Gauge<f64, AtomicU64>>,
-    monitor_remaining: Family<Labels, Gauge>,
-    condition_met: Family<Labels, Gauge>,
-    alerts_pending: Family<Labels, Gauge>,
-    drill: Family<Labels, Gauge>,
-    alerts_delivered: Family<Labels, Counter>,
-    alerts_failed: Family<Labels, Counter>,
-    pass_duration: Family<Labels, Histogram, fn() -> Histogram>,
-    actions: Family<Labels, Counter>,
-    fleet_renewals: Family<Labels, Counter>,
-    fleet_owned: Family<Labels, Gauge>,
+    names: Names,
+    activity: Family<SiteWith, Gauge>,
+    live_host: Family<SiteWith, Gauge>,
+    condition: Family<SiteWith, Gauge>,
+    replication_queue: Family<Site, Gauge>,
+    latency: Family<Site, Gauge<f64, AtomicU64>>,
+    monitor_remaining: Family<Site, Gauge>,
+    condition_met: Family<Site, Gauge>,
+    alerts_pending: Family<Site, Gauge>,
+    drill: Family<Site, Gauge>,
+    alerts_delivered: Family<Site, Counter>,
+    alerts_failed: Family<Site, Counter>,
+    pass_duration: Family<Site, Histogram, fn() -> Histogram>,
+    actions: Family<Action, Counter>,
+    fleet_renewals: Family<Controller, Counter>,
+    fleet_owned: Family<Controller, Gauge>,
     reloads: Counter,
 }
 
@@ -62,6 +110,7 @@ impl Metrics {
     pub fn new() -> Self {
         let mut m = Metrics {
             registry: Registry::with_prefix("galaxy_ha"),
+            names: Names::default(),
             activity: Family::default(),
             live_host: Family::default(),
             condition: Family::default(),
@@ -163,86 +212,121 @@ impl Metrics {
         m
     }
 
+    fn site(&self, name: &str) -> Site {
+        Site {
+            site: self.names.get(name),
+        }
+    }
+
+    fn with(&self, name: &str, key: &'static str, value: &str) -> SiteWith {
+        SiteWith {
+            site: self.names.get(name),
+            key,
+            value: self.names.get(value),
+        }
+    }
+
     /// Sets a site's gauges from its status; `previous` is the status published before, whose
-    /// activity and live host no longer hold.
+    /// activity and live host no longer hold. A series whose labels stay is set, not
+    /// dropped and made again: most passes change no label.
     pub fn publish(&self, now: &SiteStatus, previous: Option<&SiteStatus>) {
         let name = &now.name;
         if let Some(p) = previous {
-            self.forget_changing(p);
+            self.forget_changed(p, now);
         }
         if let Some(a) = &now.activity {
             self.activity
-                .get_or_create(&with(name, "activity", a))
+                .get_or_create(&self.with(name, "activity", a))
                 .set(1);
         }
         if let Some(h) = &now.live_host {
-            self.live_host.get_or_create(&with(name, "host", h)).set(1);
+            self.live_host
+                .get_or_create(&self.with(name, "host", h))
+                .set(1);
         }
         for c in &now.conditions {
             self.condition
-                .get_or_create(&with(name, "type", c.kind))
+                .get_or_create(&self.with(name, "type", c.kind))
                 .set(i64::from(c.status == "True"));
         }
+        let site = self.site(name);
         match &now.job {
             Some(j) => {
                 self.replication_queue
-                    .get_or_create(&site(name))
+                    .get_or_create(&site)
                     .set(i64::try_from(j.replication_queue_bytes).unwrap_or(i64::MAX));
                 #[allow(clippy::cast_precision_loss)]
                 let seconds = j.recovery_point_latency_ms as f64 / 1000.0;
-                self.latency.get_or_create(&site(name)).set(seconds);
+                self.latency.get_or_create(&site).set(seconds);
             }
             None => {
-                self.replication_queue.remove(&site(name));
-                self.latency.remove(&site(name));
+                self.replication_queue.remove(&site);
+                self.latency.remove(&site);
             }
         }
         if let Some(left) = now.failover_monitor_remaining_s {
             self.monitor_remaining
-                .get_or_create(&site(name))
+                .get_or_create(&site)
                 .set(i64::try_from(left).unwrap_or(i64::MAX));
         }
         self.condition_met
-            .get_or_create(&site(name))
+            .get_or_create(&site)
             .set(i64::from(now.failover_monitor_remaining_s == Some(0)));
         self.drill
-            .get_or_create(&site(name))
+            .get_or_create(&site)
             .set(i64::from(now.drill.running));
         // The delivery counters exist from the first pass, so that rules over them see 0.
-        drop(self.alerts_delivered.get_or_create(&site(name)));
-        drop(self.alerts_failed.get_or_create(&site(name)));
+        drop(self.alerts_delivered.get_or_create(&site));
+        drop(self.alerts_failed.get_or_create(&site));
         self.alerts_pending
-            .get_or_create(&site(name))
+            .get_or_create(&site)
             .set(i64::try_from(now.alerts_pending).unwrap_or(i64::MAX));
     }
 
-    /// Drops the series that change with the site's state (activity, live host, monitor).
-    fn forget_changing(&self, s: &SiteStatus) {
-        if let Some(a) = &s.activity {
-            self.activity.remove(&with(&s.name, "activity", a));
+    /// Drops the series of `before` that change with the site's state (activity, live host,
+    /// monitor) and that `now` no longer has.
+    fn forget_changed(&self, before: &SiteStatus, now: &SiteStatus) {
+        let name = &before.name;
+        if let Some(a) = before
+            .activity
+            .as_ref()
+            .filter(|&a| now.activity.as_ref() != Some(a))
+        {
+            self.activity.remove(&self.with(name, "activity", a));
         }
-        if let Some(h) = &s.live_host {
-            self.live_host.remove(&with(&s.name, "host", h));
+        if let Some(h) = before
+            .live_host
+            .as_ref()
+            .filter(|&h| now.live_host.as_ref() != Some(h))
+        {
+            self.live_host.remove(&self.with(name, "host", h));
         }
-        self.monitor_remaining.remove(&site(&s.name));
+        if now.failover_monitor_remaining_s.is_none() {
+            self.monitor_remaining.remove(&self.site(name));
+        }
     }
 
     /// One condition's series of a site goes (the condition no longer applies).
     pub fn forget_condition(&self, s: &SiteStatus, kind: &str) {
-        self.condition.remove(&with(&s.name, "type", kind));
+        self.condition.remove(&self.with(&s.name, "type", kind));
     }
 
     /// A site no longer managed: its gauges go (its counters stay, as counters do).
     pub fn forget(&self, s: &SiteStatus) {
-        self.forget_changing(s);
+        let gone = SiteStatus {
+            name: s.name.clone(),
+            ..SiteStatus::default()
+        };
+        self.forget_changed(s, &gone);
         for c in &s.conditions {
-            self.condition.remove(&with(&s.name, "type", c.kind));
+            self.condition.remove(&self.with(&s.name, "type", c.kind));
         }
-        self.replication_queue.remove(&site(&s.name));
-        self.latency.remove(&site(&s.name));
-        self.alerts_pending.remove(&site(&s.name));
-        self.condition_met.remove(&site(&s.name));
-        self.drill.remove(&site(&s.name));
+        let site = self.site(&s.name);
+        self.replication_queue.remove(&site);
+        self.latency.remove(&site);
+        self.alerts_pending.remove(&site);
+        self.condition_met.remove(&site);
+        self.drill.remove(&site);
     }
 
     /// The manifests were read again.
@@ -252,18 +336,19 @@ impl Metrics {
 
     pub fn pass_finished(&self, name: &str, seconds: f64) {
         self.pass_duration
-            .get_or_create(&site(name))
+            .get_or_create(&self.site(name))
             .observe(seconds);
     }
 
     pub fn actions(&self, name: &str, report: &ApplyReport) {
-        let count = |kind: &str, outcome: &str| {
+        let site = self.names.get(name);
+        let count = |kind: &'static str, outcome: &'static str| {
             self.actions
-                .get_or_create(&vec![
-                    ("site", name.to_string()),
-                    ("kind", kind.to_string()),
-                    ("outcome", outcome.to_string()),
-                ])
+                .get_or_create(&Action {
+                    site: Arc::clone(&site),
+                    kind,
+                    outcome,
+                })
                 .inc();
         };
         for a in &report.applied {
@@ -284,12 +369,14 @@ impl Metrics {
         } else {
             &self.alerts_failed
         };
-        family.get_or_create(&site(name)).inc();
+        family.get_or_create(&self.site(name)).inc();
     }
 
     /// A fleet member's lease renewals so far and the sites it owns now.
     pub fn fleet(&self, controller: &str, renewals: u64, owned: usize) {
-        let labels = vec![("controller", controller.to_string())];
+        let labels = Controller {
+            controller: controller.to_string(),
+        };
         let counter = self.fleet_renewals.get_or_create(&labels);
         counter.inc_by(renewals.saturating_sub(counter.get()));
         self.fleet_owned

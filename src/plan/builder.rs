@@ -2,6 +2,7 @@
 //! cut across all others when the pass is finished: no actions on unreachable hosts
 //! (rule 2), back-off (rule 11), maintenance (rule 10), one alert per condition change.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -27,7 +28,7 @@ pub(crate) struct Builder<'a> {
     /// See [`Plan::recovered`].
     pub recovered: Option<(Action, String)>,
     actions: Vec<Action>,
-    conditions: BTreeMap<ConditionType, (bool, String, String)>,
+    conditions: BTreeMap<ConditionType, (bool, Cow<'static, str>, Cow<'static, str>)>,
     degraded: Vec<(String, String)>,
     active_alerts: BTreeSet<String>,
     /// Alerts already raised stay remembered though no rule raised them this pass.
@@ -218,11 +219,11 @@ impl<'a> Builder<'a> {
         &mut self,
         kind: ConditionType,
         status: bool,
-        reason: &str,
-        message: impl Into<String>,
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
     ) {
         self.conditions
-            .insert(kind, (status, reason.to_string(), message.into()));
+            .insert(kind, (status, reason.into(), message.into()));
     }
 
     pub fn degrade(&mut self, reason: &str, message: impl Into<String>) {
@@ -395,7 +396,7 @@ impl<'a> Builder<'a> {
                 .map(|(_, m)| m.as_str())
                 .collect::<Vec<_>>()
                 .join("; ");
-            self.set(ConditionType::Degraded, true, &reason, message);
+            self.set(ConditionType::Degraded, true, reason, message);
         } else {
             self.set(
                 ConditionType::Degraded,
@@ -407,10 +408,11 @@ impl<'a> Builder<'a> {
 
         let mut conditions = Vec::new();
         for kind in ConditionType::ALL {
-            let (status, reason, message) =
-                self.conditions
-                    .remove(&kind)
-                    .unwrap_or((false, "Unknown".into(), String::new()));
+            let (status, reason, message) = self.conditions.remove(&kind).unwrap_or((
+                false,
+                Cow::Borrowed("Unknown"),
+                Cow::Borrowed(""),
+            ));
             let key = kind.as_str().to_string();
             let last = match self.memory.transitions.get(&key) {
                 Some(t) if t.status == status => t.at,

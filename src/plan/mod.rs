@@ -17,6 +17,8 @@ pub mod render;
 mod resume;
 mod view;
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -125,8 +127,10 @@ pub struct Condition {
     pub kind: ConditionType,
     pub status: bool,
     /// One CamelCase word.
-    pub reason: String,
-    pub message: String,
+    pub reason: Cow<'static, str>,
+    /// Most messages are fixed words, held without a copy: every pass of every site
+    /// makes its conditions again, and the status keeps them.
+    pub message: Cow<'static, str>,
     pub last_transition: Option<Timestamp>,
 }
 
