@@ -1,6 +1,9 @@
 //! The journal as a readable timeline: failovers, switchovers, resumes, fences, drills,
 //! alerts and manifest changes, in order.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -15,12 +18,14 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
     pub at: Timestamp,
-    pub site: String,
+    /// One copy for all of a site's items: a controller keeps ten for each of its sites.
+    pub site: Arc<str>,
     /// failover, switchover, resume, fence, drill, alert, manifest, job or baseline.
     pub category: &'static str,
     pub what: String,
-    /// done, failed: …, or what became of an intent whose outcome was never written.
-    pub outcome: String,
+    /// done, failed: …, or what became of an intent whose outcome was never written (most
+    /// are fixed words, held without a copy).
+    pub outcome: Cow<'static, str>,
     pub reason: String,
     /// Manifest changes, one per line; the git commit.
     pub details: Vec<String>,
@@ -75,12 +80,13 @@ fn category(entry: &Entry) -> &'static str {
 
 /// Pairs each intent with its outcome; an intent left without one says so.
 pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
+    let site: Arc<str> = Arc::from(site);
     let mut items: Vec<Item> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
     for entry in entries {
-        let item = |outcome: String, details: Vec<String>| Item {
+        let item = |outcome: Cow<'static, str>, details: Vec<String>| Item {
             at: entry.at,
-            site: site.to_string(),
+            site: Arc::clone(&site),
             category: category(entry),
             what: entry.description.clone(),
             outcome,
@@ -96,10 +102,10 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
                 ));
             }
             Event::Done | Event::Failed { .. } | Event::Recovered { .. } => {
-                let outcome = match &entry.event {
-                    Event::Failed { error } => format!("failed: {error}"),
-                    Event::Recovered { note } => format!("recovered: {note}"),
-                    _ => "done".to_string(),
+                let outcome: Cow<'static, str> = match &entry.event {
+                    Event::Failed { error } => format!("failed: {error}").into(),
+                    Event::Recovered { note } => format!("recovered: {note}").into(),
+                    _ => "done".into(),
                 };
                 let pending = open.iter().position(|&i| {
                     items[i].what == entry.description && items[i].category == category(entry)
@@ -113,7 +119,7 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
                 }
             }
             Event::Asked { user, host, .. } => {
-                items.push(item(format!("asked by {user} on {host}"), vec![]));
+                items.push(item(format!("asked by {user} on {host}").into(), vec![]));
             }
             Event::ManifestChanged {
                 commit,

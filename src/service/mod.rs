@@ -34,38 +34,8 @@ use crate::watch::{self as watching, WatchError};
 /// How long shutdown waits for passes in progress before it gives up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
-/// In a fleet, the passes on real hosts that may run at once (see `Ctx::passes`): such a
-/// pass spends seconds waiting on PowerShell, so many at once keep many sites in their
-/// intervals.
+/// In a fleet, the passes that may run at once (see `Ctx::passes`).
 pub const FLEET_PASSES: usize = 128;
-
-/// In a fleet, the passes on the simulated lab that may run at once. A lab pass computes
-/// (and waits only on etcd's writes), so more of them at once than this only adds thread
-/// handoffs: on 2 cores, 10,000 converged lab sites used 15 % of a core with 16 and
-/// 21-30 % with 128, at the same passes per second.
-pub const FLEET_LAB_PASSES: usize = 16;
-
-/// The passes of a fleet member that may run at once, by what they wait on.
-struct Passes {
-    hosts: Arc<tokio::sync::Semaphore>,
-    lab: Arc<tokio::sync::Semaphore>,
-}
-
-impl Passes {
-    fn new() -> Self {
-        Passes {
-            hosts: Arc::new(tokio::sync::Semaphore::new(FLEET_PASSES)),
-            lab: Arc::new(tokio::sync::Semaphore::new(FLEET_LAB_PASSES)),
-        }
-    }
-
-    fn for_site(&self, site: &Site) -> &Arc<tokio::sync::Semaphore> {
-        match site.manifest.spec.platform.kind {
-            crate::manifest::spec::PlatformKind::Simulated => &self.lab,
-            crate::manifest::spec::PlatformKind::Powershell => &self.hosts,
-        }
-    }
-}
 
 /// The runtime's blocking threads, where passes run: a fleet's passes and room for the rest
 /// (saving a lab world, reading the manifests, looking for requests). Without a bound the
@@ -139,7 +109,7 @@ struct Ctx {
     fleet: Option<Arc<Fleet>>,
     /// In a fleet, passes in progress at once: every write is an etcd transaction, and a
     /// thousand passes waiting on etcd together would time out rather than go faster.
-    passes: Option<Passes>,
+    passes: Option<Arc<tokio::sync::Semaphore>>,
     dry_run: bool,
     sim_speed: u32,
     outbox: Outbox,
@@ -210,7 +180,9 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let ctx = Arc::new(Ctx {
         state_dir: options.state_dir.clone(),
         store,
-        passes: fleet.as_ref().map(|_| Passes::new()),
+        passes: fleet
+            .as_ref()
+            .map(|_| Arc::new(tokio::sync::Semaphore::new(FLEET_PASSES))),
         fleet: fleet.clone(),
         dry_run: options.dry_run,
         sim_speed: options.sim_speed,
@@ -768,7 +740,7 @@ async fn site_task(
         let span = tracing::info_span!("pass", site = %site.name);
         let (ctx2, site2, taken) = (ctx.clone(), site.clone(), std::mem::take(&mut carry));
         let permit = match &ctx.passes {
-            Some(passes) => passes.for_site(&site).clone().acquire_owned().await.ok(),
+            Some(passes) => passes.clone().acquire_owned().await.ok(),
             None => None,
         };
         let joined = tokio::task::spawn_blocking(move || {

@@ -240,8 +240,9 @@ fn corrupt(path: &Path, why: &str) -> PlatformError {
 fn load(path: &Path) -> Result<World, PlatformError> {
     let text = std::fs::read(path)
         .map_err(|e| corrupt(path, &format!("cannot read the simulated lab's world: {e}")))?;
-    let world: World = serde_json::from_slice(&text)
+    let mut world: World = serde_json::from_slice(&text)
         .map_err(|e| corrupt(path, &format!("the simulated lab's world is corrupt ({e})")))?;
+    world.compact();
     if world.format_version != FORMAT_VERSION {
         return Err(corrupt(
             path,
