@@ -8,6 +8,9 @@
 //! lab sites: 308 MiB resident with glibc's default, 245 MiB with two arenas, at the same
 //! CPU (docs/fleet.md).
 
+/// How often a controller hands the allocator's free pages back to the system.
+pub const GIVE_BACK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Arenas a controller uses, unless the admin set `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES`.
 pub const ARENAS: i32 = 2;
 
@@ -28,6 +31,36 @@ pub fn limit_arenas() {
         let set = unsafe { libc::mallopt(libc::M_ARENA_MAX, ARENAS) };
         if set != 1 {
             tracing::debug!("the allocator kept its default number of arenas");
+        }
+    }
+}
+
+/// Hands free pages inside the allocator's arenas back to the system. glibc returns memory
+/// on its own only from the top of an arena, so pages freed in the middle (a takeover's
+/// reads, a reload's parse) stay resident until asked. Walking the arenas takes a few
+/// milliseconds for a controller of 10,000 sites, once a minute ([`GIVE_BACK_EVERY`]).
+pub fn give_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only returns whole free pages of glibc's own arenas to the
+        // system (madvise); it touches no memory in use and takes the arenas' locks itself.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+/// Calls [`give_back`] every [`GIVE_BACK_EVERY`] on the blocking pool until `stopped`.
+pub async fn give_back_regularly(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(GIVE_BACK_EVERY);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let _ = tokio::task::spawn_blocking(give_back).await;
+            }
+            _ = stopped.changed() => return,
         }
     }
 }

@@ -192,6 +192,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         requests_waiting: Arc::new(AtomicBool::new(false)),
         shared: shared.clone(),
     });
+    let giving_back = tokio::spawn(crate::allocator::give_back_regularly(stopped.clone()));
     // Only a controller that serves looks for requests, so only its passes read them.
     let requests_seen = serving.is_some().then(|| {
         tokio::spawn(answer::look_for_requests(
@@ -252,6 +253,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let mut tasks: Vec<JoinHandle<()>> = supervisor.sites.into_values().map(|h| h.task).collect();
     tasks.extend(delivery);
     tasks.extend(requests_seen);
+    tasks.push(giving_back);
     tasks.extend(server);
     let all = async {
         for task in tasks {
