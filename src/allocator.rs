@@ -1,11 +1,12 @@
-//! The C allocator's one setting that matters to a long-running controller.
+//! The C allocator's settings that matter to a long-running controller: its arenas, and
+//! handing free pages back.
 //!
 //! glibc gives threads that allocate at the same time arenas of their own, up to eight per
 //! core, and an arena keeps what is freed in it for its own later use. A controller's
 //! passes run on many blocking threads, so every site's long-lived state (its status, its
 //! metrics, its lab world) ends up spread over sixteen arenas on two cores, each holding
 //! free space the others cannot use. Measured on one controller owning 10,000 converged
-//! lab sites: 308 MiB resident with glibc's default, 245 MiB with two arenas, at the same
+//! lab sites: 308 MiB resident with glibc's default, 242 MiB with two arenas, at the same
 //! CPU (docs/fleet.md).
 
 /// How often a controller hands the allocator's free pages back to the system.

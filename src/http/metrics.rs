@@ -218,9 +218,10 @@ impl Metrics {
         }
     }
 
-    fn with(&self, name: &str, key: &'static str, value: &str) -> SiteWith {
+    /// `site`'s series with one more label: its name is not looked up again.
+    fn with(&self, site: &Site, key: &'static str, value: &str) -> SiteWith {
         SiteWith {
-            site: self.names.get(name),
+            site: Arc::clone(&site.site),
             key,
             value: self.names.get(value),
         }
@@ -230,26 +231,25 @@ impl Metrics {
     /// activity and live host no longer hold. A series whose labels stay is set, not
     /// dropped and made again: most passes change no label.
     pub fn publish(&self, now: &SiteStatus, previous: Option<&SiteStatus>) {
-        let name = &now.name;
+        let site = self.site(&now.name);
         if let Some(p) = previous {
-            self.forget_changed(p, now);
+            self.forget_changed(&site, p, now);
         }
         if let Some(a) = &now.activity {
             self.activity
-                .get_or_create(&self.with(name, "activity", a))
+                .get_or_create(&self.with(&site, "activity", a))
                 .set(1);
         }
         if let Some(h) = &now.live_host {
             self.live_host
-                .get_or_create(&self.with(name, "host", h))
+                .get_or_create(&self.with(&site, "host", h))
                 .set(1);
         }
         for c in &now.conditions {
             self.condition
-                .get_or_create(&self.with(name, "type", c.kind))
+                .get_or_create(&self.with(&site, "type", c.kind))
                 .set(i64::from(c.status == "True"));
         }
-        let site = self.site(name);
         match &now.job {
             Some(j) => {
                 self.replication_queue
@@ -285,43 +285,39 @@ impl Metrics {
 
     /// Drops the series of `before` that change with the site's state (activity, live host,
     /// monitor) and that `now` no longer has.
-    fn forget_changed(&self, before: &SiteStatus, now: &SiteStatus) {
-        let name = &before.name;
+    fn forget_changed(&self, site: &Site, before: &SiteStatus, now: &SiteStatus) {
         if let Some(a) = before
             .activity
             .as_ref()
             .filter(|&a| now.activity.as_ref() != Some(a))
         {
-            self.activity.remove(&self.with(name, "activity", a));
+            self.activity.remove(&self.with(site, "activity", a));
         }
         if let Some(h) = before
             .live_host
             .as_ref()
             .filter(|&h| now.live_host.as_ref() != Some(h))
         {
-            self.live_host.remove(&self.with(name, "host", h));
+            self.live_host.remove(&self.with(site, "host", h));
         }
         if now.failover_monitor_remaining_s.is_none() {
-            self.monitor_remaining.remove(&self.site(name));
+            self.monitor_remaining.remove(site);
         }
     }
 
     /// One condition's series of a site goes (the condition no longer applies).
     pub fn forget_condition(&self, s: &SiteStatus, kind: &str) {
-        self.condition.remove(&self.with(&s.name, "type", kind));
+        self.condition
+            .remove(&self.with(&self.site(&s.name), "type", kind));
     }
 
     /// A site no longer managed: its gauges go (its counters stay, as counters do).
     pub fn forget(&self, s: &SiteStatus) {
-        let gone = SiteStatus {
-            name: s.name.clone(),
-            ..SiteStatus::default()
-        };
-        self.forget_changed(s, &gone);
-        for c in &s.conditions {
-            self.condition.remove(&self.with(&s.name, "type", c.kind));
-        }
         let site = self.site(&s.name);
+        self.forget_changed(&site, s, &SiteStatus::default());
+        for c in &s.conditions {
+            self.condition.remove(&self.with(&site, "type", c.kind));
+        }
         self.replication_queue.remove(&site);
         self.latency.remove(&site);
         self.alerts_pending.remove(&site);
