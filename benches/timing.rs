@@ -86,7 +86,7 @@ fn config(
     failures: Option<u32>,
 ) -> Vec<crate::Figure> {
     let mut manifest = galaxy_ha::manifest::sample::guide_site(FailoverMode::Automatic);
-    let monitor = &mut manifest.spec.failover.monitor;
+    let monitor = &mut manifest.spec_mut().failover.monitor;
     monitor.interval = Duration::from_secs(interval);
     monitor.total_time_to_failure = total.map(Duration::from_secs);
     monitor.consecutive_failures = failures;

@@ -274,7 +274,15 @@ fn remember_manifest(
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
     let spec = &site.manifest.spec;
-    if plan.memory.spec_seen.as_deref() == Some(spec) {
+    if let Some(seen) = &plan.memory.spec_seen
+        && seen == spec
+    {
+        // Memory read back (from the store, after a restart or a takeover) holds its own copy
+        // of the spec: share the manifest's instead, and have the store keep that.
+        if !std::sync::Arc::ptr_eq(seen, spec) {
+            plan.memory.spec_seen = Some(spec.clone());
+            store.share(&site.name, &plan.memory);
+        }
         return Ok(());
     }
     let changes = match &plan.memory.spec_seen {
@@ -298,7 +306,7 @@ fn remember_manifest(
         },
     };
     store.append(&site.name, &entry)?;
-    plan.memory.spec_seen = Some(std::sync::Arc::new(spec.clone()));
+    plan.memory.spec_seen = Some(spec.clone());
     Ok(())
 }
 

@@ -76,7 +76,7 @@ fn a_stopped_job_should_be_kept_while_its_replica_runs_or_system_galaxy_runs_now
 #[test]
 fn a_split_brain_should_be_fenced_even_in_maintenance() {
     let mut m = manifest("manual");
-    m.spec.maintenance = serde_saphyr::from_str("reason: SQL Server patching\n").unwrap();
+    m.spec_mut().maintenance = serde_saphyr::from_str("reason: SQL Server patching\n").unwrap();
     let mut o = healthy();
     o.hosts[1].vms[0] = sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running);
     let p = plan::plan(&m, &o, &adopted(), now());
@@ -129,7 +129,7 @@ fn a_switchover_should_not_start_while_the_job_is_not_connected() {
     let mut o = healthy();
     o.job.as_mut().unwrap().connected_since = None;
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let p = plan::plan(&m, &o, &adopted(), now());
     assert!(
         !kinds(&p).contains(&ActionKind::StopVm),
@@ -154,7 +154,7 @@ fn a_primary_set_to_the_live_host_during_a_switchover_should_not_move_system_gal
     // A person ran `failover` (a switchover from B to A) and, while it ran, set spec.primary
     // to B, the live host then. Once A is live, spec.primary: B is stale, not a request.
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let memory = galaxy_ha::memory::Memory {
         live_host: Some(B.into()),
         acknowledged_primary: Some(A.into()),
@@ -280,7 +280,7 @@ fn a_switchover_should_not_start_while_a_test_failover_runs() {
         plan::approve(&manifest("manual"), &o, &adopted(), false).expect_err("test replica up");
     assert!(refused.contains("test failover"), "{refused}");
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let p = plan::plan(&m, &o, &adopted(), now());
     assert!(!kinds(&p).contains(&ActionKind::StopVm), "{:#?}", p.actions);
 }

@@ -78,7 +78,7 @@ fn a_drifted_failover_monitor_should_be_updated_in_place() {
 #[test]
 fn a_scheduled_drill_should_run_a_test_failover_and_leave_the_job_protecting() {
     let mut rig = Rig::new("manual");
-    rig.site.manifest.spec.drills =
+    rig.site.manifest.spec_mut().drills =
         serde_saphyr::from_str("testFailoverEvery: 30d\nscheduled: true\n").unwrap();
     let out = rig.converge();
     assert_eq!(
@@ -101,4 +101,29 @@ fn a_scheduled_drill_should_run_a_test_failover_and_leave_the_job_protecting() {
     // Within the month nothing more happens.
     rig.run_for(Duration::from_secs(3600));
     assert_eq!(rig.memory().last_test_failover, memory.last_test_failover);
+}
+
+#[test]
+fn memory_read_back_should_share_the_manifests_spec_instead_of_holding_a_copy() {
+    use galaxy_ha::store::{FileStore, SiteStore};
+    let mut rig = Rig::new("manual");
+    rig.converge();
+    let store = FileStore::new(rig.dir.path());
+    let entries = store.journal(&rig.site.name).unwrap().0.len();
+    assert!(entries > 0, "the converge was journaled");
+    // Each pass reads memory back from the state dir: the spec it remembers is a copy until
+    // the pass sees it equal to the manifest's.
+    let o = rig.pass();
+    let read = o.memory.spec_seen.as_ref().expect("remembered");
+    assert!(
+        !std::sync::Arc::ptr_eq(read, &rig.site.manifest.spec),
+        "memory as read from the file is its own copy"
+    );
+    let kept = o.plan.memory.spec_seen.as_ref().expect("still remembered");
+    assert!(std::sync::Arc::ptr_eq(kept, &rig.site.manifest.spec));
+    assert_eq!(
+        store.journal(&rig.site.name).unwrap().0.len(),
+        entries,
+        "sharing the spec is not a manifest change"
+    );
 }

@@ -444,7 +444,14 @@ fn a_letter_whose_send_began_before_a_crash_is_sent_once_more_with_its_message_i
     let site = galaxy_ha::manifest::load(&[dir.join("s1.yaml")])
         .unwrap()
         .remove(0);
-    let email = site.manifest.spec.notifications.unwrap().email.unwrap();
+    let email = site
+        .manifest
+        .spec
+        .notifications
+        .clone()
+        .unwrap()
+        .email
+        .unwrap();
     // What a controller killed during the SMTP conversation leaves: a letter marked as
     // being sent.
     let outbox = Outbox::new(&state);

@@ -156,9 +156,9 @@ proptest! {
     #[test]
     fn safety_invariants_hold_for_every_plan(o in observed(), m in memory(), (automatic, primary, maintenance) in spec_choice()) {
         let mut manifest = manifest(if automatic { "automatic" } else { "manual" });
-        manifest.spec.primary = host_name(primary).into();
+        manifest.spec_mut().primary = host_name(primary).into();
         if maintenance {
-            manifest.spec.maintenance = serde_saphyr::from_str("reason: patching\n").unwrap();
+            manifest.spec_mut().maintenance = serde_saphyr::from_str("reason: patching\n").unwrap();
         }
         let p = plan::plan(&manifest, &o, &m, now());
         let live: Vec<&str> = o.live_hosts().into_iter().map(|h| h.as_str()).collect();

@@ -130,7 +130,7 @@ fn rule3_baseline_should_start_services_fix_startup_open_ports_and_set_email() {
     let vm = &mut o.hosts[0].vms[0];
     vm.services[1].status = ServiceStatus::Stopped;
     let mut m = manifest("manual");
-    m.spec.notifications = serde_saphyr::from_str(
+    m.spec_mut().notifications = serde_saphyr::from_str(
         "email:\n  smtp:\n    server: mail.example.com\n  from: ha@example.com\n  to: [ops@example.com]\n",
     )
     .unwrap();
@@ -380,7 +380,7 @@ fn rule7_condition_met_in_manual_mode_should_alert_once_and_wait() {
 #[test]
 fn rule7_primary_set_to_the_standby_should_approve_a_manual_failover() {
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let p = plan::plan(
         &m,
         &live_host_down(Duration::from_secs(310)),
@@ -461,7 +461,7 @@ fn rule7_only_the_controller_link_down_should_never_fail_over() {
 #[test]
 fn rule7_max_data_loss_exceeded_should_wait_for_approval() {
     let mut m = manifest("automatic");
-    m.spec.failover.max_data_loss = Some(Duration::from_secs(30));
+    m.spec_mut().failover.max_data_loss = Some(Duration::from_secs(30));
     let mut o = live_host_down(Duration::from_secs(300));
     o.job.as_mut().unwrap().recovery_point_latency = Duration::from_secs(45);
     let p = plan::plan(&m, &o, &adopted(), now());
@@ -582,7 +582,7 @@ fn rule9_manifest_stale_should_report_and_never_fail_back() {
 #[test]
 fn rule9_primary_changed_by_a_person_should_start_a_clean_switchover() {
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let p = plan::plan(&m, &healthy(), &adopted(), now());
     assert_eq!(kinds(&p), vec![ActionKind::StopVm]);
     assert!(
@@ -644,8 +644,8 @@ fn rule9_a_switchover_asked_in_the_manifest_should_wait_for_its_window_in_the_si
     // now() is Monday 2026-01-05 09:00 UTC: 03:00 in Chicago, 09:00 in London.
     let with_window = |yaml: &str| {
         let mut m = manifest("manual");
-        m.spec.primary = B.into();
-        m.spec.switchover = serde_saphyr::from_str(yaml).unwrap();
+        m.spec_mut().primary = B.into();
+        m.spec_mut().switchover = serde_saphyr::from_str(yaml).unwrap();
         plan::plan(&m, &healthy(), &adopted(), now())
     };
     let weekend =
@@ -675,8 +675,8 @@ fn rule9_a_switchover_asked_in_the_manifest_should_wait_for_its_window_in_the_si
     assert!(london.actions.is_empty(), "{:#?}", london.actions);
     // A switchover already under way runs to its end when the window closes.
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
-    m.spec.switchover = serde_saphyr::from_str(
+    m.spec_mut().primary = B.into();
+    m.spec_mut().switchover = serde_saphyr::from_str(
         "window: {days: [Sat], hours: 01:00-05:00, timeZone: America/Chicago}\n",
     )
     .unwrap();
@@ -687,7 +687,7 @@ fn rule9_a_switchover_asked_in_the_manifest_should_wait_for_its_window_in_the_si
 #[test]
 fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let mut o = healthy();
     o.hosts[0].vms = vec![sg_vm("GCSServer", VmState::Off)];
     let mut mem = adopted();
@@ -725,7 +725,7 @@ fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
 #[test]
 fn rule9_switchover_should_wait_while_not_protecting() {
     let mut m = manifest("manual");
-    m.spec.primary = B.into();
+    m.spec_mut().primary = B.into();
     let mut o = healthy();
     o.job.as_mut().unwrap().activity = Activity::Synchronizing;
     let p = plan::plan(&m, &o, &adopted(), now());
@@ -736,7 +736,7 @@ fn rule9_switchover_should_wait_while_not_protecting() {
 #[test]
 fn rule10_maintenance_should_plan_but_apply_nothing_and_never_fail_over() {
     let mut m = manifest("automatic");
-    m.spec.maintenance = serde_saphyr::from_str("reason: SQL Server patching\n").unwrap();
+    m.spec_mut().maintenance = serde_saphyr::from_str("reason: SQL Server patching\n").unwrap();
     let mut o = live_host_down(Duration::from_secs(600));
     o.hosts[1].firewall.clear();
     let p = plan::plan(&m, &o, &adopted(), now());
@@ -819,7 +819,7 @@ fn rule10_the_end_of_maintenance_starts_a_fresh_countdown_for_a_failure_seen_dur
 #[test]
 fn rule10_maintenance_should_end_by_itself_at_until() {
     let mut m = manifest("automatic");
-    m.spec.maintenance =
+    m.spec_mut().maintenance =
         serde_saphyr::from_str("reason: patching\nuntil: 2026-01-05T08:00:00Z\n").unwrap();
     let p = plan::plan(
         &m,
@@ -829,7 +829,7 @@ fn rule10_maintenance_should_end_by_itself_at_until() {
     );
     assert!(p.maintenance.is_none());
     assert_eq!(failovers(&p), 1);
-    m.spec.maintenance =
+    m.spec_mut().maintenance =
         serde_saphyr::from_str("reason: patching\nuntil: 2026-01-05T10:00:00Z\n").unwrap();
     let p = plan::plan(
         &m,
@@ -1023,7 +1023,7 @@ fn rule6_should_keep_the_replica_when_it_is_what_runs_system_galaxy() {
 #[test]
 fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_while_protecting() {
     let mut m = manifest("manual");
-    m.spec.drills = serde_saphyr::from_str("testFailoverEvery: 90d\n").unwrap();
+    m.spec_mut().drills = serde_saphyr::from_str("testFailoverEvery: 90d\n").unwrap();
     let p = plan::plan(&m, &healthy(), &adopted(), now());
     assert!(cond(&p, ConditionType::DrillOverdue));
     assert_eq!(alerts(&p), vec![AlertKind::DrillOverdue]);
@@ -1032,7 +1032,8 @@ fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_whil
         "not scheduled: only the alert"
     );
 
-    m.spec.drills = serde_saphyr::from_str("testFailoverEvery: 90d\nscheduled: true\n").unwrap();
+    m.spec_mut().drills =
+        serde_saphyr::from_str("testFailoverEvery: 90d\nscheduled: true\n").unwrap();
     let p = plan::plan(&m, &healthy(), &adopted(), now());
     assert!(kinds(&p).contains(&ActionKind::TestFailover));
 
@@ -1048,7 +1049,7 @@ fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_whil
         !kinds(&plan::plan(&m, &syncing, &adopted(), now())).contains(&ActionKind::TestFailover)
     );
 
-    m.spec.maintenance = serde_saphyr::from_str("reason: patching\n").unwrap();
+    m.spec_mut().maintenance = serde_saphyr::from_str("reason: patching\n").unwrap();
     assert!(
         plan::plan(&m, &healthy(), &adopted(), now())
             .actionable()
@@ -1103,7 +1104,7 @@ fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
     );
     assert!(ends(&plan::plan(&m, &o, &started(241), now())));
     let mut short = manifest("automatic");
-    short.spec.drills = serde_saphyr::from_str("maxDuration: 30m\n").unwrap();
+    short.spec_mut().drills = serde_saphyr::from_str("maxDuration: 30m\n").unwrap();
     assert!(ends(&plan::plan(&short, &o, &started(31), now())));
     // No drill runs: nothing to end.
     assert!(!ends(&plan::plan(&short, &healthy(), &started(31), now())));
@@ -1115,11 +1116,11 @@ fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
 #[test]
 fn names_that_differ_only_in_case_should_be_one_host_and_one_vm_everywhere() {
     let mut m = manifest("automatic");
-    for h in &mut m.spec.hosts {
+    for h in &mut m.spec_mut().hosts {
         h.name = h.name.to_ascii_lowercase().into();
     }
-    m.spec.primary = A.to_ascii_lowercase().into();
-    m.spec.vm.name = m.spec.vm.name.to_ascii_uppercase().into();
+    m.spec_mut().primary = A.to_ascii_lowercase().into();
+    m.spec_mut().vm.name = m.spec.vm.name.to_ascii_uppercase().into();
     let memory = galaxy_ha::memory::Memory {
         live_host: Some("GcsHostA".into()),
         acknowledged_primary: Some("gcsHOSTa".into()),
@@ -1149,7 +1150,7 @@ fn names_that_differ_only_in_case_should_be_one_host_and_one_vm_everywhere() {
 #[test]
 fn rule8_under_resume_approve_should_wait_for_a_person_then_resume_when_approved() {
     let mut m = manifest("automatic");
-    m.spec.resume = galaxy_ha::manifest::spec::ResumeMode::Approve;
+    m.spec_mut().resume = galaxy_ha::manifest::spec::ResumeMode::Approve;
     let mut o = healthy();
     o.hosts[0] = host(A, vec![sg_vm("GCSServer", VmState::Off)]);
     o.hosts[1].vms = vec![sg_vm("GCSServer_Replica_GCSHOSTB", VmState::Running)];
@@ -1201,7 +1202,8 @@ fn rule8_under_resume_approve_should_wait_for_a_person_then_resume_when_approved
 #[test]
 fn rule10_maintenance_of_one_host_should_keep_the_other_and_never_fail_over() {
     let mut m = manifest("automatic");
-    m.spec.maintenance = serde_saphyr::from_str("reason: patching\nhost: gcshostb\n").unwrap();
+    m.spec_mut().maintenance =
+        serde_saphyr::from_str("reason: patching\nhost: gcshostb\n").unwrap();
     let mut o = healthy();
     o.hosts[0].services[0].status = ServiceStatus::Stopped;
     o.hosts[1].services[0].status = ServiceStatus::Stopped;

@@ -190,7 +190,7 @@ fn a_capture_should_hold_no_secret_and_no_address() {
     let dir = tempfile::tempdir().expect("dir");
     let password = dir.path().join("host.cred");
     std::fs::write(&password, "hunter2\n").expect("secret");
-    let mut spec = site.manifest.spec.clone();
+    let mut spec = (*site.manifest.spec).clone();
     spec.platform.powershell = Some(galaxy_ha::manifest::spec::PowershellSpec {
         runner: galaxy_ha::manifest::spec::RunnerKind::Remoting,
         username: Some("CORP\\svc".into()),

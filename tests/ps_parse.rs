@@ -33,7 +33,9 @@ const PROTECTING_B: &str = r#"{"formatVersion":2,"computerName":"GCSHOSTB","psVe
 "doubleTakeError":null}"#;
 
 fn spec() -> galaxy_ha::manifest::spec::SiteSpec {
-    galaxy_ha::manifest::sample::guide_site(FailoverMode::Automatic).spec
+    std::sync::Arc::unwrap_or_clone(
+        galaxy_ha::manifest::sample::guide_site(FailoverMode::Automatic).spec,
+    )
 }
 
 fn expect_b() -> Expect {

@@ -15,9 +15,11 @@ fn spec() -> galaxy_ha::manifest::spec::SiteSpec {
     let yaml = "apiVersion: galaxy-ha/v1\nkind: RedundantServer\nmetadata: {name: hq}\nspec:\n  \
         hosts: [{name: GCSHOSTA, address: 10.100.0.43}, {name: GCSHOSTB, address: 10.100.0.44}]\n  \
         primary: GCSHOSTA\n  vm: {name: GCSServer, address: 10.100.0.45}\n";
-    serde_saphyr::from_str::<Manifest>(yaml)
-        .expect("manifest")
-        .spec
+    std::sync::Arc::unwrap_or_clone(
+        serde_saphyr::from_str::<Manifest>(yaml)
+            .expect("manifest")
+            .spec,
+    )
 }
 
 fn hostile() -> impl Strategy<Value = String> {

@@ -18,7 +18,10 @@ pub fn manifest_text() -> String {
 }
 
 pub fn spec() -> SiteSpec {
-    galaxy_ha::manifest::sample::guide_site(galaxy_ha::manifest::spec::FailoverMode::Manual).spec
+    std::sync::Arc::unwrap_or_clone(
+        galaxy_ha::manifest::sample::guide_site(galaxy_ha::manifest::spec::FailoverMode::Manual)
+            .spec,
+    )
 }
 
 /// The seed from `GALAXY_HA_SIM_SEED` (printed, so a failure can be rerun), else the default.

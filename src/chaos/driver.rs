@@ -278,7 +278,7 @@ impl Case<'_> {
     fn edit(&mut self, edit: &Edit) {
         let now = self.lab.now();
         let live = self.live_host();
-        let spec = &mut self.site.manifest.spec;
+        let spec = self.site.manifest.spec_mut();
         let old = spec.clone();
         match edit {
             Edit::Primary(host) => spec.primary = host.into(),
@@ -381,7 +381,7 @@ impl Case<'_> {
             let _ = self.lab.world_mut().inject(fault);
             self.checker.after_fault(fault, &before, self.lab.world());
         }
-        self.site.manifest.spec.maintenance = None;
+        self.site.manifest.spec_mut().maintenance = None;
         self.store.crash_at = None;
         if !self.up {
             self.restart();

@@ -159,7 +159,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
     );
 
     demo.stage("4. Planned switchover back: the admin sets spec.primary, no event is lost");
-    site.manifest.spec.primary = B.into();
+    site.manifest.spec_mut().primary = B.into();
     demo.say(
         &lab,
         "admin acknowledges the failover in git: spec.primary: GCSHOSTB",
@@ -168,7 +168,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
     demo.track(&o, &lab);
     demo.flush(&mut alerts, &lab);
     lab.sleep(Duration::from_secs(3600));
-    site.manifest.spec.primary = A.into();
+    site.manifest.spec_mut().primary = A.into();
     demo.say(
         &lab,
         "admin plans the move back in git: spec.primary: GCSHOSTA",

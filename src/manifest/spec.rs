@@ -22,7 +22,16 @@ pub struct Manifest {
     pub kind: Kind,
     pub metadata: Metadata,
     /// The desired state of the site.
-    pub spec: SiteSpec,
+    // Shared: a site's memory keeps the spec its last pass saw, and a controller owning
+    // thousands of sites holds one copy of each, not two.
+    pub spec: std::sync::Arc<SiteSpec>,
+}
+
+impl Manifest {
+    /// The spec to change (a copy if another holder shares it).
+    pub fn spec_mut(&mut self) -> &mut SiteSpec {
+        std::sync::Arc::make_mut(&mut self.spec)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -59,6 +59,11 @@ pub trait SiteStore: Send + Sync {
     /// Nothing was written (the old memory is intact).
     fn save(&self, site: &str, memory: &Memory) -> Result<(), StoreError>;
 
+    /// `memory`, equal to what the store holds for the site, in place of it: its parts are
+    /// shared with the site's manifest. Nothing is written; a store that keeps no memory
+    /// in memory has nothing to do.
+    fn share(&self, _site: &str, _memory: &Memory) {}
+
     /// Appends one journal entry.
     ///
     /// # Errors

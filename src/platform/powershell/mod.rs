@@ -42,7 +42,7 @@ pub use sim_runner::SimRunner;
 #[derive(Debug)]
 pub struct PowershellPlatform<R: Runner> {
     site: String,
-    spec: SiteSpec,
+    spec: std::sync::Arc<SiteSpec>,
     runner: R,
     timeout: Duration,
 }
