@@ -16,15 +16,25 @@ mod timing;
 
 pub use report::Figure;
 
+/// Counts every allocation, so that `engine::idle_pass_allocations` can say what a pass
+/// allocates; two atomic additions per call cost the other benchmarks nothing they report.
+#[global_allocator]
+static ALLOCATOR: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
 /// One benchmark: its name for filtering, the report section it belongs to, and the run.
 type Bench = (&'static str, &'static str, fn() -> Vec<Figure>);
 
-const BENCHES: [Bench; 11] = [
+const BENCHES: [Bench; 12] = [
     ("validate_1000", "Manifests", manifests::bench_validate_1000),
     ("hostile", "Hostile manifests", hostile::bench_refusals),
     ("sim_24h", "Simulated lab", sim::bench_sim_24h),
     ("plan_one_site", "Planner", engine::plan_one_site),
     ("pass_10000_sites", "Planner", engine::pass_10000_sites),
+    (
+        "idle_pass_allocations",
+        "Planner",
+        engine::idle_pass_allocations,
+    ),
     (
         "failover_timing",
         "Failover timing",

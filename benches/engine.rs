@@ -1,7 +1,8 @@
-//! Engine benchmarks: `plan()` for one site, and one observe + plan pass over 10,000
-//! simulated sites with nothing to do.
+//! Engine benchmarks: `plan()` for one site, one observe + plan pass over 10,000
+//! simulated sites with nothing to do, and what a whole pass with nothing to do allocates.
 
 use std::hint::black_box;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use galaxy_ha::alert::LogSink;
@@ -89,5 +90,79 @@ pub fn pass_10000_sites() -> Vec<crate::Figure> {
         format!("{} median of 5", crate::report::human(m)),
         "< 2 s",
         m < Duration::from_secs(2),
+    )]
+}
+
+/// Memory held in the process, as a fleet member holds the memory of the sites it owns: a
+/// pass reads no file.
+struct HeldMemory(Mutex<Memory>);
+
+impl galaxy_ha::store::SiteStore for HeldMemory {
+    fn load(&self, _site: &str) -> Result<Memory, galaxy_ha::store::StoreError> {
+        Ok(self.0.lock().expect("memory").clone())
+    }
+    fn save(&self, _site: &str, memory: &Memory) -> Result<(), galaxy_ha::store::StoreError> {
+        *self.0.lock().expect("memory") = memory.clone();
+        Ok(())
+    }
+    fn share(&self, _site: &str, memory: &Memory) {
+        *self.0.lock().expect("memory") = memory.clone();
+    }
+    fn append(
+        &self,
+        _site: &str,
+        entry: &galaxy_ha::journal::Entry,
+    ) -> Result<(), galaxy_ha::store::StoreError> {
+        panic!("a pass with nothing to do journals nothing: {entry:?}")
+    }
+    fn journal(
+        &self,
+        _site: &str,
+    ) -> Result<(Vec<galaxy_ha::journal::Entry>, usize), galaxy_ha::store::StoreError> {
+        Ok((Vec::new(), 0))
+    }
+    fn journal_stamp(&self, _site: &str) -> Option<u64> {
+        None
+    }
+}
+
+/// A whole pass (`reconcile::pass`: memory loaded, observed, planned, nothing to carry out)
+/// of a converged site whose memory is held in the process, as in a fleet: what it
+/// allocates. The lab's world is in memory, so the pass touches no file.
+pub fn idle_pass_allocations() -> Vec<crate::Figure> {
+    let (site, mut lab, memory) = converged();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let held: Arc<dyn galaxy_ha::store::SiteStore> = Arc::new(HeldMemory(Mutex::new(memory)));
+    let mut store = Records::new(dir.path(), "bench")
+        .on(held)
+        .writing_only_changes();
+    let mut alerts = LogSink::default();
+    // The first pass shares the manifest's spec with memory; then every pass is alike.
+    for _ in 0..10 {
+        reconcile::pass(&site, &mut lab, &mut store, &mut alerts).expect("pass");
+    }
+    const PASSES: usize = 1_000;
+    let region = stats_alloc::Region::new(crate::ALLOCATOR);
+    for _ in 0..PASSES {
+        let outcome = reconcile::pass(&site, &mut lab, &mut store, &mut alerts).expect("pass");
+        assert!(
+            outcome.report.applied.is_empty(),
+            "a converged site does nothing"
+        );
+        drop(black_box(outcome));
+    }
+    let stats = region.change();
+    let per_pass = stats.allocations / PASSES;
+    let bytes = stats.bytes_allocated / PASSES;
+    let files = std::fs::read_dir(dir.path()).expect("temp dir").count();
+    assert_eq!(
+        files, 0,
+        "a pass on memory held in the process writes no file"
+    );
+    vec![crate::Figure::held(
+        "allocations of one pass with nothing to do (memory held, as in a fleet)",
+        format!("{per_pass} allocations, {} KiB", bytes / 1024),
+        "< 64 KiB",
+        bytes < 64 * 1024,
     )]
 }
