@@ -445,7 +445,8 @@ pub enum SimCommand {
     },
     /// Inject a fault. KIND is one of: host-down HOST, host-up HOST, link-down A B,
     /// link-up A B (A, B: a host name or `controller`), service-stop HOST SERVICE,
-    /// port-close HOST PORT, vm-start HOST, email-drift HOST, job-stop.
+    /// port-close HOST PORT, vm-start HOST, shutdown-fails HOST (the guest refuses its next
+    /// clean shutdown), email-drift HOST, job-stop.
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
     Fault(FaultArgs),
@@ -480,7 +481,7 @@ pub struct ChaosArgs {
 #[derive(Debug, Args)]
 pub struct FaultArgs {
     /// The fault: host-down, host-up, link-down, link-up, service-stop, port-close,
-    /// vm-start, email-drift, job-stop.
+    /// vm-start, shutdown-fails, email-drift, job-stop.
     #[arg(value_name = "KIND")]
     pub kind: String,
     /// The fault's arguments (host names, `controller`, a service name, a port).

@@ -142,8 +142,9 @@ pub fn project(
                     j.activity = Activity::Stopped;
                 }
             }
-            // A host or link coming back shows only in a fresh observation.
-            Fault::HostUp { .. } | Fault::LinkUp { .. } => {}
+            // A host or link coming back shows only in a fresh observation; a guest that will
+            // refuse its next clean shutdown shows only when one is asked of it.
+            Fault::HostUp { .. } | Fault::LinkUp { .. } | Fault::ShutdownFails { .. } => {}
         }
     }
     if source_missed && let Some(job) = o.job.as_mut() {

@@ -278,6 +278,59 @@ fn a_planned_switchover_should_lose_no_event() {
 }
 
 #[test]
+fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm_off() {
+    let site = Site::new("manual");
+    site.converge();
+    site.ok(&["sim", "fault", "shutdown-fails", A]);
+    site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
+    // The pass whose shutdown fails exits non-zero, as any pass with a failed action does.
+    let mut log = String::new();
+    for _ in 0..6 {
+        let out = site.run(&["apply", "--yes"]);
+        log.push_str(&String::from_utf8_lossy(&out.stdout));
+        log.push_str(&String::from_utf8_lossy(&out.stderr));
+        site.ok(&["sim", "advance", "10s"]);
+    }
+    assert!(
+        log.contains("did not shut down"),
+        "the failure is shown: {log}"
+    );
+    assert!(log.contains("backed out"), "{log}");
+    // One attempt: no retry of the shutdown, and never a turn-off to go on.
+    assert_eq!(log.matches("  failed: shut down VM").count(), 1, "{log}");
+    assert!(!log.contains("turn off"), "{log}");
+    let show = site.show();
+    let vm_state = |h: &str| {
+        show["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == h)
+            .unwrap()["vm_state"]
+            .clone()
+    };
+    assert_eq!(vm_state(A), "running", "System Galaxy stays on {A}");
+    assert_eq!(show["job"]["source"], A);
+    assert_eq!(show["job"]["activity"], "protecting");
+    assert_eq!(show["failovers"], 0);
+    assert_eq!(show["events"]["lost"], 0, "{}", show["events"]);
+    let history = site.ok(&["history"]);
+    assert!(
+        history.contains("switchover from GCSHOSTA to GCSHOSTB is backed out"),
+        "{history}"
+    );
+    assert!(history.contains("ask again"), "{history}");
+    // Asked again once the guest shuts down: the switchover goes through, without waiting
+    // for the failed shutdown's back-off.
+    let out = site.ok(&["failover", "hq", "--yes"]);
+    assert!(out.contains("applied: fail over job"), "{out}");
+    site.passes("30s", 2);
+    assert_eq!(site.show()["job"]["source"], B);
+    assert_eq!(site.failovers(), 1);
+    assert_eq!(site.show()["events"]["lost"], 0);
+}
+
+#[test]
 fn a_second_controller_on_the_same_state_dir_should_exit_1() {
     let site = Site::new("manual");
     let state = site.dir.path().join(".galaxy-ha");

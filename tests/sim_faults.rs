@@ -181,6 +181,33 @@ fn vm_start_after_host_up_restarts_system_galaxy() {
 }
 
 #[test]
+fn shutdown_fails_refuses_the_next_clean_shutdown_only_and_never_a_turn_off() {
+    let mut w = protected();
+    assert_eq!(w.shutdown_fails(B), Err(FaultError::NoVmRunning(B.into())));
+    w.shutdown_fails(A).expect("fault");
+    let stop = |turn_off| Operation::StopVm {
+        host: A.into(),
+        vm: "GCSServer".into(),
+        turn_off,
+    };
+    let refused = w
+        .execute(&stop(false))
+        .expect_err("the guest does not shut down");
+    assert!(
+        refused.to_string().contains("did not shut down"),
+        "{refused}"
+    );
+    assert_eq!(w.observe().live_hosts(), vec![A], "still running");
+    // The next clean shutdown goes through, and a turn-off always does.
+    w.execute(&stop(false)).expect("clean shutdown");
+    assert!(w.observe().live_hosts().is_empty());
+    w.vm_start(A).expect("start");
+    w.shutdown_fails(A).expect("fault");
+    w.execute(&stop(true)).expect("turned off");
+    assert!(w.observe().live_hosts().is_empty());
+}
+
+#[test]
 fn email_drift_changes_the_settings() {
     let mut w = world();
     w.email_drift(A).expect("drift");

@@ -97,6 +97,7 @@ fn the_real_host_projection_should_plan_what_the_lab_running_forward_plans() {
         ("service-stop GCSHOSTB Double-Take Management Service", 0),
         ("port-close GCSHOSTA 6330", 0),
         ("email-drift GCSHOSTA", 0),
+        ("shutdown-fails GCSHOSTA", 0),
         ("job-stop", 0),
     ];
     for (fault, secs) in cases {

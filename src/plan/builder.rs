@@ -254,6 +254,18 @@ impl<'a> Builder<'a> {
         self.spec.maintenance.as_ref()?.host.clone()
     }
 
+    /// How `op` failed when an earlier pass carried it out, while memory keeps the failure
+    /// (until its back-off ends or it succeeds).
+    pub fn failure(&self, op: &Operation) -> Option<&crate::memory::Failure> {
+        self.memory.failures.get(&action_id(self.site, op))
+    }
+
+    /// Drops the failure of `op` from memory: what it failed for is dealt with otherwise,
+    /// and a new attempt must not wait for its back-off.
+    pub fn forget_failure(&mut self, op: &Operation) {
+        self.next.failures.remove(&action_id(self.site, op));
+    }
+
     pub fn reachable(&self, host: &str) -> bool {
         self.observed.host(host).is_some_and(|h| h.reachable)
     }

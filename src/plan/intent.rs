@@ -124,6 +124,13 @@ fn switchover(
         .filter(|h| h.reachable)
         .and_then(|h| h.vms.iter().find(|v| Vm::is_live(v)))
         .map(|v| v.name.clone());
+    if in_progress.is_some()
+        && let Some((stop, error)) = shutdown_failed(b, live)
+    {
+        b.forget_failure(&stop);
+        back_out(b, live, standby, running_vm.is_some(), &error);
+        return false;
+    }
     if in_progress.is_some() && running_vm.is_some() && !can_switch(b, view.job_forward(), standby)
     {
         // System Galaxy runs on the old host again (a person started it while the switchover
@@ -255,6 +262,49 @@ fn abandon(b: &mut Builder, view: &View, live: &str, standby: &str) {
             b.site
         ),
         "rule 9 (planned switchover): System Galaxy runs on the old host again",
+    );
+}
+
+/// The switchover's clean shutdown of System Galaxy on `live`, and how it failed, if it did.
+fn shutdown_failed(b: &Builder, live: &str) -> Option<(Operation, String)> {
+    let host = b.observed.host(live)?;
+    host.vms.iter().find_map(|vm| {
+        let stop = Operation::StopVm {
+            host: live.into(),
+            vm: vm.name.clone(),
+            turn_off: false,
+        };
+        let error = b.failure(&stop)?.error.clone();
+        Some((stop, error))
+    })
+}
+
+/// The clean shutdown failed (or timed out): the switchover ends and System Galaxy stays on
+/// the live host. It is never turned off to go on: a turned-off guest loses the events it
+/// had not yet sent, which is what a planned switchover exists to avoid. The person finds
+/// out why and asks again.
+fn back_out(b: &mut Builder, live: &str, standby: &str, running: bool, error: &str) {
+    b.next.switchover = None;
+    let now = if running {
+        format!("System Galaxy still runs on {live} and was not turned off")
+    } else {
+        // No operation starts a VM: the person starts it (Hyper-V Manager or Start-VM).
+        format!(
+            "System Galaxy is not running on {live} now: start it there again (Hyper-V Manager, or Start-VM)"
+        )
+    };
+    b.wait(format!(
+        "the switchover to {standby} is backed out: the clean shutdown on {live} failed ({error})"
+    ));
+    b.alert(
+        AlertKind::FailoverFailed,
+        Severity::Error,
+        format!("switchover-backed-out/{live}/{standby}"),
+        format!(
+            "the switchover from {live} to {standby} is backed out: System Galaxy's clean shutdown on {live} failed ({error}). {now}; the job keeps protecting towards {standby}, nothing was lost. Find out why the guest did not shut down, then ask again (galaxy-ha failover {}, or spec.primary)",
+            b.site
+        ),
+        "rule 9 (planned switchover): the clean shutdown failed, and a switchover never turns System Galaxy off to go on",
     );
 }
 

@@ -243,6 +243,7 @@ impl World {
                     ..g.clone()
                 })
                 .collect(),
+            refuses_shutdown: false,
         };
         let job = SimJob {
             name: new.name.clone(),
@@ -394,6 +395,14 @@ impl World {
             return Ok(());
         }
         let vm_name = v.name.clone();
+        if !turn_off && v.refuses_shutdown {
+            if let Some(v) = self.hosts[i].vm_mut(&vm_name) {
+                v.refuses_shutdown = false;
+            }
+            return Err(hyperv(format!(
+                "the guest operating system of {vm_name} on {host_name} did not shut down; the VM is still running"
+            )));
+        }
         let replicating = self.job.as_ref().is_some_and(|j| self.replicating(j));
         if let Some(job) = self.job.as_mut() {
             let is_source = job.source == host_name && job.source_vm == vm_name;

@@ -26,6 +26,9 @@ pub enum FaultError {
     /// `vm-start` found no VM that is off on the host.
     #[error("host {0} has no VM that is off")]
     NoVmToStart(String),
+    /// `shutdown-fails` found no VM running on the host.
+    #[error("host {0} has no VM that is running")]
+    NoVmRunning(String),
     /// `job-stop` without a job.
     #[error("there is no replication job")]
     NoJob,
@@ -45,13 +48,14 @@ pub enum Fault {
     ServiceStop { host: String, service: String },
     PortClose { host: String, port: u16 },
     VmStart { host: String },
+    ShutdownFails { host: String },
     EmailDrift { host: String },
     JobStop,
 }
 
 impl Fault {
     /// The fault verbs, as the CLI spells them.
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 10] = [
         "host-down",
         "host-up",
         "link-down",
@@ -59,6 +63,7 @@ impl Fault {
         "service-stop",
         "port-close",
         "vm-start",
+        "shutdown-fails",
         "email-drift",
         "job-stop",
     ];
@@ -116,6 +121,7 @@ impl Fault {
                 Fault::PortClose { host, port }
             }
             "vm-start" => Fault::VmStart { host: one("HOST")? },
+            "shutdown-fails" => Fault::ShutdownFails { host: one("HOST")? },
             "email-drift" => Fault::EmailDrift { host: one("HOST")? },
             "job-stop" if args.is_empty() => Fault::JobStop,
             "job-stop" => return Err(usage("")),
@@ -140,6 +146,7 @@ impl std::fmt::Display for Fault {
             Fault::ServiceStop { host, service } => write!(f, "service-stop {host} {service}"),
             Fault::PortClose { host, port } => write!(f, "port-close {host} {port}"),
             Fault::VmStart { host } => write!(f, "vm-start {host}"),
+            Fault::ShutdownFails { host } => write!(f, "shutdown-fails {host}"),
             Fault::EmailDrift { host } => write!(f, "email-drift {host}"),
             Fault::JobStop => write!(f, "job-stop"),
         }
@@ -160,6 +167,7 @@ impl World {
             Fault::ServiceStop { host, service } => self.service_stop(host, service),
             Fault::PortClose { host, port } => self.port_close(host, *port),
             Fault::VmStart { host } => self.vm_start(host),
+            Fault::ShutdownFails { host } => self.shutdown_fails(host),
             Fault::EmailDrift { host } => self.email_drift(host),
             Fault::JobStop => self.job_stop(),
         }
@@ -323,6 +331,29 @@ impl World {
             job.phase = Phase::Failed;
             job.test_until_ms = None;
         }
+        Ok(())
+    }
+
+    /// The guest of the VM running on `host` will not shut down cleanly the next time it is
+    /// asked (a hung service, a pending update): the clean shutdown fails, the VM keeps
+    /// running. Turning it off still works.
+    ///
+    /// # Errors
+    /// An unknown host, a host that is down, or no VM running there.
+    pub fn shutdown_fails(&mut self, host: &str) -> Result<(), FaultError> {
+        let name = self.canonical_host(host)?;
+        let h = self
+            .host_mut(&name)
+            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
+        if !h.up {
+            return Err(FaultError::HostDown(name.to_string()));
+        }
+        let vm = h
+            .vms
+            .iter_mut()
+            .find(|v| v.running)
+            .ok_or_else(|| FaultError::NoVmRunning(name.to_string()))?;
+        vm.refuses_shutdown = true;
         Ok(())
     }
 

@@ -48,6 +48,10 @@ pub struct SimVm {
     /// to the one that started last, as the last ARP announcement wins.
     pub started_at_ms: u64,
     pub guest_services: Vec<SimService>,
+    /// Its guest will not shut down cleanly the next time it is asked (`sim fault
+    /// shutdown-fails`): the clean shutdown fails and the VM keeps running.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refuses_shutdown: bool,
 }
 
 impl SimVm {
@@ -68,6 +72,8 @@ impl SimVm {
     pub fn power_off(&mut self) {
         self.running = false;
         self.isolated = false;
+        // What kept the guest from shutting down ends with it.
+        self.refuses_shutdown = false;
         self.guest_services
             .iter_mut()
             .for_each(|s| s.running = false);

@@ -270,8 +270,11 @@ impl Platform for Lab {
 
     /// Carries out the operation and saves the world when it changed it.
     fn execute(&mut self, op: &Operation) -> Result<(), PlatformError> {
-        self.world.execute(op)?;
-        self.save()
+        // A refused operation may still have changed the world (a guest's failed shutdown
+        // ends what held it up): saved either way, the refusal reported first.
+        let done = self.world.execute(op);
+        let saved = self.save();
+        done.and(saved)
     }
 
     fn now(&self) -> Timestamp {

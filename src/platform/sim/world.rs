@@ -149,6 +149,7 @@ impl World {
                         isolated: false,
                         started_at_ms: 0,
                         guest_services: stopped.clone(),
+                        refuses_shutdown: false,
                     }]
                 } else {
                     Vec::new()
