@@ -136,6 +136,17 @@ fn only_the_controller_link_to_the_live_host_down_should_not_fail_over() {
     assert_eq!(site.failovers(), 0);
 }
 
+/// The state of System Galaxy's VM on `host`, as `sim show --json` gives it.
+fn vm_state(show: &serde_json::Value, host: &str) -> serde_json::Value {
+    show["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == host)
+        .unwrap()["vm_state"]
+        .clone()
+}
+
 #[test]
 fn system_galaxy_started_on_the_standby_should_be_fenced_in_the_next_pass() {
     let site = Site::new("automatic");
@@ -144,17 +155,8 @@ fn system_galaxy_started_on_the_standby_should_be_fenced_in_the_next_pass() {
     let out = site.ok(&["apply", "--yes"]);
     assert!(out.contains("split-brain"), "{out}");
     let show = site.show();
-    let state = |h: &str| {
-        show["hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["name"] == h)
-            .unwrap()["vm_state"]
-            .clone()
-    };
-    assert_eq!(state(A), "running");
-    assert_ne!(state(B), "running");
+    assert_eq!(vm_state(&show, A), "running");
+    assert_ne!(vm_state(&show, B), "running");
     assert_eq!(site.failovers(), 0);
 }
 
@@ -300,16 +302,7 @@ fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm
     assert_eq!(log.matches("  failed: shut down VM").count(), 1, "{log}");
     assert!(!log.contains("turn off"), "{log}");
     let show = site.show();
-    let vm_state = |h: &str| {
-        show["hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["name"] == h)
-            .unwrap()["vm_state"]
-            .clone()
-    };
-    assert_eq!(vm_state(A), "running", "System Galaxy stays on {A}");
+    assert_eq!(vm_state(&show, A), "running", "System Galaxy stays on {A}");
     assert_eq!(show["job"]["source"], A);
     assert_eq!(show["job"]["activity"], "protecting");
     assert_eq!(show["failovers"], 0);

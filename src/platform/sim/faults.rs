@@ -179,6 +179,18 @@ impl World {
             .ok_or_else(|| FaultError::UnknownHost(name.to_string()))
     }
 
+    /// A host that is up, for a fault acted out inside it, and its name as the site spells it.
+    fn up_host(&mut self, host: &str) -> Result<(HostName, &mut super::host::Host), FaultError> {
+        let name = self.canonical_host(host)?;
+        let h = self
+            .host_mut(&name)
+            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
+        if !h.up {
+            return Err(FaultError::HostDown(name.to_string()));
+        }
+        Ok((name, h))
+    }
+
     fn link_end(&self, name: &str) -> Result<String, FaultError> {
         if name.eq_ignore_ascii_case(CONTROLLER) {
             Ok(CONTROLLER.to_string())
@@ -303,14 +315,8 @@ impl World {
     /// # Errors
     /// An unknown host, a host that is down, or no VM that is off there.
     pub fn vm_start(&mut self, host: &str) -> Result<(), FaultError> {
-        let name = self.canonical_host(host)?;
         let now = self.clock_ms;
-        let h = self
-            .host_mut(&name)
-            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
-        if !h.up {
-            return Err(FaultError::HostDown(name.to_string()));
-        }
+        let (name, h) = self.up_host(host)?;
         let pick = h
             .vms
             .iter()
@@ -341,13 +347,7 @@ impl World {
     /// # Errors
     /// An unknown host, a host that is down, or no VM running there.
     pub fn shutdown_fails(&mut self, host: &str) -> Result<(), FaultError> {
-        let name = self.canonical_host(host)?;
-        let h = self
-            .host_mut(&name)
-            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
-        if !h.up {
-            return Err(FaultError::HostDown(name.to_string()));
-        }
+        let (name, h) = self.up_host(host)?;
         let vm = h
             .vms
             .iter_mut()
