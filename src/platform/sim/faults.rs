@@ -279,13 +279,7 @@ impl World {
     /// # Errors
     /// An unknown host or service, or a host that is down.
     pub fn service_stop(&mut self, host: &str, service: &str) -> Result<(), FaultError> {
-        let name = self.canonical_host(host)?;
-        let h = self
-            .host_mut(&name)
-            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
-        if !h.up {
-            return Err(FaultError::HostDown(name.to_string()));
-        }
+        let (name, h) = self.up_host(host)?;
         let s = h
             .service_mut(service)
             .ok_or_else(|| FaultError::UnknownService {
