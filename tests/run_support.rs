@@ -239,8 +239,17 @@ pub fn header(message: &str, name: &str) -> Option<String> {
 }
 
 /// Files in `dir` (0 when it does not exist).
+/// The letters in an outbox: its `.json` files. A letter is written to a temporary file
+/// beside it and renamed, so counting every file would count a letter being written twice.
 pub fn file_count(dir: &Path) -> usize {
-    fs::read_dir(dir).map(|e| e.count()).unwrap_or(0)
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// Polls `check` until it holds or `limit` passes.
