@@ -105,8 +105,8 @@ impl galaxy_ha::store::SiteStore for HeldMemory {
         *self.0.lock().expect("memory") = memory.clone();
         Ok(())
     }
-    fn share(&self, _site: &str, memory: &Memory) {
-        *self.0.lock().expect("memory") = memory.clone();
+    fn share(&self, site: &str, memory: &Memory) {
+        self.save(site, memory).expect("held in memory");
     }
     fn append(
         &self,

@@ -274,16 +274,18 @@ fn remember_manifest(
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
     let spec = &site.manifest.spec;
-    if let Some(seen) = &plan.memory.spec_seen
-        && seen == spec
-    {
+    if let Some(seen) = &plan.memory.spec_seen {
+        // The same copy: every pass after the first, without comparing the spec field by field.
+        if std::sync::Arc::ptr_eq(seen, spec) {
+            return Ok(());
+        }
         // Memory read back (from the store, after a restart or a takeover) holds its own copy
         // of the spec: share the manifest's instead, and have the store keep that.
-        if !std::sync::Arc::ptr_eq(seen, spec) {
+        if seen == spec {
             plan.memory.spec_seen = Some(spec.clone());
             store.share(&site.name, &plan.memory);
+            return Ok(());
         }
-        return Ok(());
     }
     let changes = match &plan.memory.spec_seen {
         Some(old) => crate::manifest::diff::diff(old, spec),
