@@ -48,7 +48,7 @@ pub fn run(
         // So that a command on this machine given no -m works on these sites.
         served::record(&state_dir, &args.manifests, args.site.as_deref())?;
     }
-    crate::allocator::limit_arenas();
+    crate::allocator::configure();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(service::BLOCKING_THREADS)
         .enable_all()
