@@ -216,6 +216,13 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// replication keeps protecting).
         #[arg(long, requires = "test")]
         end: bool,
+        /// Fail over although the failover monitor on the standby host still reaches System
+        /// Galaxy on the live host (only the controller lost it). System Galaxy may then run
+        /// on both hosts: the site shows SplitBrainPending, and alerts, until the old live
+        /// host is seen with it off or the controller fences it there. Never overrides the
+        /// checks that protect data (a job not ready, the replica already running).
+        #[arg(long, conflicts_with = "test")]
+        force: bool,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,

@@ -165,6 +165,9 @@ impl<'a> Records<'a> {
             kind: Some(action.kind()),
             description: action.description.clone(),
             reason: action.reason.clone(),
+            decision: matches!(event, Event::Intent { .. })
+                .then(|| action.decision.clone())
+                .flatten(),
             event,
         };
         Ok(self.backend.append(self.site, &entry)?)

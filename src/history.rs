@@ -48,7 +48,7 @@ pub const CATEGORIES: [&str; 9] = [
 fn category(entry: &Entry) -> &'static str {
     if let Event::Asked { ask, .. } = &entry.event {
         return match ask {
-            Ask::Failover => "failover",
+            Ask::Failover | Ask::ForcedFailover => "failover",
             Ask::Test | Ask::EndTest => "drill",
             Ask::Resume => "resume",
             Ask::Apply => "manifest",
@@ -96,9 +96,14 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
         match &entry.event {
             Event::Intent { .. } => {
                 open.push(items.len());
+                // An automatic decision shows its evidence under the action it led to.
                 items.push(item(
                     "intent written; no outcome recorded (the controller stopped before it)".into(),
-                    vec![],
+                    entry
+                        .decision
+                        .as_ref()
+                        .map(|d| d.words())
+                        .unwrap_or_default(),
                 ));
             }
             Event::Done | Event::Failed { .. } | Event::Recovered { .. } => {

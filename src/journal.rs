@@ -25,6 +25,9 @@ pub struct Entry {
     /// Which rule planned it and why, for history.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// The evidence of an automatic decision, on the intent of the action it led to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Box<crate::model::Decision>>,
     #[serde(flatten)]
     pub event: Event,
 }

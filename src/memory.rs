@@ -79,6 +79,21 @@ pub struct Memory {
     /// plan of the next one expects.
     #[serde(skip_serializing_if = "Option::is_none", with = "humantime_serde")]
     pub last_switchover_downtime: Option<std::time::Duration>,
+    /// A failover a person forced while the failover monitor still reached System Galaxy on
+    /// the old live host, which may run it still: held until the controller sees that host
+    /// without System Galaxy running (shut down by a person, or fenced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_brain_pending: Option<SplitBrainPending>,
+}
+
+/// See [`Memory::split_brain_pending`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitBrainPending {
+    /// The old live host, where System Galaxy may still run.
+    pub host: HostName,
+    /// The host the forced failover made live: the one a fence keeps.
+    pub live: HostName,
+    pub since: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -189,6 +189,7 @@ pub fn approve(
         Ask::EndTest => plan::approve_end(&look.observed),
         Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
         Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
+        Ask::ForcedFailover => plan::approve_forced(&site.manifest, &look.observed, &look.memory),
         Ask::Resume => plan::approve_resume(&look.observed),
         Ask::Apply => return Err("`apply` asks for a pass, not an approval".into()),
     }?;
@@ -222,6 +223,7 @@ pub fn journal_ask(
         at: now,
         action_id: String::new(),
         kind: None,
+        decision: None,
         description: ask.command(site),
         reason: String::new(),
         event: journal::Event::Asked {
@@ -299,6 +301,7 @@ fn remember_manifest(
         at: now,
         action_id: String::new(),
         kind: None,
+        decision: None,
         description: format!("manifest {} changed", site.path.display()),
         reason: String::new(),
         event: journal::Event::ManifestChanged {

@@ -158,6 +158,64 @@ fn system_galaxy_started_on_the_standby_should_be_fenced_in_the_next_pass() {
     assert_eq!(vm_state(&show, A), "running");
     assert_ne!(vm_state(&show, B), "running");
     assert_eq!(site.failovers(), 0);
+    // The fence explains itself: both hosts seen running it, and why GCSHOSTA keeps it.
+    let history = site.ok(&["history"]);
+    for words in [
+        &format!("The controller: System Galaxy runs on {A} (votes to act)"),
+        &format!("The controller: System Galaxy runs on {B} (votes to act)"),
+        &format!("Memory: {A} is the live host since"),
+        "Rule: rule 1 (fence split brain)",
+    ] {
+        assert!(history.contains(words), "{words:?} missing:\n{history}");
+    }
+}
+
+#[test]
+fn an_automatic_failover_should_explain_itself_in_history_and_in_its_alert() {
+    let site = Site::new("automatic");
+    site.converge();
+    site.ok(&["sim", "fault", "host-down", A]);
+    for _ in 0..40 {
+        site.ok(&["apply", "--yes"]);
+        if site.failovers() > 0 {
+            break;
+        }
+        site.ok(&["sim", "advance", "10s"]);
+    }
+    assert_eq!(site.failovers(), 1);
+    let history = site.ok(&["history"]);
+    for words in [
+        &format!(
+            "The failover monitor on {B} (the link between the hosts): misses System Galaxy on {A}: "
+        ),
+        &format!("The controller: cannot reach {A}, the live host since "),
+        &format!("The controller: reaches {B}, the standby host, where the replica is"),
+        "Condition for failure: total time to failure 5m, met at ",
+        "Target data state: good",
+        "Recovery point latency: ",
+        "Rule: rule 7 (live host failed): failover mode automatic",
+        // The failover alert carries the same words.
+        &format!("failing over to {B}. Why: The failover monitor on {B}"),
+    ] {
+        assert!(history.contains(words), "{words:?} missing:\n{history}");
+    }
+    let json = site.ok(&["history", "--format", "json"]);
+    assert!(json.contains("Condition for failure: "), "{json}");
+    // The journal keeps the views with their times: the condition met one threshold after
+    // the monitor's first miss, and not after the failover was issued.
+    let journal = site.journal();
+    let intent = journal
+        .iter()
+        .find(|e| e["kind"] == "failover" && e["event"] == "intent")
+        .expect("the failover's intent");
+    let decision = &intent["decision"];
+    assert_eq!(decision["views"].as_array().unwrap().len(), 3, "{decision}");
+    assert_eq!(decision["target_data_good"], true);
+    let at = |v: &Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    let first_miss = at(&decision["views"][0]["since"]);
+    let met = at(&decision["condition_met_at"]);
+    assert_eq!(met.duration_since(first_miss).as_secs(), 300, "{decision}");
+    assert!(met <= at(&intent["at"]), "{decision}");
 }
 
 #[test]
@@ -399,4 +457,72 @@ fn under_resume_approve_replication_resumes_only_when_a_person_runs_resume() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_forced_failover_should_hold_split_brain_pending_until_the_old_host_is_fenced() {
+    let site = Site::new("manual");
+    site.converge();
+    // The controller loses GCSHOSTA; the failover monitor on GCSHOSTB still reaches it.
+    site.ok(&["sim", "fault", "link-down", "controller", A]);
+    site.passes("10s", 2);
+    let out = site.run(&["failover", "hq", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("still reaches System Galaxy") && err.contains("--force"),
+        "refused, pointing at --force: {err}"
+    );
+    assert_eq!(site.failovers(), 0);
+    let out = site.ok(&["failover", "hq", "--force", "--yes"]);
+    assert!(out.contains("applied: fail over job"), "{out}");
+    assert_eq!(site.failovers(), 1);
+    // The lab's failover takes two minutes.
+    site.passes("30s", 6);
+    let show = site.show();
+    assert_eq!(vm_state(&show, B), "running");
+    assert_eq!(
+        vm_state(&show, A),
+        "running",
+        "the controller cannot see {A}, where System Galaxy still runs"
+    );
+    let degraded = site.status()["sites"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Degraded")
+        .cloned()
+        .unwrap();
+    assert_eq!(degraded["reason"], "SplitBrainPending", "{degraded}");
+    let history = site.ok(&["history"]);
+    assert!(
+        history.contains("galaxy-ha failover hq --force"),
+        "{history}"
+    );
+    assert_eq!(
+        history.matches("split-brain-pending").count(),
+        1,
+        "one alert, not one per pass: {history}"
+    );
+    // The controller sees GCSHOSTA again, running too: it is fenced there, never on the
+    // host the forced failover made live; then the pending split brain clears.
+    site.ok(&["sim", "fault", "link-up", "controller", A]);
+    site.passes("10s", 3);
+    let show = site.show();
+    assert_eq!(vm_state(&show, B), "running");
+    assert_ne!(vm_state(&show, A), "running");
+    assert_ne!(
+        site.condition("Degraded"),
+        "True",
+        "{}",
+        site.status()["sites"][0]["conditions"]
+    );
+    let history = site.ok(&["history"]);
+    assert!(
+        history.contains(&format!(
+            "a person forced the failover from {A} to {B} (galaxy-ha failover --force)"
+        )),
+        "the fence says why it kept {B}: {history}"
+    );
+    assert!(history.contains("all clear"), "{history}");
 }

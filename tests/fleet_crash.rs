@@ -240,6 +240,7 @@ fn a_controller_that_lost_the_site_can_write_neither_memory_nor_journal() {
         kind: None,
         description: String::new(),
         reason: String::new(),
+        decision: None,
         event: galaxy_ha::journal::Event::Done,
     };
     assert!(stale.append("hq", &entry).unwrap_err().is_coordination());
@@ -270,6 +271,7 @@ fn an_owned_sites_journal_is_its_latest_entries_from_the_takeover_then_from_etcd
         kind: None,
         description: format!("step {n}"),
         reason: String::new(),
+        decision: None,
         event: galaxy_ha::journal::Event::Done,
     };
     let ids = |entries: Vec<galaxy_ha::journal::Entry>| -> Vec<String> {

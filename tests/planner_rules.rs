@@ -91,6 +91,104 @@ fn rule1_split_brain_should_fence_the_host_that_is_not_remembered_and_do_nothing
     }
     assert!(p.actions[0].disruptive);
     assert_eq!(alerts(&p), vec![AlertKind::SplitBrainFenced]);
+    let d = p.actions[0]
+        .decision
+        .as_ref()
+        .expect("the fence explains itself");
+    assert_eq!(
+        d.views.len(),
+        3,
+        "both hosts seen running, and why A is kept: {d:?}"
+    );
+    assert!(
+        d.views[2].saw.contains("GCSHOSTA is the live host"),
+        "{d:?}"
+    );
+}
+
+/// A failover forced from A to B (the controller lost A; the monitor still reached it).
+fn forced() -> galaxy_ha::memory::Memory {
+    let mut m = adopted();
+    m.split_brain_pending = Some(galaxy_ha::memory::SplitBrainPending {
+        host: A.into(),
+        live: B.into(),
+        since: now(),
+    });
+    m
+}
+
+#[test]
+fn rule1_after_a_forced_failover_the_fence_keeps_the_host_it_made_live() {
+    let mut o = healthy();
+    o.hosts[1].vms.push(sg_vm("GCSServer", VmState::Running));
+    // Memory still names A live (the failover had not been seen through): the person's
+    // forced choice of B wins.
+    let p = run("manual", &o, &forced());
+    assert!(
+        matches!(&p.actions[0].op, Operation::StopVm { host, turn_off: true, .. } if host == A),
+        "{:?}",
+        p.actions
+    );
+}
+
+#[test]
+fn a_forced_failover_holds_split_brain_pending_until_the_old_host_is_seen_off() {
+    // A unreachable: pending, degraded, one alert.
+    let mut o = healthy();
+    o.hosts[0].reachable = false;
+    o.hosts[1].vms.push(sg_vm("GCSServer", VmState::Running));
+    let p = run("manual", &o, &forced());
+    assert!(
+        alerts(&p).contains(&AlertKind::SplitBrainPending),
+        "{:?}",
+        p.actions
+    );
+    assert!(p.memory.split_brain_pending.is_some());
+    assert!(
+        p.conditions
+            .iter()
+            .any(|c| c.kind == ConditionType::Degraded
+                && c.status
+                && c.reason == "SplitBrainPending"),
+        "{:?}",
+        p.conditions
+    );
+    // A reachable with its VM off: cleared.
+    let mut o = healthy();
+    o.hosts[0].vms[0].state = VmState::Off;
+    o.hosts[1].vms.push(sg_vm("GCSServer", VmState::Running));
+    let p = run("manual", &o, &forced());
+    assert!(p.memory.split_brain_pending.is_none());
+    assert!(!alerts(&p).contains(&AlertKind::SplitBrainPending));
+}
+
+#[test]
+fn approve_forced_fails_over_only_what_the_controller_alone_lost_and_keeps_the_data_checks() {
+    let m = manifest("manual");
+    // The controller lost A; the failover monitor on B still reaches it.
+    let mut o = healthy();
+    o.hosts[0].reachable = false;
+    let err = approve(&m, &o, &adopted(), false).unwrap_err();
+    assert!(err.contains("--force"), "{err}");
+    assert!(matches!(
+        plan::approve_forced(&m, &o, &adopted()).unwrap(),
+        Approval::Failover { forced: true, .. }
+    ));
+    // A real failure needs no force, and is not recorded as forced.
+    assert!(matches!(
+        plan::approve_forced(&m, &live_host_down(Duration::from_secs(30)), &adopted()).unwrap(),
+        Approval::Failover { forced: false, .. }
+    ));
+    // The controller sees System Galaxy running: nothing to force.
+    assert!(
+        plan::approve_forced(&m, &healthy(), &adopted())
+            .unwrap_err()
+            .contains("nothing to force")
+    );
+    // Force never overrides an incomplete replica.
+    o.job.as_mut().unwrap().activity = Activity::Synchronizing;
+    o.job.as_mut().unwrap().mirror_remaining_bytes = 10;
+    assert!(plan::approve_forced(&m, &o, &adopted()).is_err());
 }
 
 #[test]
@@ -352,6 +450,48 @@ fn rule7_condition_met_in_automatic_mode_should_fail_over_once() {
     );
     assert_eq!(a.failover.as_ref().unwrap().cause, FailoverCause::Automatic);
     assert!(alerts(&p).contains(&AlertKind::FailoverStarted));
+    // It explains itself: three views, two of them voting, and the figures it went with.
+    let d = a.decision.as_ref().expect("the decision's evidence");
+    let votes: Vec<bool> = d.views.iter().map(|v| v.votes_to_act).collect();
+    assert_eq!(votes, [true, true, false], "{d:?}");
+    assert_eq!(d.target_data_good, Some(true));
+    assert_eq!(
+        d.condition_met_at,
+        Some(now()),
+        "missed for exactly the threshold"
+    );
+    assert!(d.rule.starts_with("rule 7"), "{d:?}");
+}
+
+#[test]
+fn rule7_the_decision_dates_the_condition_one_threshold_after_the_first_miss() {
+    let p = run(
+        "automatic",
+        &live_host_down(Duration::from_secs(340)),
+        &adopted(),
+    );
+    let a = p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::Failover)
+        .unwrap();
+    let d = a.decision.as_ref().unwrap();
+    let first_miss = d.views[0].since.unwrap();
+    assert_eq!(now().duration_since(first_miss).as_secs(), 340);
+    assert_eq!(
+        d.condition_met_at
+            .unwrap()
+            .duration_since(first_miss)
+            .as_secs(),
+        300
+    );
+    // An alert-only or non-automatic action carries no decision.
+    assert!(
+        p.actions
+            .iter()
+            .filter(|a| a.kind() != ActionKind::Failover)
+            .all(|a| a.decision.is_none())
+    );
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn approval(
             let what = match ask {
                 Ask::EndTest => "end a test failover of",
                 Ask::Resume => "resume replication of",
-                Ask::Failover | Ask::Test => "fail over",
+                Ask::Failover | Ask::ForcedFailover | Ask::Test => "fail over",
                 Ask::Apply => "apply",
             };
             eprintln!("error: refusing to {what} site {}: {why}", site.name);
@@ -111,6 +111,11 @@ fn question(approval: &Approval) -> String {
         Approval::EndTest { .. } => {
             "End the test failover? Its isolated replica shuts down.".to_string()
         }
+        Approval::Failover {
+            from, forced: true, ..
+        } => format!(
+            "Force a failover from {from}? The failover monitor still reaches System Galaxy there: it may run on both hosts until {from} is shut down or fenced."
+        ),
         Approval::Failover { from, .. } => {
             format!("Fail over from {from}? System Galaxy goes live on the standby host.")
         }

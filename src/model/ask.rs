@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub enum Ask {
     /// A failover, or a planned switchover when both hosts are healthy.
     Failover,
+    /// A failover although the failover monitor still reaches System Galaxy on the live
+    /// host (`--force`): System Galaxy may then run on both hosts until the old one is seen
+    /// off or fenced.
+    ForcedFailover,
     /// A test failover (a drill).
     Test,
     /// The end of the running test failover.
@@ -20,10 +24,11 @@ pub enum Ask {
 }
 
 impl Ask {
-    pub fn of(test: bool, end: bool) -> Ask {
+    pub fn of(test: bool, end: bool, force: bool) -> Ask {
         match (test, end) {
             (true, true) => Ask::EndTest,
             (true, false) => Ask::Test,
+            _ if force => Ask::ForcedFailover,
             _ => Ask::Failover,
         }
     }
@@ -32,6 +37,7 @@ impl Ask {
     pub fn command(self, site: &str) -> String {
         match self {
             Ask::Failover => format!("galaxy-ha failover {site}"),
+            Ask::ForcedFailover => format!("galaxy-ha failover {site} --force"),
             Ask::Test => format!("galaxy-ha failover {site} --test"),
             Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
             Ask::Resume => format!("galaxy-ha resume {site}"),

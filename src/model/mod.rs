@@ -2,8 +2,10 @@
 //! platforms, the journal and memory, and importing none of them.
 
 pub mod ask;
+pub mod decision;
 pub mod names;
 pub mod operation;
 pub mod terms;
 
+pub use decision::Decision;
 pub use operation::{Action, ActionKind, AlertKind, FailoverKind, Operation, Severity};

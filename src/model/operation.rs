@@ -140,6 +140,8 @@ pub enum AlertKind {
     FailoverFailed,
     ReplicationResumed,
     SplitBrainFenced,
+    /// A forced failover's old live host may still run System Galaxy.
+    SplitBrainPending,
     ManifestStale,
     ManifestInvalid,
     WrongDirection,
@@ -152,7 +154,7 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// Every kind, for the runbook's completeness test.
-    pub const ALL: [AlertKind; 14] = [
+    pub const ALL: [AlertKind; 15] = [
         AlertKind::FailureDetected,
         AlertKind::ConditionMet,
         AlertKind::FailoverStarted,
@@ -160,6 +162,7 @@ impl AlertKind {
         AlertKind::FailoverFailed,
         AlertKind::ReplicationResumed,
         AlertKind::SplitBrainFenced,
+        AlertKind::SplitBrainPending,
         AlertKind::ManifestStale,
         AlertKind::ManifestInvalid,
         AlertKind::WrongDirection,
@@ -178,6 +181,7 @@ impl AlertKind {
             AlertKind::FailoverFailed => "failover-failed",
             AlertKind::ReplicationResumed => "replication-resumed",
             AlertKind::SplitBrainFenced => "split-brain-fenced",
+            AlertKind::SplitBrainPending => "split-brain-pending",
             AlertKind::ManifestStale => "manifest-stale",
             AlertKind::ManifestInvalid => "manifest-invalid",
             AlertKind::WrongDirection => "wrong-direction",
@@ -229,6 +233,7 @@ impl AlertKind {
             AlertKind::DrillOverdue => 4111,
             AlertKind::LinkDown => 4112,
             AlertKind::AllClear => 4113,
+            AlertKind::SplitBrainPending => 4114,
         }
     }
 }
@@ -377,6 +382,10 @@ pub struct Action {
     /// For a live failover: what it establishes (from, to, cause), kept in memory once it starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover: Option<FailoverRecord>,
+    /// For an action the controller decided on its own (an automatic failover, a fence):
+    /// the evidence, journaled with its intent. Boxed: most actions have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Box<crate::model::Decision>>,
 }
 
 impl Action {

@@ -78,9 +78,11 @@ impl<'a> Builder<'a> {
         b
     }
 
-    /// Plans an operation, with the rule and observation that call for it.
-    pub fn act(&mut self, op: Operation, reason: impl Into<String>) {
-        self.act_with(op, reason, None);
+    /// Plans an operation, with the rule and observation that call for it. Gives the
+    /// action planned (to attach the evidence of an automatic decision), or `None` when the
+    /// pass had planned it already.
+    pub fn act(&mut self, op: Operation, reason: impl Into<String>) -> Option<&mut Action> {
+        self.act_with(op, reason, None)
     }
 
     /// Plans a live failover, with the record memory keeps once it starts.
@@ -90,7 +92,7 @@ impl<'a> Builder<'a> {
         reason: impl Into<String>,
         from: &str,
         cause: FailoverCause,
-    ) {
+    ) -> Option<&mut Action> {
         let to = match &op {
             Operation::Failover { target, .. } => target.clone(),
             _ => (String::new()).into(),
@@ -125,7 +127,7 @@ impl<'a> Builder<'a> {
             to,
             cause,
         };
-        self.act_with(op, reason, Some(record));
+        self.act_with(op, reason, Some(record))
     }
 
     fn act_with(
@@ -133,10 +135,10 @@ impl<'a> Builder<'a> {
         op: Operation,
         reason: impl Into<String>,
         failover: Option<FailoverRecord>,
-    ) {
+    ) -> Option<&mut Action> {
         let id = action_id(self.site, &op);
         if self.actions.iter().any(|a| a.id == id) {
-            return;
+            return None;
         }
         self.actions.push(Action {
             id,
@@ -145,7 +147,9 @@ impl<'a> Builder<'a> {
             disruptive: op.disruptive(),
             op,
             failover,
+            decision: None,
         });
+        self.actions.last_mut()
     }
 
     /// Records the outcome of an intent found open after a restart (see [`Plan::recovered`]).
@@ -158,6 +162,7 @@ impl<'a> Builder<'a> {
                 disruptive: op.disruptive(),
                 op,
                 failover: None,
+                decision: None,
             },
             note,
         ));
@@ -337,6 +342,7 @@ impl<'a> Builder<'a> {
                             action: None,
                         },
                         failover: None,
+                        decision: None,
                     });
                 }
             }
@@ -491,6 +497,9 @@ fn all_clear(key: &str) -> Option<String> {
         "link" => format!("the failover monitor on {one} reaches System Galaxy again"),
         "controller-link" => format!("the controller sees System Galaxy on {one} again"),
         "split-brain" => "System Galaxy runs on one host again".to_string(),
+        "split-brain-pending" => {
+            format!("{one} is seen without System Galaxy running: it runs on one host")
+        }
         "manifest-stale" => "spec.primary names the live host again".to_string(),
         "wrong-direction" => format!("job {one:?} no longer replicates in the wrong direction"),
         "failover-failed" => format!("job {one:?} is no longer failed"),

@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
+use jiff::SignedDuration;
+
 use super::builder::{Builder, threshold_text};
 use super::view::View;
 use crate::manifest::spec::{FailoverMode as Mode, Manifest};
 use crate::memory::{FailoverCause, Memory};
+use crate::model::decision::{Decision, Vote};
 use crate::model::operation::{AlertKind, FailoverKind, Operation, Severity};
 use crate::observed::{Activity, Job, Observed};
 
@@ -145,7 +148,17 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
             .is_none_or(|a| a != standby);
     let blockers = blockers(b, job, approved);
     if blockers.is_empty() {
-        b.act_failover(
+        let rule = format!(
+            "rule 7 (live host failed){}",
+            if approved {
+                ": spec.primary names the standby host"
+            } else {
+                ": failover mode automatic"
+            }
+        );
+        let decision = evidence(b, job, live, standby, threshold, rule);
+        let why = decision.words().join("; ");
+        if let Some(action) = b.act_failover(
             Operation::Failover {
                 job: job.name.clone(),
                 target: standby.into(),
@@ -158,12 +171,14 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
             ),
             live,
             if approved { FailoverCause::Approved } else { FailoverCause::Automatic },
-        );
+        ) {
+            action.decision = Some(Box::new(decision));
+        }
         b.alert(
             AlertKind::FailoverStarted,
             Severity::Error,
             format!("failover-started/{live}"),
-            format!("System Galaxy on {live} failed; failing over to {standby}"),
+            format!("System Galaxy on {live} failed; failing over to {standby}. Why: {why}"),
             "rule 7 (live host failed)",
         );
     } else {
@@ -190,6 +205,85 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
             "rule 7 (live host failed): condition for failure met",
         );
         b.wait(format!("failover to {standby} waits: {waits}"));
+    }
+}
+
+/// What the pass saw when it decided to fail over on its own: each view that voted, the
+/// threshold and when it was met, and the data the failover goes with.
+fn evidence(
+    b: &Builder,
+    job: &Job,
+    live: &str,
+    standby: &str,
+    threshold: Duration,
+    rule: String,
+) -> Decision {
+    let status = job.monitor_status;
+    let ago = |d: Duration| {
+        SignedDuration::try_from(d)
+            .ok()
+            .and_then(|d| b.now.checked_sub(d).ok())
+    };
+    let first_miss = ago(status.missed_for);
+    let condition_met_at = ago(status.missed_for.saturating_sub(threshold));
+    let unreachable_since = |host: &str| {
+        b.memory
+            .unreachable_since
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map_or(b.now, |(_, t)| *t)
+    };
+    let controller = |host: &str| b.observed.host(host).map(|h| h.reachable);
+    let live_vote = match controller(live) {
+        Some(false) => Vote {
+            view: "the controller".into(),
+            saw: format!("cannot reach {live}, the live host"),
+            votes_to_act: true,
+            since: Some(unreachable_since(live)),
+        },
+        Some(true) => Vote {
+            view: "the controller".into(),
+            saw: format!("reaches {live}, the live host, but System Galaxy does not run there"),
+            votes_to_act: true,
+            since: None,
+        },
+        None => Vote {
+            view: "the controller".into(),
+            saw: format!("has no observation of {live}, the live host"),
+            votes_to_act: true,
+            since: None,
+        },
+    };
+    let standby_vote = Vote {
+        view: "the controller".into(),
+        saw: match controller(standby) {
+            Some(true) => format!("reaches {standby}, the standby host, where the replica is"),
+            _ => format!("cannot reach {standby}, the standby host"),
+        },
+        votes_to_act: false,
+        since: None,
+    };
+    Decision {
+        rule,
+        views: vec![
+            Vote {
+                view: format!("the failover monitor on {standby} (the link between the hosts)"),
+                saw: format!(
+                    "misses System Galaxy on {live}: {} failed queries over {}",
+                    status.failed_queries,
+                    fmt(status.missed_for)
+                ),
+                votes_to_act: true,
+                since: first_miss,
+            },
+            live_vote,
+            standby_vote,
+        ],
+        threshold: Some(threshold_text(job.monitor.threshold, job.monitor.interval)),
+        condition_met_at,
+        target_data_good: Some(job.target_data_ok),
+        recovery_point_latency: Some(job.recovery_point_latency),
+        max_data_loss: b.spec.failover.max_data_loss,
     }
 }
 
@@ -256,8 +350,13 @@ fn fmt(d: Duration) -> String {
 pub enum Approval {
     /// Both hosts healthy: a planned switchover (clean shutdown, then failover, no data lost).
     Switchover { from: String, to: String },
-    /// The live host failed: fail over to the standby.
-    Failover { op: Operation, from: String },
+    /// The live host failed: fail over to the standby. `forced`: the failover monitor
+    /// still reached System Galaxy on `from` (`--force`), which may run it still.
+    Failover {
+        op: Operation,
+        from: String,
+        forced: bool,
+    },
     /// A test failover: the replica boots isolated, replication keeps protecting.
     Test { op: Operation },
     /// The end of a running test failover: its isolated replica shuts down.
@@ -320,6 +419,30 @@ pub fn approve(
     memory: &Memory,
     test: bool,
 ) -> Result<Approval, String> {
+    approve_as(manifest, observed, memory, test, false)
+}
+
+/// Checks a person's `galaxy-ha failover SITE --force`: a failover as [`approve`] allows,
+/// and also while the failover monitor still reaches System Galaxy on the live host that
+/// the controller cannot see. Everything that protects data still holds.
+///
+/// # Errors
+/// Why not, in words for the admin.
+pub fn approve_forced(
+    manifest: &Manifest,
+    observed: &Observed,
+    memory: &Memory,
+) -> Result<Approval, String> {
+    approve_as(manifest, observed, memory, false, true)
+}
+
+fn approve_as(
+    manifest: &Manifest,
+    observed: &Observed,
+    memory: &Memory,
+    test: bool,
+    force: bool,
+) -> Result<Approval, String> {
     let live_hosts = observed.live_hosts();
     if live_hosts.len() > 1 {
         return Err(
@@ -379,6 +502,11 @@ pub fn approve(
         ));
     }
     let live_running = live_hosts.iter().any(|h| **h == live);
+    if live_running && force {
+        return Err(format!(
+            "the controller sees System Galaxy running on {live}: there is nothing to force. `galaxy-ha failover` without --force switches over cleanly, losing nothing"
+        ));
+    }
     if live_running {
         if job.activity != Activity::Protecting {
             return Err(format!(
@@ -406,10 +534,12 @@ pub fn approve(
             to: standby.to_string(),
         });
     }
-    if job.monitor_status.source_alive {
+    let answers = job.monitor_status.source_alive;
+    if answers && !force {
         // Only the controller's view is lost: System Galaxy most likely still runs there.
         return Err(format!(
-            "the failover monitor on {standby} still reaches System Galaxy on {live}; only the controller cannot see it (its link to {live}?). Failing over now would run System Galaxy on both hosts. Check {live} and the controller's network first"
+            "the failover monitor on {standby} still reaches System Galaxy on {live}; only the controller cannot see it (its link to {live}?). Failing over now would run System Galaxy on both hosts. Check {live} and the controller's network first; if {live} must be given up anyway, `galaxy-ha failover {} --force` fails over and holds the site SplitBrainPending until {live} is seen with System Galaxy off or fenced",
+            manifest.metadata.name
         ));
     }
     Ok(Approval::Failover {
@@ -420,5 +550,6 @@ pub fn approve(
             apply_queued_data: manifest.spec.failover.apply_queued_data,
         },
         from: live.to_string(),
+        forced: answers,
     })
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::operation::{Action, ActionKind, AlertKind, Operation};
 pub use backoff::error_policy;
-pub use failover::{Approval, approve, approve_end, approve_resume};
+pub use failover::{Approval, approve, approve_end, approve_forced, approve_resume};
 
 use crate::manifest::spec::Manifest;
 use crate::memory::Memory;
@@ -151,6 +151,7 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
         }
         return p;
     }
+    fence::pending(&mut b);
     let view = view::establish(&mut b);
     baseline::plan(&mut b, &view);
     protect::plan(&mut b, &view);
@@ -172,37 +173,65 @@ pub fn approved(
     let mut b = builder::Builder::new(manifest, observed, memory, now);
     let view = view::establish(&mut b);
     match approval {
-        Approval::Test { op } => b.act(
-            op.clone(),
-            "approved by a person: galaxy-ha failover --test",
-        ),
-        Approval::EndTest { op } => b.act(
-            op.clone(),
-            format!(
-                "approved by a person: galaxy-ha failover --test --end; {}",
-                match op {
-                    Operation::EndTestFailover { target, .. } => observed.drill_result_on(target),
-                    _ => String::new(),
-                }
-            ),
-        ),
-        Approval::Failover { op, from } => {
+        Approval::Test { op } => {
+            b.act(
+                op.clone(),
+                "approved by a person: galaxy-ha failover --test",
+            );
+        }
+        Approval::EndTest { op } => {
+            b.act(
+                op.clone(),
+                format!(
+                    "approved by a person: galaxy-ha failover --test --end; {}",
+                    match op {
+                        Operation::EndTestFailover { target, .. } => {
+                            observed.drill_result_on(target)
+                        }
+                        _ => String::new(),
+                    }
+                ),
+            );
+        }
+        Approval::Failover { op, from, forced } => {
+            let to = match op {
+                Operation::Failover { target, .. } => target.clone(),
+                _ => b.standby_host.clone().unwrap_or_default(),
+            };
+            let (reason, message) = if *forced {
+                b.next.split_brain_pending = Some(crate::memory::SplitBrainPending {
+                    host: from.into(),
+                    live: to.clone(),
+                    since: now,
+                });
+                (
+                    format!(
+                        "approved by a person: galaxy-ha failover --force, although the failover monitor on {to} still reaches System Galaxy on {from}"
+                    ),
+                    format!(
+                        "failing over from {from} to {to}, forced by a person (galaxy-ha failover --force) while the failover monitor still reaches System Galaxy on {from}: it may run on both hosts until {from} is shut down or fenced"
+                    ),
+                )
+            } else {
+                (
+                    "approved by a person: galaxy-ha failover".to_string(),
+                    format!(
+                        "System Galaxy on {from} failed; failing over to {to}, approved by a person (galaxy-ha failover)"
+                    ),
+                )
+            };
             b.act_failover(
                 op.clone(),
-                "approved by a person: galaxy-ha failover",
+                reason.clone(),
                 from,
                 crate::memory::FailoverCause::Approved,
             );
-            let to = match op {
-                Operation::Failover { target, .. } => target.as_str(),
-                _ => "the standby host",
-            };
             b.alert(
                 AlertKind::FailoverStarted,
                 crate::model::operation::Severity::Error,
                 format!("failover-started/{from}"),
-                format!("System Galaxy on {from} failed; failing over to {to}, approved by a person (galaxy-ha failover)"),
-                "approved by a person: galaxy-ha failover",
+                message,
+                reason,
             );
         }
         Approval::Switchover { from, to } => {

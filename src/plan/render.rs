@@ -150,6 +150,7 @@ mod tests {
             disruptive: op.disruptive(),
             op,
             failover: None,
+            decision: None,
         }
     }
 

@@ -23,6 +23,16 @@ impl Site {
         Site { dir }
     }
 
+    /// The site's journal entries, oldest first, as the state dir holds them.
+    pub fn journal(&self) -> Vec<Value> {
+        let path = self.dir.path().join(".galaxy-ha/sites/hq/journal.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
     pub fn manifest(&self) -> PathBuf {
         self.dir.path().join("hq.yaml")
     }
