@@ -274,14 +274,42 @@ impl Fleet {
             if ready {
                 return self.owners();
             }
-            assert!(
-                start.elapsed() < limit,
-                "not every site protecting and owned by {owners:?} within {limit:?}: {:?}",
-                sites
+            if start.elapsed() >= limit {
+                // What each stuck site shows and what its journal says: a failure here is
+                // rare and must explain itself from the CI log alone.
+                let stuck: Vec<String> = sites
                     .iter()
-                    .map(|s| format!("{} {} {}", s["name"], s["activity"], s["owner"]))
-                    .collect::<Vec<_>>()
-            );
+                    .filter(|s| {
+                        s["activity"] != "Protecting"
+                            || !owners.contains(&s["owner"].as_str().unwrap_or("none"))
+                    })
+                    .map(|s| {
+                        let name = s["name"].as_str().unwrap_or_default();
+                        let history = self.cli(&[
+                            "history",
+                            "--coordination",
+                            "etcd",
+                            "--etcd-endpoints",
+                            &self.etcd.endpoint,
+                            "--site",
+                            name,
+                        ]);
+                        format!(
+                            "{s}\nits lab: {}\nits history:\n{}",
+                            self.show(name),
+                            String::from_utf8_lossy(&history.stdout)
+                        )
+                    })
+                    .collect();
+                panic!(
+                    "not every site protecting and owned by {owners:?} within {limit:?}: {:?}\n{}",
+                    sites
+                        .iter()
+                        .map(|s| format!("{} {} {}", s["name"], s["activity"], s["owner"]))
+                        .collect::<Vec<_>>(),
+                    stuck.join("\n\n")
+                );
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
