@@ -453,7 +453,8 @@ pub enum SimCommand {
     /// Inject a fault. KIND is one of: host-down HOST, host-up HOST, link-down A B,
     /// link-up A B (A, B: a host name or `controller`), service-stop HOST SERVICE,
     /// port-close HOST PORT, vm-start HOST, shutdown-fails HOST (the guest refuses its next
-    /// clean shutdown), email-drift HOST, job-stop.
+    /// clean shutdown), shutdown-times-out HOST (Stop-VM gives up on the next clean shutdown,
+    /// which the guest finishes anyway), email-drift HOST, job-stop.
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
     Fault(FaultArgs),
@@ -488,7 +489,7 @@ pub struct ChaosArgs {
 #[derive(Debug, Args)]
 pub struct FaultArgs {
     /// The fault: host-down, host-up, link-down, link-up, service-stop, port-close,
-    /// vm-start, shutdown-fails, email-drift, job-stop.
+    /// vm-start, shutdown-fails, shutdown-times-out, email-drift, job-stop.
     #[arg(value_name = "KIND")]
     pub kind: String,
     /// The fault's arguments (host names, `controller`, a service name, a port).

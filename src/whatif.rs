@@ -143,8 +143,11 @@ pub fn project(
                 }
             }
             // A host or link coming back shows only in a fresh observation; a guest that will
-            // refuse its next clean shutdown shows only when one is asked of it.
-            Fault::HostUp { .. } | Fault::LinkUp { .. } | Fault::ShutdownFails { .. } => {}
+            // refuse or be slow over its next clean shutdown shows only when one is asked of it.
+            Fault::HostUp { .. }
+            | Fault::LinkUp { .. }
+            | Fault::ShutdownFails { .. }
+            | Fault::ShutdownTimesOut { .. } => {}
         }
     }
     if source_missed && let Some(job) = o.job.as_mut() {

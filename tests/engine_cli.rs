@@ -382,6 +382,44 @@ fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm
 }
 
 #[test]
+fn a_switchover_whose_shutdown_times_out_should_back_out_and_start_system_galaxy_again() {
+    let site = Site::new("manual");
+    site.converge();
+    // Stop-VM gives up, yet the guest goes off: the switchover backs out and starts it again
+    // where it ran, rather than fail over on a shutdown it could not confirm.
+    site.ok(&["sim", "fault", "shutdown-times-out", A]);
+    site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
+    let mut log = String::new();
+    for _ in 0..6 {
+        let out = site.run(&["apply", "--yes"]);
+        log.push_str(&String::from_utf8_lossy(&out.stdout));
+        log.push_str(&String::from_utf8_lossy(&out.stderr));
+        site.ok(&["sim", "advance", "10s"]);
+    }
+    assert!(log.contains("timed out"), "{log}");
+    assert!(
+        log.contains("applied: start VM \"GCSServer\" on GCSHOSTA"),
+        "{log}"
+    );
+    assert!(log.contains("it is started again there"), "{log}");
+    let show = site.show();
+    assert_eq!(
+        vm_state(&show, A),
+        "running",
+        "System Galaxy is back on {A}"
+    );
+    assert_ne!(vm_state(&show, B), "running");
+    assert_eq!(show["job"]["source"], A);
+    assert_eq!(show["failovers"], 0);
+    assert_eq!(show["events"]["lost"], 0, "{}", show["events"]);
+    let history = site.ok(&["history"]);
+    assert!(
+        history.contains("start VM \"GCSServer\" on GCSHOSTA [done]"),
+        "{history}"
+    );
+}
+
+#[test]
 fn a_second_controller_on_the_same_state_dir_should_exit_1() {
     let site = Site::new("manual");
     let state = site.dir.path().join(".galaxy-ha");

@@ -862,6 +862,56 @@ fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
             if message.starts_with("planned switchover"))));
 }
 
+/// A switchover from A to B whose clean shutdown of A failed (`error`) in the last pass.
+fn shutdown_failed_memory() -> galaxy_ha::memory::Memory {
+    let mut mem = adopted();
+    mem.acknowledged_primary = Some(B.into());
+    mem.switchover = Some(Switchover {
+        from: A.into(),
+        to: B.into(),
+        started: now(),
+    });
+    mem.failures.insert(
+        format!("hq/stop-vm/{A}/GCSServer"),
+        Failure {
+            attempts: 1,
+            retry_at: now(),
+            error: "the guest did not shut down in time".into(),
+        },
+    );
+    mem
+}
+
+#[test]
+fn rule9_a_failed_shutdown_that_left_the_vm_off_backs_out_and_starts_it_again_where_it_ran() {
+    let mut m = manifest("manual");
+    m.spec_mut().primary = B.into();
+    let mut o = healthy();
+    o.hosts[0].vms = vec![sg_vm("GCSServer", VmState::Off)];
+    let p = plan::plan(&m, &o, &shutdown_failed_memory(), now());
+    assert_eq!(failovers(&p), 0, "backed out: no failover");
+    assert!(p.memory.switchover.is_none());
+    let start = p
+        .actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::StartVm)
+        .expect("System Galaxy started again");
+    assert!(matches!(&start.op, Operation::StartVm { host, vm } if host == A && vm == "GCSServer"));
+    assert!(start.disruptive, "journaled before it is issued");
+    assert!(!acts(&p).contains(&ActionKind::StopVm), "never a turn-off");
+    // Never while System Galaxy runs anywhere: here, a person started the replica on B.
+    o.hosts[1].vms.push(sg_vm("GCSServer", VmState::Running));
+    o.hosts[1].vms.retain(|v| v.name == "GCSServer");
+    let p = plan::plan(&m, &o, &shutdown_failed_memory(), now());
+    assert!(!acts(&p).contains(&ActionKind::StartVm), "{:?}", p.actions);
+    // Nor on a host the controller cannot reach.
+    let mut o = healthy();
+    o.hosts[0].vms = vec![sg_vm("GCSServer", VmState::Off)];
+    o.hosts[0].reachable = false;
+    let p = plan::plan(&m, &o, &shutdown_failed_memory(), now());
+    assert!(!acts(&p).contains(&ActionKind::StartVm), "{:?}", p.actions);
+}
+
 #[test]
 fn rule9_switchover_should_wait_while_not_protecting() {
     let mut m = manifest("manual");

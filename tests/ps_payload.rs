@@ -48,6 +48,7 @@ proptest! {
             Operation::StartService { place: Place::Guest("GCSHOSTA".into()), service: service.clone() },
             Operation::DeleteJob { job: job.clone(), target: "GCSHOSTB".into(), delete_replica: true },
             Operation::StopVm { host: "GCSHOSTA".into(), vm: (&replica).into(), turn_off: false },
+            Operation::StartVm { host: "GCSHOSTA".into(), vm: (&replica).into() },
         ];
         for op in ops {
             let call = payload::operation("hq", &spec, &op, None).expect("a host operation");
@@ -177,6 +178,10 @@ fn every_call() -> Vec<payload::Call> {
             host: "GCSHOSTA".into(),
             vm: "GCSServer".into(),
             turn_off: true,
+        },
+        Operation::StartVm {
+            host: "GCSHOSTA".into(),
+            vm: "GCSServer".into(),
         },
         Operation::Failover {
             job: "GCSServer to GCSHOSTB".into(),

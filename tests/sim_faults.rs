@@ -208,6 +208,53 @@ fn shutdown_fails_refuses_the_next_clean_shutdown_only_and_never_a_turn_off() {
 }
 
 #[test]
+fn shutdown_times_out_reports_a_failure_yet_leaves_the_guest_off_cleanly() {
+    let mut w = protected();
+    w.shutdown_times_out(A).expect("fault");
+    let timed_out = w
+        .execute(&Operation::StopVm {
+            host: A.into(),
+            vm: "GCSServer".into(),
+            turn_off: false,
+        })
+        .expect_err("Stop-VM gives up");
+    assert!(timed_out.to_string().contains("timed out"), "{timed_out}");
+    assert!(
+        w.observe().live_hosts().is_empty(),
+        "the guest went off anyway"
+    );
+    assert_eq!(w.events().lost, 0, "cleanly: nothing queued is lost");
+    assert_ledger(&w);
+}
+
+#[test]
+fn start_vm_boots_system_galaxy_where_it_is_off_and_leaves_a_running_one_alone() {
+    let mut w = protected();
+    let start = |host: &str, vm: &str| Operation::StartVm {
+        host: host.into(),
+        vm: vm.into(),
+    };
+    w.execute(&start(A, "GCSServer"))
+        .expect("already running: nothing to do");
+    assert_eq!(w.observe().live_hosts(), vec![A]);
+    w.execute(&Operation::StopVm {
+        host: A.into(),
+        vm: "GCSServer".into(),
+        turn_off: false,
+    })
+    .expect("clean shutdown");
+    assert!(w.observe().live_hosts().is_empty());
+    w.execute(&start(A, "GCSServer")).expect("started");
+    assert_eq!(w.observe().live_hosts(), vec![A]);
+    let missing = w
+        .execute(&start(A, "NoSuchVm"))
+        .expect_err("Hyper-V finds no such VM");
+    assert!(missing.to_string().contains("unable to find"), "{missing}");
+    w.host_down(A).expect("down");
+    assert!(w.execute(&start(A, "GCSServer")).is_err(), "unreachable");
+}
+
+#[test]
 fn email_drift_changes_the_settings() {
     let mut w = world();
     w.email_drift(A).expect("drift");

@@ -88,13 +88,5 @@ impl Intents {
 
 /// The kinds whose intent is journaled before they are issued.
 fn disruptive(kind: Option<ActionKind>) -> bool {
-    matches!(
-        kind,
-        Some(
-            ActionKind::Failover
-                | ActionKind::StopVm
-                | ActionKind::DeleteJob
-                | ActionKind::RemoveReplica
-        )
-    )
+    kind.is_some_and(ActionKind::disruptive)
 }

@@ -23,6 +23,7 @@ pub enum ActionKind {
     DeleteJob,
     RemoveReplica,
     StopVm,
+    StartVm,
     Failover,
     TestFailover,
     EndTestFailover,
@@ -31,7 +32,7 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every kind, in the order above: the one list of what the controller can do.
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 14] = [
         ActionKind::StartService,
         ActionKind::SetServiceStartup,
         ActionKind::OpenFirewallPort,
@@ -41,11 +42,26 @@ impl ActionKind {
         ActionKind::DeleteJob,
         ActionKind::RemoveReplica,
         ActionKind::StopVm,
+        ActionKind::StartVm,
         ActionKind::Failover,
         ActionKind::TestFailover,
         ActionKind::EndTestFailover,
         ActionKind::Alert,
     ];
+
+    /// Failover, VM stop and start, job delete and replica removal disrupt the site: they
+    /// are journaled before they are issued. (A start is, because System Galaxy started on
+    /// the wrong host, or twice after a crash, is a split brain.)
+    pub fn disruptive(self) -> bool {
+        matches!(
+            self,
+            ActionKind::Failover
+                | ActionKind::StopVm
+                | ActionKind::StartVm
+                | ActionKind::DeleteJob
+                | ActionKind::RemoveReplica
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +74,7 @@ impl ActionKind {
             ActionKind::DeleteJob => "delete-job",
             ActionKind::RemoveReplica => "remove-replica",
             ActionKind::StopVm => "stop-vm",
+            ActionKind::StartVm => "start-vm",
             ActionKind::Failover => "failover",
             ActionKind::TestFailover => "test-failover",
             ActionKind::EndTestFailover => "end-test-failover",
@@ -286,6 +303,12 @@ pub enum Operation {
         /// Turn off at once (fencing) instead of a clean guest shutdown.
         turn_off: bool,
     },
+    /// Start System Galaxy's VM again on the host it runs on: a planned switchover that
+    /// backs out after its clean shutdown left the VM off.
+    StartVm {
+        host: HostName,
+        vm: VmName,
+    },
     Failover {
         job: String,
         target: HostName,
@@ -322,6 +345,7 @@ impl Operation {
             Operation::DeleteJob { .. } => ActionKind::DeleteJob,
             Operation::RemoveReplica { .. } => ActionKind::RemoveReplica,
             Operation::StopVm { .. } => ActionKind::StopVm,
+            Operation::StartVm { .. } => ActionKind::StartVm,
             Operation::Failover {
                 mode: FailoverKind::Live,
                 ..
@@ -344,7 +368,8 @@ impl Operation {
             Operation::OpenFirewallPort { host, .. }
             | Operation::SetEmailNotification { host, .. }
             | Operation::RemoveReplica { host, .. }
-            | Operation::StopVm { host, .. } => vec![host],
+            | Operation::StopVm { host, .. }
+            | Operation::StartVm { host, .. } => vec![host],
             Operation::CreateJob(job) => vec![&job.source, &job.target],
             Operation::UpdateJob { target, .. }
             | Operation::DeleteJob { target, .. }
@@ -356,16 +381,9 @@ impl Operation {
         }
     }
 
-    /// Failover, VM stop, job delete and replica removal disrupt the site: they are journaled
-    /// before they are issued.
+    /// See [`ActionKind::disruptive`].
     pub fn disruptive(&self) -> bool {
-        matches!(
-            self.kind(),
-            ActionKind::Failover
-                | ActionKind::StopVm
-                | ActionKind::DeleteJob
-                | ActionKind::RemoveReplica
-        )
+        self.kind().disruptive()
     }
 }
 

@@ -533,9 +533,9 @@ fn action_id(site: &str, op: &Operation) -> String {
         | Operation::DeleteJob { job, .. }
         | Operation::Failover { job, .. }
         | Operation::EndTestFailover { job, .. } => job.clone(),
-        Operation::RemoveReplica { host, vm } | Operation::StopVm { host, vm, .. } => {
-            format!("{host}/{vm}")
-        }
+        Operation::RemoveReplica { host, vm }
+        | Operation::StopVm { host, vm, .. }
+        | Operation::StartVm { host, vm } => format!("{host}/{vm}"),
         Operation::Alert { key, .. } => key.clone(),
     };
     format!("{site}/{kind}/{rest}")
@@ -607,6 +607,7 @@ fn describe(op: &Operation) -> String {
                 format!("shut down VM {vm:?} on {host} cleanly")
             }
         }
+        Operation::StartVm { host, vm } => format!("start VM {vm:?} on {host}"),
         Operation::Failover {
             job,
             target,

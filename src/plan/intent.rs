@@ -128,7 +128,7 @@ fn switchover(
         && let Some((stop, error)) = shutdown_failed(b, live)
     {
         b.forget_failure(&stop);
-        back_out(b, live, standby, running_vm.is_some(), &error);
+        back_out(b, view, live, standby, &stop, running_vm.is_some(), &error);
         return false;
     }
     if in_progress.is_some() && running_vm.is_some() && !can_switch(b, view.job_forward(), standby)
@@ -280,17 +280,28 @@ fn shutdown_failed(b: &Builder, live: &str) -> Option<(Operation, String)> {
 }
 
 /// The clean shutdown failed (or timed out): the switchover ends and System Galaxy stays on
-/// the live host. It is never turned off to go on: a turned-off guest loses the events it
-/// had not yet sent, which is what a planned switchover exists to avoid. The person finds
-/// out why and asks again.
-fn back_out(b: &mut Builder, live: &str, standby: &str, running: bool, error: &str) {
+/// the live host, started again there if the failed shutdown left it off. It is never
+/// turned off to go on: a turned-off guest loses the events it had not yet sent, which is
+/// what a planned switchover exists to avoid. The person finds out why and asks again.
+fn back_out(
+    b: &mut Builder,
+    view: &View,
+    live: &str,
+    standby: &str,
+    stop: &Operation,
+    running: bool,
+    error: &str,
+) {
     b.next.switchover = None;
     let now = if running {
         format!("System Galaxy still runs on {live} and was not turned off")
-    } else {
-        // No operation starts a VM: the person starts it (Hyper-V Manager or Start-VM).
+    } else if start_again(b, view, live, stop) {
         format!(
-            "System Galaxy is not running on {live} now: start it there again (Hyper-V Manager, or Start-VM)"
+            "The shutdown left System Galaxy off on {live}: it is started again there (if that fails too, start it by hand: Hyper-V Manager, or Start-VM)"
+        )
+    } else {
+        format!(
+            "System Galaxy is not running on {live} now and cannot safely be started by the controller (it runs elsewhere, {live} cannot be reached, or the job is failing over): check, then start it there by hand (Hyper-V Manager, or Start-VM)"
         )
     };
     b.wait(format!(
@@ -306,6 +317,34 @@ fn back_out(b: &mut Builder, live: &str, standby: &str, running: bool, error: &s
         ),
         "rule 9 (planned switchover): the clean shutdown failed, and a switchover never turns System Galaxy off to go on",
     );
+}
+
+/// Plans System Galaxy's start on `live`, where the failed shutdown `stop` left it off —
+/// only while it runs on no host, `live` answers and the job has not begun to fail over, so
+/// that the start can never make a second copy. Says whether it planned it.
+fn start_again(b: &mut Builder, view: &View, live: &str, stop: &Operation) -> bool {
+    let Operation::StopVm { vm, .. } = stop else {
+        return false;
+    };
+    let failing_over = view.job.as_ref().is_some_and(|j| {
+        matches!(
+            j.activity,
+            crate::observed::Activity::FailingOver | crate::observed::Activity::FailedOver
+        )
+    });
+    if !b.observed.live_hosts().is_empty() || !b.reachable(live) || failing_over {
+        return false;
+    }
+    b.act(
+        Operation::StartVm {
+            host: live.into(),
+            vm: vm.clone(),
+        },
+        format!(
+            "rule 9 (planned switchover): the clean shutdown failed and left System Galaxy off on {live}; the switchover backs out and starts it again where it ran"
+        ),
+    );
+    true
 }
 
 /// System Galaxy is shut down for a switchover that cannot fail over: it runs nowhere until

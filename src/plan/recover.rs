@@ -32,6 +32,11 @@ pub(crate) fn plan(b: &mut Builder) {
                     .iter()
                     .all(|v| &v.name != vm || v.state != VmState::Running)
         }),
+        Operation::StartVm { host, vm } => observed.host(host).is_some_and(|h| {
+            h.vms
+                .iter()
+                .any(|v| &v.name == vm && v.state == VmState::Running)
+        }),
         Operation::DeleteJob { job, .. } => job_named(job).is_none(),
         Operation::RemoveReplica { host, vm } => observed
             .host(host)

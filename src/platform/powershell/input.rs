@@ -247,6 +247,13 @@ pub struct StopVm {
     pub turn_off: bool,
 }
 
+/// `start-vm`: System Galaxy's VM started again where a switchover left it off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartVm {
+    pub vm: String,
+}
+
 /// `failover`: refused by the script when the job's `HighLevelState` is not one of
 /// `allowed_states` (those the plan was made on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,6 +283,7 @@ pub enum Input {
     DeleteJob(DeleteJob),
     RemoveVm(RemoveVm),
     StopVm(StopVm),
+    StartVm(StartVm),
     Failover(Failover),
 }
 
@@ -358,6 +366,7 @@ impl Input {
             Input::DeleteJob(_) => ScriptKind::Act(ActionKind::DeleteJob),
             Input::RemoveVm(_) => ScriptKind::Act(ActionKind::RemoveReplica),
             Input::StopVm(_) => ScriptKind::Act(ActionKind::StopVm),
+            Input::StartVm(_) => ScriptKind::Act(ActionKind::StartVm),
             Input::Failover(_) => ScriptKind::Act(ActionKind::Failover),
         }
     }
@@ -386,6 +395,7 @@ impl Input {
             ScriptKind::Act(ActionKind::DeleteJob) => Input::DeleteJob(read(value)?),
             ScriptKind::Act(ActionKind::RemoveReplica) => Input::RemoveVm(read(value)?),
             ScriptKind::Act(ActionKind::StopVm) => Input::StopVm(read(value)?),
+            ScriptKind::Act(ActionKind::StartVm) => Input::StartVm(read(value)?),
             ScriptKind::Act(ActionKind::Failover | ActionKind::TestFailover) => {
                 Input::Failover(read(value)?)
             }
@@ -452,6 +462,10 @@ impl Input {
                 host: host.into(),
                 vm: i.vm.into(),
                 turn_off: i.turn_off,
+            },
+            Input::StartVm(i) => Operation::StartVm {
+                host: host.into(),
+                vm: i.vm.into(),
             },
             Input::Failover(i) => Operation::Failover {
                 job: i.job,

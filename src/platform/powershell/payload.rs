@@ -264,6 +264,10 @@ pub fn operation(
                 turn_off: *turn_off,
             }),
         ),
+        Operation::StartVm { host, vm } => (
+            host.as_str(),
+            Input::StartVm(input::StartVm { vm: vm.to_string() }),
+        ),
         Operation::Failover {
             job,
             target,

@@ -87,6 +87,7 @@ impl ScriptKind {
                 ActionKind::DeleteJob => DELETE_JOB,
                 ActionKind::RemoveReplica => REMOVE_REPLICA,
                 ActionKind::StopVm => STOP_VM,
+                ActionKind::StartVm => START_VM,
                 ActionKind::Failover | ActionKind::TestFailover => FAILOVER,
                 ActionKind::EndTestFailover => END_TEST_FAILOVER,
                 ActionKind::Alert => unreachable!("an alert runs no script (`ScriptKind::of`)"),
@@ -186,6 +187,7 @@ const FAILOVER: &str = include_str!("scripts/failover.ps1");
 const END_TEST_FAILOVER: &str = include_str!("scripts/end-test-failover.ps1");
 
 const STOP_VM: &str = include_str!("scripts/stop-vm.ps1");
+const START_VM: &str = include_str!("scripts/start-vm.ps1");
 
 /// Removes the VM's Hyper-V configuration, as the guide does; its virtual disks stay where
 /// they are, and the script prints their paths so that the controller can say so.

@@ -83,6 +83,7 @@ impl World {
             } => self.delete_job(job, target, *delete_replica),
             Operation::RemoveReplica { host, vm } => self.remove_vm(host, vm),
             Operation::StopVm { host, vm, turn_off } => self.stop_vm(host, vm, *turn_off),
+            Operation::StartVm { host, vm } => self.start_vm(host, vm),
             Operation::Failover {
                 job,
                 target,
@@ -244,6 +245,7 @@ impl World {
                 })
                 .collect(),
             refuses_shutdown: false,
+            shutdown_times_out: false,
         };
         let job = SimJob {
             name: new.name.clone(),
@@ -395,6 +397,8 @@ impl World {
             return Ok(());
         }
         let vm_name = v.name.clone();
+        // The guest finishes shutting down cleanly; only Stop-VM's wait ran out.
+        let timed_out = !turn_off && v.shutdown_times_out;
         if !turn_off && v.refuses_shutdown {
             if let Some(v) = self.hosts[i].vm_mut(&vm_name) {
                 v.refuses_shutdown = false;
@@ -423,7 +427,49 @@ impl World {
         if let Some(v) = self.hosts[i].vm_mut(&vm_name) {
             v.power_off();
         }
+        if timed_out {
+            return Err(hyperv(format!(
+                "the operation timed out waiting for the guest operating system of {vm_name} on {host_name} to shut down"
+            )));
+        }
         Ok(())
+    }
+
+    /// Hyper-V's Start-VM as the script runs it: a VM already running is left as it is.
+    fn start_vm(&mut self, host: &str, vm: &str) -> Result<(), PlatformError> {
+        let i = self.reach(host)?;
+        let host_name = self.hosts[i].name.clone();
+        let Some(v) = self.hosts[i].vm(vm) else {
+            return Err(hyperv(format!(
+                "Hyper-V was unable to find a virtual machine with name \"{vm}\" on {host_name}"
+            )));
+        };
+        if v.running {
+            return Ok(());
+        }
+        let vm_name = v.name.clone();
+        self.power_on_system_galaxy(i, &vm_name);
+        Ok(())
+    }
+
+    /// Boots a VM of host `i` as System Galaxy. Booting the job's replica outside a failover
+    /// breaks the job, as Carbonite's would.
+    pub(super) fn power_on_system_galaxy(&mut self, i: usize, vm: &crate::model::names::VmName) {
+        let now = self.clock_ms;
+        let host_name = self.hosts[i].name.clone();
+        let Some(v) = self.hosts[i].vm_mut(vm) else {
+            return;
+        };
+        v.role = VmRole::SystemGalaxy;
+        v.power_on(now, false);
+        if let Some(job) = self.job.as_mut()
+            && job.target == host_name
+            && job.replica == *vm
+            && !matches!(job.phase, Phase::FailedOver)
+        {
+            job.phase = Phase::Failed;
+            job.test_until_ms = None;
+        }
     }
 
     fn failover(

@@ -26,7 +26,7 @@ pub enum FaultError {
     /// `vm-start` found no VM that is off on the host.
     #[error("host {0} has no VM that is off")]
     NoVmToStart(String),
-    /// `shutdown-fails` found no VM running on the host.
+    /// `shutdown-fails` or `shutdown-times-out` found no VM running on the host.
     #[error("host {0} has no VM that is running")]
     NoVmRunning(String),
     /// `job-stop` without a job.
@@ -49,13 +49,14 @@ pub enum Fault {
     PortClose { host: String, port: u16 },
     VmStart { host: String },
     ShutdownFails { host: String },
+    ShutdownTimesOut { host: String },
     EmailDrift { host: String },
     JobStop,
 }
 
 impl Fault {
     /// The fault verbs, as the CLI spells them.
-    pub const KINDS: [&'static str; 10] = [
+    pub const KINDS: [&'static str; 11] = [
         "host-down",
         "host-up",
         "link-down",
@@ -64,6 +65,7 @@ impl Fault {
         "port-close",
         "vm-start",
         "shutdown-fails",
+        "shutdown-times-out",
         "email-drift",
         "job-stop",
     ];
@@ -122,6 +124,7 @@ impl Fault {
             }
             "vm-start" => Fault::VmStart { host: one("HOST")? },
             "shutdown-fails" => Fault::ShutdownFails { host: one("HOST")? },
+            "shutdown-times-out" => Fault::ShutdownTimesOut { host: one("HOST")? },
             "email-drift" => Fault::EmailDrift { host: one("HOST")? },
             "job-stop" if args.is_empty() => Fault::JobStop,
             "job-stop" => return Err(usage("")),
@@ -147,6 +150,7 @@ impl std::fmt::Display for Fault {
             Fault::PortClose { host, port } => write!(f, "port-close {host} {port}"),
             Fault::VmStart { host } => write!(f, "vm-start {host}"),
             Fault::ShutdownFails { host } => write!(f, "shutdown-fails {host}"),
+            Fault::ShutdownTimesOut { host } => write!(f, "shutdown-times-out {host}"),
             Fault::EmailDrift { host } => write!(f, "email-drift {host}"),
             Fault::JobStop => write!(f, "job-stop"),
         }
@@ -168,6 +172,7 @@ impl World {
             Fault::PortClose { host, port } => self.port_close(host, *port),
             Fault::VmStart { host } => self.vm_start(host),
             Fault::ShutdownFails { host } => self.shutdown_fails(host),
+            Fault::ShutdownTimesOut { host } => self.shutdown_times_out(host),
             Fault::EmailDrift { host } => self.email_drift(host),
             Fault::JobStop => self.job_stop(),
         }
@@ -309,28 +314,21 @@ impl World {
     /// # Errors
     /// An unknown host, a host that is down, or no VM that is off there.
     pub fn vm_start(&mut self, host: &str) -> Result<(), FaultError> {
-        let now = self.clock_ms;
         let (name, h) = self.up_host(host)?;
         let pick = h
             .vms
             .iter()
             .position(|v| !v.running && v.role == VmRole::SystemGalaxy)
             .or_else(|| h.vms.iter().position(|v| !v.running));
-        let Some(i) = pick else {
+        let Some(vm) = pick.map(|i| h.vms[i].name.clone()) else {
             return Err(FaultError::NoVmToStart(name.to_string()));
         };
-        let vm = &mut h.vms[i];
-        vm.role = VmRole::SystemGalaxy;
-        vm.power_on(now, false);
-        let vm_name = vm.name.clone();
-        if let Some(job) = self.job.as_mut()
-            && job.target == name
-            && job.replica == vm_name
-            && !matches!(job.phase, Phase::FailedOver)
-        {
-            job.phase = Phase::Failed;
-            job.test_until_ms = None;
-        }
+        let i = self
+            .hosts
+            .iter()
+            .position(|h| h.name == name)
+            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
+        self.power_on_system_galaxy(i, &vm);
         Ok(())
     }
 
@@ -341,14 +339,27 @@ impl World {
     /// # Errors
     /// An unknown host, a host that is down, or no VM running there.
     pub fn shutdown_fails(&mut self, host: &str) -> Result<(), FaultError> {
+        self.running_vm(host)?.refuses_shutdown = true;
+        Ok(())
+    }
+
+    /// The guest of the VM running on `host` will take too long over its next clean
+    /// shutdown: Stop-VM gives up with an error, and the guest goes off anyway (cleanly,
+    /// having sent what it queued).
+    ///
+    /// # Errors
+    /// As [`World::shutdown_fails`].
+    pub fn shutdown_times_out(&mut self, host: &str) -> Result<(), FaultError> {
+        self.running_vm(host)?.shutdown_times_out = true;
+        Ok(())
+    }
+
+    fn running_vm(&mut self, host: &str) -> Result<&mut super::host::SimVm, FaultError> {
         let (name, h) = self.up_host(host)?;
-        let vm = h
-            .vms
+        h.vms
             .iter_mut()
             .find(|v| v.running)
-            .ok_or_else(|| FaultError::NoVmRunning(name.to_string()))?;
-        vm.refuses_shutdown = true;
-        Ok(())
+            .ok_or_else(|| FaultError::NoVmRunning(name.to_string()))
     }
 
     /// Changes the host's e-mail notification settings behind the controller's back.

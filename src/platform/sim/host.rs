@@ -52,6 +52,10 @@ pub struct SimVm {
     /// shutdown-fails`): the clean shutdown fails and the VM keeps running.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refuses_shutdown: bool,
+    /// Its guest will take too long over the next clean shutdown (`sim fault
+    /// shutdown-times-out`): Stop-VM gives up with an error, and the guest goes off anyway.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shutdown_times_out: bool,
 }
 
 impl SimVm {
@@ -74,6 +78,7 @@ impl SimVm {
         self.isolated = false;
         // What kept the guest from shutting down ends with it.
         self.refuses_shutdown = false;
+        self.shutdown_times_out = false;
         self.guest_services
             .iter_mut()
             .for_each(|s| s.running = false);

@@ -150,6 +150,7 @@ impl World {
                         started_at_ms: 0,
                         guest_services: stopped.clone(),
                         refuses_shutdown: false,
+                        shutdown_times_out: false,
                     }]
                 } else {
                     Vec::new()
