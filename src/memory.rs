@@ -84,6 +84,21 @@ pub struct Memory {
     /// without System Galaxy running (shut down by a person, or fenced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_brain_pending: Option<SplitBrainPending>,
+    /// The last planned switchover backed out (its clean shutdown failed), so that status
+    /// says why spec.primary is not the live host. Cleared when the primary is live again
+    /// or a switchover starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backed_out: Option<BackedOut>,
+}
+
+/// See [`Memory::backed_out`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackedOut {
+    /// The host the switchover was moving System Galaxy to.
+    pub to: HostName,
+    pub at: Timestamp,
+    /// Why the clean shutdown failed.
+    pub error: String,
 }
 
 /// See [`Memory::split_brain_pending`].

@@ -371,6 +371,25 @@ fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm
         "{history}"
     );
     assert!(history.contains("ask again"), "{history}");
+    // Status says why spec.primary is not the live host, and the back-out is not alerted
+    // twice (no manifest-stale alert beside it).
+    let stale = site.status()["sites"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "ManifestStale")
+        .cloned()
+        .unwrap();
+    assert_eq!(stale["status"], "True", "{stale}");
+    assert_eq!(stale["reason"], "SwitchoverBackedOut", "{stale}");
+    assert!(
+        stale["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not shut down"),
+        "{stale}"
+    );
+    assert!(!history.contains("manifest-stale"), "{history}");
     // Asked again once the guest shuts down: the switchover goes through, without waiting
     // for the failed shutdown's back-off.
     let out = site.ok(&["failover", "hq", "--yes"]);

@@ -40,6 +40,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
         }
     }
     if primary == live {
+        b.next.backed_out = None;
         b.next.acknowledged_primary = Some(primary);
         b.set(
             ConditionType::ManifestStale,
@@ -58,6 +59,19 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             .filter(|f| f.to == live)
             .map(|f| format!(" since {} after failover", f.at))
             .unwrap_or_default();
+        if let Some(out) = b.memory.backed_out.clone().filter(|o| o.to == primary) {
+            // The back-out's own alert said why and what to do: no second alert.
+            b.set(
+                ConditionType::ManifestStale,
+                true,
+                "SwitchoverBackedOut",
+                format!(
+                    "the switchover to {primary} backed out at {}: System Galaxy's clean shutdown on {live} failed ({}). It stays on {live}: ask again (galaxy-ha failover {}), or set spec.primary: {live}",
+                    out.at, out.error, b.site
+                ),
+            );
+            return;
+        }
         let message = format!("live host is {live}{since}; set spec.primary: {live}");
         b.set(
             ConditionType::ManifestStale,
@@ -100,6 +114,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     );
     if switchover(b, view, &live, &standby, None) {
         b.next.acknowledged_primary = Some(primary);
+        b.next.backed_out = None;
     }
 }
 
@@ -293,6 +308,11 @@ fn back_out(
     error: &str,
 ) {
     b.next.switchover = None;
+    b.next.backed_out = Some(crate::memory::BackedOut {
+        to: standby.into(),
+        at: b.now,
+        error: error.to_string(),
+    });
     let now = if running {
         format!("System Galaxy still runs on {live} and was not turned off")
     } else if start_again(b, view, live, stop) {

@@ -242,6 +242,7 @@ pub fn approved(
                 to: to.into(),
                 started: now,
             });
+            b.next.backed_out = None;
             let vm = observed
                 .host(from)
                 .and_then(|h| h.vms.iter().find(|v| v.is_live()))
