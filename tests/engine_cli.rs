@@ -337,13 +337,12 @@ fn a_planned_switchover_should_lose_no_event() {
     );
 }
 
-#[test]
-fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm_off() {
-    let site = Site::new("manual");
-    site.converge();
-    site.ok(&["sim", "fault", "shutdown-fails", A]);
+/// Asks for a switchover to B through the manifest with the lab's `fault` on A's next clean
+/// shutdown, and runs six passes 10 s apart; their output. A pass whose shutdown fails exits
+/// non-zero, as any pass with a failed action does.
+fn switchover_with(site: &Site, fault: &str) -> String {
+    site.ok(&["sim", "fault", fault, A]);
     site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
-    // The pass whose shutdown fails exits non-zero, as any pass with a failed action does.
     let mut log = String::new();
     for _ in 0..6 {
         let out = site.run(&["apply", "--yes"]);
@@ -351,6 +350,14 @@ fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm
         log.push_str(&String::from_utf8_lossy(&out.stderr));
         site.ok(&["sim", "advance", "10s"]);
     }
+    log
+}
+
+#[test]
+fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm_off() {
+    let site = Site::new("manual");
+    site.converge();
+    let log = switchover_with(&site, "shutdown-fails");
     assert!(
         log.contains("did not shut down"),
         "the failure is shown: {log}"
@@ -406,15 +413,7 @@ fn a_switchover_whose_shutdown_times_out_should_back_out_and_start_system_galaxy
     site.converge();
     // Stop-VM gives up, yet the guest goes off: the switchover backs out and starts it again
     // where it ran, rather than fail over on a shutdown it could not confirm.
-    site.ok(&["sim", "fault", "shutdown-times-out", A]);
-    site.edit("primary: GCSHOSTA", "primary: GCSHOSTB");
-    let mut log = String::new();
-    for _ in 0..6 {
-        let out = site.run(&["apply", "--yes"]);
-        log.push_str(&String::from_utf8_lossy(&out.stdout));
-        log.push_str(&String::from_utf8_lossy(&out.stderr));
-        site.ok(&["sim", "advance", "10s"]);
-    }
+    let log = switchover_with(&site, "shutdown-times-out");
     assert!(log.contains("timed out"), "{log}");
     assert!(
         log.contains("applied: start VM \"GCSServer\" on GCSHOSTA"),

@@ -40,6 +40,14 @@ fn alerts(p: &Plan) -> Vec<AlertKind> {
         .collect()
 }
 
+/// The plan's live failover.
+fn failover_action(p: &Plan) -> &galaxy_ha::plan::Action {
+    p.actions
+        .iter()
+        .find(|a| a.kind() == ActionKind::Failover)
+        .expect("a failover")
+}
+
 fn failovers(p: &Plan) -> usize {
     p.actions
         .iter()
@@ -57,6 +65,16 @@ fn failovers(p: &Plan) -> usize {
 
 fn cond(p: &Plan, kind: ConditionType) -> bool {
     p.condition(kind).unwrap().status
+}
+
+/// An automatic site adopted with A live, A missed by both views for `secs` (the
+/// monitor's condition is met at 300).
+fn automatic_down_for(secs: u64) -> Plan {
+    run(
+        "automatic",
+        &live_host_down(Duration::from_secs(secs)),
+        &adopted(),
+    )
 }
 
 fn run(mode: &str, o: &Observed, m: &galaxy_ha::memory::Memory) -> Plan {
@@ -394,11 +412,7 @@ fn rule6_wrong_direction_should_delete_and_recreate_with_an_error_alert() {
 
 #[test]
 fn rule7_before_half_the_threshold_should_do_nothing() {
-    let p = run(
-        "automatic",
-        &live_host_down(Duration::from_secs(60)),
-        &adopted(),
-    );
+    let p = automatic_down_for(60);
     assert_eq!(failovers(&p), 0);
     assert!(alerts(&p).is_empty(), "{:?}", alerts(&p));
     assert!(cond(&p, ConditionType::Degraded));
@@ -406,11 +420,7 @@ fn rule7_before_half_the_threshold_should_do_nothing() {
 
 #[test]
 fn rule7_at_half_the_threshold_should_warn_once() {
-    let p = run(
-        "automatic",
-        &live_host_down(Duration::from_secs(150)),
-        &adopted(),
-    );
+    let p = automatic_down_for(150);
     assert_eq!(alerts(&p), vec![AlertKind::FailureDetected]);
     assert_eq!(failovers(&p), 0);
     let mut m = adopted();
@@ -433,17 +443,9 @@ fn rule7_recovery_before_the_threshold_should_reset_the_alert() {
 
 #[test]
 fn rule7_condition_met_in_automatic_mode_should_fail_over_once() {
-    let p = run(
-        "automatic",
-        &live_host_down(Duration::from_secs(300)),
-        &adopted(),
-    );
+    let p = automatic_down_for(300);
     assert_eq!(failovers(&p), 1);
-    let a = p
-        .actions
-        .iter()
-        .find(|a| a.kind() == ActionKind::Failover)
-        .unwrap();
+    let a = failover_action(&p);
     assert!(a.disruptive);
     assert!(
         matches!(&a.op, Operation::Failover { target, apply_queued_data: true, .. } if target == B)
@@ -465,16 +467,8 @@ fn rule7_condition_met_in_automatic_mode_should_fail_over_once() {
 
 #[test]
 fn rule7_the_decision_dates_the_condition_one_threshold_after_the_first_miss() {
-    let p = run(
-        "automatic",
-        &live_host_down(Duration::from_secs(340)),
-        &adopted(),
-    );
-    let a = p
-        .actions
-        .iter()
-        .find(|a| a.kind() == ActionKind::Failover)
-        .unwrap();
+    let p = automatic_down_for(340);
+    let a = failover_action(&p);
     let d = a.decision.as_ref().unwrap();
     let first_miss = d.views[0].since.unwrap();
     assert_eq!(now().duration_since(first_miss).as_secs(), 340);
@@ -830,20 +824,9 @@ fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
     m.spec_mut().primary = B.into();
     let mut o = healthy();
     o.hosts[0].vms = vec![sg_vm("GCSServer", VmState::Off)];
-    let mut mem = adopted();
-    mem.acknowledged_primary = Some(B.into());
-    mem.switchover = Some(Switchover {
-        from: A.into(),
-        to: B.into(),
-        started: now(),
-    });
-    let p = plan::plan(&m, &o, &mem, now());
+    let p = plan::plan(&m, &o, &switching_over(), now());
     assert_eq!(failovers(&p), 1);
-    let a = p
-        .actions
-        .iter()
-        .find(|a| a.kind() == ActionKind::Failover)
-        .unwrap();
+    let a = failover_action(&p);
     assert!(matches!(
         a.op,
         Operation::Failover {
@@ -862,8 +845,8 @@ fn rule9_switchover_should_fail_over_with_queued_data_once_the_vm_is_off() {
             if message.starts_with("planned switchover"))));
 }
 
-/// A switchover from A to B whose clean shutdown of A failed (`error`) in the last pass.
-fn shutdown_failed_memory() -> galaxy_ha::memory::Memory {
+/// A switchover from A to B under way, begun now.
+fn switching_over() -> galaxy_ha::memory::Memory {
     let mut mem = adopted();
     mem.acknowledged_primary = Some(B.into());
     mem.switchover = Some(Switchover {
@@ -871,6 +854,12 @@ fn shutdown_failed_memory() -> galaxy_ha::memory::Memory {
         to: B.into(),
         started: now(),
     });
+    mem
+}
+
+/// A switchover from A to B whose clean shutdown of A failed in the last pass.
+fn shutdown_failed_memory() -> galaxy_ha::memory::Memory {
+    let mut mem = switching_over();
     mem.failures.insert(
         format!("hq/stop-vm/{A}/GCSServer"),
         Failure {
