@@ -484,6 +484,11 @@ pub struct ChaosArgs {
     /// Hours of faults in each schedule (then every fault heals and an hour passes).
     #[arg(long, default_value_t = crate::chaos::DEFAULT_HOURS)]
     pub hours: u32,
+    /// Before about half of the switchovers asked for, a guest refuses or is slow over its
+    /// next clean shutdown (the switchover backs out and System Galaxy is started again).
+    /// A seed's other steps stay as they are without it.
+    #[arg(long)]
+    pub guest_faults: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,32 @@ fn random_schedules_of_faults_should_never_break_an_invariant_and_should_end_pro
     assert_eq!(figures.lost_beyond_source_queue, 0);
 }
 
+/// The same schedules with guests that refuse or are slow over their clean shutdowns before
+/// switchovers: switchovers back out, System Galaxy is started again where it was left off,
+/// and every invariant still holds (a start while it runs anywhere is a split brain).
+#[test]
+fn schedules_whose_guests_fail_to_shut_down_should_back_out_and_never_break_an_invariant() {
+    let options = Options {
+        guest_faults: true,
+        ..Options::from_env(CASES / 2).expect("chaos variables")
+    };
+    let figures = chaos::run(&options).expect("chaos run");
+    eprintln!("{}", figures.summary());
+    assert!(
+        figures.failed.is_empty(),
+        "{} of {} schedules broke an invariant; the first:\n{}",
+        figures.failed.len(),
+        figures.schedules,
+        chaos::describe_failure(&figures.failed[0])
+    );
+    assert!(
+        figures.vm_starts > 0,
+        "no switchover backed out and started System Galaxy again: {}",
+        figures.summary()
+    );
+    assert_eq!(figures.lost_beyond_source_queue, 0);
+}
+
 #[test]
 fn a_schedule_should_replay_exactly_from_its_seed() {
     let a = chaos::run_case(7, 1, false).expect("run");

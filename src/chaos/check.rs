@@ -95,6 +95,8 @@ pub struct Checker {
     /// Failovers a person asked for, and failovers that answered a failure.
     pub asked_failovers: u32,
     pub failure_failovers: u32,
+    /// System Galaxy started again by the controller (a switchover backing out).
+    pub vm_starts: u32,
     ask: Option<Ask>,
     /// A failover happened and the job has not protected since.
     latched: bool,
@@ -218,6 +220,18 @@ impl Checker {
                 Operation::Failover {
                     mode: Mode::Live, ..
                 } => failover_intent = true,
+                Operation::StartVm { host, .. } => {
+                    self.vm_starts += 1;
+                    if !before.visible_live.is_empty() {
+                        self.violate(
+                            Invariant::SplitBrain,
+                            format!(
+                                "started System Galaxy on {host} while it ran on {:?}",
+                                before.visible_live
+                            ),
+                        );
+                    }
+                }
                 _ => {}
             }
         }

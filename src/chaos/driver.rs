@@ -29,6 +29,8 @@ pub const QUIET_END: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone)]
 pub struct CaseReport {
     pub seed: u64,
+    /// The schedule had guest faults ([`Schedule::with_guest_faults`]).
+    pub guest_faults: bool,
     pub steps: usize,
     /// Faults the lab accepted (a `host-up` of a host that is up changes nothing and is not
     /// counted).
@@ -45,6 +47,8 @@ pub struct CaseReport {
     pub failovers: u32,
     pub asked_failovers: u32,
     pub failure_failovers: u32,
+    /// System Galaxy started again by the controller (a switchover backing out).
+    pub vm_starts: u32,
     pub alerts: u64,
     pub virtual_time: Duration,
     pub events: EventCounts,
@@ -104,7 +108,26 @@ fn state_dir() -> std::io::Result<tempfile::TempDir> {
 /// # Errors
 /// The temporary state dir cannot be created.
 pub fn run_case(seed: u64, hours: u32, trace: bool) -> std::io::Result<CaseReport> {
+    run_case_with(seed, hours, trace, false)
+}
+
+/// [`run_case`], with guests that fail or are slow over their clean shutdowns when
+/// `guest_faults` ([`Schedule::with_guest_faults`]).
+///
+/// # Errors
+/// As [`run_case`].
+pub fn run_case_with(
+    seed: u64,
+    hours: u32,
+    trace: bool,
+    guest_faults: bool,
+) -> std::io::Result<CaseReport> {
     let schedule = Schedule::generate(seed, hours);
+    let schedule = if guest_faults {
+        schedule.with_guest_faults()
+    } else {
+        schedule
+    };
     let dir = state_dir()?;
     let manifest = crate::manifest::sample::guide_site(schedule.mode);
     let site = Site {
@@ -122,6 +145,7 @@ pub fn run_case(seed: u64, hours: u32, trace: bool) -> std::io::Result<CaseRepor
         checker: Checker::default(),
         report: CaseReport {
             seed,
+            guest_faults,
             steps: schedule.steps.len(),
             faults: 0,
             crashes: 0,
@@ -132,6 +156,7 @@ pub fn run_case(seed: u64, hours: u32, trace: bool) -> std::io::Result<CaseRepor
             failovers: 0,
             asked_failovers: 0,
             failure_failovers: 0,
+            vm_starts: 0,
             alerts: 0,
             virtual_time: Duration::ZERO,
             events: EventCounts::default(),
@@ -449,6 +474,7 @@ impl Case<'_> {
         report.failovers = world.failovers();
         report.asked_failovers = self.checker.asked_failovers;
         report.failure_failovers = self.checker.failure_failovers;
+        report.vm_starts = self.checker.vm_starts;
         report.alerts = self.alerts.0;
         report.virtual_time = world.elapsed();
         report.events = world.events();

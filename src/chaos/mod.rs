@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use driver::{CaseReport, QUIET_END, run_case};
+pub use driver::{CaseReport, QUIET_END, run_case, run_case_with};
 pub use invariant::{Invariant, Violation};
 pub use schedule::{Command, Edit, Schedule, Step};
 
@@ -38,6 +38,10 @@ pub struct Options {
     pub first_seed: u64,
     pub cases: u64,
     pub hours: u32,
+    /// Also make guests fail or be slow over their clean shutdowns before switchovers
+    /// ([`Schedule::with_guest_faults`](schedule::Schedule::with_guest_faults)): the
+    /// switchovers back out and start System Galaxy again.
+    pub guest_faults: bool,
 }
 
 /// A chaos variable that does not hold a number.
@@ -72,11 +76,13 @@ impl Options {
                 first_seed: seed,
                 cases: 1,
                 hours: DEFAULT_HOURS,
+                guest_faults: false,
             },
             None => Options {
                 first_seed: 1,
                 cases: env_number(CASES_ENV)?.unwrap_or(cases),
                 hours: DEFAULT_HOURS,
+                guest_faults: false,
             },
         })
     }
@@ -96,6 +102,8 @@ pub struct Figures {
     pub failovers: u64,
     pub asked_failovers: u64,
     pub failure_failovers: u64,
+    /// System Galaxy started again by the controller (switchovers backing out).
+    pub vm_starts: u64,
     pub alerts: u64,
     pub virtual_time: Duration,
     pub events_produced: u64,
@@ -121,6 +129,7 @@ impl Figures {
         self.failovers += u64::from(case.failovers);
         self.asked_failovers += u64::from(case.asked_failovers);
         self.failure_failovers += u64::from(case.failure_failovers);
+        self.vm_starts += u64::from(case.vm_starts);
         self.alerts += case.alerts;
         self.virtual_time += case.virtual_time;
         self.events_produced += case.events.produced;
@@ -136,7 +145,7 @@ impl Figures {
     pub fn summary(&self) -> String {
         format!(
             "schedules {}  virtual hours {:.0}  steps {}  faults injected {}  controller crashes {}  stops {}  manifest edits {}  failover commands {}  passes {}\n\
-             failovers {} (asked by a person {}, answering a failure {})  alerts {}  events produced {}  lost {}  lost beyond the source queue {}\n\
+             failovers {} (asked by a person {}, answering a failure {})  System Galaxy started again {}  alerts {}  events produced {}  lost {}  lost beyond the source queue {}\n\
              invariant violations {}  ({:.1} s)",
             self.schedules,
             self.virtual_time.as_secs_f64() / 3600.0,
@@ -150,6 +159,7 @@ impl Figures {
             self.failovers,
             self.asked_failovers,
             self.failure_failovers,
+            self.vm_starts,
             self.alerts,
             self.events_produced,
             self.events_lost,
@@ -160,10 +170,11 @@ impl Figures {
     }
 }
 
-/// How to replay one schedule.
-pub fn replay_hint(seed: u64) -> String {
+/// How to replay one schedule (with `--guest-faults` when it had them).
+pub fn replay_hint(seed: u64, guest_faults: bool) -> String {
+    let flag = if guest_faults { " --guest-faults" } else { "" };
     format!(
-        "replay: {SEED_ENV}={seed} cargo test --test main chaos::   or   galaxy-ha sim chaos --seed {seed}"
+        "replay: {SEED_ENV}={seed} cargo test --test main chaos::   or   galaxy-ha sim chaos --seed {seed}{flag}"
     )
 }
 
@@ -182,7 +193,7 @@ pub fn describe_failure(case: &CaseReport) -> String {
         for line in &case.trace {
             text.push_str(&format!("  {line}\n"));
         }
-        text.push_str(&replay_hint(case.seed));
+        text.push_str(&replay_hint(case.seed, case.guest_faults));
         text.push('\n');
         return text;
     }
@@ -198,7 +209,7 @@ pub fn describe_failure(case: &CaseReport) -> String {
     for line in case.trail.iter().skip(if skip > 1 { skip } else { 0 }) {
         text.push_str(&format!("  {line}\n"));
     }
-    text.push_str(&replay_hint(case.seed));
+    text.push_str(&replay_hint(case.seed, case.guest_faults));
     text.push('\n');
     text
 }
@@ -234,10 +245,11 @@ pub fn run_reporting(options: &Options, done: impl Fn(bool) + Sync) -> Result<Fi
                     if i >= options.cases {
                         return;
                     }
-                    match run_case(
+                    match run_case_with(
                         options.first_seed.wrapping_add(i),
                         options.hours,
                         options.cases == 1,
+                        options.guest_faults,
                     ) {
                         Ok(case) => {
                             done(case.violations.is_empty());

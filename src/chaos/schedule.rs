@@ -201,6 +201,40 @@ impl Schedule {
     }
 }
 
+/// The stream guest faults are drawn from, apart from the schedule's own so that a seed's
+/// schedule stays what it was (the soak's findings are pinned by seed).
+const GUEST_STREAM: u64 = 0x6775_6573_7473;
+
+impl Schedule {
+    /// The same schedule with, before about half of the switchovers people ask for (a
+    /// `spec.primary` edit, a `failover` command), a guest that will refuse or be slow over
+    /// its next clean shutdown: the switchover then backs out, and where the shutdown left
+    /// System Galaxy off the controller starts it again.
+    pub fn with_guest_faults(mut self) -> Schedule {
+        let mut rng = SmallRng::seed_from_u64(self.seed ^ GUEST_STREAM);
+        let spec = crate::manifest::sample::guide_site(self.mode).spec;
+        let hosts: Vec<String> = spec.hosts.iter().map(|h| h.name.to_string()).collect();
+        let mut steps = Vec::with_capacity(self.steps.len());
+        for step in self.steps {
+            let asks = matches!(
+                step,
+                Step::Edit(Edit::Primary(_)) | Step::Command(Command::Failover)
+            );
+            if asks && rng.random_bool(0.5) {
+                let host = hosts.choose(&mut rng).cloned().unwrap_or_default();
+                steps.push(Step::Fault(if rng.random_bool(0.5) {
+                    Fault::ShutdownFails { host }
+                } else {
+                    Fault::ShutdownTimesOut { host }
+                }));
+            }
+            steps.push(step);
+        }
+        self.steps = steps;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

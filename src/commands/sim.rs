@@ -88,6 +88,7 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Exit> {
         first_seed: args.seed.unwrap_or(args.first_seed),
         cases: if args.seed.is_some() { 1 } else { args.cases },
         hours: args.hours,
+        guest_faults: args.guest_faults,
     };
     // On a terminal only: the schedules done, the failures so far and the time left.
     let bar = indicatif::ProgressBar::new(options.cases).with_style(
