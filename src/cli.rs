@@ -489,6 +489,11 @@ pub struct ChaosArgs {
     /// A seed's other steps stay as they are without it.
     #[arg(long)]
     pub guest_faults: bool,
+    /// About half of the people's failover commands carry --force (a failover where only
+    /// the controller lost the live host; its copy there is fenced once seen). A seed's other
+    /// steps stay as they are without it.
+    #[arg(long)]
+    pub forced_failovers: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,12 +27,17 @@ fn random_schedules_of_faults_should_never_break_an_invariant_and_should_end_pro
 }
 
 /// The same schedules with guests that refuse or are slow over their clean shutdowns before
-/// switchovers: switchovers back out, System Galaxy is started again where it was left off,
-/// and every invariant still holds (a start while it runs anywhere is a split brain).
+/// switchovers, and with half the people's failover commands forced: switchovers back out,
+/// System Galaxy is started again where it was left off, forced failovers go through on the
+/// controller's view alone, and every invariant still holds (a start while it runs anywhere,
+/// or the old copy left running once seen, is a split brain).
 #[test]
-fn schedules_whose_guests_fail_to_shut_down_should_back_out_and_never_break_an_invariant() {
+fn schedules_with_failing_shutdowns_and_forced_failovers_should_never_break_an_invariant() {
     let options = Options {
-        guest_faults: true,
+        extras: chaos::Extras {
+            guest_faults: true,
+            forced_failovers: true,
+        },
         ..Options::from_env(CASES / 2).expect("chaos variables")
     };
     let figures = chaos::run(&options).expect("chaos run");
@@ -47,6 +52,11 @@ fn schedules_whose_guests_fail_to_shut_down_should_back_out_and_never_break_an_i
     assert!(
         figures.vm_starts > 0,
         "no switchover backed out and started System Galaxy again: {}",
+        figures.summary()
+    );
+    assert!(
+        figures.forced_failovers > 0,
+        "no failover was forced past the failover monitor's view: {}",
         figures.summary()
     );
     assert_eq!(figures.lost_beyond_source_queue, 0);

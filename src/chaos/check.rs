@@ -84,6 +84,8 @@ struct Ask {
     /// System Galaxy was shut down cleanly for it: the switchover runs to its end even if the
     /// manifest changes back.
     started: bool,
+    /// `--force`: the person accepted failing over on the controller's view alone.
+    forced: bool,
 }
 
 /// The checker's state across a schedule.
@@ -97,6 +99,8 @@ pub struct Checker {
     pub failure_failovers: u32,
     /// System Galaxy started again by the controller (a switchover backing out).
     pub vm_starts: u32,
+    /// Failovers forced while the failover monitor still reached the live host.
+    pub forced_failovers: u32,
     ask: Option<Ask>,
     /// A failover happened and the job has not protected since.
     latched: bool,
@@ -132,15 +136,18 @@ impl Checker {
             self.ask = Some(Ask {
                 to: primary.into(),
                 started: false,
+                forced: false,
             });
         }
     }
 
     /// A person ran `galaxy-ha failover` and it was approved: a move to `to`.
-    pub fn failover_commanded(&mut self, to: &str) {
+    /// A person's `failover` was approved towards `to` (`forced`: with `--force`).
+    pub fn failover_commanded(&mut self, to: &str, forced: bool) {
         self.ask = Some(Ask {
             to: to.into(),
             started: false,
+            forced,
         });
     }
 
@@ -295,7 +302,9 @@ impl Checker {
         match asked {
             Some(ask) => {
                 self.asked_failovers += 1;
-                if !ask.started && before.monitor_sees_source {
+                if ask.forced && before.monitor_sees_source {
+                    self.forced_failovers += 1;
+                } else if !ask.started && before.monitor_sees_source {
                     self.violate(
                         Invariant::NoFailoverWithoutFailure,
                         format!(

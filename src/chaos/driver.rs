@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::check::{Before, Checker};
 use super::invariant::{Invariant, Violation};
-use super::schedule::{Command, Edit, Schedule, Step};
+use super::schedule::{Command, Edit, Extras, Schedule, Step};
 use crate::alert::{Alert, AlertError, AlertSink};
 use crate::execute::{ExecuteError, Records};
 use crate::manifest::Site;
@@ -29,8 +29,8 @@ pub const QUIET_END: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone)]
 pub struct CaseReport {
     pub seed: u64,
-    /// The schedule had guest faults ([`Schedule::with_guest_faults`]).
-    pub guest_faults: bool,
+    /// What the schedule had beside its seed's steps.
+    pub extras: Extras,
     pub steps: usize,
     /// Faults the lab accepted (a `host-up` of a host that is up changes nothing and is not
     /// counted).
@@ -49,6 +49,8 @@ pub struct CaseReport {
     pub failure_failovers: u32,
     /// System Galaxy started again by the controller (a switchover backing out).
     pub vm_starts: u32,
+    /// Failovers forced while the failover monitor still reached the live host.
+    pub forced_failovers: u32,
     pub alerts: u64,
     pub virtual_time: Duration,
     pub events: EventCounts,
@@ -108,11 +110,10 @@ fn state_dir() -> std::io::Result<tempfile::TempDir> {
 /// # Errors
 /// The temporary state dir cannot be created.
 pub fn run_case(seed: u64, hours: u32, trace: bool) -> std::io::Result<CaseReport> {
-    run_case_with(seed, hours, trace, false)
+    run_case_with(seed, hours, trace, Extras::default())
 }
 
-/// [`run_case`], with guests that fail or are slow over their clean shutdowns when
-/// `guest_faults` ([`Schedule::with_guest_faults`]).
+/// [`run_case`], with `extras` added to the seed's schedule.
 ///
 /// # Errors
 /// As [`run_case`].
@@ -120,14 +121,9 @@ pub fn run_case_with(
     seed: u64,
     hours: u32,
     trace: bool,
-    guest_faults: bool,
+    extras: Extras,
 ) -> std::io::Result<CaseReport> {
-    let schedule = Schedule::generate(seed, hours);
-    let schedule = if guest_faults {
-        schedule.with_guest_faults()
-    } else {
-        schedule
-    };
+    let schedule = Schedule::generate(seed, hours).with(extras);
     let dir = state_dir()?;
     let manifest = crate::manifest::sample::guide_site(schedule.mode);
     let site = Site {
@@ -145,7 +141,7 @@ pub fn run_case_with(
         checker: Checker::default(),
         report: CaseReport {
             seed,
-            guest_faults,
+            extras,
             steps: schedule.steps.len(),
             faults: 0,
             crashes: 0,
@@ -157,6 +153,7 @@ pub fn run_case_with(
             asked_failovers: 0,
             failure_failovers: 0,
             vm_starts: 0,
+            forced_failovers: 0,
             alerts: 0,
             virtual_time: Duration::ZERO,
             events: EventCounts::default(),
@@ -336,22 +333,28 @@ impl Case<'_> {
     /// controller is stopped around it, as a person would have to.
     fn command(&mut self, command: Command) {
         let test = command == Command::TestFailover;
+        let force = command == Command::ForcedFailover;
         let Ok(look) = reconcile::look(&self.site, &mut self.lab, self.state_dir) else {
             return;
         };
         if look.plan.maintenance.is_some() {
             return;
         }
-        let Ok(approval) = plan::approve(&self.site.manifest, &look.observed, &look.memory, test)
-        else {
+        let approval = if force {
+            plan::approve_forced(&self.site.manifest, &look.observed, &look.memory)
+        } else {
+            plan::approve(&self.site.manifest, &look.observed, &look.memory, test)
+        };
+        let Ok(approval) = approval else {
             return;
         };
         match &approval {
-            Approval::Switchover { to, .. } => self.checker.failover_commanded(to),
+            Approval::Switchover { to, .. } => self.checker.failover_commanded(to, false),
             Approval::Failover {
                 op: crate::plan::Operation::Failover { target, .. },
+                forced,
                 ..
-            } => self.checker.failover_commanded(target),
+            } => self.checker.failover_commanded(target, *forced),
             _ => {}
         }
         let plan = plan::approved(
@@ -475,6 +478,7 @@ impl Case<'_> {
         report.asked_failovers = self.checker.asked_failovers;
         report.failure_failovers = self.checker.failure_failovers;
         report.vm_starts = self.checker.vm_starts;
+        report.forced_failovers = self.checker.forced_failovers;
         report.alerts = self.alerts.0;
         report.virtual_time = world.elapsed();
         report.events = world.events();

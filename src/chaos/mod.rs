@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub use driver::{CaseReport, QUIET_END, run_case, run_case_with};
 pub use invariant::{Invariant, Violation};
-pub use schedule::{Command, Edit, Schedule, Step};
+pub use schedule::{Command, Edit, Extras, Schedule, Step};
 
 /// How many schedules to run (the test suite runs 300 when it is not set).
 pub const CASES_ENV: &str = "GALAXY_HA_CHAOS_CASES";
@@ -38,10 +38,8 @@ pub struct Options {
     pub first_seed: u64,
     pub cases: u64,
     pub hours: u32,
-    /// Also make guests fail or be slow over their clean shutdowns before switchovers
-    /// ([`Schedule::with_guest_faults`](schedule::Schedule::with_guest_faults)): the
-    /// switchovers back out and start System Galaxy again.
-    pub guest_faults: bool,
+    /// What to add to each seed's schedule (guest faults, forced failovers).
+    pub extras: Extras,
 }
 
 /// A chaos variable that does not hold a number.
@@ -76,13 +74,13 @@ impl Options {
                 first_seed: seed,
                 cases: 1,
                 hours: DEFAULT_HOURS,
-                guest_faults: false,
+                extras: Extras::default(),
             },
             None => Options {
                 first_seed: 1,
                 cases: env_number(CASES_ENV)?.unwrap_or(cases),
                 hours: DEFAULT_HOURS,
-                guest_faults: false,
+                extras: Extras::default(),
             },
         })
     }
@@ -104,6 +102,8 @@ pub struct Figures {
     pub failure_failovers: u64,
     /// System Galaxy started again by the controller (switchovers backing out).
     pub vm_starts: u64,
+    /// Failovers forced while the failover monitor still reached the live host.
+    pub forced_failovers: u64,
     pub alerts: u64,
     pub virtual_time: Duration,
     pub events_produced: u64,
@@ -130,6 +130,7 @@ impl Figures {
         self.asked_failovers += u64::from(case.asked_failovers);
         self.failure_failovers += u64::from(case.failure_failovers);
         self.vm_starts += u64::from(case.vm_starts);
+        self.forced_failovers += u64::from(case.forced_failovers);
         self.alerts += case.alerts;
         self.virtual_time += case.virtual_time;
         self.events_produced += case.events.produced;
@@ -145,7 +146,7 @@ impl Figures {
     pub fn summary(&self) -> String {
         format!(
             "schedules {}  virtual hours {:.0}  steps {}  faults injected {}  controller crashes {}  stops {}  manifest edits {}  failover commands {}  passes {}\n\
-             failovers {} (asked by a person {}, answering a failure {})  System Galaxy started again {}  alerts {}  events produced {}  lost {}  lost beyond the source queue {}\n\
+             failovers {} (asked by a person {}, answering a failure {})  forced {}  System Galaxy started again {}  alerts {}  events produced {}  lost {}  lost beyond the source queue {}\n\
              invariant violations {}  ({:.1} s)",
             self.schedules,
             self.virtual_time.as_secs_f64() / 3600.0,
@@ -159,6 +160,7 @@ impl Figures {
             self.failovers,
             self.asked_failovers,
             self.failure_failovers,
+            self.forced_failovers,
             self.vm_starts,
             self.alerts,
             self.events_produced,
@@ -170,11 +172,11 @@ impl Figures {
     }
 }
 
-/// How to replay one schedule (with `--guest-faults` when it had them).
-pub fn replay_hint(seed: u64, guest_faults: bool) -> String {
-    let flag = if guest_faults { " --guest-faults" } else { "" };
+/// How to replay one schedule (with the flags of its extras).
+pub fn replay_hint(seed: u64, extras: Extras) -> String {
     format!(
-        "replay: {SEED_ENV}={seed} cargo test --test main chaos::   or   galaxy-ha sim chaos --seed {seed}{flag}"
+        "replay: {SEED_ENV}={seed} cargo test --test main chaos::   or   galaxy-ha sim chaos --seed {seed}{}",
+        extras.flags()
     )
 }
 
@@ -193,7 +195,7 @@ pub fn describe_failure(case: &CaseReport) -> String {
         for line in &case.trace {
             text.push_str(&format!("  {line}\n"));
         }
-        text.push_str(&replay_hint(case.seed, case.guest_faults));
+        text.push_str(&replay_hint(case.seed, case.extras));
         text.push('\n');
         return text;
     }
@@ -209,7 +211,7 @@ pub fn describe_failure(case: &CaseReport) -> String {
     for line in case.trail.iter().skip(if skip > 1 { skip } else { 0 }) {
         text.push_str(&format!("  {line}\n"));
     }
-    text.push_str(&replay_hint(case.seed, case.guest_faults));
+    text.push_str(&replay_hint(case.seed, case.extras));
     text.push('\n');
     text
 }
@@ -249,7 +251,7 @@ pub fn run_reporting(options: &Options, done: impl Fn(bool) + Sync) -> Result<Fi
                         options.first_seed.wrapping_add(i),
                         options.hours,
                         options.cases == 1,
-                        options.guest_faults,
+                        options.extras,
                     ) {
                         Ok(case) => {
                             done(case.violations.is_empty());

@@ -52,6 +52,8 @@ pub enum Command {
     Failover,
     /// `galaxy-ha failover SITE --test --yes`.
     TestFailover,
+    /// `galaxy-ha failover SITE --force --yes`.
+    ForcedFailover,
 }
 
 /// A schedule: the site's failover mode and the steps, all drawn from `seed`.
@@ -80,6 +82,7 @@ impl std::fmt::Display for Step {
             Step::Edit(Edit::Interval(t)) => write!(f, "edit monitor.interval: {}", d(t)),
             Step::Command(Command::Failover) => write!(f, "command failover --yes"),
             Step::Command(Command::TestFailover) => write!(f, "command failover --test --yes"),
+            Step::Command(Command::ForcedFailover) => write!(f, "command failover --force --yes"),
         }
     }
 }
@@ -201,11 +204,49 @@ impl Schedule {
     }
 }
 
-/// The stream guest faults are drawn from, apart from the schedule's own so that a seed's
-/// schedule stays what it was (the soak's findings are pinned by seed).
+/// What a run adds to the schedules drawn from its seeds, each from a stream of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// [`Schedule::with_guest_faults`].
+    pub guest_faults: bool,
+    /// [`Schedule::with_forced_failovers`].
+    pub forced_failovers: bool,
+}
+
+impl Extras {
+    /// The `galaxy-ha sim chaos` flags that ask for these extras.
+    pub fn flags(self) -> String {
+        let mut out = String::new();
+        if self.guest_faults {
+            out.push_str(" --guest-faults");
+        }
+        if self.forced_failovers {
+            out.push_str(" --forced-failovers");
+        }
+        out
+    }
+}
+
+/// The streams guest faults and forced failovers are drawn from, apart from the schedule's
+/// own so that a seed's schedule stays what it was (the soak's findings are pinned by seed).
 const GUEST_STREAM: u64 = 0x6775_6573_7473;
+const FORCE_STREAM: u64 = 0x666f_7263_6564;
 
 impl Schedule {
+    /// The schedule with `extras` added.
+    pub fn with(self, extras: Extras) -> Schedule {
+        let s = if extras.guest_faults {
+            self.with_guest_faults()
+        } else {
+            self
+        };
+        if extras.forced_failovers {
+            s.with_forced_failovers()
+        } else {
+            s
+        }
+    }
+
     /// The same schedule with, before about half of the switchovers people ask for (a
     /// `spec.primary` edit, a `failover` command), a guest that will refuse or be slow over
     /// its next clean shutdown: the switchover then backs out, and where the shutdown left
@@ -231,6 +272,19 @@ impl Schedule {
             steps.push(step);
         }
         self.steps = steps;
+        self
+    }
+
+    /// The same schedule with about half of the people's `failover` commands given
+    /// `--force`: where only the controller lost the live host, they fail over anyway and the
+    /// old host's copy is fenced once it is seen.
+    pub fn with_forced_failovers(mut self) -> Schedule {
+        let mut rng = SmallRng::seed_from_u64(self.seed ^ FORCE_STREAM);
+        for step in &mut self.steps {
+            if *step == Step::Command(Command::Failover) && rng.random_bool(0.5) {
+                *step = Step::Command(Command::ForcedFailover);
+            }
+        }
         self
     }
 }

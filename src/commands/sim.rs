@@ -88,7 +88,10 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Exit> {
         first_seed: args.seed.unwrap_or(args.first_seed),
         cases: if args.seed.is_some() { 1 } else { args.cases },
         hours: args.hours,
-        guest_faults: args.guest_faults,
+        extras: crate::chaos::Extras {
+            guest_faults: args.guest_faults,
+            forced_failovers: args.forced_failovers,
+        },
     };
     // On a terminal only: the schedules done, the failures so far and the time left.
     let bar = indicatif::ProgressBar::new(options.cases).with_style(
