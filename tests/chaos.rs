@@ -7,10 +7,10 @@ use galaxy_ha::chaos::{self, Options};
 /// Schedules CI runs; `GALAXY_HA_CHAOS_CASES=N` runs more, `GALAXY_HA_CHAOS_SEED=S` one.
 const CASES: u64 = 300;
 
-#[test]
-fn random_schedules_of_faults_should_never_break_an_invariant_and_should_end_protecting() {
-    let options = Options::from_env(CASES).expect("chaos variables");
-    let figures = chaos::run(&options).expect("chaos run");
+/// Runs the schedules and fails on the first that broke an invariant or lost events beyond
+/// the source queue at a hard failure.
+fn run_holding(options: &Options) -> chaos::Figures {
+    let figures = chaos::run(options).expect("chaos run");
     eprintln!("{}", figures.summary());
     for case in figures.failed.iter().take(3) {
         eprintln!("{}", chaos::describe_failure(case));
@@ -24,6 +24,12 @@ fn random_schedules_of_faults_should_never_break_an_invariant_and_should_end_pro
         chaos::describe_failure(&figures.failed[0])
     );
     assert_eq!(figures.lost_beyond_source_queue, 0);
+    figures
+}
+
+#[test]
+fn random_schedules_of_faults_should_never_break_an_invariant_and_should_end_protecting() {
+    run_holding(&Options::from_env(CASES).expect("chaos variables"));
 }
 
 /// The same schedules with guests that refuse or are slow over their clean shutdowns before
@@ -40,15 +46,11 @@ fn schedules_with_failing_shutdowns_and_forced_failovers_should_never_break_an_i
         },
         ..Options::from_env(CASES / 2).expect("chaos variables")
     };
-    let figures = chaos::run(&options).expect("chaos run");
-    eprintln!("{}", figures.summary());
-    assert!(
-        figures.failed.is_empty(),
-        "{} of {} schedules broke an invariant; the first:\n{}",
-        figures.failed.len(),
-        figures.schedules,
-        chaos::describe_failure(&figures.failed[0])
-    );
+    let figures = run_holding(&options);
+    if options.cases < CASES / 2 {
+        // Replaying one seed (GALAXY_HA_CHAOS_SEED): it need not have either.
+        return;
+    }
     assert!(
         figures.vm_starts > 0,
         "no switchover backed out and started System Galaxy again: {}",
@@ -59,7 +61,6 @@ fn schedules_with_failing_shutdowns_and_forced_failovers_should_never_break_an_i
         "no failover was forced past the failover monitor's view: {}",
         figures.summary()
     );
-    assert_eq!(figures.lost_beyond_source_queue, 0);
 }
 
 #[test]
