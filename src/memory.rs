@@ -104,10 +104,9 @@ pub struct BackedOut {
 /// See [`Memory::split_brain_pending`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitBrainPending {
-    /// The old live host, where System Galaxy may still run.
+    /// The old live host, where System Galaxy may still run; the forced failover made the
+    /// other host of the pair live, and a fence keeps that one.
     pub host: HostName,
-    /// The host the forced failover made live: the one a fence keeps.
-    pub live: HostName,
     pub since: Timestamp,
 }
 

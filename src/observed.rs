@@ -220,6 +220,11 @@ pub enum Activity {
 }
 
 impl Activity {
+    /// A failover of the job was issued: it is failing over or has failed over.
+    pub fn failover_begun(self) -> bool {
+        matches!(self, Activity::FailingOver | Activity::FailedOver)
+    }
+
     /// The console's words.
     pub fn label(self) -> &'static str {
         match self {

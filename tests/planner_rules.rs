@@ -129,7 +129,6 @@ fn forced() -> galaxy_ha::memory::Memory {
     let mut m = adopted();
     m.split_brain_pending = Some(galaxy_ha::memory::SplitBrainPending {
         host: A.into(),
-        live: B.into(),
         since: now(),
     });
     m

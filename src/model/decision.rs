@@ -8,6 +8,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::model::terms::whole_seconds;
+
 /// One view of the pair and what it saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vote {
@@ -89,11 +91,16 @@ impl Decision {
         }
         if let Some(latency) = self.recovery_point_latency {
             let against = match self.max_data_loss {
-                Some(max) if latency <= max => format!(", within maxDataLoss {}", fmt(max)),
-                Some(max) => format!(", beyond maxDataLoss {}", fmt(max)),
+                Some(max) if latency <= max => {
+                    format!(", within maxDataLoss {}", whole_seconds(max))
+                }
+                Some(max) => format!(", beyond maxDataLoss {}", whole_seconds(max)),
                 None => ", no maxDataLoss set".to_string(),
             };
-            out.push(format!("Recovery point latency: {}{against}", fmt(latency)));
+            out.push(format!(
+                "Recovery point latency: {}{against}",
+                whole_seconds(latency)
+            ));
         }
         out.push(format!("Rule: {}", self.rule));
         out
@@ -105,10 +112,6 @@ fn capitalised(s: &str) -> String {
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
     })
-}
-
-fn fmt(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::manifest::spec::{FailoverMode as Mode, Manifest};
 use crate::memory::{FailoverCause, Memory};
 use crate::model::decision::{Decision, Vote};
 use crate::model::operation::{AlertKind, FailoverKind, Operation, Severity};
+use crate::model::terms::whole_seconds as fmt;
 use crate::observed::{Activity, Job, Observed};
 
 pub(crate) fn plan(b: &mut Builder, view: &View) {
@@ -21,7 +22,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     let Some(job) = view.job_forward().cloned() else {
         return;
     };
-    if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) {
+    if job.activity.failover_begun() {
         return;
     }
     if job.activity == Activity::Protecting {
@@ -234,25 +235,22 @@ fn evidence(
             .map_or(b.now, |(_, t)| *t)
     };
     let controller = |host: &str| b.observed.host(host).map(|h| h.reachable);
-    let live_vote = match controller(live) {
-        Some(false) => Vote {
-            view: "the controller".into(),
-            saw: format!("cannot reach {live}, the live host"),
-            votes_to_act: true,
-            since: Some(unreachable_since(live)),
-        },
-        Some(true) => Vote {
-            view: "the controller".into(),
-            saw: format!("reaches {live}, the live host, but System Galaxy does not run there"),
-            votes_to_act: true,
-            since: None,
-        },
-        None => Vote {
-            view: "the controller".into(),
-            saw: format!("has no observation of {live}, the live host"),
-            votes_to_act: true,
-            since: None,
-        },
+    let (saw, since) = match controller(live) {
+        Some(false) => (
+            format!("cannot reach {live}, the live host"),
+            Some(unreachable_since(live)),
+        ),
+        Some(true) => (
+            format!("reaches {live}, the live host, but System Galaxy does not run there"),
+            None,
+        ),
+        None => (format!("has no observation of {live}, the live host"), None),
+    };
+    let live_vote = Vote {
+        view: "the controller".into(),
+        saw,
+        votes_to_act: true,
+        since,
     };
     let standby_vote = Vote {
         view: "the controller".into(),
@@ -339,10 +337,6 @@ fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
         out.push(format!("System Galaxy already runs on {}", job.target));
     }
     out
-}
-
-fn fmt(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
 }
 
 /// A person's `galaxy-ha failover SITE`: what it would do now.

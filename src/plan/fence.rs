@@ -15,11 +15,7 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
     }
     // Keep the host a forced failover made live; else the remembered live host; else the
     // job's source; else the manifest's primary.
-    let keep = b
-        .memory
-        .split_brain_pending
-        .as_ref()
-        .map(|p| p.live.clone())
+    let keep = forced_live(b)
         .or_else(|| b.memory.live_host.clone())
         .or_else(|| b.observed.job.as_ref().map(|j| j.source.clone()))
         .unwrap_or_else(|| b.spec.primary.clone());
@@ -28,12 +24,12 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
     } else {
         running[0].clone()
     };
+    let decision = evidence(b, &running, &keep);
     for host in running.iter().filter(|h| ***h != keep) {
         let Some(state) = b.observed.host(host) else {
             continue;
         };
         for vm in state.vms.iter().filter(|v| Vm::is_live(v)) {
-            let decision = evidence(b, &running, &keep);
             if let Some(action) = b.act(
                 Operation::StopVm {
                     host: (*host).clone(),
@@ -42,7 +38,7 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
                 },
                 format!("rule 1 (fence split brain): System Galaxy runs on {host} and on {keep}, the live host"),
             ) {
-                action.decision = Some(Box::new(decision));
+                action.decision = Some(Box::new(decision.clone()));
             }
         }
         b.alert(
@@ -62,6 +58,13 @@ pub(crate) fn plan(b: &mut Builder) -> bool {
     true
 }
 
+/// The host a forced failover made live (the other host of the pair than the one it left),
+/// while its old host may still run System Galaxy.
+fn forced_live(b: &Builder) -> Option<HostName> {
+    let pending = b.memory.split_brain_pending.as_ref()?;
+    b.spec.other_host(&pending.host).map(|h| h.name.clone())
+}
+
 /// What the pass saw when it fenced: System Galaxy running on each host, and which host
 /// keeps it and why.
 fn evidence(b: &Builder, running: &[&HostName], keep: &HostName) -> Decision {
@@ -74,8 +77,12 @@ fn evidence(b: &Builder, running: &[&HostName], keep: &HostName) -> Decision {
             since: None,
         })
         .collect();
-    let forced = b.memory.split_brain_pending.as_ref();
-    let why_keep = if let Some(p) = forced.filter(|p| p.live == *keep) {
+    let why_keep = if let Some(p) = b
+        .memory
+        .split_brain_pending
+        .as_ref()
+        .filter(|_| forced_live(b).as_ref() == Some(keep))
+    {
         format!(
             "a person forced the failover from {} to {keep} (galaxy-ha failover --force)",
             p.host
@@ -128,7 +135,8 @@ pub(crate) fn pending(b: &mut Builder) {
         format!("split-brain-pending/{host}"),
         format!(
             "a failover was forced from {host} at {} while the failover monitor still reached System Galaxy there: it may run on {host} and on {} at once. Shut it down on {host} (Hyper-V Manager or Stop-VM); the controller turns it off there the moment it sees both running",
-            p.since, p.live
+            p.since,
+            forced_live(b).unwrap_or_default()
         ),
         "forced failover: the old live host not yet seen without System Galaxy",
     );

@@ -52,13 +52,6 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     }
     let acknowledged = b.next.acknowledged_primary.clone();
     if acknowledged.as_ref().is_some_and(|a| *a == primary) {
-        let since = b
-            .memory
-            .last_failover
-            .as_ref()
-            .filter(|f| f.to == live)
-            .map(|f| format!(" since {} after failover", f.at))
-            .unwrap_or_default();
         if let Some(out) = b.memory.backed_out.clone().filter(|o| o.to == primary) {
             // The back-out's own alert said why and what to do: no second alert.
             b.set(
@@ -72,6 +65,13 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             );
             return;
         }
+        let since = b
+            .memory
+            .last_failover
+            .as_ref()
+            .filter(|f| f.to == live)
+            .map(|f| format!(" since {} after failover", f.at))
+            .unwrap_or_default();
         let message = format!("live host is {live}{since}; set spec.primary: {live}");
         b.set(
             ConditionType::ManifestStale,
@@ -154,10 +154,7 @@ fn switchover(
         return false;
     }
     let Some(job) = view.job_forward().cloned() else {
-        let failing_over = view
-            .job
-            .as_ref()
-            .is_some_and(|j| matches!(j.activity, Activity::FailingOver | Activity::FailedOver));
+        let failing_over = failover_begun(view);
         if in_progress.is_some() && !failing_over {
             stuck(b, view, live, standby);
         } else if !failing_over {
@@ -236,7 +233,7 @@ fn switchover(
             format!("planned switchover: System Galaxy was shut down cleanly on {live}; failing over to {standby} with the queued data applied, no data is lost"),
             "rule 9 (planned switchover)",
         );
-    } else if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) {
+    } else if job.activity.failover_begun() {
         b.wait(format!(
             "switchover: job {:?} is {}",
             job.name, job.activity
@@ -339,6 +336,13 @@ fn back_out(
     );
 }
 
+/// The site's job, whichever way it runs, has begun to fail over.
+fn failover_begun(view: &View) -> bool {
+    view.job
+        .as_ref()
+        .is_some_and(|j| j.activity.failover_begun())
+}
+
 /// Plans System Galaxy's start on `live`, where the failed shutdown `stop` left it off —
 /// only while it runs on no host, `live` answers and the job has not begun to fail over, so
 /// that the start can never make a second copy. Says whether it planned it.
@@ -346,13 +350,7 @@ fn start_again(b: &mut Builder, view: &View, live: &str, stop: &Operation) -> bo
     let Operation::StopVm { vm, .. } = stop else {
         return false;
     };
-    let failing_over = view.job.as_ref().is_some_and(|j| {
-        matches!(
-            j.activity,
-            crate::observed::Activity::FailingOver | crate::observed::Activity::FailedOver
-        )
-    });
-    if !b.observed.live_hosts().is_empty() || !b.reachable(live) || failing_over {
+    if !b.observed.live_hosts().is_empty() || !b.reachable(live) || failover_begun(view) {
         return false;
     }
     b.act(

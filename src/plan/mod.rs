@@ -201,7 +201,6 @@ pub fn approved(
             let (reason, message) = if *forced {
                 b.next.split_brain_pending = Some(crate::memory::SplitBrainPending {
                     host: from.into(),
-                    live: to.clone(),
                     since: now,
                 });
                 (

@@ -70,7 +70,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 format!("rule 4 (protect): no replication job; System Galaxy runs on {live}, {standby} is the standby host"),
             );
         }
-        Some(job) if matches!(job.activity, Activity::FailingOver | Activity::FailedOver) => {
+        Some(job) if job.activity.failover_begun() => {
             // Rule 8 (resume) owns a job that failed over.
         }
         Some(job) if job.target == live => {

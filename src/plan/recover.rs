@@ -4,7 +4,7 @@
 
 use super::builder::Builder;
 use crate::model::operation::{FailoverKind, Operation};
-use crate::observed::{Activity, VmState};
+use crate::observed::VmState;
 
 pub(crate) fn plan(b: &mut Builder) {
     let Some(flight) = b.memory.in_flight.clone() else {
@@ -19,8 +19,7 @@ pub(crate) fn plan(b: &mut Builder) {
             mode: FailoverKind::Live,
             ..
         } => {
-            job_named(job)
-                .is_some_and(|j| matches!(j.activity, Activity::FailingOver | Activity::FailedOver))
+            job_named(job).is_some_and(|j| j.activity.failover_begun())
                 || observed
                     .host(target)
                     .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))

@@ -4,7 +4,7 @@
 use super::builder::Builder;
 use crate::model::names::HostName;
 use crate::model::operation::{AlertKind, Severity};
-use crate::observed::{Activity, Job, Vm};
+use crate::observed::{Job, Vm};
 
 /// The pass's view of the pair.
 pub(crate) struct View {
@@ -43,10 +43,9 @@ pub(crate) fn establish(b: &mut Builder) -> View {
         }
         (Some(host), Some(r)) if host == r => Some(host),
         (Some(host), Some(r)) => {
-            let failed_over_here = job.as_ref().is_some_and(|j| {
-                matches!(j.activity, Activity::FailedOver | Activity::FailingOver)
-                    && j.target == host
-            });
+            let failed_over_here = job
+                .as_ref()
+                .is_some_and(|j| j.activity.failover_begun() && j.target == host);
             if failed_over_here || b.reachable(&r) {
                 // The failover completed, or System Galaxy moved while the old host is seen
                 // without it: follow reality.

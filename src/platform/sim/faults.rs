@@ -186,14 +186,22 @@ impl World {
 
     /// A host that is up, for a fault acted out inside it, and its name as the site spells it.
     fn up_host(&mut self, host: &str) -> Result<(HostName, &mut super::host::Host), FaultError> {
-        let name = self.canonical_host(host)?;
-        let h = self
-            .host_mut(&name)
-            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
+        let (name, i) = self.up_index(host)?;
+        Ok((name, &mut self.hosts[i]))
+    }
+
+    /// [`World::up_host`]'s name and place in the site's hosts.
+    fn up_index(&self, host: &str) -> Result<(HostName, usize), FaultError> {
+        let i = self
+            .hosts
+            .iter()
+            .position(|h| h.name == host)
+            .ok_or_else(|| FaultError::UnknownHost(host.to_string()))?;
+        let h = &self.hosts[i];
         if !h.up {
-            return Err(FaultError::HostDown(name.to_string()));
+            return Err(FaultError::HostDown(h.name.to_string()));
         }
-        Ok((name, h))
+        Ok((h.name.clone(), i))
     }
 
     fn link_end(&self, name: &str) -> Result<String, FaultError> {
@@ -314,20 +322,15 @@ impl World {
     /// # Errors
     /// An unknown host, a host that is down, or no VM that is off there.
     pub fn vm_start(&mut self, host: &str) -> Result<(), FaultError> {
-        let (name, h) = self.up_host(host)?;
-        let pick = h
-            .vms
+        let (name, i) = self.up_index(host)?;
+        let vms = &self.hosts[i].vms;
+        let pick = vms
             .iter()
-            .position(|v| !v.running && v.role == VmRole::SystemGalaxy)
-            .or_else(|| h.vms.iter().position(|v| !v.running));
-        let Some(vm) = pick.map(|i| h.vms[i].name.clone()) else {
+            .find(|v| !v.running && v.role == VmRole::SystemGalaxy)
+            .or_else(|| vms.iter().find(|v| !v.running));
+        let Some(vm) = pick.map(|v| v.name.clone()) else {
             return Err(FaultError::NoVmToStart(name.to_string()));
         };
-        let i = self
-            .hosts
-            .iter()
-            .position(|h| h.name == name)
-            .ok_or_else(|| FaultError::UnknownHost(name.to_string()))?;
         self.power_on_system_galaxy(i, &vm);
         Ok(())
     }
