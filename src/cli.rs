@@ -223,6 +223,17 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// checks that protect data (a job not ready, the replica already running).
         #[arg(long, conflicts_with = "test")]
         force: bool,
+        /// Commit the last failover now, inside its commit window
+        /// (spec.failover.commitWindow): replication resumes towards the old live host as
+        /// soon as it answers, and the failover can no longer be rolled back.
+        #[arg(long, conflicts_with_all = ["test", "force", "rollback"])]
+        commit: bool,
+        /// Undo the last failover inside its commit window: System Galaxy shuts down cleanly
+        /// on the new live host and starts on the old one, whose VM is as the failover left
+        /// it; the job is recreated in the original direction. What System Galaxy recorded
+        /// since the failover is lost (the confirmation and the alert say how much).
+        #[arg(long, conflicts_with_all = ["test", "force"])]
+        rollback: bool,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,

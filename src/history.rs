@@ -32,8 +32,9 @@ pub struct Item {
 }
 
 /// Every kind of event `history --kind` filters on.
-pub const CATEGORIES: [&str; 9] = [
+pub const CATEGORIES: [&str; 10] = [
     "failover",
+    "rollback",
     "switchover",
     "resume",
     "fence",
@@ -48,13 +49,17 @@ pub const CATEGORIES: [&str; 9] = [
 fn category(entry: &Entry) -> &'static str {
     if let Event::Asked { ask, .. } = &entry.event {
         return match ask {
-            Ask::Failover | Ask::ForcedFailover => "failover",
+            Ask::Failover | Ask::ForcedFailover | Ask::Commit => "failover",
+            Ask::Rollback => "rollback",
             Ask::Test | Ask::EndTest => "drill",
             Ask::Resume => "resume",
             Ask::Apply => "manifest",
         };
     }
     let rule = |n: &str| entry.reason.starts_with(&format!("rule {n} "));
+    if rule("8b") {
+        return "rollback";
+    }
     match entry.kind {
         None => "manifest",
         Some(ActionKind::Failover) if rule("9") => "switchover",

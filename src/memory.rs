@@ -89,6 +89,56 @@ pub struct Memory {
     /// or a switchover starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backed_out: Option<BackedOut>,
+    /// The last failover committed (its commit window ended, a person ran `galaxy-ha
+    /// failover --commit`, or spec.primary named the new live host): replication may resume
+    /// towards the old host, and the failover can no longer be rolled back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed: Option<Committed>,
+    /// A rollback a person asked for (`galaxy-ha failover --rollback`) in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<Rollback>,
+}
+
+/// See [`Memory::committed`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Committed {
+    /// The failover committed ([`FailoverRecord::at`]).
+    pub failover_at: Timestamp,
+    pub at: Timestamp,
+    pub by: CommitBy,
+}
+
+/// What committed a failover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommitBy {
+    /// `galaxy-ha failover SITE --commit`.
+    Person,
+    /// `spec.failover.commitWindow` ran out while System Galaxy ran on the new live host.
+    Window,
+    /// `spec.primary` names the new live host.
+    Manifest,
+}
+
+impl CommitBy {
+    pub fn words(self) -> &'static str {
+        match self {
+            CommitBy::Person => "by a person (galaxy-ha failover --commit)",
+            CommitBy::Window => "by its commit window running out (spec.failover.commitWindow)",
+            CommitBy::Manifest => "by spec.primary naming the new live host",
+        }
+    }
+}
+
+/// See [`Memory::rollback`]: System Galaxy moves back from `from` (where the failover took
+/// it) to `to`, its VM there untouched since the failover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollback {
+    pub from: HostName,
+    pub to: HostName,
+    /// The failover rolled back ([`FailoverRecord::at`]).
+    pub failover_at: Timestamp,
+    pub started: Timestamp,
 }
 
 /// See [`Memory::backed_out`].

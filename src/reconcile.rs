@@ -191,10 +191,15 @@ pub fn approve(
         Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
         Ask::ForcedFailover => plan::approve_forced(&site.manifest, &look.observed, &look.memory),
         Ask::Resume => plan::approve_resume(&look.observed),
+        Ask::Commit => plan::approve_commit(&site.manifest.spec, &look.observed, &look.memory),
+        Ask::Rollback => plan::approve_rollback(&site.manifest.spec, &look.observed, &look.memory),
         Ask::Apply => return Err("`apply` asks for a pass, not an approval".into()),
     }?;
     let mut plan = plan::approved(&site.manifest, &look.observed, &look.memory, now, &approval);
-    if plan.actions.iter().all(|a| a.kind() == ActionKind::Alert) {
+    // A commit changes only memory when the old host is away: nothing to carry out is
+    // still something done.
+    let commits = matches!(approval, Approval::Commit { .. });
+    if !commits && plan.actions.iter().all(|a| a.kind() == ActionKind::Alert) {
         return Err(format!(
             "there is nothing to do now: {}",
             plan.waiting.join("; ")
@@ -245,12 +250,21 @@ pub fn approved_next(site: &str, approval: &Approval) -> String {
             "Test failover ended: the isolated replica is off; replication keeps protecting."
                 .to_string()
         }
-        Approval::Failover { .. } => "Failover started. Replication resumes in the other direction when the old live host returns; then set spec.primary to the new live host.".to_string(),
+        Approval::Failover { .. } => format!(
+            "Failover started. Replication resumes in the other direction once the old live host answers and the failover is committed: by its window (spec.failover.commitWindow), by galaxy-ha failover {site} --commit, or by setting spec.primary to the new live host. Until then galaxy-ha failover {site} --rollback undoes it."
+        ),
         Approval::Resume { towards } => format!(
             "Replication resumes towards {towards}: the failed-over job is deleted (its replica, now the live VM, is kept), the stale VM's configuration on {towards} is removed (its disks are kept), and a new job is created."
         ),
         Approval::Switchover { to, .. } => format!(
             "Switchover started: System Galaxy shuts down cleanly, then goes live on {to}; the controller carries it through. Then set spec.primary: {to} in the manifest."
+        ),
+        Approval::Commit { to } => format!(
+            "Failover committed: System Galaxy stays on {to}; replication resumes towards the old live host as soon as it answers. Set spec.primary: {to} in the manifest."
+        ),
+        Approval::Rollback { open, .. } => format!(
+            "Rollback started: System Galaxy shuts down cleanly on {}, then starts on {}; the controller carries it through and recreates the job from {} to {}.",
+            open.failover.to, open.failover.from, open.failover.from, open.failover.to
         ),
     }
 }

@@ -87,6 +87,13 @@ pub struct SiteStatus {
     pub test_failover_on: Option<HostName>,
     /// A planned switchover in progress: its target host.
     pub switchover_to: Option<HostName>,
+    /// The last failover is not committed yet: replication waits, and it may be rolled back
+    /// (`galaxy-ha failover SITE --rollback`), until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_until: Option<Timestamp>,
+    /// A rollback of the last failover in progress: the host System Galaxy returns to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_to: Option<HostName>,
     /// The test failover (drill) running now, if one is.
     pub drill: Drill,
 }
@@ -293,6 +300,8 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             })
             .unwrap_or_default(),
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
+        commit_until: plan.commit_until,
+        rollback_to: plan.memory.rollback.as_ref().map(|r| r.to.clone()),
         ..SiteStatus::default()
     };
     // The older field says the same as `drill.host`.

@@ -6,6 +6,9 @@ mod support;
 /// Table tests of the pure planner, a rule and a guard each.
 mod planner_rules;
 
+/// Table tests of the commit window after a failover and of a rollback.
+mod planner_commit;
+
 /// Property tests of the safety invariants over random observations and memories.
 mod planner_props;
 
@@ -48,6 +51,8 @@ mod sim_cli;
 
 // Engine scenarios through the real binary on the simulated lab.
 mod engine_cli;
+// The commit window after a failover: held resume, commits, a rollback.
+mod commit_cli;
 // Engine scenarios through the library, for situations no fault verb makes.
 mod engine_lib;
 // Crash after every durable step of a failover and a resume: one failover each time.

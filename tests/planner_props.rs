@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use galaxy_ha::memory::{FailoverCause, FailoverRecord, Memory, Switchover};
+use galaxy_ha::memory::{FailoverCause, FailoverRecord, Memory, Rollback, Switchover};
 use galaxy_ha::model::operation::FailoverKind;
 use galaxy_ha::observed::*;
 use galaxy_ha::plan::{self, Operation};
@@ -121,14 +121,21 @@ fn memory() -> impl Strategy<Value = Memory> {
         prop::option::of(0..2usize),
         any::<bool>(),
         prop::option::of(0..2usize),
+        prop::option::of(0..2usize),
     )
-        .prop_map(|(live, ack, latched, switch_to)| Memory {
+        .prop_map(|(live, ack, latched, switch_to, rollback_to)| Memory {
             live_host: live.map(|i| host_name(i).to_string()).map(Into::into),
             acknowledged_primary: ack.map(|i| host_name(i).to_string()).map(Into::into),
             failover_latched: latched,
             switchover: switch_to.map(|i| Switchover {
                 from: host_name(1 - i).into(),
                 to: host_name(i).into(),
+                started: now(),
+            }),
+            rollback: rollback_to.map(|i| Rollback {
+                from: host_name(1 - i).into(),
+                to: host_name(i).into(),
+                failover_at: now(),
                 started: now(),
             }),
             last_failover: latched.then(|| FailoverRecord {
@@ -203,9 +210,13 @@ proptest! {
                 Operation::StopVm { host, turn_off: false, .. } => {
                     // A clean shutdown only starts a switchover a person asked for.
                     prop_assert!(!maintenance, "switchover in maintenance");
-                    let asked = m.switchover.is_some() || m.acknowledged_primary.as_deref() != Some(manifest.spec.primary.as_str());
+                    let asked = m.switchover.is_some() || m.rollback.is_some() || m.acknowledged_primary.as_deref() != Some(manifest.spec.primary.as_str());
                     prop_assert!(asked, "clean shutdown nobody asked for");
                     prop_assert!(live.contains(&host.as_str()), "clean shutdown of a VM that is not live");
+                }
+                // A start (a back-out, a rollback) never makes a second copy.
+                Operation::StartVm { host, .. } => {
+                    prop_assert!(live.is_empty(), "start on {} while System Galaxy runs on {:?}", host, live);
                 }
                 Operation::RemoveReplica { host, vm } => {
                     let h = o.host(host).unwrap();

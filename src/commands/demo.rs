@@ -127,7 +127,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
             .is_some_and(|f| f.from == A && f.to == B),
     );
 
-    demo.stage("3. Resume replication when GCSHOSTA returns: delete the old job and the stale VM, new job B → A");
+    demo.stage("3. Resume replication when GCSHOSTA returns and the failover is committed (its 60-minute commit window ends): delete the old job and the stale VM, new job B → A");
     lab.sleep(Duration::from_secs(1800));
     lab.world_mut().host_up(A)?;
     demo.say(
@@ -143,6 +143,13 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
                 && j.source == B
                 && j.target == A
                 && j.activity == Activity::Protecting
+        }),
+    );
+    demo.check(
+        "replication waited for the commit window (spec.failover.commitWindow 60m), in which the failover could be rolled back",
+        out.plan.memory.committed.as_ref().is_some_and(|c| {
+            c.by == crate::memory::CommitBy::Window
+                && c.at.duration_since(c.failover_at).as_secs() >= 3600
         }),
     );
     demo.check(

@@ -96,6 +96,8 @@ fn approval(
             let what = match ask {
                 Ask::EndTest => "end a test failover of",
                 Ask::Resume => "resume replication of",
+                Ask::Commit => "commit the failover of",
+                Ask::Rollback => "roll back the failover of",
                 Ask::Failover | Ask::ForcedFailover | Ask::Test => "fail over",
                 Ask::Apply => "apply",
             };
@@ -124,6 +126,13 @@ fn question(approval: &Approval) -> String {
         }
         Approval::Resume { towards } => format!(
             "Resume replication towards {towards}? The stale VM there is removed (its disks are kept)."
+        ),
+        Approval::Commit { to } => format!(
+            "Commit the failover to {to}? It can no longer be rolled back, and replication resumes towards the old live host."
+        ),
+        Approval::Rollback { open, old_vm } => format!(
+            "Roll the failover back? System Galaxy shuts down on {} and {old_vm:?} starts on {}; what it recorded since {} is lost.",
+            open.failover.to, open.failover.from, open.failover.at
         ),
     }
 }

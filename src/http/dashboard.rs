@@ -188,6 +188,24 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
             &format!("to {to}, in progress"),
         );
     }
+    if let Some(to) = &s.rollback_to {
+        field(
+            out,
+            "commit",
+            "Failover commit",
+            &format!("rolling back to {to}"),
+        );
+    } else if let Some(until) = s.commit_until {
+        field(
+            out,
+            "commit",
+            "Failover commit",
+            &format!(
+                "waiting until {until}: galaxy-ha failover {} --commit, or --rollback to undo it",
+                s.name
+            ),
+        );
+    }
     out.push_str("</dl>");
 
     hosts(out, s);

@@ -372,6 +372,17 @@ pub struct FailoverSpec {
     )]
     #[schemars(with = "Option<super::duration::PositiveDurationText>")]
     pub max_data_loss: Option<Duration>,
+    /// How long after a failover (automatic or by `galaxy-ha failover`) replication waits
+    /// before it resumes towards the old live host, so that the failover can still be rolled
+    /// back: until then the old VM and its disks stay as they were. `galaxy-ha failover SITE
+    /// --commit` ends the window at once, `--rollback` undoes the failover inside it, and so
+    /// does setting `spec.primary` to the new live host (that commits). `0s`: no window,
+    /// replication resumes as soon as the old host is back. A planned switchover has none:
+    /// it loses nothing and the manifest already names where System Galaxy goes. Under
+    /// `spec.resume: approve` the person's `galaxy-ha resume` is the commit instead.
+    #[serde(default = "default_commit_window", with = "super::duration")]
+    #[schemars(with = "super::duration::DurationText")]
+    pub commit_window: Duration,
 }
 
 impl Default for FailoverSpec {
@@ -381,8 +392,13 @@ impl Default for FailoverSpec {
             monitor: MonitorSpec::default(),
             apply_queued_data: true,
             max_data_loss: None,
+            commit_window: default_commit_window(),
         }
     }
+}
+
+fn default_commit_window() -> Duration {
+    Duration::from_secs(60 * 60)
 }
 
 fn yes() -> bool {

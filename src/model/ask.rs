@@ -19,15 +19,22 @@ pub enum Ask {
     EndTest,
     /// Resuming replication after a failover (`spec.resume: approve`).
     Resume,
+    /// Committing the last failover inside its commit window: replication may resume.
+    Commit,
+    /// Rolling the last failover back inside its commit window.
+    Rollback,
     /// A pass now, carrying out the plan (`galaxy-ha apply`).
     Apply,
 }
 
 impl Ask {
-    pub fn of(test: bool, end: bool, force: bool) -> Ask {
+    /// The ask of `galaxy-ha failover`'s flags (clap keeps the exclusive ones apart).
+    pub fn of(test: bool, end: bool, force: bool, commit: bool, rollback: bool) -> Ask {
         match (test, end) {
             (true, true) => Ask::EndTest,
             (true, false) => Ask::Test,
+            _ if commit => Ask::Commit,
+            _ if rollback => Ask::Rollback,
             _ if force => Ask::ForcedFailover,
             _ => Ask::Failover,
         }
@@ -41,6 +48,8 @@ impl Ask {
             Ask::Test => format!("galaxy-ha failover {site} --test"),
             Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
             Ask::Resume => format!("galaxy-ha resume {site}"),
+            Ask::Commit => format!("galaxy-ha failover {site} --commit"),
+            Ask::Rollback => format!("galaxy-ha failover {site} --rollback"),
             Ask::Apply => format!("galaxy-ha apply --site {site}"),
         }
     }

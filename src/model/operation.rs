@@ -159,6 +159,8 @@ pub enum AlertKind {
     SplitBrainFenced,
     /// A forced failover's old live host may still run System Galaxy.
     SplitBrainPending,
+    /// A person's rollback of a failover: started (what it loses), or stopped.
+    Rollback,
     ManifestStale,
     ManifestInvalid,
     WrongDirection,
@@ -171,7 +173,7 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// Every kind, for the runbook's completeness test.
-    pub const ALL: [AlertKind; 15] = [
+    pub const ALL: [AlertKind; 16] = [
         AlertKind::FailureDetected,
         AlertKind::ConditionMet,
         AlertKind::FailoverStarted,
@@ -187,6 +189,7 @@ impl AlertKind {
         AlertKind::LinkDown,
         AlertKind::Test,
         AlertKind::AllClear,
+        AlertKind::Rollback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -199,6 +202,7 @@ impl AlertKind {
             AlertKind::ReplicationResumed => "replication-resumed",
             AlertKind::SplitBrainFenced => "split-brain-fenced",
             AlertKind::SplitBrainPending => "split-brain-pending",
+            AlertKind::Rollback => "rollback",
             AlertKind::ManifestStale => "manifest-stale",
             AlertKind::ManifestInvalid => "manifest-invalid",
             AlertKind::WrongDirection => "wrong-direction",
@@ -228,6 +232,8 @@ impl AlertKind {
     /// | 4111 | drill-overdue |
     /// | 4112 | link-down |
     /// | 4113 | all-clear |
+    /// | 4114 | split-brain-pending |
+    /// | 4115 | rollback |
     ///
     /// Its section of the runbook: what it means and what to do.
     pub fn runbook(self) -> &'static str {
@@ -251,6 +257,7 @@ impl AlertKind {
             AlertKind::LinkDown => 4112,
             AlertKind::AllClear => 4113,
             AlertKind::SplitBrainPending => 4114,
+            AlertKind::Rollback => 4115,
         }
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Builder<'a> {
     pub resume_approved: bool,
     /// See [`Plan::resume_awaits_person`].
     pub resume_awaits_person: bool,
+    /// See [`Plan::commit_until`].
+    pub commit_until: Option<Timestamp>,
 }
 
 impl<'a> Builder<'a> {
@@ -64,6 +66,7 @@ impl<'a> Builder<'a> {
             keep_alerted: false,
             resume_approved: false,
             resume_awaits_person: false,
+            commit_until: None,
         };
         // The pass that sees maintenance over marks when it ended (rule 7 counts from then).
         let was_in_maintenance = memory
@@ -465,6 +468,7 @@ impl<'a> Builder<'a> {
             recovered: self.recovered,
             maintenance_host,
             resume_awaits_person: self.resume_awaits_person,
+            commit_until: self.commit_until,
         }
     }
 }
@@ -501,6 +505,7 @@ fn all_clear(key: &str) -> Option<String> {
             format!("{one} is seen without System Galaxy running: it runs on one host")
         }
         "manifest-stale" => "spec.primary names the live host again".to_string(),
+        "rollback-stopped" => format!("the rollback from {} has ended", parts.join(" to ")),
         "wrong-direction" => format!("job {one:?} no longer replicates in the wrong direction"),
         "failover-failed" => format!("job {one:?} is no longer failed"),
         "switchover-stuck" | "switchover-abandoned" | "superseded" => {

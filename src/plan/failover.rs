@@ -357,6 +357,13 @@ pub enum Approval {
     EndTest { op: Operation },
     /// Resuming replication after a failover, towards the old live host.
     Resume { towards: String },
+    /// Committing the last failover before its window ran out: replication may resume.
+    Commit { to: String },
+    /// Rolling the last failover back: System Galaxy returns to `old_vm` on the old host.
+    Rollback {
+        open: super::commit::Open,
+        old_vm: crate::model::names::VmName,
+    },
 }
 
 /// Checks a person's request to resume replication: a job must have failed over.

@@ -7,6 +7,7 @@
 mod backoff;
 mod baseline;
 mod builder;
+mod commit;
 mod conditions;
 mod failover;
 mod fence;
@@ -15,6 +16,7 @@ mod protect;
 mod recover;
 pub mod render;
 mod resume;
+mod rollback;
 mod view;
 
 use std::borrow::Cow;
@@ -24,7 +26,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::operation::{Action, ActionKind, AlertKind, Operation};
 pub use backoff::error_policy;
+pub use commit::Open as OpenCommit;
 pub use failover::{Approval, approve, approve_end, approve_forced, approve_resume};
+pub use rollback::{approve_commit, approve_rollback};
 
 use crate::manifest::spec::Manifest;
 use crate::memory::Memory;
@@ -59,6 +63,10 @@ pub struct Plan {
     /// Rule 8 waits for `galaxy-ha resume` (`spec.resume: approve`): status names it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resume_awaits_person: bool,
+    /// Rule 8 holds replication back until the last failover is committed, at the latest
+    /// then (`spec.failover.commitWindow`); until then it may be rolled back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_until: Option<Timestamp>,
 }
 
 impl Plan {
@@ -156,6 +164,7 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
     baseline::plan(&mut b, &view);
     protect::plan(&mut b, &view);
     failover::plan(&mut b, &view);
+    rollback::plan(&mut b);
     resume::plan(&mut b, &view);
     intent::plan(&mut b, &view);
     conditions::plan(&mut b, &view);
@@ -262,6 +271,18 @@ pub fn approved(
             b.resume_approved = true;
             resume::plan(&mut b, &view);
         }
+        Approval::Commit { .. } => {
+            // Rule 8 as it always runs, its commit now given.
+            if let Some(open) = view
+                .job
+                .as_ref()
+                .and_then(|j| commit::open(b.spec, b.memory, j))
+            {
+                commit::commit(&mut b, &open, crate::memory::CommitBy::Person);
+            }
+            resume::plan(&mut b, &view);
+        }
+        Approval::Rollback { open, old_vm } => rollback::start(&mut b, open, old_vm),
     }
     conditions::plan(&mut b, &view);
     b.finish()

@@ -158,6 +158,7 @@ mod tests {
     fn deleting_a_job_or_removing_a_vm_is_shown_disruptive_and_counted_as_both() {
         let plan = Plan {
             resume_awaits_person: false,
+            commit_until: None,
             maintenance_host: None,
             site: "hq".into(),
             actions: vec![

@@ -42,6 +42,16 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 .last_failover
                 .as_ref()
                 .is_some_and(|f| f.cause == FailoverCause::Switchover);
+            let window = super::commit::open(b.spec, b.memory, &job)
+                .filter(|_| b.memory.rollback.is_none())
+                .map(|open| {
+                    format!(
+                        " once the failover is committed: when its commit window ends at {}, or at once with galaxy-ha failover {site} --commit. Until then galaxy-ha failover {site} --rollback undoes it",
+                        open.until,
+                        site = b.site
+                    )
+                })
+                .unwrap_or_default();
             let by_person = if b.spec.resume == ResumeMode::Approve {
                 format!(
                     " once a person approves (spec.resume: approve): galaxy-ha resume {}",
@@ -57,12 +67,12 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 )
             } else if b.reachable(&old) {
                 format!(
-                    "failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it{by_person}",
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. {old} answers: replication resumes towards it{window}{by_person}",
                     job.name
                 )
             } else {
                 format!(
-                    "failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back{by_person}",
+                    "failover of job {:?} finished: System Galaxy runs on {new_live}. Replication resumes when {old} is back{window}{by_person}",
                     job.name
                 )
             };
@@ -87,8 +97,12 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ));
                 return;
             }
+            let held = super::commit::hold(b, &job, view.live_running);
             if !b.reachable(&old) {
                 b.wait(format!("waiting for {old} to return to resume replication"));
+                return;
+            }
+            if held {
                 return;
             }
             if b.spec.resume == ResumeMode::Approve && !b.resume_approved {
@@ -145,6 +159,33 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
 /// job goes (its VM is kept); protecting the old host then replaces that copy with a new
 /// replica, so the alert says what it held.
 fn superseded(b: &mut Builder, job: &str, old: &str, new_live: &str) {
+    let rolled_back = b
+        .memory
+        .rollback
+        .as_ref()
+        .is_some_and(|r| r.to == old && r.from == new_live);
+    let rule = if rolled_back {
+        "rule 8b (rollback)"
+    } else {
+        "rule 8 (resume replication)"
+    };
+    let (key, severity, message) = if rolled_back {
+        (
+            format!("rolled-back/{job}"),
+            Severity::Warning,
+            format!(
+                "the rollback finished: System Galaxy runs on {old} again. Job {job:?} is deleted (the VM on {new_live} is kept, with its disks, and replaced by a new replica); replication resumes from {old} to {new_live}"
+            ),
+        )
+    } else {
+        (
+            format!("superseded/{job}"),
+            Severity::Error,
+            format!(
+                "System Galaxy runs on {old} again although job {job:?} failed over to {new_live}, where it is off. The controller follows {old}: replication resumes from {old}, and the copy on {new_live}, with the events it took while it was live, is replaced by a new replica"
+            ),
+        )
+    };
     b.act(
         Operation::DeleteJob {
             job: job.to_string(),
@@ -152,16 +193,19 @@ fn superseded(b: &mut Builder, job: &str, old: &str, new_live: &str) {
             delete_replica: false,
         },
         format!(
-            "rule 8 (resume replication): job {job:?} failed over to {new_live}, but System Galaxy runs on {old} again and is off on {new_live}"
+            "{rule}: job {job:?} failed over to {new_live}, but System Galaxy runs on {old} again and is off on {new_live}"
         ),
     );
+    let kind = if rolled_back {
+        AlertKind::Rollback
+    } else {
+        AlertKind::FailoverFailed
+    };
     b.alert(
-        AlertKind::FailoverFailed,
-        Severity::Error,
-        format!("superseded/{job}"),
-        format!(
-            "System Galaxy runs on {old} again although job {job:?} failed over to {new_live}, where it is off. The controller follows {old}: replication resumes from {old}, and the copy on {new_live}, with the events it took while it was live, is replaced by a new replica"
-        ),
-        "rule 8 (resume replication): the failover was superseded",
+        kind,
+        severity,
+        key,
+        message,
+        format!("{rule}: the failover was superseded"),
     );
 }

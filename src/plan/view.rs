@@ -49,7 +49,12 @@ pub(crate) fn establish(b: &mut Builder) -> View {
             if failed_over_here || b.reachable(&r) {
                 // The failover completed, or System Galaxy moved while the old host is seen
                 // without it: follow reality.
-                if !failed_over_here {
+                let rolled_back = b
+                    .memory
+                    .rollback
+                    .as_ref()
+                    .is_some_and(|rb| rb.from == r && rb.to == host);
+                if !failed_over_here && !rolled_back {
                     b.alert(
                         AlertKind::FailureDetected,
                         Severity::Warning,

@@ -53,6 +53,14 @@ fn running(s: &SiteStatus, host: &str) -> (CheckState, String) {
     if let Some(to) = &s.switchover_to {
         notes.push(format!("planned switchover to {to} in progress"));
     }
+    if let Some(to) = &s.rollback_to {
+        notes.push(format!("rolling the failover back to {to}"));
+    } else if let Some(until) = s.commit_until {
+        notes.push(format!(
+            "the failover is not committed: replication waits until {until}; galaxy-ha failover {site} --commit, or --rollback to undo it",
+            site = s.name
+        ));
+    }
     if let Some(on) = &s.test_failover_on {
         notes.push(format!("a test failover (drill) runs isolated on {on}"));
     }
@@ -79,6 +87,8 @@ fn down(s: &SiteStatus, now: Timestamp) -> (CheckState, String) {
         format!("failing over to {standby}")
     } else if let Some(to) = &s.switchover_to {
         format!("planned switchover to {to} in progress")
+    } else if let Some(to) = &s.rollback_to {
+        format!("rolling the failover back to {to}")
     } else if let Some(command) = &s.approval {
         format!("waiting for your approval: {command}")
     } else if let Some(why) = &s.maintenance {
