@@ -505,6 +505,11 @@ pub struct ChaosArgs {
     /// steps stay as they are without it.
     #[arg(long)]
     pub forced_failovers: bool,
+    /// After about a quarter of the quiet spells, a person's `failover --commit` or
+    /// `failover --rollback`: failovers committed before their window ends, and rolled back
+    /// to the host they left. A seed's other steps stay as they are without it.
+    #[arg(long)]
+    pub commits: bool,
 }
 
 #[derive(Debug, Args)]

@@ -125,6 +125,7 @@ fn a_killed_controllers_sites_are_taken_over_in_time_and_hosts_failing_meanwhile
         "c2's sites were taken over after {taken_over:?}"
     );
     for site in &failing {
+        fleet.host_kept_down(site, &live[site]);
         wait_failovers(&fleet, site, Duration::from_secs(60), |n| n >= 1);
     }
     for site in &failing {

@@ -333,6 +333,19 @@ impl Fleet {
     /// Injects a fault with `sim fault ARGS --site SITE`, repeated until `holds` sees it in
     /// the world: a pass in progress may save its world over a fault written meanwhile.
     pub fn fault(&self, site: &str, args: &[&str], holds: impl Fn(&serde_json::Value) -> bool) {
+        self.fault_held(site, args, holds, Duration::ZERO);
+    }
+
+    /// [`Fleet::fault`], counted only once it still holds `settle` later: the controller may
+    /// have read the lab's world just before the fault was written and save it over the
+    /// fault (the world file is the controller's and the sim command's at once).
+    fn fault_held(
+        &self,
+        site: &str,
+        args: &[&str],
+        holds: impl Fn(&serde_json::Value) -> bool,
+        settle: Duration,
+    ) {
         let start = Instant::now();
         loop {
             let mut all = vec!["sim", "fault"];
@@ -344,12 +357,9 @@ impl Fleet {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            // The controller may have read the world just before the fault was written and
-            // save it over the fault (a lab's world file is the controller's and the sim
-            // command's at once): the fault counts once it still holds a second later.
             std::thread::sleep(Duration::from_millis(100));
             if holds(&self.show(site)) {
-                std::thread::sleep(Duration::from_secs(1));
+                std::thread::sleep(settle);
                 if holds(&self.show(site)) {
                     return;
                 }
@@ -366,8 +376,27 @@ impl Fleet {
         self.fault(site, &["host-down", host], |doc| host_is(doc, host, false));
     }
 
+    /// Takes the host down, or keeps it down: where a controller's save undid an earlier
+    /// `host_down`, it is done again (outside the times a test measures).
+    pub fn host_kept_down(&self, site: &str, host: &str) {
+        let settle = Duration::from_secs(1);
+        self.fault_held(
+            site,
+            &["host-down", host],
+            |doc| host_is(doc, host, false),
+            settle,
+        );
+    }
+
+    /// Brings the host up until the world still shows it up a second later.
     pub fn host_up(&self, site: &str, host: &str) {
-        self.fault(site, &["host-up", host], |doc| host_is(doc, host, true));
+        let settle = Duration::from_secs(1);
+        self.fault_held(
+            site,
+            &["host-up", host],
+            |doc| host_is(doc, host, true),
+            settle,
+        );
     }
 }
 

@@ -51,6 +51,9 @@ pub struct CaseReport {
     pub vm_starts: u32,
     /// Failovers forced while the failover monitor still reached the live host.
     pub forced_failovers: u32,
+    /// Failovers a person committed before their window ended, and rolled back.
+    pub commits: u32,
+    pub rollbacks: u32,
     pub alerts: u64,
     pub virtual_time: Duration,
     pub events: EventCounts,
@@ -154,6 +157,8 @@ pub fn run_case_with(
             failure_failovers: 0,
             vm_starts: 0,
             forced_failovers: 0,
+            commits: 0,
+            rollbacks: 0,
             alerts: 0,
             virtual_time: Duration::ZERO,
             events: EventCounts::default(),
@@ -174,7 +179,9 @@ pub fn run_case_with(
     case.checker.at(schedule.steps.len(), case.lab.world());
     case.heal();
     case.traced(&format!("{:>4}  heal", schedule.steps.len()));
-    case.quiet(QUIET_END);
+    // A failover just before the heal waits for its commit window before it resumes.
+    let window = case.site.manifest.spec.failover.commit_window;
+    case.quiet(QUIET_END + window);
     case.settled();
     case.traced("      quiet hour and a last pass");
     case.checker.finish(dir.path(), SITE);
@@ -333,23 +340,32 @@ impl Case<'_> {
     /// controller is stopped around it, as a person would have to.
     fn command(&mut self, command: Command) {
         let test = command == Command::TestFailover;
-        let force = command == Command::ForcedFailover;
         let Ok(look) = reconcile::look(&self.site, &mut self.lab, self.state_dir) else {
             return;
         };
         if look.plan.maintenance.is_some() {
             return;
         }
-        let approval = if force {
-            plan::approve_forced(&self.site.manifest, &look.observed, &look.memory)
-        } else {
-            plan::approve(&self.site.manifest, &look.observed, &look.memory, test)
+        let (manifest, observed, memory) = (&self.site.manifest, &look.observed, &look.memory);
+        let approval = match command {
+            Command::ForcedFailover => plan::approve_forced(manifest, observed, memory),
+            Command::Commit => plan::approve_commit(&manifest.spec, observed, memory),
+            Command::Rollback => plan::approve_rollback(&manifest.spec, observed, memory),
+            Command::Failover | Command::TestFailover => {
+                plan::approve(manifest, observed, memory, test)
+            }
         };
         let Ok(approval) = approval else {
             return;
         };
         match &approval {
             Approval::Switchover { to, .. } => self.checker.failover_commanded(to, false),
+            // A move back to the old host that a person asked for.
+            Approval::Rollback { open, .. } => {
+                self.report.rollbacks += 1;
+                self.checker.failover_commanded(&open.failover.from, false);
+            }
+            Approval::Commit { .. } => self.report.commits += 1,
             Approval::Failover {
                 op: crate::plan::Operation::Failover { target, .. },
                 forced,

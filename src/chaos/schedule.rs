@@ -54,6 +54,10 @@ pub enum Command {
     TestFailover,
     /// `galaxy-ha failover SITE --force --yes`.
     ForcedFailover,
+    /// `galaxy-ha failover SITE --commit --yes`.
+    Commit,
+    /// `galaxy-ha failover SITE --rollback --yes`.
+    Rollback,
 }
 
 /// A schedule: the site's failover mode and the steps, all drawn from `seed`.
@@ -83,6 +87,8 @@ impl std::fmt::Display for Step {
             Step::Command(Command::Failover) => write!(f, "command failover --yes"),
             Step::Command(Command::TestFailover) => write!(f, "command failover --test --yes"),
             Step::Command(Command::ForcedFailover) => write!(f, "command failover --force --yes"),
+            Step::Command(Command::Commit) => write!(f, "command failover --commit --yes"),
+            Step::Command(Command::Rollback) => write!(f, "command failover --rollback --yes"),
         }
     }
 }
@@ -211,6 +217,8 @@ pub struct Extras {
     pub guest_faults: bool,
     /// [`Schedule::with_forced_failovers`].
     pub forced_failovers: bool,
+    /// [`Schedule::with_commits`].
+    pub commits: bool,
 }
 
 impl Extras {
@@ -223,6 +231,9 @@ impl Extras {
         if self.forced_failovers {
             out.push_str(" --forced-failovers");
         }
+        if self.commits {
+            out.push_str(" --commits");
+        }
         out
     }
 }
@@ -231,6 +242,7 @@ impl Extras {
 /// own so that a seed's schedule stays what it was (the soak's findings are pinned by seed).
 const GUEST_STREAM: u64 = 0x6775_6573_7473;
 const FORCE_STREAM: u64 = 0x666f_7263_6564;
+const COMMIT_STREAM: u64 = 0x636f_6d6d_6974;
 
 impl Schedule {
     /// The schedule with `extras` added.
@@ -240,11 +252,40 @@ impl Schedule {
         } else {
             self
         };
-        if extras.forced_failovers {
+        let s = if extras.forced_failovers {
             s.with_forced_failovers()
         } else {
             s
+        };
+        if extras.commits { s.with_commits() } else { s }
+    }
+
+    /// The same schedule with, after about a quarter of its quiet spells and three quarters
+    /// of its hosts coming back, a person's `failover --commit` (one in three) or `failover
+    /// --rollback`. Most fall where no failover
+    /// waits for its commit and are refused; the others commit a failover before its window
+    /// ends, or move System Galaxy back to the host it failed over from.
+    pub fn with_commits(mut self) -> Schedule {
+        let mut rng = SmallRng::seed_from_u64(self.seed ^ COMMIT_STREAM);
+        let mut steps = Vec::with_capacity(self.steps.len());
+        for step in self.steps {
+            // A quiet spell, or a host coming back: when a person looks at the site.
+            let odds = match step {
+                Step::Quiet(_) => 0.25,
+                Step::Fault(Fault::HostUp { .. }) => 0.75,
+                _ => 0.0,
+            };
+            steps.push(step);
+            if odds > 0.0 && rng.random_bool(odds) {
+                steps.push(Step::Command(if rng.random_bool(1.0 / 3.0) {
+                    Command::Commit
+                } else {
+                    Command::Rollback
+                }));
+            }
         }
+        self.steps = steps;
+        self
     }
 
     /// The same schedule with, before about half of the switchovers people ask for (a

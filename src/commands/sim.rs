@@ -91,6 +91,7 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Exit> {
         extras: crate::chaos::Extras {
             guest_faults: args.guest_faults,
             forced_failovers: args.forced_failovers,
+            commits: args.commits,
         },
     };
     // On a terminal only: the schedules done, the failures so far and the time left.
