@@ -53,6 +53,7 @@ pub fn bench_sim_24h() -> Vec<crate::Figure> {
         }));
     }
     ok(w.execute(&Operation::CreateJob(NewJob {
+        snapshots: None,
         name: "GCSServer to GCSHOSTB".into(),
         vm: "GCSServer".into(),
         source: "GCSHOSTA".into(),
@@ -79,6 +80,7 @@ pub fn bench_sim_24h() -> Vec<crate::Figure> {
         w.advance(step);
     }
     ok(w.execute(&Operation::Failover {
+        snapshot: None,
         job: "GCSServer to GCSHOSTB".into(),
         target: "GCSHOSTB".into(),
         mode: FailoverKind::Live,

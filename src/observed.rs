@@ -318,6 +318,36 @@ pub struct Job {
     pub mirror: MirrorRun,
     pub monitor: MonitorSettings,
     pub monitor_status: MonitorStatus,
+    /// The job's snapshot schedule, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_schedule: Option<crate::model::terms::SnapshotSchedule>,
+    /// The snapshots of the replica's data on the target, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// A Carbonite snapshot of the replica's data on the target (`Get-DtSnapshot`'s
+/// `SnapshotEntry`): a point in time a failover can go back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Carbonite's id (a GUID), what a failover to it names.
+    pub id: String,
+    /// When it was taken.
+    pub at: Timestamp,
+    /// The target's data state was good when it was taken (`States` is `Good`).
+    pub good: bool,
+    /// Why it was taken (`Reason`: Scheduled, Manual, Automatic, ...).
+    pub reason: String,
+}
+
+impl Job {
+    /// The newest snapshot whose data was good, if any.
+    pub fn latest_good_snapshot(&self) -> Option<&Snapshot> {
+        self.snapshots
+            .iter()
+            .filter(|s| s.good)
+            .max_by_key(|s| s.at)
+    }
 }
 
 /// What a job's mirror sent and when it ran: the rate a new job's full mirror can expect on

@@ -53,6 +53,7 @@ fn a_drifted_failover_monitor_should_be_updated_in_place() {
     let job = rig.lab.observe().unwrap().job.unwrap();
     rig.lab
         .execute(&Operation::UpdateJob {
+            snapshots: None,
             job: job.name.clone(),
             target: job.target.clone(),
             monitor: MonitorOptions {

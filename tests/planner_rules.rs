@@ -1069,6 +1069,7 @@ fn recovery_should_not_repeat_a_failover_the_world_shows_started() {
     m.in_flight = Some(InFlight {
         action_id: "hq/failover/GCSServer to GCSHOSTB".into(),
         op: Operation::Failover {
+            snapshot: None,
             job: "GCSServer to GCSHOSTB".into(),
             target: B.into(),
             mode: FailoverKind::Live,
@@ -1091,6 +1092,7 @@ fn recovery_should_plan_afresh_a_failover_that_never_started() {
     m.in_flight = Some(InFlight {
         action_id: "hq/failover/GCSServer to GCSHOSTB".into(),
         op: Operation::Failover {
+            snapshot: None,
             job: "GCSServer to GCSHOSTB".into(),
             target: B.into(),
             mode: FailoverKind::Live,

@@ -362,6 +362,8 @@ fn a_running_replica_with_network_should_read_as_system_galaxy() {
 fn the_fake_powershell_should_write_carbonite_objects_as_5_1_does() {
     // Enums as numbers, DateTimeOffset and TimeSpan as objects.
     let job = galaxy_ha::observed::Job {
+        snapshot_schedule: None,
+        snapshots: Vec::new(),
         name: "GCSServer to GCSHOSTB".into(),
         source: "GCSHOSTA".into(),
         target: "GCSHOSTB".into(),

@@ -37,6 +37,7 @@ proptest! {
         let spec = spec();
         let ops = vec![
             Operation::CreateJob(NewJob {
+                snapshots: None,
                 name: job.clone(),
                 vm: "GCSServer".into(),
                 source: "GCSHOSTA".into(),
@@ -149,6 +150,7 @@ fn every_call() -> Vec<payload::Call> {
             },
         },
         Operation::CreateJob(NewJob {
+            snapshots: None,
             name: "GCSServer to GCSHOSTB".into(),
             vm: "GCSServer".into(),
             source: "GCSHOSTA".into(),
@@ -158,6 +160,7 @@ fn every_call() -> Vec<payload::Call> {
             monitor,
         }),
         Operation::UpdateJob {
+            snapshots: None,
             job: "GCSServer to GCSHOSTB".into(),
             target: "GCSHOSTB".into(),
             monitor: MonitorOptions {
@@ -184,6 +187,7 @@ fn every_call() -> Vec<payload::Call> {
             vm: "GCSServer".into(),
         },
         Operation::Failover {
+            snapshot: None,
             job: "GCSServer to GCSHOSTB".into(),
             target: "GCSHOSTB".into(),
             mode: FailoverKind::Live,

@@ -162,6 +162,7 @@ fn failover_monitor_counts_the_missed_source_until_total_time_to_failure() {
 fn consecutive_failures_threshold_is_met_after_that_many_failed_queries() {
     let mut w = protected();
     w.execute(&Operation::UpdateJob {
+        snapshots: None,
         job: format!("{VM} to {B}"),
         target: B.into(),
         monitor: MonitorOptions {

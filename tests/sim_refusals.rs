@@ -387,6 +387,7 @@ fn editing_or_deleting_a_job_that_is_failing_over_is_refused() {
     refused(
         &mut w,
         Operation::UpdateJob {
+            snapshots: None,
             job: format!("{VM} to {B}"),
             target: B.into(),
             monitor: monitor(),

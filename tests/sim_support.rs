@@ -105,6 +105,7 @@ pub fn monitor() -> MonitorOptions {
 
 pub fn new_job(source: &str, target: &str) -> NewJob {
     NewJob {
+        snapshots: None,
         name: format!("{VM} to {target}"),
         vm: VM.into(),
         source: source.into(),
@@ -151,6 +152,7 @@ pub fn protected() -> World {
 
 pub fn failover(target: &str, mode: FailoverKind, apply: bool) -> Operation {
     Operation::Failover {
+        snapshot: None,
         job: format!("{VM} to {target}"),
         target: target.into(),
         mode,

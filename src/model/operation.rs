@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::model::names::{HostName, VmName};
+pub use crate::model::terms::SnapshotSchedule;
 use crate::model::terms::{EventLevel, Startup, Threshold};
 use crate::observed::{EmailSettings, Protocol};
 use std::time::Duration;
@@ -130,6 +131,9 @@ pub struct NewJob {
     pub replica: VmName,
     pub replica_path: String,
     pub monitor: MonitorOptions,
+    /// Carbonite snapshots of the replica's data kept on the target (`spec.snapshots`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<SnapshotSchedule>,
 }
 
 /// What a failover does: go live, or a drill. (Who decides to fail over is the manifest's
@@ -290,6 +294,9 @@ pub enum Operation {
         /// The host holding the job.
         target: HostName,
         monitor: MonitorOptions,
+        /// The snapshot schedule to set; `None` turns it off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshots: Option<SnapshotSchedule>,
     },
     DeleteJob {
         job: String,
@@ -321,6 +328,10 @@ pub enum Operation {
         target: HostName,
         mode: FailoverKind,
         apply_queued_data: bool,
+        /// A live failover to this snapshot of the replica's data (its Carbonite id)
+        /// instead of the newest data: what was replicated after it is not used.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<String>,
     },
     /// End a test failover: Carbonite shuts the isolated test replica down and the job
     /// keeps protecting.

@@ -61,3 +61,13 @@ impl Threshold {
         }
     }
 }
+
+/// How often Carbonite takes a snapshot of the replica's data on the target, and how many
+/// it keeps (the job's `SnapshotSchedule`: `Interval`, `MaxNumberOfSnapshots`): points in
+/// time a failover can go back to when the newest data is not good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotSchedule {
+    #[serde(with = "humantime_serde")]
+    pub every: Duration,
+    pub keep: u32,
+}

@@ -618,16 +618,17 @@ fn describe(op: &Operation) -> String {
             target,
             mode,
             apply_queued_data,
+            snapshot,
         } => format!(
             "{} job {job:?} to {target} ({})",
             match mode {
                 FailoverKind::Live => "fail over",
                 FailoverKind::Test => "test failover of",
             },
-            if *apply_queued_data {
-                "apply data in target queues"
-            } else {
-                "discard target queues"
+            match snapshot {
+                Some(id) => format!("to snapshot {id}"),
+                None if *apply_queued_data => "apply data in target queues".to_string(),
+                None => "discard target queues".to_string(),
             }
         ),
         Operation::EndTestFailover { job, target } => {

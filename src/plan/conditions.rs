@@ -223,6 +223,7 @@ fn scheduled_drill(b: &mut Builder, view: &View) {
     }
     b.act(
         Operation::Failover {
+            snapshot: None,
             job: job.name.clone(),
             target: standby.clone(),
             mode: FailoverKind::Test,

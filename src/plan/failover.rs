@@ -161,6 +161,7 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         let why = decision.words().join("; ");
         if let Some(action) = b.act_failover(
             Operation::Failover {
+                snapshot: None,
                 job: job.name.clone(),
                 target: standby.into(),
                 mode: FailoverKind::Live,
@@ -487,6 +488,7 @@ fn approve_as(
         }
         return Ok(Approval::Test {
             op: Operation::Failover {
+                snapshot: None,
                 job: job.name.clone(),
                 target: standby,
                 mode: FailoverKind::Test,
@@ -545,6 +547,7 @@ fn approve_as(
     }
     Ok(Approval::Failover {
         op: Operation::Failover {
+            snapshot: None,
             job: job.name.clone(),
             target: standby,
             mode: FailoverKind::Live,

@@ -217,6 +217,7 @@ fn switchover(
     } else if job.failover_possible() {
         b.act_failover(
             Operation::Failover {
+                snapshot: None,
                 job: job.name.clone(),
                 target: standby.into(),
                 mode: FailoverKind::Live,

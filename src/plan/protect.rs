@@ -22,6 +22,7 @@ pub(crate) fn desired_monitor(b: &Builder) -> MonitorOptions {
 pub(crate) fn new_job(b: &Builder, source: &str, target: &str) -> NewJob {
     let names = job_names(b.site, b.spec, source, target);
     NewJob {
+        snapshots: None,
         name: names.job,
         vm: b.spec.vm.name.clone(),
         source: source.into(),
@@ -141,6 +142,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             if job.monitor != desired {
                 b.act(
                     Operation::UpdateJob {
+                        snapshots: None,
                         job: job.name.clone(),
                         target: job.target.clone(),
                         monitor: want,

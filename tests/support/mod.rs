@@ -96,6 +96,8 @@ pub fn host(name: &str, vms: Vec<Vm>) -> HostState {
 
 pub fn job(source: &str, target: &str, activity: Activity) -> Job {
     Job {
+        snapshot_schedule: None,
+        snapshots: Vec::new(),
         name: format!("GCSServer to {target}"),
         source: source.into(),
         target: target.into(),

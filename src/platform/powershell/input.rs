@@ -436,6 +436,7 @@ impl Input {
                 settings: i.settings.settings(),
             },
             Input::CreateJob(i) => Operation::CreateJob(NewJob {
+                snapshots: None,
                 name: i.name,
                 vm: i.vm.into(),
                 source: i.source.into(),
@@ -445,6 +446,7 @@ impl Input {
                 monitor: i.monitor.options()?,
             }),
             Input::UpdateJob(i) => Operation::UpdateJob {
+                snapshots: None,
                 job: i.job,
                 target: host.into(),
                 monitor: i.monitor.options()?,
@@ -468,6 +470,7 @@ impl Input {
                 vm: i.vm.into(),
             },
             Input::Failover(i) => Operation::Failover {
+                snapshot: None,
                 job: i.job,
                 target: host.into(),
                 mode: i.mode,

@@ -748,6 +748,8 @@ fn job(c: &Ctx, field: &str, j: &JobDoc, target: &str, source: &str) -> Result<J
     };
     let permillage = c.count(&f("permillageComplete"), &j.permillage_complete)?;
     Ok(Job {
+        snapshot_schedule: None,
+        snapshots: Vec::new(),
         name: j.name.clone(),
         source: source.into(),
         target: target.into(),

@@ -235,6 +235,7 @@ pub fn operation(
             job,
             target,
             monitor,
+            snapshots: _,
         } => (
             target.as_str(),
             Input::UpdateJob(input::UpdateJob {
@@ -273,6 +274,7 @@ pub fn operation(
             target,
             mode,
             apply_queued_data,
+            snapshot: _,
         } => (
             target.as_str(),
             Input::Failover(input::Failover {

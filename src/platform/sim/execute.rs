@@ -75,7 +75,8 @@ impl World {
                 job,
                 target,
                 monitor,
-            } => self.update_job(job, target, monitor),
+                snapshots,
+            } => self.update_job(job, target, monitor, *snapshots),
             Operation::DeleteJob {
                 job,
                 target,
@@ -89,7 +90,8 @@ impl World {
                 target,
                 mode,
                 apply_queued_data,
-            } => self.failover(job, target, *mode, *apply_queued_data),
+                snapshot,
+            } => self.failover(job, target, *mode, *apply_queued_data, snapshot.as_deref()),
             Operation::EndTestFailover { job, target } => self.end_test_failover(job, target),
             // Alerts are the controller's business, not the hosts'.
             Operation::Alert { .. } => Ok(()),
@@ -270,6 +272,9 @@ impl World {
             missed_since_ms: None,
             failed_queries: 0,
             test_until_ms: None,
+            snapshots: new.snapshots,
+            snapshot_log: Vec::new(),
+            data_bad: false,
         };
         self.hosts[t].vms.push(replica);
         self.job = Some(job);
@@ -306,6 +311,7 @@ impl World {
         name: &str,
         target: &str,
         monitor: &MonitorOptions,
+        snapshots: Option<crate::model::terms::SnapshotSchedule>,
     ) -> Result<(), PlatformError> {
         let job = self.job_at(name, target)?;
         if matches!(job.phase, Phase::FailingOver { .. }) {
@@ -315,6 +321,7 @@ impl World {
             )));
         }
         job.monitor = monitor_settings(monitor);
+        job.snapshots = snapshots;
         Ok(())
     }
 
@@ -478,6 +485,7 @@ impl World {
         target: &str,
         mode: FailoverKind,
         apply: bool,
+        snapshot: Option<&str>,
     ) -> Result<(), PlatformError> {
         let ready = self
             .host(target)
@@ -534,6 +542,19 @@ impl World {
                 vm.power_on(now, true);
                 if let Some(job) = self.job.as_mut() {
                     job.test_until_ms = Some(ceil_second(now + test_len));
+                }
+            }
+            FailoverKind::Live if snapshot.is_some() => {
+                let id = snapshot.unwrap_or_default();
+                self.revert_to_snapshot(id).map_err(carbonite)?;
+                self.failovers += 1;
+                if let Some(job) = self.job.as_mut() {
+                    job.phase = Phase::FailingOver {
+                        until_ms: ceil_second(now + failover_len),
+                    };
+                    job.missed_since_ms = None;
+                    job.failed_queries = 0;
+                    job.connected_since_ms = None;
                 }
             }
             FailoverKind::Live => {

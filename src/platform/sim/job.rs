@@ -65,6 +65,15 @@ pub struct SimJob {
     pub failed_queries: u32,
     /// A test failover's isolated replica runs until then.
     pub test_until_ms: Option<u64>,
+    /// The snapshot schedule (`SnapshotSchedule`), when the job has one.
+    #[serde(default)]
+    pub snapshots: Option<crate::model::terms::SnapshotSchedule>,
+    /// The snapshots kept on the target, oldest first.
+    #[serde(default)]
+    pub snapshot_log: Vec<super::snapshot::SimSnapshot>,
+    /// The target's data is bad (`sim fault target-data-bad`) until a new job mirrors it.
+    #[serde(default)]
+    pub data_bad: bool,
 }
 
 impl SimJob {
@@ -108,10 +117,11 @@ impl SimJob {
 
     /// Target data state `OK`: the replica holds a complete, consistent image.
     pub fn target_data_ok(&self) -> bool {
-        !matches!(
-            self.phase,
-            Phase::Provisioning { .. } | Phase::Synchronizing | Phase::Failed
-        )
+        !self.data_bad
+            && !matches!(
+                self.phase,
+                Phase::Provisioning { .. } | Phase::Synchronizing | Phase::Failed
+            )
     }
 
     /// What the failover monitor reports at `now_ms`.

@@ -44,6 +44,7 @@ impl World {
     /// the panels, then replication.
     pub(crate) fn tick(&mut self) {
         self.lifecycle_tick();
+        self.snapshot_tick();
         self.monitor_tick();
         self.produce_tick();
         self.replicate_tick();

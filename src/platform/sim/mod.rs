@@ -29,6 +29,7 @@ mod observe;
 mod persist;
 mod replicate;
 mod show;
+mod snapshot;
 mod traffic;
 mod world;
 

@@ -61,6 +61,8 @@ impl World {
                 let event_bytes = self.params.event_bytes;
                 let queue_bytes = j.source_queue.len() * event_bytes;
                 Job {
+                    snapshot_schedule: j.snapshots,
+                    snapshots: j.snapshot_list(self),
                     name: j.name.clone(),
                     source: j.source.clone(),
                     target: j.target.clone(),

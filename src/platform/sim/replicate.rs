@@ -167,6 +167,9 @@ impl World {
         if let Some(t) = job.test_until_ms {
             due.push(t.max(next_tick));
         }
+        if let Some(t) = job.next_snapshot_ms() {
+            due.push(t.max(next_tick));
+        }
         let monitoring = matches!(job.phase, Phase::Synchronizing | Phase::Protecting)
             && self.host(&job.target).is_some_and(|t| t.up);
         if monitoring {

@@ -103,6 +103,9 @@ pub struct World {
     /// failure never makes two failovers.
     #[serde(default)]
     pub(crate) failovers: u32,
+    /// Snapshots taken since the world began: each one's id is made from its number.
+    #[serde(default)]
+    pub(crate) snapshots_taken: u64,
 }
 
 /// The world file's format; bumped on incompatible change (loading then says to reset).
@@ -170,6 +173,7 @@ impl World {
             job: None,
             ledger: Ledger::default(),
             failovers: 0,
+            snapshots_taken: 0,
         }
     }
 
