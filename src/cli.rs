@@ -234,6 +234,12 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// since the failover is lost (the confirmation and the alert say how much).
         #[arg(long, conflicts_with_all = ["test", "force"])]
         rollback: bool,
+        /// Fail over to a snapshot of the replica's data (spec.snapshots) instead of its
+        /// newest data: a snapshot's id (as `status` lists them), `latest`, or `latest-good`
+        /// (the newest whose data was good). What was replicated after it is lost. For a
+        /// live host that failed, when the newest data is not good.
+        #[arg(long, value_name = "ID|latest|latest-good", conflicts_with_all = ["test", "commit", "rollback"])]
+        snapshot: Option<String>,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -465,7 +471,8 @@ pub enum SimCommand {
     /// link-up A B (A, B: a host name or `controller`), service-stop HOST SERVICE,
     /// port-close HOST PORT, vm-start HOST, shutdown-fails HOST (the guest refuses its next
     /// clean shutdown), shutdown-times-out HOST (Stop-VM gives up on the next clean shutdown,
-    /// which the guest finishes anyway), email-drift HOST, job-stop.
+    /// which the guest finishes anyway), email-drift HOST, job-stop, target-data-bad (the replica's
+    /// data goes bad until a new job mirrors it), target-data-good.
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
     Fault(FaultArgs),
@@ -510,12 +517,19 @@ pub struct ChaosArgs {
     /// to the host they left. A seed's other steps stay as they are without it.
     #[arg(long)]
     pub commits: bool,
+    /// The site keeps snapshots and fails over to the newest good one when its data is not
+    /// good; the replica's data goes bad before about a third of the hosts failing, and half
+    /// of the people's failover commands ask for `--snapshot latest-good`. A seed's other
+    /// steps stay as they are without it.
+    #[arg(long)]
+    pub snapshots: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct FaultArgs {
     /// The fault: host-down, host-up, link-down, link-up, service-stop, port-close,
-    /// vm-start, shutdown-fails, shutdown-times-out, email-drift, job-stop.
+    /// vm-start, shutdown-fails, shutdown-times-out, email-drift, job-stop, target-data-bad,
+    /// target-data-good.
     #[arg(value_name = "KIND")]
     pub kind: String,
     /// The fault's arguments (host names, `controller`, a service name, a port).

@@ -49,7 +49,9 @@ pub const CATEGORIES: [&str; 10] = [
 fn category(entry: &Entry) -> &'static str {
     if let Event::Asked { ask, .. } = &entry.event {
         return match ask {
-            Ask::Failover | Ask::ForcedFailover | Ask::Commit => "failover",
+            Ask::Failover | Ask::ForcedFailover | Ask::Commit | Ask::SnapshotFailover(_) => {
+                "failover"
+            }
             Ask::Rollback => "rollback",
             Ask::Test | Ask::EndTest => "drill",
             Ask::Resume => "resume",

@@ -176,7 +176,7 @@ pub fn look_in(
 pub fn approve(
     site: &Site,
     look: Look,
-    ask: Ask,
+    ask: &Ask,
     by: &Requester,
     now: jiff::Timestamp,
 ) -> Result<(Approval, Look), String> {
@@ -193,6 +193,9 @@ pub fn approve(
         Ask::Resume => plan::approve_resume(&look.observed),
         Ask::Commit => plan::approve_commit(&site.manifest.spec, &look.observed, &look.memory),
         Ask::Rollback => plan::approve_rollback(&site.manifest.spec, &look.observed, &look.memory),
+        Ask::SnapshotFailover(choice) => {
+            plan::approve_snapshot(&site.manifest, &look.observed, &look.memory, choice)
+        }
         Ask::Apply => return Err("`apply` asks for a pass, not an approval".into()),
     }?;
     let mut plan = plan::approved(&site.manifest, &look.observed, &look.memory, now, &approval);
@@ -220,7 +223,7 @@ pub fn approve(
 pub fn journal_ask(
     store: &dyn SiteStore,
     site: &str,
-    ask: Ask,
+    ask: &Ask,
     by: &Requester,
     now: jiff::Timestamp,
 ) -> Result<(), ReconcileError> {
@@ -232,7 +235,7 @@ pub fn journal_ask(
         description: ask.command(site),
         reason: String::new(),
         event: journal::Event::Asked {
-            ask,
+            ask: ask.clone(),
             user: by.user.clone(),
             host: by.host.clone(),
         },

@@ -94,8 +94,22 @@ pub struct SiteStatus {
     /// A rollback of the last failover in progress: the host System Galaxy returns to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_to: Option<HostName>,
+    /// The job's snapshots of the replica's data (spec.snapshots), newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<SnapshotStatus>,
     /// The test failover (drill) running now, if one is.
     pub drill: Drill,
+}
+
+/// A snapshot as `status` shows it: what `galaxy-ha failover --snapshot` names, and how old
+/// the point in time is (what a failover to it loses).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SnapshotStatus {
+    pub id: String,
+    pub at: Timestamp,
+    pub age_s: u64,
+    /// The target's data state was good when it was taken.
+    pub good: bool,
 }
 
 /// A test failover as `status` shows it: whether its isolated replica runs, since when (the
@@ -302,6 +316,22 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
         commit_until: plan.commit_until,
         rollback_to: plan.memory.rollback.as_ref().map(|r| r.to.clone()),
+        snapshots: job
+            .map(|j| {
+                let mut all: Vec<SnapshotStatus> = j
+                    .snapshots
+                    .iter()
+                    .map(|s| SnapshotStatus {
+                        id: s.id.clone(),
+                        at: s.at,
+                        age_s: u64::try_from(now.duration_since(s.at).as_secs()).unwrap_or(0),
+                        good: s.good,
+                    })
+                    .collect();
+                all.sort_by_key(|s| std::cmp::Reverse(s.at));
+                all
+            })
+            .unwrap_or_default(),
         ..SiteStatus::default()
     };
     // The older field says the same as `drill.host`.

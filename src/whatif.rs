@@ -142,6 +142,11 @@ pub fn project(
                     j.activity = Activity::Stopped;
                 }
             }
+            Fault::TargetDataBad | Fault::TargetDataGood => {
+                if let Some(j) = o.job.as_mut() {
+                    j.target_data_ok = *fault == Fault::TargetDataGood;
+                }
+            }
             // A host or link coming back shows only in a fresh observation; a guest that will
             // refuse or be slow over its next clean shutdown shows only when one is asked of it.
             Fault::HostUp { .. }

@@ -44,6 +44,7 @@ fn schedules_with_failing_shutdowns_and_forced_failovers_should_never_break_an_i
             guest_faults: true,
             forced_failovers: true,
             commits: false,
+            snapshots: false,
         },
         ..Options::from_env(CASES / 2).expect("chaos variables")
     };
@@ -236,4 +237,19 @@ fn schedules_with_commits_and_rollbacks_should_never_break_an_invariant() {
         "no failover was rolled back: {}",
         figures.summary()
     );
+}
+
+/// The same schedules on a site that keeps snapshots and fails over to the newest good one
+/// when the replica's data went bad: people fail over to snapshots too, what a snapshot
+/// failover gives up is the only loss beyond a source queue, and every invariant holds.
+#[test]
+fn schedules_with_bad_data_and_snapshot_failovers_should_never_break_an_invariant() {
+    let options = Options {
+        extras: chaos::Extras {
+            snapshots: true,
+            ..chaos::Extras::default()
+        },
+        ..Options::from_env(CASES / 2).expect("chaos variables")
+    };
+    run_holding(&options);
 }

@@ -9,6 +9,9 @@ mod planner_rules;
 /// Table tests of the commit window after a failover and of a rollback.
 mod planner_commit;
 
+/// Table tests of a failover to a snapshot when the data is not good.
+mod planner_snapshot;
+
 /// Property tests of the safety invariants over random observations and memories.
 mod planner_props;
 
@@ -53,6 +56,8 @@ mod sim_cli;
 mod engine_cli;
 // The commit window after a failover: held resume, commits, a rollback.
 mod commit_cli;
+// Snapshots: taken on schedule, a failover to one, the bad-data fallback.
+mod snapshot_cli;
 // Engine scenarios through the library, for situations no fault verb makes.
 mod engine_lib;
 // Crash after every durable step of a failover and a resume: one failover each time.

@@ -185,6 +185,47 @@ fn a_capture_should_name_a_property_of_another_type_or_missing() {
 }
 
 #[test]
+fn a_capture_should_compare_each_jobs_snapshots_with_the_model() {
+    let site = site();
+    let world = World::new("hq", &site.manifest.spec, 7);
+    let platform = PowershellPlatform::new(&site, SimRunner::new(world));
+    let mut hosts = platform.capture();
+    assert!(
+        hosts[1].raw["carbonite"]["Snapshots"].is_array(),
+        "the capture has a place for Get-DtSnapshot's entries"
+    );
+    // As the model writes them: no finding.
+    let good = json!({
+        "Attributes": 1, "Comment": null, "ConName": "c", "Id": "3f2c9a10-0000-4000-8000-000000000002",
+        "Reason": 2, "States": 64, "Timestamp": { "UtcTicks": 639031968000000000_i64 },
+    });
+    hosts[1].raw["carbonite"]["Snapshots"] =
+        json!([{ "JobId": "j", "Entries": [good.clone()], "Error": null }]);
+    assert_eq!(compare_host(&hosts[1]), Vec::new());
+    // Another build's entry: a state the model does not name, a time as a number.
+    let mut spoiled = good;
+    spoiled["States"] = json!("Healthy");
+    spoiled["Timestamp"] = json!(1767600000);
+    hosts[1].raw["carbonite"]["Snapshots"] =
+        json!([{ "JobId": "j", "Entries": spoiled, "Error": null }]);
+    let capture = Capture::new("hq", &site.manifest.spec, hosts);
+    let text: Vec<String> = capture
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.path, f.problem))
+        .collect();
+    let has = |s: &str| text.iter().any(|t| t.contains(s));
+    assert!(
+        has(r#"carbonite.Snapshots[0].Entries.States holds "Healthy""#),
+        "{text:#?}"
+    );
+    assert!(
+        has("carbonite.Snapshots[0].Entries.Timestamp is a number"),
+        "{text:#?}"
+    );
+}
+
+#[test]
 fn a_capture_should_hold_no_secret_and_no_address() {
     let site = site();
     let dir = tempfile::tempdir().expect("dir");

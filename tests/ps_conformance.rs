@@ -7,7 +7,8 @@ use galaxy_ha::alert::LogSink;
 use galaxy_ha::execute::Records;
 use galaxy_ha::manifest::Site;
 use galaxy_ha::manifest::spec::Manifest;
-use galaxy_ha::observed::Activity;
+use galaxy_ha::model::operation::{FailoverKind, MonitorOptions, Operation, SnapshotSchedule};
+use galaxy_ha::observed::{Activity, Snapshot};
 use galaxy_ha::platform::Platform;
 use galaxy_ha::platform::powershell::{PowershellPlatform, SimRunner};
 use galaxy_ha::platform::sim::{Lab, World};
@@ -67,6 +68,8 @@ impl Subject {
 #[derive(Debug, PartialEq)]
 struct Summary {
     job: Option<(String, String, String, Activity)>,
+    /// The job's snapshot schedule and snapshots.
+    snapshots: Option<(Option<SnapshotSchedule>, Vec<Snapshot>)>,
     live: Vec<String>,
     lost: u64,
     failovers: usize,
@@ -81,6 +84,10 @@ fn summary(s: &mut Subject, failovers: usize) -> Summary {
         .map(|h| h.to_string())
         .collect();
     Summary {
+        snapshots: observed
+            .job
+            .as_ref()
+            .map(|j| (j.snapshot_schedule, j.snapshots.clone())),
         job: observed.job.map(|j| {
             (
                 j.name,
@@ -181,6 +188,94 @@ fn both_platforms_should_fail_over_once_when_the_live_host_dies_and_then_resume(
             s.name()
         );
         out.push(sum);
+        out
+    });
+}
+
+#[test]
+fn both_platforms_should_keep_snapshots_on_schedule_and_fail_over_to_one() {
+    conform(|site, s, dir| {
+        let mut out = Vec::new();
+        let n = converge(site, s, dir);
+        let job = s
+            .platform()
+            .observe()
+            .expect("observe")
+            .job
+            .expect("the job");
+        assert_eq!(job.snapshot_schedule, None, "{}", s.name());
+        let schedule = SnapshotSchedule {
+            every: Duration::from_secs(3600),
+            keep: 2,
+        };
+        let update = |snapshots| Operation::UpdateJob {
+            job: job.name.clone(),
+            target: job.target.clone(),
+            monitor: MonitorOptions {
+                interval: job.monitor.interval,
+                threshold: job.monitor.threshold,
+            },
+            snapshots,
+        };
+        s.platform()
+            .execute(&update(Some(schedule)))
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+        s.platform().sleep(Duration::from_secs(3 * 3600 + 60));
+        let observed = s
+            .platform()
+            .observe()
+            .expect("observe")
+            .job
+            .expect("the job");
+        assert_eq!(observed.snapshot_schedule, Some(schedule), "{}", s.name());
+        assert_eq!(
+            observed.snapshots.len(),
+            2,
+            "{}: the newest two kept",
+            s.name()
+        );
+        assert!(
+            observed.snapshots[0].at < observed.snapshots[1].at
+                && observed
+                    .snapshots
+                    .iter()
+                    .all(|x| x.good && x.reason == "Scheduled"),
+            "{}: {:?}",
+            s.name(),
+            observed.snapshots
+        );
+        out.push(summary(s, n));
+        // Turned off, the schedule reads as none; the snapshots taken are kept.
+        s.platform()
+            .execute(&update(None))
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+        let off = s
+            .platform()
+            .observe()
+            .expect("observe")
+            .job
+            .expect("the job");
+        assert_eq!(off.snapshot_schedule, None, "{}", s.name());
+        assert_eq!(off.snapshots, observed.snapshots, "{}", s.name());
+        let failover = |snapshot: &str| Operation::Failover {
+            snapshot: Some(snapshot.to_string()),
+            job: job.name.clone(),
+            target: job.target.clone(),
+            mode: FailoverKind::Live,
+            apply_queued_data: false,
+        };
+        assert!(
+            s.platform()
+                .execute(&failover("00000000-0000-4000-8000-00000000ffff"))
+                .is_err(),
+            "{}: a snapshot not kept is refused",
+            s.name()
+        );
+        s.platform()
+            .execute(&failover(&observed.snapshots[0].id))
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+        s.platform().sleep(Duration::from_secs(600));
+        out.push(summary(s, 1));
         out
     });
 }

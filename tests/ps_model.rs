@@ -722,6 +722,101 @@ fn the_checker_should_see_the_scripts_dt_calls() {
     );
 }
 
+#[test]
+fn the_checker_should_see_the_snapshot_names() {
+    // The snapshot names are checked only where the checker knows the objects' types.
+    let typed = |kind: ScriptKind| {
+        let text = &script(kind).text;
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_powershell::LANGUAGE.into())
+            .expect("grammar");
+        let tree = parser.parse(text, None).expect("tree");
+        let mut c = Checker::new(text);
+        c.learn_functions(tree.root_node());
+        c.walk(tree.root_node());
+        c.vars
+    };
+    let observe = typed(ScriptKind::Observe);
+    assert_eq!(
+        observe.get("snap").map(|t| t.name.as_str()),
+        Some("SnapshotEntry")
+    );
+    assert_eq!(
+        observe.get("schedule").map(|t| t.name.as_str()),
+        Some("SnapshotSchedule")
+    );
+    let failover = typed(ScriptKind::Act(galaxy_ha::model::ActionKind::Failover));
+    assert_eq!(
+        failover.get("snapshot"),
+        Some(&Ty {
+            name: "SnapshotEntry".into(),
+            many: true
+        })
+    );
+    let capture = typed(ScriptKind::Capture);
+    assert_eq!(
+        capture.get("entries").map(|t| t.name.as_str()),
+        Some("SnapshotEntry")
+    );
+}
+
+#[test]
+fn the_snapshot_names_at_the_wrong_place_should_be_caught() {
+    assert_caught(
+        "$x = $job.Options.CoreConnectionOptions.SnapshotSchedule",
+        &["CoreConnectionOptions has no property SnapshotSchedule"],
+    );
+    assert_caught(
+        "$s = $job.Options.CoreConnectionOptions.ConnectionStartParameters.SnapshotSchedule\n$s.MaxSnapshots = 5",
+        &["SnapshotSchedule has no property MaxSnapshots"],
+    );
+    assert_caught(
+        "$job.Options.CoreConnectionOptions.ConnectionStartParameters.SnapshotSchedule.Enabled = $true",
+        &["SnapshotSchedule has no property Enabled"],
+    );
+    assert_caught(
+        "$rec.FailoverOptions.FailoverMode = 'Snapshots'",
+        &["'Snapshots' is no member of FailoverMode"],
+    );
+    assert_caught(
+        "$rec.FailoverOptions.SnapshotGuid = $null",
+        &["FailoverOptions has no property SnapshotGuid"],
+    );
+    assert_caught(
+        "$s = @(Get-DtSnapshots -ServiceHost $server -JobId $job.Id)",
+        &["Get-DtSnapshots", "not a cmdlet"],
+    );
+    assert_caught(
+        "$s = @(Get-DtSnapshot -ServiceHost $server)",
+        &["Get-DtSnapshot", "no parameter set"],
+    );
+    let snap = "foreach ($snap in @(Get-DtSnapshot -ServiceHost $server -JobId $job.Id)) {\n";
+    assert_caught(
+        &format!("{snap}$d = [pscustomobject]@{{ state = [string]$snap.State }}\n}}"),
+        &["SnapshotEntry has no property State"],
+    );
+    assert_caught(
+        &format!("{snap}$d = [pscustomobject]@{{ at = $snap.Timestamp }}\n}}"),
+        &["at is a DateTimeOffset"],
+    );
+    assert_caught(
+        &format!("{snap}$d = [pscustomobject]@{{ states = $snap.States }}\n}}"),
+        &["states is an enum"],
+    );
+    assert_caught(
+        "$s = $job.Options.CoreConnectionOptions.ConnectionStartParameters.SnapshotSchedule\n$d = [pscustomobject]@{ every = $s.Interval }",
+        &["every is a TimeSpan"],
+    );
+    // Written as the scripts write them, they pass.
+    assert_eq!(
+        broken(&format!(
+            "{snap}$d = [pscustomobject]@{{ id = [string]$snap.Id; at = $snap.Timestamp.ToString('o'); states = [string]$snap.States; reason = [string]$snap.Reason }}\n}}\n$rec.FailoverOptions.FailoverMode = 'Snapshot'\n$rec.FailoverOptions.SnapshotId = $snap.Id"
+        )),
+        Vec::<String>::new()
+    );
+}
+
 /// A broken script's defects, with the helpers that give its variables their types.
 fn broken(body: &str) -> Vec<String> {
     let text = format!(

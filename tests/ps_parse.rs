@@ -188,7 +188,7 @@ fn every_high_level_state_should_read_without_failing_the_host() {
     for (name, number, activity) in HIGH_LEVEL_STATES {
         // As 5.1 writes the job (a number), then as the script projects it (its name).
         let raw = json!({ "Status": { "HighLevelState": number, "Health": 0 } });
-        let projected = ps51::observe_job(m, &raw);
+        let projected = ps51::observe_job(m, &raw, &[]);
         assert_eq!(projected["highLevelState"], json!(name));
         let mut doc = base.clone();
         doc["jobs"][0]["highLevelState"] = projected["highLevelState"].clone();
@@ -437,5 +437,241 @@ fn a_stale_copys_disks_should_be_named_in_the_plan_that_removes_its_configuratio
         host.vms[0]
             .kept_disks_text()
             .contains(r"E:\Replicas\GCSServer\disk0.vhdx")
+    );
+}
+
+/// PROTECTING_B with the job's snapshot schedule and snapshots as the script writes them.
+fn with_snapshots(schedule: &str, snapshots: &str) -> String {
+    PROTECTING_B.replace(
+        r#""canFailover":true,"#,
+        &format!(r#""canFailover":true,"snapshotSchedule":{schedule},"snapshots":{snapshots},"snapshotError":null,"#),
+    )
+}
+
+/// Three snapshots, newest first: a scheduled good one, a scheduled one taken while the target
+/// needed a restore, and a manual one taken while it mirrored.
+const SNAPSHOTS: &str = r#"[
+  {"id":"3f2c9a10-0000-4000-8000-000000000003","at":"2026-01-05T10:00:00.0000000+00:00","states":"Good","reason":"Scheduled"},
+  {"id":"3f2c9a10-0000-4000-8000-000000000002","at":"2026-01-05T09:00:00.0000000+01:00","states":"RestoreRequired","reason":"Scheduled"},
+  {"id":"3f2c9a10-0000-4000-8000-000000000001","at":"/Date(1767596400000)/","states":"Mirroring, RestoreRequired","reason":"Manual"}]"#;
+
+const SCHEDULE: &str = r#"{"enabled":true,"intervalSeconds":3600,"maxSnapshots":24}"#;
+
+#[test]
+fn snapshots_should_read_oldest_first_with_whether_their_data_was_good() {
+    let (_, jobs) = read(&with_snapshots(SCHEDULE, SNAPSHOTS)).expect("reads");
+    let got: Vec<(String, String, bool, &str)> = jobs[0]
+        .snapshots
+        .iter()
+        .map(|s| (s.id.clone(), s.at.to_string(), s.good, s.reason.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "3f2c9a10-0000-4000-8000-000000000001".to_string(),
+                "2026-01-05T07:00:00Z".to_string(),
+                false,
+                "Manual"
+            ),
+            (
+                "3f2c9a10-0000-4000-8000-000000000002".to_string(),
+                "2026-01-05T08:00:00Z".to_string(),
+                false,
+                "Scheduled"
+            ),
+            (
+                "3f2c9a10-0000-4000-8000-000000000003".to_string(),
+                "2026-01-05T10:00:00Z".to_string(),
+                true,
+                "Scheduled"
+            ),
+        ]
+    );
+    assert_eq!(
+        jobs[0].latest_good_snapshot().map(|s| s.id.as_str()),
+        Some("3f2c9a10-0000-4000-8000-000000000003")
+    );
+    // TargetStates unconverted (a number): only Good (0) is good.
+    let numbers = SNAPSHOTS
+        .replace(r#""states":"Good""#, r#""states":0"#)
+        .replace(r#""states":"RestoreRequired""#, r#""states":64"#);
+    let (_, jobs) = read(&with_snapshots(SCHEDULE, &numbers)).expect("reads");
+    let good: Vec<bool> = jobs[0].snapshots.iter().map(|s| s.good).collect();
+    assert_eq!(good, [false, false, true]);
+    // One snapshot written as the entry itself, as 5.1 writes a one-element array.
+    let one = r#"{"id":"3f2c9a10-0000-4000-8000-000000000003","at":"2026-01-05T10:00:00Z","states":"Good","reason":"Scheduled"}"#;
+    let (_, jobs) = read(&with_snapshots(SCHEDULE, one)).expect("reads");
+    assert_eq!(jobs[0].snapshots.len(), 1);
+    // None, or none listed.
+    for none in ["[]", "null"] {
+        let (_, jobs) = read(&with_snapshots("null", none)).expect("reads");
+        assert!(jobs[0].snapshots.is_empty(), "{none}");
+    }
+    let (_, jobs) = read(PROTECTING_B).expect("a document without snapshots reads");
+    assert!(jobs[0].snapshots.is_empty() && jobs[0].snapshot_schedule.is_none());
+}
+
+#[test]
+fn a_snapshot_schedule_should_read_only_when_it_is_on() {
+    use galaxy_ha::model::terms::SnapshotSchedule;
+    let (_, jobs) = read(&with_snapshots(SCHEDULE, "[]")).expect("reads");
+    assert_eq!(
+        jobs[0].snapshot_schedule,
+        Some(SnapshotSchedule {
+            every: Duration::from_secs(3600),
+            keep: 24
+        })
+    );
+    let off = SCHEDULE.replace(r#""enabled":true"#, r#""enabled":false"#);
+    let (_, jobs) = read(&with_snapshots(&off, "[]")).expect("reads");
+    assert_eq!(
+        jobs[0].snapshot_schedule, None,
+        "IsEnabled false: no schedule"
+    );
+    let (_, jobs) = read(&with_snapshots("null", "[]")).expect("reads");
+    assert_eq!(jobs[0].snapshot_schedule, None);
+    // An unformatted TimeSpan reads the same.
+    let raw = SCHEDULE.replace(
+        r#""intervalSeconds":3600"#,
+        &format!(
+            r#""intervalSeconds":{}"#,
+            ps51::time_span(Duration::from_secs(3600))
+        ),
+    );
+    let (_, jobs) = read(&with_snapshots(&raw, "[]")).expect("reads");
+    assert_eq!(
+        jobs[0].snapshot_schedule.map(|s| s.every),
+        Some(Duration::from_secs(3600))
+    );
+}
+
+/// The field a value error names.
+fn bad_field(text: &str) -> (String, String) {
+    match read(text) {
+        Err(ParseError::Value { field, message, .. }) => (field, message),
+        other => panic!("expected a value error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_malformed_snapshot_should_be_named_with_its_field() {
+    let (field, message) = bad_field(&with_snapshots(
+        SCHEDULE,
+        &SNAPSHOTS.replace("/Date(1767596400000)/", "yesterday"),
+    ));
+    assert_eq!(field, "jobs[0].snapshots[2].at");
+    assert!(message.contains("yesterday"), "{message}");
+    let (field, _) = bad_field(&with_snapshots(
+        SCHEDULE,
+        &SNAPSHOTS.replace("/Date(1767596400000)/", "0001-01-01T00:00:00.0000000+00:00"),
+    ));
+    assert_eq!(field, "jobs[0].snapshots[2].at", "no time");
+    let (field, message) = bad_field(&with_snapshots(
+        SCHEDULE,
+        &SNAPSHOTS.replace(r#""reason":"Manual""#, r#""reason":0"#),
+    ));
+    assert_eq!(field, "jobs[0].snapshots[2].reason");
+    assert!(message.contains("[string]"), "{message}");
+    let (field, message) = bad_field(&with_snapshots(
+        SCHEDULE,
+        &SNAPSHOTS.replace("3f2c9a10-0000-4000-8000-000000000002", "snapshot 2"),
+    ));
+    assert_eq!(field, "jobs[0].snapshots[1].id");
+    assert!(message.contains("not a GUID"), "{message}");
+    let (field, _) = bad_field(&with_snapshots(
+        SCHEDULE,
+        &SNAPSHOTS.replace(r#""states":"Good""#, r#""states":{"value__":0}"#),
+    ));
+    assert_eq!(field, "jobs[0].snapshots[0].states");
+    let (field, _) = bad_field(&with_snapshots(
+        &SCHEDULE.replace(r#""intervalSeconds":3600"#, r#""intervalSeconds":"hourly""#),
+        "[]",
+    ));
+    assert_eq!(field, "jobs[0].snapshotSchedule.intervalSeconds");
+    let (field, _) = bad_field(&with_snapshots(
+        &SCHEDULE.replace(r#""maxSnapshots":24"#, r#""maxSnapshots":-1"#),
+        "[]",
+    ));
+    assert_eq!(field, "jobs[0].snapshotSchedule.maxSnapshots");
+    // A field missing altogether is named by its path.
+    let missing = SNAPSHOTS.replace(r#""id":"3f2c9a10-0000-4000-8000-000000000001","#, "");
+    let err =
+        parse::document("GCSHOSTB", &with_snapshots(SCHEDULE, &missing)).expect_err("refused");
+    assert!(
+        matches!(&err, ParseError::Shape { field, .. } if field.starts_with("jobs[0].snapshots[2]")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("id"), "{err}");
+}
+
+#[test]
+fn snapshots_that_cannot_be_listed_should_not_fail_the_host() {
+    let text = with_snapshots(SCHEDULE, "[]").replace(
+        r#""snapshotError":null"#,
+        r#""snapshotError":"the job has no connection""#,
+    );
+    let (host, jobs) = read(&text).expect("reads");
+    assert!(host.jobs_known);
+    assert!(jobs[0].snapshots.is_empty());
+    assert!(jobs[0].snapshot_schedule.is_some());
+}
+
+#[test]
+fn the_fake_powershells_snapshots_should_read_back_as_the_labs() {
+    use galaxy_ha::model::terms::SnapshotSchedule;
+    use galaxy_ha::observed::Snapshot;
+    let m = model().expect("model");
+    let (_, jobs) = read(PROTECTING_B).expect("reads");
+    let mut job = jobs[0].clone();
+    job.snapshot_schedule = Some(SnapshotSchedule {
+        every: Duration::from_secs(1800),
+        keep: 3,
+    });
+    job.snapshots = vec![
+        Snapshot {
+            id: "00000000-0000-4000-8000-000000000001".into(),
+            at: "2026-01-05T08:00:00Z".parse().expect("ts"),
+            good: false,
+            reason: "Scheduled".into(),
+        },
+        Snapshot {
+            id: "00000000-0000-4000-8000-000000000002".into(),
+            at: "2026-01-05T08:30:00Z".parse().expect("ts"),
+            good: true,
+            reason: "Scheduled".into(),
+        },
+    ];
+    let raw = sim_runner::raw_job(&job, "GCSServer", "10.100.0.44");
+    let schedule =
+        &raw["Options"]["CoreConnectionOptions"]["ConnectionStartParameters"]["SnapshotSchedule"];
+    assert_eq!(schedule["IsEnabled"], json!(true));
+    assert_eq!(schedule["Interval"]["TotalSeconds"], json!(1800.0));
+    assert_eq!(schedule["MaxNumberOfSnapshots"], json!(3));
+    let entries = sim_runner::raw_snapshots(&job);
+    // As 5.1 writes them: enums as numbers, the time as an object.
+    assert_eq!(entries[0]["States"], json!(64));
+    assert_eq!(entries[0]["Reason"], json!(2));
+    assert!(entries[0]["Timestamp"]["UtcTicks"].is_i64());
+    let findings = galaxy_ha::platform::powershell::model::compare(
+        m,
+        "SnapshotEntry[]",
+        &json!(entries),
+        "snapshots",
+    );
+    assert_eq!(findings, Vec::new());
+    // What the script makes of them reads back as the lab's.
+    let mut doc: Value = serde_json::from_str(PROTECTING_B).expect("json");
+    doc["jobs"][0] = ps51::observe_job(m, &raw, &entries);
+    let (_, back) = read(&doc.to_string()).expect("reads");
+    assert_eq!(back[0].snapshot_schedule, job.snapshot_schedule);
+    assert_eq!(back[0].snapshots, job.snapshots);
+    // A schedule that is off reads as none.
+    job.snapshot_schedule = None;
+    let raw = sim_runner::raw_job(&job, "GCSServer", "10.100.0.44");
+    doc["jobs"][0] = ps51::observe_job(m, &raw, &entries);
+    assert_eq!(
+        read(&doc.to_string()).expect("reads").1[0].snapshot_schedule,
+        None
     );
 }

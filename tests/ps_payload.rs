@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use galaxy_ha::manifest::spec::{Manifest, Threshold};
-use galaxy_ha::model::operation::{MonitorOptions, NewJob, Operation, Place};
+use galaxy_ha::model::operation::{
+    FailoverKind, MonitorOptions, NewJob, Operation, Place, SnapshotSchedule,
+};
 use galaxy_ha::platform::powershell::payload::{self, ascii_json};
 use galaxy_ha::platform::powershell::scripts::script;
 use galaxy_ha::platform::powershell::sim_runner::decode;
@@ -46,6 +48,29 @@ proptest! {
                 replica_path: path.clone(),
                 monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::TotalTime(Duration::from_secs(300)) },
             }),
+            Operation::CreateJob(NewJob {
+                snapshots: Some(SnapshotSchedule { every: Duration::from_secs(3600), keep: 24 }),
+                name: job.clone(),
+                vm: "GCSServer".into(),
+                source: "GCSHOSTA".into(),
+                target: "GCSHOSTB".into(),
+                replica: (&replica).into(),
+                replica_path: path.clone(),
+                monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::ConsecutiveFailures(20) },
+            }),
+            Operation::UpdateJob {
+                snapshots: Some(SnapshotSchedule { every: Duration::from_secs(900), keep: 4 }),
+                job: job.clone(),
+                target: "GCSHOSTB".into(),
+                monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::TotalTime(Duration::from_secs(300)) },
+            },
+            Operation::Failover {
+                snapshot: Some(service.clone()),
+                job: job.clone(),
+                target: "GCSHOSTB".into(),
+                mode: FailoverKind::Live,
+                apply_queued_data: false,
+            },
             Operation::StartService { place: Place::Guest("GCSHOSTA".into()), service: service.clone() },
             Operation::DeleteJob { job: job.clone(), target: "GCSHOSTB".into(), delete_replica: true },
             Operation::StopVm { host: "GCSHOSTA".into(), vm: (&replica).into(), turn_off: false },
@@ -112,7 +137,6 @@ fn the_smtp_password_should_travel_only_in_the_data() {
 /// One call of every script, with every optional value set.
 fn every_call() -> Vec<payload::Call> {
     use galaxy_ha::manifest::spec::{EventLevel, SmtpSecurity, Startup};
-    use galaxy_ha::model::operation::FailoverKind;
     use galaxy_ha::observed::{EmailSettings, Protocol};
     let spec = spec();
     let monitor = MonitorOptions {
@@ -150,7 +174,7 @@ fn every_call() -> Vec<payload::Call> {
             },
         },
         Operation::CreateJob(NewJob {
-            snapshots: None,
+            snapshots: Some(schedule()),
             name: "GCSServer to GCSHOSTB".into(),
             vm: "GCSServer".into(),
             source: "GCSHOSTA".into(),
@@ -160,7 +184,7 @@ fn every_call() -> Vec<payload::Call> {
             monitor,
         }),
         Operation::UpdateJob {
-            snapshots: None,
+            snapshots: Some(schedule()),
             job: "GCSServer to GCSHOSTB".into(),
             target: "GCSHOSTB".into(),
             monitor: MonitorOptions {
@@ -187,7 +211,7 @@ fn every_call() -> Vec<payload::Call> {
             vm: "GCSServer".into(),
         },
         Operation::Failover {
-            snapshot: None,
+            snapshot: Some(SNAPSHOT_ID.into()),
             job: "GCSServer to GCSHOSTB".into(),
             target: "GCSHOSTB".into(),
             mode: FailoverKind::Live,
@@ -293,5 +317,185 @@ fn the_reader_of_script_fields_sees_paths() {
             vec!["guest".to_string()],
             vec!["services".to_string(), "Count".to_string()],
         ]
+    );
+}
+
+fn schedule() -> SnapshotSchedule {
+    SnapshotSchedule {
+        every: Duration::from_secs(3600),
+        keep: 24,
+    }
+}
+
+const SNAPSHOT_ID: &str = "3f2c9a10-0000-4000-8000-000000000002";
+
+/// The body of a helper function the scripts share.
+fn function(text: &str, name: &str) -> String {
+    let start = text
+        .find(&format!("function {name} {{"))
+        .unwrap_or_else(|| panic!("no function {name}"));
+    let len = text[start..].find("\n}\n").expect("the function ends");
+    text[start..start + len].to_string()
+}
+
+/// The lines of `text` that hold `what`, trimmed.
+fn lines_with<'a>(text: &'a str, what: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.contains(what))
+        .collect()
+}
+
+#[test]
+fn a_snapshot_schedule_should_travel_to_the_job_scripts_and_be_set_there() {
+    use galaxy_ha::platform::powershell::scripts::ScriptKind;
+    let spec = spec();
+    let monitor = MonitorOptions {
+        interval: Duration::from_secs(10),
+        threshold: Threshold::TotalTime(Duration::from_secs(300)),
+    };
+    let create = Operation::CreateJob(NewJob {
+        snapshots: Some(schedule()),
+        name: "GCSServer to GCSHOSTB".into(),
+        vm: "GCSServer".into(),
+        source: "GCSHOSTA".into(),
+        target: "GCSHOSTB".into(),
+        replica: "GCSServer_Replica_GCSHOSTB".into(),
+        replica_path: "D:\\Replicas".into(),
+        monitor,
+    });
+    let update = |snapshots| Operation::UpdateJob {
+        snapshots,
+        job: "GCSServer to GCSHOSTB".into(),
+        target: "GCSHOSTB".into(),
+        monitor,
+    };
+    for (op, wire) in [
+        (
+            create,
+            serde_json::json!({"everySeconds": 3600, "keep": 24}),
+        ),
+        (
+            update(Some(schedule())),
+            serde_json::json!({"everySeconds": 3600, "keep": 24}),
+        ),
+        (update(None), serde_json::Value::Null),
+    ] {
+        let call = payload::operation("hq", &spec, &op, None).expect("a host operation");
+        assert_eq!(call.input["snapshots"], wire, "{op:?}");
+        let back: serde_json::Value = serde_json::from_str(&ascii_json(&call.input)).unwrap();
+        assert_eq!(decode(call.kind, &call.host, &back).expect("decodes"), op);
+        // The script hands the schedule, or its absence, to the one helper that sets it,
+        // before the options go to Carbonite.
+        let text = &script(call.kind).text;
+        let set = text
+            .find("Set-SnapshotSchedule -Options $options -Snapshots $in.snapshots")
+            .unwrap_or_else(|| panic!("{:?} does not set the schedule", call.kind));
+        let sent = match call.kind {
+            ScriptKind::Act(galaxy_ha::model::ActionKind::CreateJob) => {
+                text.find("$verification = Confirm-DtJobOptions")
+            }
+            _ => text.find("$edited = Edit-DtJob"),
+        }
+        .expect("the options are sent");
+        assert!(
+            set < sent,
+            "{:?}: set after the options were sent",
+            call.kind
+        );
+    }
+    // The helper: off when there is none, else interval, number kept and on, at the model's
+    // place in JobOptions.
+    let helper = function(
+        &script(ScriptKind::Act(galaxy_ha::model::ActionKind::UpdateJob)).text,
+        "Set-SnapshotSchedule",
+    );
+    assert!(
+        helper.contains(
+            "$schedule = $Options.CoreConnectionOptions.ConnectionStartParameters.SnapshotSchedule"
+        ),
+        "{helper}"
+    );
+    assert_eq!(
+        lines_with(&helper, "$schedule.IsEnabled ="),
+        [
+            "if ($null -ne $schedule) { $schedule.IsEnabled = $false }",
+            "$schedule.IsEnabled = $true"
+        ],
+        "{helper}"
+    );
+    assert_eq!(
+        lines_with(&helper, "$schedule.Interval ="),
+        ["$schedule.Interval = [TimeSpan]::FromSeconds([double]$Snapshots.everySeconds)"],
+        "{helper}"
+    );
+    assert_eq!(
+        lines_with(&helper, "$schedule.MaxNumberOfSnapshots ="),
+        ["$schedule.MaxNumberOfSnapshots = [int]$Snapshots.keep"],
+        "{helper}"
+    );
+    // Turned off before anything else is set; turned on last.
+    let off = helper.find("IsEnabled = $false").expect("off");
+    let ret = helper.find("return").expect("return");
+    let on = helper.find("IsEnabled = $true").expect("on");
+    assert!(off < ret && ret < helper.find("Interval =").expect("interval") && on > ret);
+}
+
+#[test]
+fn a_failover_to_a_snapshot_should_travel_to_the_script_and_set_its_mode_and_id() {
+    let op = Operation::Failover {
+        snapshot: Some(SNAPSHOT_ID.into()),
+        job: "GCSServer to GCSHOSTB".into(),
+        target: "GCSHOSTB".into(),
+        mode: FailoverKind::Live,
+        apply_queued_data: false,
+    };
+    let call = payload::operation("hq", &spec(), &op, None).expect("a host operation");
+    assert_eq!(call.input["snapshot"], SNAPSHOT_ID);
+    assert_eq!(call.input["mode"], "live");
+    let back: serde_json::Value = serde_json::from_str(&ascii_json(&call.input)).unwrap();
+    assert_eq!(decode(call.kind, &call.host, &back).expect("decodes"), op);
+    // Without one, the data says so.
+    let newest = Operation::Failover {
+        snapshot: None,
+        job: "GCSServer to GCSHOSTB".into(),
+        target: "GCSHOSTB".into(),
+        mode: FailoverKind::Live,
+        apply_queued_data: false,
+    };
+    let call = payload::operation("hq", &spec(), &newest, None).expect("a host operation");
+    assert_eq!(call.input["snapshot"], serde_json::Value::Null);
+    assert_eq!(
+        decode(call.kind, &call.host, &call.input).expect("decodes"),
+        newest
+    );
+    // The script's branch for it: the snapshot must still be listed, then mode and id.
+    let text = &script(call.kind).text;
+    let branch_at = text
+        .find("} elseif ($null -ne $in.snapshot) {")
+        .expect("a branch for a failover to a snapshot");
+    let branch = &text[branch_at..branch_at + text[branch_at..].find("} else {").expect("end")];
+    assert!(
+        branch.contains("Get-DtSnapshot -ServiceHost $server -JobId $job.Id | Where-Object { [string]$_.Id -eq [string]$in.snapshot }"),
+        "{branch}"
+    );
+    assert!(
+        branch.contains("throw"),
+        "a snapshot no longer kept is refused: {branch}"
+    );
+    assert_eq!(
+        lines_with(branch, "$failover."),
+        [
+            "$failover.FailoverMode = 'Snapshot'",
+            "$failover.SnapshotId = $snapshot[0].Id",
+            "$failover.PerformTestFailover = $false",
+        ],
+        "{branch}"
+    );
+    // A test failover is decided first: it never goes to a snapshot.
+    assert!(
+        text.find("if ($in.mode -eq 'test') {")
+            .expect("test branch")
+            < branch_at
     );
 }

@@ -101,6 +101,8 @@ pub struct Checker {
     pub vm_starts: u32,
     /// Failovers forced while the failover monitor still reached the live host.
     pub forced_failovers: u32,
+    /// Live failovers to a snapshot instead of the newest data.
+    pub snapshot_failovers: u32,
     ask: Option<Ask>,
     /// A failover happened and the job has not protected since.
     latched: bool,
@@ -184,7 +186,7 @@ impl Checker {
     ) {
         let entries = self.read_journal(state_dir, site);
 
-        let mut allowance = 0;
+        let mut allowance: u64 = 0;
         let mut failover_intent = false;
         for entry in &entries {
             let Event::Intent { op } = &entry.event else {
@@ -221,12 +223,21 @@ impl Checker {
                         );
                     }
                     if before.source.as_ref().is_some_and(|s| s == host) {
-                        allowance += before.source_queue;
+                        allowance = allowance.saturating_add(before.source_queue);
                     }
                 }
                 Operation::Failover {
-                    mode: Mode::Live, ..
-                } => failover_intent = true,
+                    mode: Mode::Live,
+                    snapshot,
+                    ..
+                } => {
+                    failover_intent = true;
+                    // A failover to a snapshot gives up what was replicated after it.
+                    if snapshot.is_some() {
+                        allowance = u64::MAX;
+                        self.snapshot_failovers += 1;
+                    }
+                }
                 Operation::StartVm { host, .. } => {
                     self.vm_starts += 1;
                     if !before.visible_live.is_empty() {
@@ -256,7 +267,7 @@ impl Checker {
                     "a failover was issued without a failover intent in the journal",
                 );
             }
-            allowance += self.failover(before, world);
+            allowance = allowance.saturating_add(self.failover(before, world));
         }
         self.events(before, world, allowance, "the pass");
         self.ask_met(state_dir, site, world);

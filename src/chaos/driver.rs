@@ -51,6 +51,8 @@ pub struct CaseReport {
     pub vm_starts: u32,
     /// Failovers forced while the failover monitor still reached the live host.
     pub forced_failovers: u32,
+    /// Live failovers to a snapshot instead of the newest data.
+    pub snapshot_failovers: u32,
     /// Failovers a person committed before their window ended, and rolled back.
     pub commits: u32,
     pub rollbacks: u32,
@@ -128,7 +130,15 @@ pub fn run_case_with(
 ) -> std::io::Result<CaseReport> {
     let schedule = Schedule::generate(seed, hours).with(extras);
     let dir = state_dir()?;
-    let manifest = crate::manifest::sample::guide_site(schedule.mode);
+    let mut manifest = crate::manifest::sample::guide_site(schedule.mode);
+    if extras.snapshots {
+        let spec = manifest.spec_mut();
+        spec.snapshots = Some(crate::manifest::spec::SnapshotsSpec {
+            every: std::time::Duration::from_secs(15 * 60),
+            keep: 4,
+        });
+        spec.failover.on_bad_data = crate::manifest::spec::OnBadData::Snapshot;
+    }
     let site = Site {
         name: SITE.into(),
         path: dir.path().join("hq.yaml"),
@@ -157,6 +167,7 @@ pub fn run_case_with(
             failure_failovers: 0,
             vm_starts: 0,
             forced_failovers: 0,
+            snapshot_failovers: 0,
             commits: 0,
             rollbacks: 0,
             alerts: 0,
@@ -351,6 +362,9 @@ impl Case<'_> {
             Command::ForcedFailover => plan::approve_forced(manifest, observed, memory),
             Command::Commit => plan::approve_commit(&manifest.spec, observed, memory),
             Command::Rollback => plan::approve_rollback(&manifest.spec, observed, memory),
+            Command::SnapshotFailover => {
+                plan::approve_snapshot(manifest, observed, memory, "latest-good")
+            }
             Command::Failover | Command::TestFailover => {
                 plan::approve(manifest, observed, memory, test)
             }
@@ -425,6 +439,8 @@ impl Case<'_> {
             let _ = self.lab.world_mut().inject(fault);
             self.checker.after_fault(fault, &before, self.lab.world());
         }
+        // A replica's bad data is mended by hand (a new mirror).
+        let _ = self.lab.world_mut().inject(&Fault::TargetDataGood);
         self.site.manifest.spec_mut().maintenance = None;
         self.store.crash_at = None;
         if !self.up {
@@ -495,6 +511,7 @@ impl Case<'_> {
         report.failure_failovers = self.checker.failure_failovers;
         report.vm_starts = self.checker.vm_starts;
         report.forced_failovers = self.checker.forced_failovers;
+        report.snapshot_failovers = self.checker.snapshot_failovers;
         report.alerts = self.alerts.0;
         report.virtual_time = world.elapsed();
         report.events = world.events();

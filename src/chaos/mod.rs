@@ -104,6 +104,8 @@ pub struct Figures {
     pub vm_starts: u64,
     /// Failovers forced while the failover monitor still reached the live host.
     pub forced_failovers: u64,
+    /// Live failovers to a snapshot instead of the newest data.
+    pub snapshot_failovers: u64,
     /// Failovers a person committed before their window ended, and rolled back.
     pub commits: u64,
     pub rollbacks: u64,
@@ -134,6 +136,7 @@ impl Figures {
         self.failure_failovers += u64::from(case.failure_failovers);
         self.vm_starts += u64::from(case.vm_starts);
         self.forced_failovers += u64::from(case.forced_failovers);
+        self.snapshot_failovers += u64::from(case.snapshot_failovers);
         self.commits += u64::from(case.commits);
         self.rollbacks += u64::from(case.rollbacks);
         self.alerts += case.alerts;
@@ -151,7 +154,7 @@ impl Figures {
     pub fn summary(&self) -> String {
         format!(
             "schedules {}  virtual hours {:.0}  steps {}  faults injected {}  controller crashes {}  stops {}  manifest edits {}  failover commands {}  passes {}\n\
-             failovers {} (asked by a person {}, answering a failure {})  forced {}  committed early {}  rolled back {}  System Galaxy started again {}  alerts {}  events produced {}  lost {}  lost beyond the source queue {}\n\
+             failovers {} (asked by a person {}, answering a failure {})  forced {}  to a snapshot {}  committed early {}  rolled back {}  System Galaxy started again {}  alerts {}  events produced {}  lost {}  lost beyond the source queue {}\n\
              invariant violations {}  ({:.1} s)",
             self.schedules,
             self.virtual_time.as_secs_f64() / 3600.0,
@@ -166,6 +169,7 @@ impl Figures {
             self.asked_failovers,
             self.failure_failovers,
             self.forced_failovers,
+            self.snapshot_failovers,
             self.commits,
             self.rollbacks,
             self.vm_starts,

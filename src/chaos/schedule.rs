@@ -58,6 +58,8 @@ pub enum Command {
     Commit,
     /// `galaxy-ha failover SITE --rollback --yes`.
     Rollback,
+    /// `galaxy-ha failover SITE --snapshot latest-good --yes`.
+    SnapshotFailover,
 }
 
 /// A schedule: the site's failover mode and the steps, all drawn from `seed`.
@@ -89,6 +91,9 @@ impl std::fmt::Display for Step {
             Step::Command(Command::ForcedFailover) => write!(f, "command failover --force --yes"),
             Step::Command(Command::Commit) => write!(f, "command failover --commit --yes"),
             Step::Command(Command::Rollback) => write!(f, "command failover --rollback --yes"),
+            Step::Command(Command::SnapshotFailover) => {
+                write!(f, "command failover --snapshot latest-good --yes")
+            }
         }
     }
 }
@@ -219,6 +224,9 @@ pub struct Extras {
     pub forced_failovers: bool,
     /// [`Schedule::with_commits`].
     pub commits: bool,
+    /// [`Schedule::with_snapshots`]; the site keeps snapshots and fails over to the newest
+    /// good one when its data is not good (`spec.failover.onBadData: snapshot`).
+    pub snapshots: bool,
 }
 
 impl Extras {
@@ -234,6 +242,9 @@ impl Extras {
         if self.commits {
             out.push_str(" --commits");
         }
+        if self.snapshots {
+            out.push_str(" --snapshots");
+        }
         out
     }
 }
@@ -243,6 +254,7 @@ impl Extras {
 const GUEST_STREAM: u64 = 0x6775_6573_7473;
 const FORCE_STREAM: u64 = 0x666f_7263_6564;
 const COMMIT_STREAM: u64 = 0x636f_6d6d_6974;
+const SNAPSHOT_STREAM: u64 = 0x736e_6170_7368;
 
 impl Schedule {
     /// The schedule with `extras` added.
@@ -257,7 +269,34 @@ impl Schedule {
         } else {
             s
         };
-        if extras.commits { s.with_commits() } else { s }
+        let s = if extras.commits { s.with_commits() } else { s };
+        if extras.snapshots {
+            s.with_snapshots()
+        } else {
+            s
+        }
+    }
+
+    /// The same schedule with the replica's data going bad before about a third of the hosts
+    /// failing, and half of the people's plain `failover` commands asking for the newest good
+    /// snapshot instead (`--snapshot latest-good`).
+    pub fn with_snapshots(mut self) -> Schedule {
+        let mut rng = SmallRng::seed_from_u64(self.seed ^ SNAPSHOT_STREAM);
+        let mut steps = Vec::with_capacity(self.steps.len());
+        for step in self.steps {
+            match step {
+                Step::Fault(Fault::HostDown { .. }) if rng.random_bool(1.0 / 3.0) => {
+                    steps.push(Step::Fault(Fault::TargetDataBad));
+                    steps.push(step);
+                }
+                Step::Command(Command::Failover) if rng.random_bool(0.5) => {
+                    steps.push(Step::Command(Command::SnapshotFailover));
+                }
+                step => steps.push(step),
+            }
+        }
+        self.steps = steps;
+        self
     }
 
     /// The same schedule with, after about a quarter of its quiet spells and three quarters

@@ -34,7 +34,7 @@ pub fn run(
     let mut platform =
         crate::platform::open(site, &settings.state_dir).with_context(|| format!("site {name}"))?;
     let look = reconcile::look(site, platform.as_mut(), &settings.state_dir)?;
-    let Some((approval, look)) = approval(site, look, ask, &by, platform.now()) else {
+    let Some((approval, look)) = approval(site, look, &ask, &by, platform.now()) else {
         return Ok(Exit::Failed);
     };
     print!("{}", render::text(std::slice::from_ref(&look.plan)));
@@ -44,7 +44,7 @@ pub fn run(
     }
     let mut store = Records::new(&settings.state_dir, name);
     let mut alerts = super::alerts::sink(&settings.state_dir, site);
-    reconcile::journal_ask(store.backend(), name, ask, &by, platform.now())?;
+    reconcile::journal_ask(store.backend(), name, &ask, &by, platform.now())?;
     let report = reconcile::reconcile(
         site,
         platform.as_mut(),
@@ -86,7 +86,7 @@ pub fn run(
 fn approval(
     site: &Site,
     look: reconcile::Look,
-    ask: Ask,
+    ask: &Ask,
     by: &Requester,
     now: jiff::Timestamp,
 ) -> Option<(Approval, reconcile::Look)> {
@@ -98,7 +98,9 @@ fn approval(
                 Ask::Resume => "resume replication of",
                 Ask::Commit => "commit the failover of",
                 Ask::Rollback => "roll back the failover of",
-                Ask::Failover | Ask::ForcedFailover | Ask::Test => "fail over",
+                Ask::Failover | Ask::ForcedFailover | Ask::Test | Ask::SnapshotFailover(_) => {
+                    "fail over"
+                }
                 Ask::Apply => "apply",
             };
             eprintln!("error: refusing to {what} site {}: {why}", site.name);
@@ -154,7 +156,7 @@ fn ask_the_controller(
     let mut platform =
         crate::platform::open(site, state_dir).with_context(|| format!("site {}", site.name))?;
     let look = reconcile::look(site, platform.as_mut(), state_dir)?;
-    let Some((approval, look)) = approval(site, look, ask, by, platform.now()) else {
+    let Some((approval, look)) = approval(site, look, &ask, by, platform.now()) else {
         return Ok(Exit::Failed);
     };
     print!("{}", render::text(std::slice::from_ref(&look.plan)));

@@ -92,6 +92,7 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Exit> {
             guest_faults: args.guest_faults,
             forced_failovers: args.forced_failovers,
             commits: args.commits,
+            snapshots: args.snapshots,
         },
     };
     // On a terminal only: the schedules done, the failures so far and the time left.

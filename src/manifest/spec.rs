@@ -87,6 +87,10 @@ pub struct SiteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Test failovers: how often they are due, and whether the controller runs them.
     pub drills: Option<DrillsSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Carbonite snapshots of the replica's data on the standby host: points in time a
+    /// failover can go back to (`galaxy-ha failover SITE --snapshot`, `failover.onBadData`).
+    pub snapshots: Option<SnapshotsSpec>,
     /// Services required running on both hosts and in the VM (the guide's "About Services").
     #[serde(default = "default_services")]
     pub services: Vec<ServiceSpec>,
@@ -383,6 +387,45 @@ pub struct FailoverSpec {
     #[serde(default = "default_commit_window", with = "super::duration")]
     #[schemars(with = "super::duration::DurationText")]
     pub commit_window: Duration,
+    /// What an automatic failover does when the target's data state is not good: `wait`
+    /// (alert, and fail over only when a person asks) or `snapshot` (fail over to the newest
+    /// snapshot whose data was good, losing what was replicated after it; needs
+    /// `spec.snapshots`).
+    #[serde(default)]
+    pub on_bad_data: OnBadData,
+}
+
+/// See [`FailoverSpec::on_bad_data`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBadData {
+    #[default]
+    Wait,
+    Snapshot,
+}
+
+/// Carbonite's snapshot schedule on the job (`SnapshotSchedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnapshotsSpec {
+    /// How often a snapshot is taken, e.g. 1h.
+    #[serde(with = "super::duration")]
+    #[schemars(with = "super::duration::PositiveDurationText")]
+    pub every: Duration,
+    /// How many are kept (the oldest goes): 1 to 64, the most Windows' Volume Shadow Copy
+    /// Service keeps of a volume.
+    #[schemars(range(min = 1, max = 64))]
+    pub keep: u32,
+}
+
+impl SnapshotsSpec {
+    /// The schedule the job is given.
+    pub fn schedule(self) -> crate::model::terms::SnapshotSchedule {
+        crate::model::terms::SnapshotSchedule {
+            every: self.every,
+            keep: self.keep,
+        }
+    }
 }
 
 impl Default for FailoverSpec {
@@ -393,6 +436,7 @@ impl Default for FailoverSpec {
             apply_queued_data: true,
             max_data_loss: None,
             commit_window: default_commit_window(),
+            on_bad_data: OnBadData::Wait,
         }
     }
 }

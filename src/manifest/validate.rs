@@ -276,6 +276,29 @@ fn failover(p: &mut Problems, spec: &SiteSpec) {
             "is 0, which would block every automatic failover; give the data loss you accept, e.g. 30s, or remove it",
         );
     }
+    if let Some(s) = spec.snapshots {
+        if s.every.is_zero() {
+            p.add(
+                "spec.snapshots.every",
+                "is 0; give how often Carbonite takes a snapshot, e.g. 1h",
+            );
+        }
+        if !(1..=64).contains(&s.keep) {
+            p.add(
+                "spec.snapshots.keep",
+                format!(
+                    "is {}; keep 1 to 64 snapshots (64 is the most Windows' Volume Shadow Copy Service keeps of a volume)",
+                    s.keep
+                ),
+            );
+        }
+    }
+    if spec.failover.on_bad_data == super::spec::OnBadData::Snapshot && spec.snapshots.is_none() {
+        p.add(
+            "spec.failover.onBadData",
+            "is snapshot, but there are no snapshots to fail over to; add spec.snapshots (e.g. every: 1h, keep: 24) or set onBadData: wait",
+        );
+    }
     if let Some(d) = spec.drills.as_ref().and_then(|d| d.test_failover_every)
         && d.is_zero()
     {
@@ -301,6 +324,11 @@ fn durations(p: &mut Problems, spec: &SiteSpec) {
             m.consecutive_failures.map(|n| m.interval.saturating_mul(n)),
         ),
         ("spec.failover.maxDataLoss", spec.failover.max_data_loss),
+        (
+            "spec.failover.commitWindow",
+            Some(spec.failover.commit_window),
+        ),
+        ("spec.snapshots.every", spec.snapshots.map(|s| s.every)),
         (
             "spec.drills.testFailoverEvery",
             spec.drills.as_ref().and_then(|d| d.test_failover_every),

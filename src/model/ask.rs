@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a person asks the controller to do to a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Ask {
     /// A failover, or a planned switchover when both hosts are healthy.
@@ -23,16 +23,26 @@ pub enum Ask {
     Commit,
     /// Rolling the last failover back inside its commit window.
     Rollback,
+    /// A failover to a snapshot of the replica's data: its id, `latest` or `latest-good`.
+    SnapshotFailover(String),
     /// A pass now, carrying out the plan (`galaxy-ha apply`).
     Apply,
 }
 
 impl Ask {
     /// The ask of `galaxy-ha failover`'s flags (clap keeps the exclusive ones apart).
-    pub fn of(test: bool, end: bool, force: bool, commit: bool, rollback: bool) -> Ask {
+    pub fn of(
+        test: bool,
+        end: bool,
+        force: bool,
+        commit: bool,
+        rollback: bool,
+        snapshot: Option<String>,
+    ) -> Ask {
         match (test, end) {
             (true, true) => Ask::EndTest,
             (true, false) => Ask::Test,
+            _ if snapshot.is_some() => Ask::SnapshotFailover(snapshot.unwrap_or_default()),
             _ if commit => Ask::Commit,
             _ if rollback => Ask::Rollback,
             _ if force => Ask::ForcedFailover,
@@ -41,7 +51,7 @@ impl Ask {
     }
 
     /// The command that asks it, for the journal and history.
-    pub fn command(self, site: &str) -> String {
+    pub fn command(&self, site: &str) -> String {
         match self {
             Ask::Failover => format!("galaxy-ha failover {site}"),
             Ask::ForcedFailover => format!("galaxy-ha failover {site} --force"),
@@ -50,6 +60,7 @@ impl Ask {
             Ask::Resume => format!("galaxy-ha resume {site}"),
             Ask::Commit => format!("galaxy-ha failover {site} --commit"),
             Ask::Rollback => format!("galaxy-ha failover {site} --rollback"),
+            Ask::SnapshotFailover(s) => format!("galaxy-ha failover {site} --snapshot {s}"),
             Ask::Apply => format!("galaxy-ha apply --site {site}"),
         }
     }

@@ -147,7 +147,8 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
             .acknowledged_primary
             .as_ref()
             .is_none_or(|a| a != standby);
-    let blockers = blockers(b, job, approved);
+    let fallback = bad_data_fallback(b, job);
+    let blockers = blockers(b, job, approved, fallback.as_ref());
     if blockers.is_empty() {
         let rule = format!(
             "rule 7 (live host failed){}",
@@ -159,9 +160,19 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         );
         let decision = evidence(b, job, live, standby, threshold, rule);
         let why = decision.words().join("; ");
+        let to_snapshot = fallback.as_ref().map(|s| {
+            format!(
+                " The target's data state is not good: the failover goes to snapshot {} taken at {} ({} before now), and what was replicated after it is lost (spec.failover.onBadData: snapshot).",
+                s.id,
+                s.at,
+                crate::model::terms::whole_seconds(
+                    Duration::try_from(b.now.duration_since(s.at)).unwrap_or_default()
+                )
+            )
+        });
         if let Some(action) = b.act_failover(
             Operation::Failover {
-                snapshot: None,
+                snapshot: fallback.as_ref().map(|s| s.id.clone()),
                 job: job.name.clone(),
                 target: standby.into(),
                 mode: FailoverKind::Live,
@@ -180,7 +191,10 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
             AlertKind::FailoverStarted,
             Severity::Error,
             format!("failover-started/{live}"),
-            format!("System Galaxy on {live} failed; failing over to {standby}. Why: {why}"),
+            format!(
+                "System Galaxy on {live} failed; failing over to {standby}.{} Why: {why}",
+                to_snapshot.unwrap_or_default()
+            ),
             "rule 7 (live host failed)",
         );
     } else {
@@ -297,8 +311,25 @@ fn approvable(b: &Builder, job: &Job) -> bool {
             .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
 }
 
-/// What keeps an automatic failover from happening, in words for the alert.
-fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
+/// The snapshot an automatic failover goes to when the target's data is not good and the
+/// manifest allows it (`spec.failover.onBadData: snapshot`): the newest whose data was good.
+fn bad_data_fallback(b: &Builder, job: &Job) -> Option<crate::observed::Snapshot> {
+    if job.target_data_ok
+        || b.spec.failover.on_bad_data != crate::manifest::spec::OnBadData::Snapshot
+    {
+        return None;
+    }
+    job.latest_good_snapshot().cloned()
+}
+
+/// What keeps an automatic failover from happening, in words for the alert. `fallback`: the
+/// snapshot it would go to instead of data that is not good.
+fn blockers(
+    b: &Builder,
+    job: &Job,
+    approved: bool,
+    fallback: Option<&crate::observed::Snapshot>,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(why) = b.maintenance() {
         out.push(format!("the site is in maintenance: {why}"));
@@ -312,17 +343,41 @@ fn blockers(b: &Builder, job: &Job, approved: bool) -> Vec<String> {
                 "a failover already happened and the job has not been protecting since".into(),
             );
         }
-        if !job.target_data_ok {
-            out.push("the target data state is not OK".into());
-        }
-        if let Some(max) = b.spec.failover.max_data_loss
-            && job.recovery_point_latency > max
-        {
-            out.push(format!(
-                "the last recovery point latency {} exceeds maxDataLoss {}",
-                fmt(job.recovery_point_latency),
-                fmt(max)
-            ));
+        match fallback {
+            Some(s) => {
+                // A snapshot loses everything after it: maxDataLoss is measured from it.
+                let age = Duration::try_from(b.now.duration_since(s.at)).unwrap_or_default();
+                if let Some(max) = b.spec.failover.max_data_loss
+                    && age > max
+                {
+                    out.push(format!(
+                        "the target data state is not OK, and its newest good snapshot ({}) is {} old, more than maxDataLoss {}",
+                        s.id,
+                        fmt(age),
+                        fmt(max)
+                    ));
+                }
+            }
+            None if !job.target_data_ok => {
+                let why =
+                    if b.spec.failover.on_bad_data == crate::manifest::spec::OnBadData::Snapshot {
+                        " and there is no snapshot whose data was good"
+                    } else {
+                        ""
+                    };
+                out.push(format!("the target data state is not OK{why}"));
+            }
+            None => {
+                if let Some(max) = b.spec.failover.max_data_loss
+                    && job.recovery_point_latency > max
+                {
+                    out.push(format!(
+                        "the last recovery point latency {} exceeds maxDataLoss {}",
+                        fmt(job.recovery_point_latency),
+                        fmt(max)
+                    ));
+                }
+            }
         }
     }
     if !job.failover_possible() {
@@ -436,6 +491,77 @@ pub fn approve_forced(
     memory: &Memory,
 ) -> Result<Approval, String> {
     approve_as(manifest, observed, memory, false, true)
+}
+
+/// Checks a person's `galaxy-ha failover SITE --snapshot CHOICE`: a failover as [`approve`]
+/// allows, to the snapshot `choice` names (an id, `latest`, `latest-good`) instead of the
+/// newest data. Never a switchover: System Galaxy running on the live host would lose what
+/// it recorded since the snapshot for nothing.
+///
+/// # Errors
+/// Why not, in words for the admin.
+pub fn approve_snapshot(
+    manifest: &Manifest,
+    observed: &Observed,
+    memory: &Memory,
+    choice: &str,
+) -> Result<Approval, String> {
+    let job = observed.job.as_ref().ok_or(
+        "there is no replication job (or its target cannot be reached): nothing to fail over to",
+    )?;
+    let snapshot = match choice {
+        "latest" => job.snapshots.iter().max_by_key(|s| s.at),
+        "latest-good" => job.latest_good_snapshot(),
+        id => job.snapshots.iter().find(|s| s.id.eq_ignore_ascii_case(id)),
+    };
+    let Some(snapshot) = snapshot else {
+        let have = if job.snapshots.is_empty() {
+            "the job has no snapshots (spec.snapshots sets a schedule)".to_string()
+        } else {
+            format!(
+                "the job's snapshots: {}",
+                job.snapshots
+                    .iter()
+                    .map(|s| format!(
+                        "{} at {}{}",
+                        s.id,
+                        s.at,
+                        if s.good { "" } else { " (data not good)" }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return Err(format!("no snapshot {choice:?}: {have}"));
+    };
+    match approve_as(manifest, observed, memory, false, false)? {
+        Approval::Failover {
+            op:
+                Operation::Failover {
+                    job,
+                    target,
+                    mode,
+                    apply_queued_data,
+                    ..
+                },
+            from,
+            forced,
+        } => Ok(Approval::Failover {
+            op: Operation::Failover {
+                job,
+                target,
+                mode,
+                apply_queued_data,
+                snapshot: Some(snapshot.id.clone()),
+            },
+            from,
+            forced,
+        }),
+        Approval::Switchover { from, .. } => Err(format!(
+            "System Galaxy runs on {from}: a failover to a snapshot would throw away what it recorded since. To move it, switch over (galaxy-ha failover without --snapshot)"
+        )),
+        other => Ok(other),
+    }
 }
 
 fn approve_as(

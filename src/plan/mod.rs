@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::model::operation::{Action, ActionKind, AlertKind, Operation};
 pub use backoff::error_policy;
 pub use commit::Open as OpenCommit;
-pub use failover::{Approval, approve, approve_end, approve_forced, approve_resume};
+pub use failover::{
+    Approval, approve, approve_end, approve_forced, approve_resume, approve_snapshot,
+};
 pub use rollback::{approve_commit, approve_rollback};
 
 use crate::manifest::spec::Manifest;
@@ -171,6 +173,24 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
     b.finish()
 }
 
+/// The snapshot a failover goes to, with when it was taken.
+fn snapshot_taken(observed: &Observed, op: &Operation) -> Option<(String, Timestamp)> {
+    let Operation::Failover {
+        snapshot: Some(id), ..
+    } = op
+    else {
+        return None;
+    };
+    let at = observed
+        .job
+        .as_ref()?
+        .snapshots
+        .iter()
+        .find(|s| s.id == *id)?
+        .at;
+    Some((id.clone(), at))
+}
+
 /// The plan for a person's `galaxy-ha failover SITE`, checked by [`approve`] first.
 pub fn approved(
     manifest: &Manifest,
@@ -227,6 +247,15 @@ pub fn approved(
                         "System Galaxy on {from} failed; failing over to {to}, approved by a person (galaxy-ha failover)"
                     ),
                 )
+            };
+            let (reason, message) = match snapshot_taken(observed, op) {
+                Some((id, at)) => (
+                    format!("{reason} --snapshot: to snapshot {id}"),
+                    format!(
+                        "{message}, to snapshot {id} taken at {at}: what was replicated after it is lost"
+                    ),
+                ),
+                None => (reason, message),
             };
             b.act_failover(
                 op.clone(),

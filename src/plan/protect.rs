@@ -22,7 +22,7 @@ pub(crate) fn desired_monitor(b: &Builder) -> MonitorOptions {
 pub(crate) fn new_job(b: &Builder, source: &str, target: &str) -> NewJob {
     let names = job_names(b.site, b.spec, source, target);
     NewJob {
-        snapshots: None,
+        snapshots: b.spec.snapshots.map(|s| s.schedule()),
         name: names.job,
         vm: b.spec.vm.name.clone(),
         source: source.into(),
@@ -139,15 +139,24 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 threshold: want.threshold,
                 wait_for_user: true,
             };
-            if job.monitor != desired {
+            let snapshots = b.spec.snapshots.map(|s| s.schedule());
+            if job.monitor != desired || job.snapshot_schedule != snapshots {
+                let what = if job.monitor != desired {
+                    "failover monitor"
+                } else {
+                    "snapshot schedule"
+                };
                 b.act(
                     Operation::UpdateJob {
-                        snapshots: None,
+                        snapshots,
                         job: job.name.clone(),
                         target: job.target.clone(),
                         monitor: want,
                     },
-                    format!("rule 5 (job settings drift): failover monitor of {:?} differs from the manifest", job.name),
+                    format!(
+                        "rule 5 (job settings drift): {what} of {:?} differs from the manifest",
+                        job.name
+                    ),
                 );
             }
             if view.live_running {

@@ -89,7 +89,7 @@ fn carry_out(
             Ok(look) => look,
             Err(e) => return failed(&e),
         };
-        match reconcile::approve(site, look, request.ask, &request.by, platform.now()) {
+        match reconcile::approve(site, look, &request.ask, &request.by, platform.now()) {
             Ok((approval, look)) => (reconcile::Mode::Confirmed(Box::new(look)), Some(approval)),
             Err(why) => return requests::Answer::Refused { why },
         }
@@ -97,7 +97,7 @@ fn carry_out(
     if let Err(e) = reconcile::journal_ask(
         store.backend(),
         &site.name,
-        request.ask,
+        &request.ask,
         &request.by,
         platform.now(),
     ) {

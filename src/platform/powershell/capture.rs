@@ -139,6 +139,16 @@ pub fn compare_host(h: &HostCapture) -> Vec<HostFinding> {
             ));
         }
     }
+    for (i, s) in list(dt.and_then(|c| c.get("Snapshots"))).iter().enumerate() {
+        if let Some(entries) = s.get("Entries") {
+            found.extend(model::compare(
+                m,
+                "SnapshotEntry[]",
+                entries,
+                &format!("carbonite.Snapshots[{i}].Entries"),
+            ));
+        }
+    }
     if let Some(mail) = dt.and_then(|c| c.get("EmailNotificationOptions")) {
         found.extend(model::compare(
             m,

@@ -13,7 +13,9 @@ use serde_json::Value;
 use super::scripts::ScriptKind;
 use super::secret::Secret;
 use crate::manifest::spec::{EventLevel, SmtpSecurity, Startup, Threshold};
-use crate::model::operation::{ActionKind, FailoverKind, MonitorOptions, NewJob, Operation, Place};
+use crate::model::operation::{
+    ActionKind, FailoverKind, MonitorOptions, NewJob, Operation, Place, SnapshotSchedule,
+};
 use crate::observed::{EmailSettings, Protocol};
 
 pub fn startup_name(s: Startup) -> &'static str {
@@ -203,6 +205,15 @@ pub struct Monitor {
     pub consecutive_failures: Option<u32>,
 }
 
+/// The job's snapshot schedule (`SnapshotSchedule`). Where a script takes one, `null`
+/// turns the schedule off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshots {
+    pub every_seconds: u64,
+    pub keep: u32,
+}
+
 /// `create-job`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -216,6 +227,7 @@ pub struct CreateJob {
     pub replica: String,
     pub replica_path: String,
     pub monitor: Monitor,
+    pub snapshots: Option<Snapshots>,
 }
 
 /// `update-job`.
@@ -223,6 +235,7 @@ pub struct CreateJob {
 pub struct UpdateJob {
     pub job: String,
     pub monitor: Monitor,
+    pub snapshots: Option<Snapshots>,
 }
 
 /// `delete-job`.
@@ -255,7 +268,9 @@ pub struct StartVm {
 }
 
 /// `failover`: refused by the script when the job's `HighLevelState` is not one of
-/// `allowed_states` (those the plan was made on).
+/// `allowed_states` (those the plan was made on). A live failover with a `snapshot` (its
+/// Carbonite id) goes to that snapshot of the replica's data; a test failover, like the
+/// lab's, ignores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Failover {
@@ -264,6 +279,7 @@ pub struct Failover {
     pub mode: FailoverKind,
     pub apply_queued_data: bool,
     pub allowed_states: Vec<String>,
+    pub snapshot: Option<String>,
 }
 
 /// A script's own input. Written flat beside the common fields (`$in.job`, `$in.address`).
@@ -314,6 +330,22 @@ impl Monitor {
             interval: std::time::Duration::from_secs(self.interval_seconds),
             threshold,
         })
+    }
+}
+
+impl Snapshots {
+    pub fn of(s: &SnapshotSchedule) -> Snapshots {
+        Snapshots {
+            every_seconds: s.every.as_secs(),
+            keep: s.keep,
+        }
+    }
+
+    fn schedule(&self) -> SnapshotSchedule {
+        SnapshotSchedule {
+            every: std::time::Duration::from_secs(self.every_seconds),
+            keep: self.keep,
+        }
     }
 }
 
@@ -436,7 +468,7 @@ impl Input {
                 settings: i.settings.settings(),
             },
             Input::CreateJob(i) => Operation::CreateJob(NewJob {
-                snapshots: None,
+                snapshots: i.snapshots.as_ref().map(Snapshots::schedule),
                 name: i.name,
                 vm: i.vm.into(),
                 source: i.source.into(),
@@ -446,7 +478,7 @@ impl Input {
                 monitor: i.monitor.options()?,
             }),
             Input::UpdateJob(i) => Operation::UpdateJob {
-                snapshots: None,
+                snapshots: i.snapshots.as_ref().map(Snapshots::schedule),
                 job: i.job,
                 target: host.into(),
                 monitor: i.monitor.options()?,
@@ -470,7 +502,7 @@ impl Input {
                 vm: i.vm.into(),
             },
             Input::Failover(i) => Operation::Failover {
-                snapshot: None,
+                snapshot: i.snapshot,
                 job: i.job,
                 target: host.into(),
                 mode: i.mode,

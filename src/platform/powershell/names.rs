@@ -171,12 +171,49 @@ pub const NAMES: &[Name] = &[
     doc("MON_WARNING_MET", "WarningConditionMet"),
     doc("MON_REMAINING", "RemainingTime"),
     doc("JOB_MONITOR", "Options.CoreMonitorOptions"),
+    // Snapshots of the replica's data on the target: the job's schedule (in JobOptions) and
+    // Get-DtSnapshot's SnapshotEntry list.
+    doc(
+        "OPT_SNAPSHOT_SCHEDULE",
+        "CoreConnectionOptions.ConnectionStartParameters.SnapshotSchedule",
+    ),
+    doc(
+        "SNAP_SCHEDULE_TYPE",
+        "DoubleTake.Core.Contract.Connection.SnapshotSchedule",
+    ),
+    doc("SNAP_ENABLED", "IsEnabled"),
+    doc("SNAP_INTERVAL", "Interval"),
+    open(
+        "SNAP_MAX",
+        "MaxNumberOfSnapshots",
+        "an Int32; that Carbonite then drops the oldest snapshot (rather than stops taking new ones) is not documented",
+    ),
+    open(
+        "SNAP_START_TIME",
+        "StartTime",
+        "the schedule's StartTime, a DateTime: what Carbonite does with one unset or in the past is not documented, so turning a schedule on sets it to the host's clock",
+    ),
+    doc("GET_DT_SNAPSHOT", "Get-DtSnapshot"),
+    doc("SNAPSHOT_ID", "Id"),
+    doc("SNAPSHOT_TIME", "Timestamp"),
+    open(
+        "SNAPSHOT_STATES",
+        "States",
+        "TargetStates flags with Good = 0: a snapshot is read as good only when Good; whether Carbonite records other flags (Mirroring, RestoreRequired, ...) with a snapshot whose data is usable is not documented",
+    ),
+    doc("SNAPSHOT_REASON", "Reason"),
     // Failover options: (Get-DtRecommendedFailoverOptions).FailoverOptions.
     doc("REC_FAILOVER_OPTIONS", "FailoverOptions"),
     doc("REC_TEST_SUPPORTED", "IsTestFailoverSupported"),
     doc("FO_MODE", "FailoverMode"),
     doc("FO_MODE_LIVE", "Live"),
     doc("FO_MODE_TEST", "Test"),
+    open(
+        "FO_MODE_SNAPSHOT",
+        "Snapshot",
+        "FailoverMode has Snapshot beside Live and Test; that it is a live failover to FailoverOptions.SnapshotId (not a test of it), and what FailoverDataAction does with it, is not confirmed",
+    ),
+    doc("FO_SNAPSHOT_ID", "SnapshotId"),
     open(
         "FO_PERFORM_TEST",
         "PerformTestFailover",

@@ -20,9 +20,10 @@ use serde_json::Value;
 
 use crate::manifest::spec::{Startup, Threshold};
 use crate::model::names::VmName;
+use crate::model::terms::SnapshotSchedule;
 use crate::observed::{
     Activity, FirewallRule, Health, HostState, Job, MirrorRun, MonitorSettings, MonitorStatus,
-    Protocol, ServiceState, ServiceStatus, Vm, VmRole, VmState,
+    Protocol, ServiceState, ServiceStatus, Snapshot, Vm, VmRole, VmState,
 };
 
 /// The document format this galaxy-ha reads.
@@ -143,6 +144,32 @@ pub struct MonitorStatusDoc {
     pub remaining_seconds: Value,
 }
 
+/// The job's `SnapshotSchedule` (`Options.CoreConnectionOptions.ConnectionStartParameters`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotScheduleDoc {
+    /// `IsEnabled`: a schedule that is off is no schedule.
+    pub enabled: bool,
+    /// `Interval` (a `TimeSpan`).
+    pub interval_seconds: Value,
+    /// `MaxNumberOfSnapshots`.
+    pub max_snapshots: Value,
+}
+
+/// One of `Get-DtSnapshot`'s `SnapshotEntry` objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotDoc {
+    /// `Id`, a GUID: what a failover to it names.
+    pub id: String,
+    /// `Timestamp` (a `DateTimeOffset`).
+    pub at: Value,
+    /// `States` (`TargetStates` flags) by name, e.g. `Good` or `Mirroring, RestoreRequired`.
+    pub states: Value,
+    /// `Reason` (`SnapshotCreationReason`) by name.
+    pub reason: Value,
+}
+
 /// A job as `Get-DtJob` reports it, with the names the script gives its fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -186,6 +213,16 @@ pub struct JobDoc {
     pub monitor: Option<MonitorDoc>,
     #[serde(default)]
     pub monitor_status: Option<MonitorStatusDoc>,
+    /// `null` when the job's options have no `SnapshotSchedule`; absent from captures made
+    /// before snapshots were read.
+    #[serde(default)]
+    pub snapshot_schedule: Option<SnapshotScheduleDoc>,
+    /// `Get-DtSnapshot`'s entries for the job, in Carbonite's order.
+    #[serde(default)]
+    pub snapshots: Vec<SnapshotDoc>,
+    /// Why `Get-DtSnapshot` failed for the job: its snapshots are then read as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_error: Option<String>,
 }
 
 /// The observe script's document for one host.
@@ -220,6 +257,7 @@ const LISTS: &[(&str, bool)] = &[
     ("checks", false),
     ("guestServices", true),
     ("disks", false),
+    ("snapshots", false),
 ];
 
 /// Undoes Windows PowerShell 5.1's ways of writing lists and wrapped values.
@@ -701,6 +739,87 @@ fn monitor(c: &Ctx, field: &str, m: Option<&MonitorDoc>) -> Result<MonitorSettin
     })
 }
 
+/// The job's snapshot schedule: `None` without one, or when it is off (`IsEnabled` false).
+fn snapshot_schedule(
+    c: &Ctx,
+    field: &str,
+    s: Option<&SnapshotScheduleDoc>,
+) -> Result<Option<SnapshotSchedule>, ParseError> {
+    let Some(s) = s.filter(|s| s.enabled) else {
+        return Ok(None);
+    };
+    let f = |name: &str| format!("{field}.{name}");
+    let every =
+        optional_seconds(c, &f("intervalSeconds"), &s.interval_seconds)?.ok_or_else(|| {
+            c.bad(
+                f("intervalSeconds"),
+                "a schedule that is on has no interval",
+            )
+        })?;
+    let keep = c.count(&f("maxSnapshots"), &s.max_snapshots)?;
+    let keep = u32::try_from(keep).map_err(|_| {
+        c.bad(
+            f("maxSnapshots"),
+            format!("{keep} is not a number of snapshots"),
+        )
+    })?;
+    Ok(Some(SnapshotSchedule { every, keep }))
+}
+
+/// `TargetStates` is flags with `Good` = 0: a snapshot's data is good only when no other flag
+/// is set (by name, or as the number a script that forgot `[string]` writes).
+fn snapshot_good(c: &Ctx, field: &str, v: &Value) -> Result<bool, ParseError> {
+    match v {
+        Value::String(s) => Ok(s.trim().eq_ignore_ascii_case("Good")),
+        Value::Number(n) => Ok(n.as_i64() == Some(0)),
+        other => Err(c.bad(
+            field,
+            format!("expected the TargetStates' names (Good, or flags such as Mirroring, RestoreRequired), found {other}"),
+        )),
+    }
+}
+
+/// A GUID as `[string]` writes one: 32 hex digits in groups of 8-4-4-4-12.
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The job's snapshots, oldest first (the order `Get-DtSnapshot` lists them in is not
+/// documented).
+fn snapshots(c: &Ctx, field: &str, list: &[SnapshotDoc]) -> Result<Vec<Snapshot>, ParseError> {
+    let mut out = list
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let f = |name: &str| format!("{field}[{i}].{name}");
+            if !is_guid(&s.id) {
+                return Err(c.bad(
+                    f("id"),
+                    format!("{:?} is not a GUID: a failover could not name it", s.id),
+                ));
+            }
+            let at = date(&s.at)
+                .map_err(|m| c.bad(f("at"), m))?
+                .ok_or_else(|| c.bad(f("at"), "a snapshot without the time it was taken"))?;
+            Ok(Snapshot {
+                id: s.id.clone(),
+                at,
+                good: snapshot_good(c, &f("states"), &s.states)?,
+                reason: c
+                    .name(&f("reason"), &s.reason, "SnapshotCreationReason")?
+                    .to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by_key(|s| s.at);
+    Ok(out)
+}
+
 /// Reads one job; `source` is the host the protected VM runs on (the other one).
 fn job(c: &Ctx, field: &str, j: &JobDoc, target: &str, source: &str) -> Result<Job, ParseError> {
     let f = |name: &str| format!("{field}.{name}");
@@ -747,9 +866,16 @@ fn job(c: &Ctx, field: &str, j: &JobDoc, target: &str, source: &str) -> Result<J
         _ => "",
     };
     let permillage = c.count(&f("permillageComplete"), &j.permillage_complete)?;
+    if let Some(e) = &j.snapshot_error {
+        tracing::warn!(host = c.host, job = %j.name, error = %e, "the job's snapshots could not be listed; read as none");
+    }
     Ok(Job {
-        snapshot_schedule: None,
-        snapshots: Vec::new(),
+        snapshot_schedule: snapshot_schedule(
+            c,
+            &f("snapshotSchedule"),
+            j.snapshot_schedule.as_ref(),
+        )?,
+        snapshots: snapshots(c, &f("snapshots"), &j.snapshots)?,
         name: j.name.clone(),
         source: source.into(),
         target: target.into(),

@@ -229,18 +229,20 @@ pub fn operation(
                 replica: new.replica.to_string(),
                 replica_path: new.replica_path.clone(),
                 monitor: input::Monitor::of(&new.monitor),
+                snapshots: new.snapshots.as_ref().map(input::Snapshots::of),
             }),
         ),
         Operation::UpdateJob {
             job,
             target,
             monitor,
-            snapshots: _,
+            snapshots,
         } => (
             target.as_str(),
             Input::UpdateJob(input::UpdateJob {
                 job: job.clone(),
                 monitor: input::Monitor::of(monitor),
+                snapshots: snapshots.as_ref().map(input::Snapshots::of),
             }),
         ),
         Operation::DeleteJob {
@@ -274,7 +276,7 @@ pub fn operation(
             target,
             mode,
             apply_queued_data,
-            snapshot: _,
+            snapshot,
         } => (
             target.as_str(),
             Input::Failover(input::Failover {
@@ -285,6 +287,7 @@ pub fn operation(
                     .into_iter()
                     .map(str::to_string)
                     .collect(),
+                snapshot: snapshot.clone(),
             }),
         ),
         Operation::EndTestFailover { job, target } => (

@@ -118,8 +118,9 @@ fn uri_host(v: &Value) -> Value {
     }
 }
 
-/// What the observe script prints for one `JobInfo` (written as 5.1 writes it).
-pub fn observe_job(model: &Model, j: &Value) -> Value {
+/// What the observe script prints for one `JobInfo` and its `Get-DtSnapshot` entries (each
+/// written as 5.1 writes it).
+pub fn observe_job(model: &Model, j: &Value, snapshots: &[Value]) -> Value {
     let conn = at(j, "Statistics.CoreConnectionDetails");
     let core = at(j, "Options.CoreMonitorOptions");
     let address = first(at(core, "MonitorConfiguration.Addresses"));
@@ -209,6 +210,37 @@ pub fn observe_job(model: &Model, j: &Value) -> Value {
     }
     put("monitor", monitor);
     put("monitorStatus", monitor_status);
+    let schedule = at(
+        j,
+        "Options.CoreConnectionOptions.ConnectionStartParameters.SnapshotSchedule",
+    );
+    put(
+        "snapshotSchedule",
+        if schedule.is_null() {
+            Value::Null
+        } else {
+            json!({
+                "enabled": schedule["IsEnabled"].as_bool().unwrap_or(false),
+                "intervalSeconds": total_seconds(&schedule["Interval"]),
+                "maxSnapshots": schedule.get("MaxNumberOfSnapshots").cloned().unwrap_or(Value::Null),
+            })
+        },
+    );
+    put(
+        "snapshots",
+        snapshots
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": text(&s["Id"]),
+                    "at": round_trip(&s["Timestamp"]),
+                    "states": enum_name(model, "TargetStates", &s["States"]),
+                    "reason": enum_name(model, "SnapshotCreationReason", &s["Reason"]),
+                })
+            })
+            .collect(),
+    );
+    put("snapshotError", Value::Null);
     Value::Object(out)
 }
 

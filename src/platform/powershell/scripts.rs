@@ -180,7 +180,9 @@ const UPDATE_JOB: &str = include_str!("scripts/update-job.ps1");
 const DELETE_JOB: &str = include_str!("scripts/delete-job.ps1");
 
 /// Guide "perform a manual failover": the job's state and `CanFailover` are read afresh, then
-/// the recommended `FailoverOptions` get their mode and queue action.
+/// the recommended `FailoverOptions` get their mode and queue action. A failover to a
+/// snapshot first checks that `Get-DtSnapshot` still lists it, so that one no longer kept is
+/// refused by its id rather than by whatever Carbonite would make of it.
 const FAILOVER: &str = include_str!("scripts/failover.ps1");
 
 /// Ends a test failover, where Carbonite allows it (`CanUndoFailover`).

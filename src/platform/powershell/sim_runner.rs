@@ -255,6 +255,15 @@ fn lab_job(j: &Job, guest: &str, target_address: &str) -> Value {
         "Options": {
             "Name": j.name,
             "FailoverMonitoringEnabled": true,
+            "CoreConnectionOptions": {
+                "ConnectionStartParameters": {
+                    "SnapshotSchedule": {
+                        "IsEnabled": j.snapshot_schedule.is_some(),
+                        "Interval": ps51::time_span(j.snapshot_schedule.map_or(Duration::ZERO, |s| s.every)),
+                        "MaxNumberOfSnapshots": j.snapshot_schedule.map_or(0, |s| s.keep),
+                    },
+                },
+            },
             "VRAOptions": { "ReplicaVMInfo": { "DisplayName": j.replica, "Path": null } },
             "CoreMonitorOptions": {
                 "TotalTimeAllowed": ps51::time_span(total),
@@ -310,18 +319,42 @@ fn lab_job(j: &Job, guest: &str, target_address: &str) -> Value {
     })
 }
 
-/// The jobs `Get-DtJob` lists on this host of the world, unformatted.
-fn raw_jobs(world: &World, host: &str) -> Vec<Value> {
-    let observed = world.observe();
+/// `Get-DtSnapshot`'s entries for a job as 5.1 writes them. The lab knows only whether a
+/// snapshot's data was good; one that was not carries `RestoreRequired`.
+pub fn raw_snapshots(j: &Job) -> Vec<Value> {
+    j.snapshots
+        .iter()
+        .map(|s| {
+            let given = json!({
+                "Id": s.id,
+                "Timestamp": ps51::date_time_offset(Some(s.at)),
+                "States": enum_value("TargetStates", if s.good { "Good" } else { "RestoreRequired" }),
+                "Reason": enum_value("SnapshotCreationReason", &s.reason),
+                "Attributes": enum_value("SnapshotAttributes", "JobManaged"),
+            });
+            super::model::model().map_or(given.clone(), |m| {
+                ps51::instance(m, "SnapshotEntry", Some(&given), ps51::DEPTH)
+            })
+        })
+        .collect()
+}
+
+/// The jobs this host of the world holds (it is their target).
+fn held_jobs(world: &World, host: &str) -> Vec<Job> {
+    world
+        .observe()
+        .job
+        .into_iter()
+        .filter(|j| j.target == host)
+        .collect()
+}
+
+/// A job as `Get-DtJob` lists it on this host of the world, unformatted.
+fn raw_held_job(world: &World, host: &str, j: &Job) -> Value {
     let address = world
         .host(host)
         .map_or(host.to_string(), |h| h.address.clone());
-    observed
-        .job
-        .iter()
-        .filter(|j| j.target == host)
-        .map(|j| raw_job(j, &world.vm_name, &address))
-        .collect()
+    raw_job(j, &world.vm_name, &address)
 }
 
 /// `EmailNotificationOptions` as 5.1 writes it (what Carbonite keeps; no password is ever
@@ -357,7 +390,13 @@ fn raw_email(world: &World, host: &str) -> Value {
 
 /// What the capture script prints on this host of the world.
 pub fn capture_document(world: &World, host: &str) -> Value {
-    let jobs = raw_jobs(world, host);
+    let held = held_jobs(world, host);
+    let jobs: Vec<Value> = held.iter().map(|j| raw_held_job(world, host, j)).collect();
+    let snapshots: Vec<Value> = held
+        .iter()
+        .zip(&jobs)
+        .map(|(j, raw)| json!({ "JobId": raw["Id"], "Entries": raw_snapshots(j), "Error": null }))
+        .collect();
     let failover: Vec<Value> = jobs
         .iter()
         .map(|j| {
@@ -382,6 +421,7 @@ pub fn capture_document(world: &World, host: &str) -> Value {
         "carbonite": {
             "Jobs": jobs,
             "RecommendedFailoverOptions": failover,
+            "Snapshots": snapshots,
             "EmailNotificationOptions": raw_email(world, host),
         },
         "doubleTakeError": null,
@@ -397,9 +437,12 @@ pub fn observe_document(world: &World, host: &str) -> Value {
     let Some(model) = super::model::model() else {
         return Value::Null;
     };
-    let jobs: Vec<JobDoc> = raw_jobs(world, host)
+    let jobs: Vec<JobDoc> = held_jobs(world, host)
         .iter()
-        .filter_map(|raw| serde_json::from_value(ps51::observe_job(model, raw)).ok())
+        .filter_map(|j| {
+            let raw = raw_held_job(world, host, j);
+            serde_json::from_value(ps51::observe_job(model, &raw, &raw_snapshots(j))).ok()
+        })
         .collect();
     let doc = HostDoc {
         format_version: super::parse::FORMAT_VERSION,

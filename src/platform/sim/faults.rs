@@ -41,22 +41,51 @@ pub enum FaultError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Fault {
-    HostDown { host: String },
-    HostUp { host: String },
-    LinkDown { a: String, b: String },
-    LinkUp { a: String, b: String },
-    ServiceStop { host: String, service: String },
-    PortClose { host: String, port: u16 },
-    VmStart { host: String },
-    ShutdownFails { host: String },
-    ShutdownTimesOut { host: String },
-    EmailDrift { host: String },
+    HostDown {
+        host: String,
+    },
+    HostUp {
+        host: String,
+    },
+    LinkDown {
+        a: String,
+        b: String,
+    },
+    LinkUp {
+        a: String,
+        b: String,
+    },
+    ServiceStop {
+        host: String,
+        service: String,
+    },
+    PortClose {
+        host: String,
+        port: u16,
+    },
+    VmStart {
+        host: String,
+    },
+    ShutdownFails {
+        host: String,
+    },
+    ShutdownTimesOut {
+        host: String,
+    },
+    EmailDrift {
+        host: String,
+    },
     JobStop,
+    /// The replica's data goes bad (Carbonite: target data state not good, e.g. restore
+    /// required) until a new job mirrors it again.
+    TargetDataBad,
+    /// The replica's data is good again (a person mirrored it anew).
+    TargetDataGood,
 }
 
 impl Fault {
     /// The fault verbs, as the CLI spells them.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 13] = [
         "host-down",
         "host-up",
         "link-down",
@@ -68,6 +97,8 @@ impl Fault {
         "shutdown-times-out",
         "email-drift",
         "job-stop",
+        "target-data-bad",
+        "target-data-good",
     ];
 
     /// Reads `KIND ARGS...`.
@@ -128,6 +159,10 @@ impl Fault {
             "email-drift" => Fault::EmailDrift { host: one("HOST")? },
             "job-stop" if args.is_empty() => Fault::JobStop,
             "job-stop" => return Err(usage("")),
+            "target-data-bad" if args.is_empty() => Fault::TargetDataBad,
+            "target-data-bad" => return Err(usage("")),
+            "target-data-good" if args.is_empty() => Fault::TargetDataGood,
+            "target-data-good" => return Err(usage("")),
             other => {
                 return Err(FaultError::Usage(format!(
                     "unknown fault {other:?}; one of: {}",
@@ -153,6 +188,8 @@ impl std::fmt::Display for Fault {
             Fault::ShutdownTimesOut { host } => write!(f, "shutdown-times-out {host}"),
             Fault::EmailDrift { host } => write!(f, "email-drift {host}"),
             Fault::JobStop => write!(f, "job-stop"),
+            Fault::TargetDataBad => write!(f, "target-data-bad"),
+            Fault::TargetDataGood => write!(f, "target-data-good"),
         }
     }
 }
@@ -175,6 +212,8 @@ impl World {
             Fault::ShutdownTimesOut { host } => self.shutdown_times_out(host),
             Fault::EmailDrift { host } => self.email_drift(host),
             Fault::JobStop => self.job_stop(),
+            Fault::TargetDataBad => self.target_data(false),
+            Fault::TargetDataGood => self.target_data(true),
         }
     }
 
@@ -400,6 +439,11 @@ impl World {
     ///
     /// # Errors
     /// No job.
+    pub fn target_data(&mut self, good: bool) -> Result<(), FaultError> {
+        self.job.as_mut().ok_or(FaultError::NoJob)?.data_bad = !good;
+        Ok(())
+    }
+
     pub fn job_stop(&mut self) -> Result<(), FaultError> {
         let job = self.job.as_mut().ok_or(FaultError::NoJob)?;
         job.phase = Phase::Stopped;

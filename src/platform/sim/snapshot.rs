@@ -57,7 +57,7 @@ impl World {
         let stored = self.ledger.stored;
         let serial = self.snapshots_taken + 1;
         let Some(job) = self.job.as_mut() else { return };
-        if !job.next_snapshot_ms().is_some_and(|t| now >= t) {
+        if job.next_snapshot_ms().is_none_or(|t| now < t) {
             return;
         }
         let keep = job.snapshots.map_or(0, |s: SnapshotSchedule| s.keep) as usize;

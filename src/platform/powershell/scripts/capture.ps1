@@ -33,10 +33,15 @@ try {
         $mail = %%GET_DT_EMAIL_OPTIONS%% -ServiceHost $server
         $all = @(%%GET_DT_JOB%% -ServiceHost $server)
         $failover = @()
+        $snapshots = @()
         foreach ($j in $all) {
             $failover += [pscustomobject]@{ JobId = [string]$j.%%JOB_ID%%; Options = (%%GET_DT_RECOMMENDED_FAILOVER_OPTIONS%% -ServiceHost $server -JobId $j.%%JOB_ID%%) }
+            $entries = $null
+            $snapshotError = $null
+            try { $entries = @(%%GET_DT_SNAPSHOT%% -ServiceHost $server -JobId $j.%%JOB_ID%%) } catch { $snapshotError = $_.Exception.Message }
+            $snapshots += [pscustomobject]@{ JobId = [string]$j.%%JOB_ID%%; Entries = $entries; Error = $snapshotError }
         }
-        $carbonite = [pscustomobject]@{ Jobs = $all; RecommendedFailoverOptions = $failover; EmailNotificationOptions = $mail }
+        $carbonite = [pscustomobject]@{ Jobs = $all; RecommendedFailoverOptions = $failover; Snapshots = $snapshots; EmailNotificationOptions = $mail }
     } finally {
         Disconnect-DoubleTake -Server $server
     }

@@ -12,6 +12,7 @@ try {
     $options.%%OPT_REPLICA_NAME%% = [string]$in.replica
     $options.%%OPT_REPLICA_PATH%% = [string]$in.replicaPath
     Set-Monitor -Options $options -Monitor $in.monitor
+    Set-SnapshotSchedule -Options $options -Snapshots $in.snapshots
     $verification = %%CONFIRM_DT_JOB_OPTIONS%% -ServiceHost $target -Source $source -JobType '%%JOB_TYPE%%' -JobOptions $options
     $steps = @(%%WAIT_DT_CONFIRM_JOB_OPTIONS%% -ServiceHost $target -Token $verification)
     $problems = @($steps | Where-Object { [string]$_.%%VERIFY_STATUS%% -eq '%%VERIFY_ERROR%%' })

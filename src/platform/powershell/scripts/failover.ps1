@@ -15,6 +15,13 @@ try {
         if (-not $recommended.%%REC_TEST_SUPPORTED%%) { throw ('job "' + $in.job + '" does not support a test failover') }
         $failover.%%FO_MODE%% = '%%FO_MODE_TEST%%'
         $failover.%%FO_PERFORM_TEST%% = $true
+    } elseif ($null -ne $in.snapshot) {
+        # A live failover to one snapshot of the replica's data, which must still be kept.
+        $snapshot = @(%%GET_DT_SNAPSHOT%% -ServiceHost $server -JobId $job.%%JOB_ID%% | Where-Object { [string]$_.%%SNAPSHOT_ID%% -eq [string]$in.snapshot })
+        if ($snapshot.Count -eq 0) { throw ('job "' + $in.job + '" has no snapshot ' + [string]$in.snapshot + ' now') }
+        $failover.%%FO_MODE%% = '%%FO_MODE_SNAPSHOT%%'
+        $failover.%%FO_SNAPSHOT_ID%% = $snapshot[0].%%SNAPSHOT_ID%%
+        $failover.%%FO_PERFORM_TEST%% = $false
     } else {
         $failover.%%FO_MODE%% = '%%FO_MODE_LIVE%%'
         $failover.%%FO_PERFORM_TEST%% = $false

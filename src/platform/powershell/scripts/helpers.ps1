@@ -104,6 +104,25 @@ function Set-Monitor {
     }
 }
 
+# The job's snapshot schedule: $Snapshots ({everySeconds, keep}) turns it on, $null off.
+function Set-SnapshotSchedule {
+    param([DoubleTake.Jobs.Contract.JobOptions]$Options, $Snapshots)
+    $schedule = $Options.%%OPT_SNAPSHOT_SCHEDULE%%
+    if ($null -eq $Snapshots) {
+        if ($null -ne $schedule) { $schedule.%%SNAP_ENABLED%% = $false }
+        return
+    }
+    if ($null -eq $schedule) {
+        $schedule = New-Object -TypeName '%%SNAP_SCHEDULE_TYPE%%'
+        $Options.%%OPT_SNAPSHOT_SCHEDULE%% = $schedule
+    }
+    # A schedule turned on begins now; one already on keeps its rhythm.
+    if (-not $schedule.%%SNAP_ENABLED%%) { $schedule.%%SNAP_START_TIME%% = Get-Date }
+    $schedule.%%SNAP_INTERVAL%% = [TimeSpan]::FromSeconds([double]$Snapshots.everySeconds)
+    $schedule.%%SNAP_MAX%% = [int]$Snapshots.keep
+    $schedule.%%SNAP_ENABLED%% = $true
+}
+
 function Find-Vm {
     param($Name)
     $found = @(Get-VM | Where-Object { $_.Name -eq $Name })

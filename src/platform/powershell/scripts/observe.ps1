@@ -97,6 +97,30 @@ try {
                     processingOptions = [string]$core.%%MON_CONFIG%%.%%MON_PROCESSING_OPTIONS%%
                 }
             }
+            $schedule = $j.Options.%%OPT_SNAPSHOT_SCHEDULE%%
+            $snapshotSchedule = $null
+            if ($null -ne $schedule) {
+                $snapshotSchedule = [pscustomobject]@{
+                    enabled = [bool]$schedule.%%SNAP_ENABLED%%
+                    intervalSeconds = $schedule.%%SNAP_INTERVAL%%.TotalSeconds
+                    maxSnapshots = $schedule.%%SNAP_MAX%%
+                }
+            }
+            # A job whose snapshots cannot be listed leaves the rest of the host readable.
+            $snapshots = @()
+            $snapshotError = $null
+            try {
+                foreach ($snap in @(%%GET_DT_SNAPSHOT%% -ServiceHost $server -JobId $j.%%JOB_ID%%)) {
+                    $snapshots += [pscustomobject]@{
+                        id = [string]$snap.%%SNAPSHOT_ID%%
+                        at = $snap.%%SNAPSHOT_TIME%%.ToString('o')
+                        states = [string]$snap.%%SNAPSHOT_STATES%%
+                        reason = [string]$snap.%%SNAPSHOT_REASON%%
+                    }
+                }
+            } catch {
+                $snapshotError = $_.Exception.Message
+            }
             $startTime = $null
             $mirrorStart = $null
             $mirrorEnd = $null
@@ -132,6 +156,9 @@ try {
                 mirrorEndTime = $mirrorEnd
                 monitor = $monitor
                 monitorStatus = $monitorStatus
+                snapshotSchedule = $snapshotSchedule
+                snapshots = $snapshots
+                snapshotError = $snapshotError
             }
         }
     } finally {
