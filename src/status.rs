@@ -101,6 +101,29 @@ pub struct SiteStatus {
     pub drill: Drill,
 }
 
+impl SiteStatus {
+    /// The snapshots in one line: how many, how old the newest is, and the newest whose data
+    /// was good when the newest's was not (what `failover --snapshot latest-good` takes).
+    pub fn snapshots_line(&self) -> Option<String> {
+        let newest = self.snapshots.first()?;
+        let age = |secs: u64| crate::model::terms::whole_seconds(Duration::from_secs(secs));
+        let good = match self.snapshots.iter().find(|x| x.good) {
+            Some(g) if g.id == newest.id => format!(" ({})", g.id),
+            Some(g) => format!(
+                " (data not good); newest good {} ago ({})",
+                age(g.age_s),
+                g.id
+            ),
+            None => " (data not good); none with good data".to_string(),
+        };
+        Some(format!(
+            "{} kept; newest {} ago{good}",
+            self.snapshots.len(),
+            age(newest.age_s)
+        ))
+    }
+}
+
 /// A snapshot as `status` shows it: what `galaxy-ha failover --snapshot` names, and how old
 /// the point in time is (what a failover to it loses).
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -188,6 +188,9 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
             &format!("to {to}, in progress"),
         );
     }
+    if let Some(line) = s.snapshots_line() {
+        field(out, "snapshots", "Snapshots", &line);
+    }
     if let Some(to) = &s.rollback_to {
         field(
             out,

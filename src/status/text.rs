@@ -127,25 +127,8 @@ fn facts(out: &mut String, s: &SiteStatus) {
     if let (Some(command), Some(what)) = (&s.approval, s.approves) {
         row(out, &format!("To {what}"), command);
     }
-    if let Some(newest) = s.snapshots.first() {
-        let good = s.snapshots.iter().find(|x| x.good);
-        let age = |secs: u64| crate::model::terms::whole_seconds(Duration::from_secs(secs));
-        row(
-            out,
-            "Snapshots",
-            &format!(
-                "{} kept; newest {} ago{}{}",
-                s.snapshots.len(),
-                age(newest.age_s),
-                if newest.good { "" } else { " (data not good)" },
-                match good {
-                    Some(g) if !newest.good =>
-                        format!("; newest good {} ago ({})", age(g.age_s), g.id),
-                    Some(_) => format!(" ({})", newest.id),
-                    None => "; none with good data".to_string(),
-                }
-            ),
-        );
+    if let Some(line) = s.snapshots_line() {
+        row(out, "Snapshots", &line);
     }
     if let Some(to) = &s.rollback_to {
         row(out, "Rollback", &format!("in progress, back to {to}"));

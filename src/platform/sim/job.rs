@@ -70,7 +70,7 @@ pub struct SimJob {
     pub snapshots: Option<crate::model::terms::SnapshotSchedule>,
     /// The snapshots kept on the target, oldest first.
     #[serde(default)]
-    pub snapshot_log: Vec<super::snapshot::SimSnapshot>,
+    pub snapshot_log: Vec<SimSnapshot>,
     /// The target's data is bad (`sim fault target-data-bad`) until a new job mirrors it.
     #[serde(default)]
     pub data_bad: bool,
@@ -170,4 +170,14 @@ mod tests {
         assert_eq!(ceil_second(2000), 2000);
         assert_eq!(ceil_second(0), 0);
     }
+}
+
+/// One snapshot the lab keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimSnapshot {
+    pub id: String,
+    pub at_ms: u64,
+    pub good: bool,
+    /// The events stored when it was taken: a failover to it loses those stored since.
+    pub stored: u64,
 }

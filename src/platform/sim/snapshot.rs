@@ -2,22 +2,10 @@
 //! it protects (the target's data state recorded with each), the oldest dropped beyond the
 //! number kept, and a live failover to one of them, which loses what the replica took after it.
 
-use serde::{Deserialize, Serialize};
-
-use super::job::{Phase, SimJob};
+use super::job::{Phase, SimJob, SimSnapshot};
 use super::world::World;
 use crate::model::terms::SnapshotSchedule;
 use crate::observed::Snapshot;
-
-/// One snapshot the lab keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SimSnapshot {
-    pub id: String,
-    pub at_ms: u64,
-    pub good: bool,
-    /// The events stored when it was taken: a failover to it loses those stored since.
-    pub stored: u64,
-}
 
 impl SimJob {
     /// When the next scheduled snapshot is due, while the job protects on a schedule.
