@@ -97,6 +97,14 @@ pub struct Memory {
     /// A rollback a person asked for (`galaxy-ha failover --rollback`) in progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<Rollback>,
+    /// How long, in all, the recovery point latency was above `spec.rpoTarget` in spells
+    /// that have ended (the one under way counts from the `RpoMet` condition's transition).
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rpo_missed: Option<std::time::Duration>,
 }
 
 /// See [`Memory::committed`].

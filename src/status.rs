@@ -94,6 +94,9 @@ pub struct SiteStatus {
     /// A rollback of the last failover in progress: the host System Galaxy returns to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_to: Option<HostName>,
+    /// With `spec.rpoTarget`: the time, in all, the recovery point latency spent above it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_missed_s: Option<u64>,
     /// The job's snapshots of the replica's data (spec.snapshots), newest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<SnapshotStatus>,
@@ -339,6 +342,7 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
         commit_until: plan.commit_until,
         rollback_to: plan.memory.rollback.as_ref().map(|r| r.to.clone()),
+        rpo_missed_s: site.manifest.spec.rpo_target.map(|_| rpo_missed(plan, now)),
         snapshots: job
             .map(|j| {
                 let mut all: Vec<SnapshotStatus> = j
@@ -391,6 +395,20 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
         waits.map(|(verb, _)| format!("galaxy-ha {verb} {} -m {}", site.name, site.path.display()));
     (status.check, status.verdict) = verdict::verdict(&status, now);
     status
+}
+
+/// The time the recovery point latency spent above `spec.rpoTarget`: the spells that ended,
+/// and the one under way.
+fn rpo_missed(plan: &Plan, now: Timestamp) -> u64 {
+    let ended = plan.memory.rpo_missed.unwrap_or_default().as_secs();
+    let ongoing = plan
+        .condition(ConditionType::RpoMet)
+        .filter(|c| !c.status)
+        .and_then(|c| c.last_transition)
+        .map_or(0, |since| {
+            u64::try_from(now.duration_since(since).as_secs()).unwrap_or(0)
+        });
+    ended + ongoing
 }
 
 /// The site waits for a person: the condition for failure is met, System Galaxy runs

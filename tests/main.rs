@@ -58,6 +58,8 @@ mod engine_cli;
 mod commit_cli;
 // Snapshots: taken on schedule, a failover to one, the bad-data fallback.
 mod snapshot_cli;
+// A recovery point objective: met, missed and alerted, met again.
+mod rpo_cli;
 // Engine scenarios through the library, for situations no fault verb makes.
 mod engine_lib;
 // Crash after every durable step of a failover and a resume: one failover each time.

@@ -91,6 +91,7 @@ pub struct Metrics {
     condition_met: Family<Site, Gauge>,
     alerts_pending: Family<Site, Gauge>,
     drill: Family<Site, Gauge>,
+    rpo_missed: Family<Site, Gauge>,
     alerts_delivered: Family<Site, Counter>,
     alerts_failed: Family<Site, Counter>,
     pass_duration: Family<Site, Histogram, fn() -> Histogram>,
@@ -120,6 +121,7 @@ impl Metrics {
             condition_met: Family::default(),
             alerts_pending: Family::default(),
             drill: Family::default(),
+            rpo_missed: Family::default(),
             alerts_delivered: Family::default(),
             alerts_failed: Family::default(),
             pass_duration: Family::new_with_constructor(pass_histogram),
@@ -168,6 +170,11 @@ impl Metrics {
             "site_drill_running",
             "A test failover's isolated replica runs now: 1 (a drill)",
             m.drill.clone(),
+        );
+        r.register(
+            "site_rpo_missed_seconds",
+            "Time, in all, the site's recovery point latency has spent above spec.rpoTarget (only for sites with one)",
+            m.rpo_missed.clone(),
         );
         r.register(
             "alerts_pending",
@@ -275,6 +282,11 @@ impl Metrics {
         self.drill
             .get_or_create(&site)
             .set(i64::from(now.drill.running));
+        if let Some(secs) = now.rpo_missed_s {
+            self.rpo_missed
+                .get_or_create(&site)
+                .set(i64::try_from(secs).unwrap_or(i64::MAX));
+        }
         // The delivery counters exist from the first pass, so that rules over them see 0.
         drop(self.alerts_delivered.get_or_create(&site));
         drop(self.alerts_failed.get_or_create(&site));
@@ -323,6 +335,7 @@ impl Metrics {
         self.alerts_pending.remove(&site);
         self.condition_met.remove(&site);
         self.drill.remove(&site);
+        self.rpo_missed.remove(&site);
     }
 
     /// The manifests were read again.

@@ -87,6 +87,21 @@ pub struct SiteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Test failovers: how often they are due, and whether the controller runs them.
     pub drills: Option<DrillsSpec>,
+    /// The recovery point objective: the most data, in time, the site may lose. The
+    /// `RpoMet` condition compares the job's recovery point latency with it; missed for
+    /// `rpoGrace`, it alerts (`rpo-missed`), and an all-clear follows when it is met again.
+    #[serde(
+        default,
+        with = "super::duration::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<super::duration::PositiveDurationText>")]
+    pub rpo_target: Option<Duration>,
+    /// How long `rpoTarget` may be missed before it alerts (default 5m): a burst of panel
+    /// events or a moment of a slow link is no page.
+    #[serde(default = "default_rpo_grace", with = "super::duration")]
+    #[schemars(with = "super::duration::DurationText")]
+    pub rpo_grace: Duration,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Carbonite snapshots of the replica's data on the standby host: points in time a
     /// failover can go back to (`galaxy-ha failover SITE --snapshot`, `failover.onBadData`).
@@ -439,6 +454,10 @@ impl Default for FailoverSpec {
             on_bad_data: OnBadData::Wait,
         }
     }
+}
+
+fn default_rpo_grace() -> Duration {
+    Duration::from_secs(5 * 60)
 }
 
 fn default_commit_window() -> Duration {

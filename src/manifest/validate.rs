@@ -276,6 +276,12 @@ fn failover(p: &mut Problems, spec: &SiteSpec) {
             "is 0, which would block every automatic failover; give the data loss you accept, e.g. 30s, or remove it",
         );
     }
+    if spec.rpo_target.is_some_and(|d| d.is_zero()) {
+        p.add(
+            "spec.rpoTarget",
+            "is 0, which no replication meets; give the data loss the site accepts, e.g. 30s, or remove it",
+        );
+    }
     if let Some(s) = spec.snapshots {
         if s.every.is_zero() {
             p.add(
@@ -329,6 +335,8 @@ fn durations(p: &mut Problems, spec: &SiteSpec) {
             Some(spec.failover.commit_window),
         ),
         ("spec.snapshots.every", spec.snapshots.map(|s| s.every)),
+        ("spec.rpoTarget", spec.rpo_target),
+        ("spec.rpoGrace", Some(spec.rpo_grace)),
         (
             "spec.drills.testFailoverEvery",
             spec.drills.as_ref().and_then(|d| d.test_failover_every),

@@ -165,6 +165,8 @@ pub enum AlertKind {
     SplitBrainPending,
     /// A person's rollback of a failover: started (what it loses), or stopped.
     Rollback,
+    /// The recovery point latency has been above `spec.rpoTarget` for `spec.rpoGrace`.
+    RpoMissed,
     ManifestStale,
     ManifestInvalid,
     WrongDirection,
@@ -177,7 +179,7 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// Every kind, for the runbook's completeness test.
-    pub const ALL: [AlertKind; 16] = [
+    pub const ALL: [AlertKind; 17] = [
         AlertKind::FailureDetected,
         AlertKind::ConditionMet,
         AlertKind::FailoverStarted,
@@ -194,6 +196,7 @@ impl AlertKind {
         AlertKind::Test,
         AlertKind::AllClear,
         AlertKind::Rollback,
+        AlertKind::RpoMissed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -207,6 +210,7 @@ impl AlertKind {
             AlertKind::SplitBrainFenced => "split-brain-fenced",
             AlertKind::SplitBrainPending => "split-brain-pending",
             AlertKind::Rollback => "rollback",
+            AlertKind::RpoMissed => "rpo-missed",
             AlertKind::ManifestStale => "manifest-stale",
             AlertKind::ManifestInvalid => "manifest-invalid",
             AlertKind::WrongDirection => "wrong-direction",
@@ -238,6 +242,7 @@ impl AlertKind {
     /// | 4113 | all-clear |
     /// | 4114 | split-brain-pending |
     /// | 4115 | rollback |
+    /// | 4116 | rpo-missed |
     ///
     /// Its section of the runbook: what it means and what to do.
     pub fn runbook(self) -> &'static str {
@@ -262,6 +267,7 @@ impl AlertKind {
             AlertKind::AllClear => 4113,
             AlertKind::SplitBrainPending => 4114,
             AlertKind::Rollback => 4115,
+            AlertKind::RpoMissed => 4116,
         }
     }
 }

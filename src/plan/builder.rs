@@ -506,6 +506,7 @@ fn all_clear(key: &str) -> Option<String> {
         }
         "manifest-stale" => "spec.primary names the live host again".to_string(),
         "rollback-stopped" => format!("the rollback from {} has ended", parts.join(" to ")),
+        "rpo-missed" => "the recovery point latency is within spec.rpoTarget again".to_string(),
         "wrong-direction" => format!("job {one:?} no longer replicates in the wrong direction"),
         "failover-failed" => format!("job {one:?} is no longer failed"),
         "switchover-stuck" | "switchover-abandoned" | "superseded" => {

@@ -1,5 +1,5 @@
-//! The conditions `status` reports that no single rule owns: Protected, FailoverReady and
-//! DrillOverdue.
+//! The conditions `status` reports that no single rule owns: Protected, FailoverReady,
+//! DrillOverdue and (`rpo.rs`) RpoMet.
 
 use super::builder::Builder;
 use super::view::View;
@@ -131,6 +131,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     }
     drills(b, view);
     drill_limit(b, view);
+    super::rpo::plan(b, view);
 }
 
 /// A job created to protect System Galaxy again protects now: the one moment replication

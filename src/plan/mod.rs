@@ -17,6 +17,7 @@ mod recover;
 pub mod render;
 mod resume;
 mod rollback;
+mod rpo;
 mod view;
 
 use std::borrow::Cow;
@@ -99,10 +100,12 @@ pub enum ConditionType {
     Maintenance,
     DrillOverdue,
     Degraded,
+    /// The job's recovery point latency is within `spec.rpoTarget`.
+    RpoMet,
 }
 
 impl ConditionType {
-    pub const ALL: [ConditionType; 7] = [
+    pub const ALL: [ConditionType; 8] = [
         ConditionType::Ready,
         ConditionType::Protected,
         ConditionType::FailoverReady,
@@ -110,6 +113,7 @@ impl ConditionType {
         ConditionType::Maintenance,
         ConditionType::DrillOverdue,
         ConditionType::Degraded,
+        ConditionType::RpoMet,
     ];
 
     /// Its section of the runbook.
@@ -126,6 +130,7 @@ impl ConditionType {
             ConditionType::Maintenance => "Maintenance",
             ConditionType::DrillOverdue => "DrillOverdue",
             ConditionType::Degraded => "Degraded",
+            ConditionType::RpoMet => "RpoMet",
         }
     }
 }

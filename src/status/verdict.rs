@@ -70,6 +70,13 @@ fn running(s: &SiteStatus, host: &str) -> (CheckState, String) {
             state = state.max(CheckState::Warning);
         }
     }
+    if let Some(c) = s
+        .condition(ConditionType::RpoMet)
+        .filter(|c| c.status == "False")
+    {
+        notes.push(format!("RPO missed: {}", c.message));
+        state = state.max(CheckState::Warning);
+    }
     for note in notes {
         line.push_str(" — ");
         line.push_str(&note);
