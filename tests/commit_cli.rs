@@ -6,21 +6,25 @@ use serde_json::Value;
 use crate::support::cli::Site;
 use crate::support::{A, B};
 
-/// An automatic failover from A to B with A back and answering: the job shows failed over.
-fn failed_over_with_a_back() -> Site {
+/// An automatic failover from A to B, A still down: the job shows failed over.
+fn failed_over_with_a_away() -> Site {
     let site = Site::new("automatic");
     site.converge();
     site.ok(&["sim", "fault", "host-down", A]);
-    for _ in 0..60 {
-        site.ok(&["apply", "--yes"]);
-        if site.show()["job"]["activity"] == "failed-over" {
-            break;
-        }
-        site.ok(&["sim", "advance", "10s"]);
-    }
-    assert_eq!(site.show()["job"]["activity"], "failed-over");
+    site.apply_until("10s", 60, failed_over);
+    assert!(failed_over(&site), "{}", site.show());
+    site
+}
+
+/// [`failed_over_with_a_away`], then A back and answering.
+fn failed_over_with_a_back() -> Site {
+    let site = failed_over_with_a_away();
     site.ok(&["sim", "fault", "host-up", A]);
     site
+}
+
+fn failed_over(site: &Site) -> bool {
+    site.show()["job"]["activity"] == "failed-over"
 }
 
 fn job(site: &Site) -> Value {
@@ -115,16 +119,7 @@ fn naming_the_new_live_host_in_the_manifest_should_commit_the_failover() {
 
 #[test]
 fn a_commit_while_the_old_host_is_away_should_be_kept_for_its_return() {
-    let site = Site::new("automatic");
-    site.converge();
-    site.ok(&["sim", "fault", "host-down", A]);
-    for _ in 0..60 {
-        site.ok(&["apply", "--yes"]);
-        if site.show()["job"]["activity"] == "failed-over" {
-            break;
-        }
-        site.ok(&["sim", "advance", "10s"]);
-    }
+    let site = failed_over_with_a_away();
     site.ok(&["apply", "--yes"]);
     let out = site.ok(&["failover", "hq", "--commit", "--yes"]);
     assert!(out.contains("Failover committed"), "{out}");

@@ -380,13 +380,7 @@ fn a_switchover_whose_clean_shutdown_fails_should_back_out_and_never_turn_the_vm
     assert!(history.contains("ask again"), "{history}");
     // Status says why spec.primary is not the live host, and the back-out is not alerted
     // twice (no manifest-stale alert beside it).
-    let stale = site.status()["sites"][0]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "ManifestStale")
-        .cloned()
-        .unwrap();
+    let stale = site.condition_of("ManifestStale");
     assert_eq!(stale["status"], "True", "{stale}");
     assert_eq!(stale["reason"], "SwitchoverBackedOut", "{stale}");
     assert!(
@@ -542,13 +536,7 @@ fn a_forced_failover_should_hold_split_brain_pending_until_the_old_host_is_fence
         "running",
         "the controller cannot see {A}, where System Galaxy still runs"
     );
-    let degraded = site.status()["sites"][0]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Degraded")
-        .cloned()
-        .unwrap();
+    let degraded = site.condition_of("Degraded");
     assert_eq!(degraded["reason"], "SplitBrainPending", "{degraded}");
     let history = site.ok(&["history"]);
     assert!(
@@ -568,13 +556,7 @@ fn a_forced_failover_should_hold_split_brain_pending_until_the_old_host_is_fence
     assert_eq!(vm_state(&show, B), "running");
     assert_ne!(vm_state(&show, A), "running");
     // Degraded still (replication waits for the failover's commit), but not for this.
-    let degraded = site.status()["sites"][0]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Degraded")
-        .cloned()
-        .unwrap();
+    let degraded = site.condition_of("Degraded");
     assert_ne!(degraded["reason"], "SplitBrainPending", "{degraded}");
     assert!(
         !degraded["message"]

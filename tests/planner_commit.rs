@@ -4,33 +4,10 @@ use std::time::Duration;
 
 use galaxy_ha::memory::{CommitBy, FailoverCause, FailoverRecord, Failure, Memory, Rollback};
 use galaxy_ha::observed::*;
-use galaxy_ha::plan::{self, ActionKind, AlertKind, Approval, Operation, Plan};
+use galaxy_ha::plan::{self, ActionKind, AlertKind, Approval, Operation};
 
+use crate::planner_rules::{RESUME_STEPS, acts, alerts};
 use crate::support::*;
-
-fn acts(p: &Plan) -> Vec<ActionKind> {
-    p.actions
-        .iter()
-        .map(|a| a.kind())
-        .filter(|k| *k != ActionKind::Alert)
-        .collect()
-}
-
-fn alerts(p: &Plan) -> Vec<AlertKind> {
-    p.actions
-        .iter()
-        .filter_map(|a| match a.op {
-            Operation::Alert { alert, .. } => Some(alert),
-            _ => None,
-        })
-        .collect()
-}
-
-const RESUME_STEPS: [ActionKind; 3] = [
-    ActionKind::DeleteJob,
-    ActionKind::RemoveReplica,
-    ActionKind::CreateJob,
-];
 
 fn ago(minutes: i64) -> jiff::Timestamp {
     now() - jiff::SignedDuration::from_mins(minutes)

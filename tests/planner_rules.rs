@@ -16,7 +16,7 @@ fn kinds(p: &Plan) -> Vec<ActionKind> {
 }
 
 /// The kinds of the actions that are not alerts.
-fn acts(p: &Plan) -> Vec<ActionKind> {
+pub(crate) fn acts(p: &Plan) -> Vec<ActionKind> {
     kinds(p)
         .into_iter()
         .filter(|k| *k != ActionKind::Alert)
@@ -24,13 +24,13 @@ fn acts(p: &Plan) -> Vec<ActionKind> {
 }
 
 /// Rule 8's resume: the failed-over job, the stale VM, the new job.
-const RESUME_STEPS: [ActionKind; 3] = [
+pub(crate) const RESUME_STEPS: [ActionKind; 3] = [
     ActionKind::DeleteJob,
     ActionKind::RemoveReplica,
     ActionKind::CreateJob,
 ];
 
-fn alerts(p: &Plan) -> Vec<AlertKind> {
+pub(crate) fn alerts(p: &Plan) -> Vec<AlertKind> {
     p.actions
         .iter()
         .filter_map(|a| match a.op {

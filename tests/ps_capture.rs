@@ -170,11 +170,7 @@ fn a_capture_should_name_a_property_of_another_type_or_missing() {
     });
     hosts[1].raw["carbonite"]["Jobs"] = json!([job]);
     let capture = Capture::new("hq", &site.manifest.spec, hosts);
-    let text: Vec<String> = capture
-        .findings
-        .iter()
-        .map(|f| format!("{} {}", f.path, f.problem))
-        .collect();
+    let text = findings(&capture);
     let has = |s: &str| text.iter().any(|t| t.contains(s));
     assert!(
         has("carbonite.Jobs[0].Status.HighLevelState holds 41"),
@@ -209,11 +205,7 @@ fn a_capture_should_compare_each_jobs_snapshots_with_the_model() {
     hosts[1].raw["carbonite"]["Snapshots"] =
         json!([{ "JobId": "j", "Entries": spoiled, "Error": null }]);
     let capture = Capture::new("hq", &site.manifest.spec, hosts);
-    let text: Vec<String> = capture
-        .findings
-        .iter()
-        .map(|f| format!("{} {}", f.path, f.problem))
-        .collect();
+    let text = findings(&capture);
     let has = |s: &str| text.iter().any(|t| t.contains(s));
     assert!(
         has(r#"carbonite.Snapshots[0].Entries.States holds "Healthy""#),
@@ -276,4 +268,13 @@ fn a_capture_should_hold_no_secret_and_no_address() {
         text.contains(&format!("http://{}:6325/", spec.vm.name)),
         "{text}"
     );
+}
+
+/// Each finding of a capture as "path problem".
+fn findings(capture: &Capture) -> Vec<String> {
+    capture
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.path, f.problem))
+        .collect()
 }

@@ -656,8 +656,8 @@ fn assignment_target(n: Node) -> Option<Node> {
     None
 }
 
-/// Every defect the model shows in a script's text.
-fn check(text: &str) -> Vec<String> {
+/// A script's text parsed and walked by the checker: what it resolved and every defect.
+fn walked(text: &str) -> Checker<'_> {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_powershell::LANGUAGE.into())
@@ -666,11 +666,16 @@ fn check(text: &str) -> Vec<String> {
     let mut c = Checker::new(text);
     if tree.root_node().has_error() {
         c.errors.push("the script does not parse".into());
-        return c.errors;
+        return c;
     }
     c.learn_functions(tree.root_node());
     c.walk(tree.root_node());
-    c.errors
+    c
+}
+
+/// Every defect the model shows in a script's text.
+fn check(text: &str) -> Vec<String> {
+    walked(text).errors
 }
 
 #[test]
@@ -698,14 +703,7 @@ fn every_generated_script_should_conform_to_the_model() {
 fn the_checker_should_see_the_scripts_dt_calls() {
     // A checker that saw nothing would pass everything: count what it resolved.
     let text = &script(ScriptKind::Act(galaxy_ha::model::ActionKind::Failover)).text;
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_powershell::LANGUAGE.into())
-        .expect("grammar");
-    let tree = parser.parse(text, None).expect("tree");
-    let mut c = Checker::new(text);
-    c.learn_functions(tree.root_node());
-    c.walk(tree.root_node());
+    let c = walked(text);
     assert_eq!(
         c.functions
             .get("connect-doubletake")
@@ -725,18 +723,7 @@ fn the_checker_should_see_the_scripts_dt_calls() {
 #[test]
 fn the_checker_should_see_the_snapshot_names() {
     // The snapshot names are checked only where the checker knows the objects' types.
-    let typed = |kind: ScriptKind| {
-        let text = &script(kind).text;
-        let mut parser = Parser::new();
-        parser
-            .set_language(&tree_sitter_powershell::LANGUAGE.into())
-            .expect("grammar");
-        let tree = parser.parse(text, None).expect("tree");
-        let mut c = Checker::new(text);
-        c.learn_functions(tree.root_node());
-        c.walk(tree.root_node());
-        c.vars
-    };
+    let typed = |kind: ScriptKind| walked(&script(kind).text).vars;
     let observe = typed(ScriptKind::Observe);
     assert_eq!(
         observe.get("snap").map(|t| t.name.as_str()),

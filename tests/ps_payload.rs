@@ -37,26 +37,22 @@ proptest! {
         job in hostile(), replica in hostile(), path in hostile(), service in hostile(),
     ) {
         let spec = spec();
+        let new_job = NewJob {
+            snapshots: None,
+            name: job.clone(),
+            vm: "GCSServer".into(),
+            source: "GCSHOSTA".into(),
+            target: "GCSHOSTB".into(),
+            replica: (&replica).into(),
+            replica_path: path.clone(),
+            monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::TotalTime(Duration::from_secs(300)) },
+        };
         let ops = vec![
-            Operation::CreateJob(NewJob {
-                snapshots: None,
-                name: job.clone(),
-                vm: "GCSServer".into(),
-                source: "GCSHOSTA".into(),
-                target: "GCSHOSTB".into(),
-                replica: (&replica).into(),
-                replica_path: path.clone(),
-                monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::TotalTime(Duration::from_secs(300)) },
-            }),
+            Operation::CreateJob(new_job.clone()),
             Operation::CreateJob(NewJob {
                 snapshots: Some(SnapshotSchedule { every: Duration::from_secs(3600), keep: 24 }),
-                name: job.clone(),
-                vm: "GCSServer".into(),
-                source: "GCSHOSTA".into(),
-                target: "GCSHOSTB".into(),
-                replica: (&replica).into(),
-                replica_path: path.clone(),
                 monitor: MonitorOptions { interval: Duration::from_secs(10), threshold: Threshold::ConsecutiveFailures(20) },
+                ..new_job
             }),
             Operation::UpdateJob {
                 snapshots: Some(SnapshotSchedule { every: Duration::from_secs(900), keep: 4 }),
@@ -173,16 +169,7 @@ fn every_call() -> Vec<payload::Call> {
                 exclude_event_ids: "4000-4099".into(),
             },
         },
-        Operation::CreateJob(NewJob {
-            snapshots: Some(schedule()),
-            name: "GCSServer to GCSHOSTB".into(),
-            vm: "GCSServer".into(),
-            source: "GCSHOSTA".into(),
-            target: "GCSHOSTB".into(),
-            replica: "GCSServer_Replica_GCSHOSTB".into(),
-            replica_path: "D:\\Replicas".into(),
-            monitor,
-        }),
+        Operation::CreateJob(guide_job(monitor)),
         Operation::UpdateJob {
             snapshots: Some(schedule()),
             job: "GCSServer to GCSHOSTB".into(),
@@ -338,6 +325,20 @@ fn function(text: &str, name: &str) -> String {
     text[start..start + len].to_string()
 }
 
+/// The guide's job from A to B with a snapshot schedule.
+fn guide_job(monitor: MonitorOptions) -> NewJob {
+    NewJob {
+        snapshots: Some(schedule()),
+        name: "GCSServer to GCSHOSTB".into(),
+        vm: "GCSServer".into(),
+        source: "GCSHOSTA".into(),
+        target: "GCSHOSTB".into(),
+        replica: "GCSServer_Replica_GCSHOSTB".into(),
+        replica_path: "D:\\Replicas".into(),
+        monitor,
+    }
+}
+
 /// The lines of `text` that hold `what`, trimmed.
 fn lines_with<'a>(text: &'a str, what: &str) -> Vec<&'a str> {
     text.lines()
@@ -354,16 +355,7 @@ fn a_snapshot_schedule_should_travel_to_the_job_scripts_and_be_set_there() {
         interval: Duration::from_secs(10),
         threshold: Threshold::TotalTime(Duration::from_secs(300)),
     };
-    let create = Operation::CreateJob(NewJob {
-        snapshots: Some(schedule()),
-        name: "GCSServer to GCSHOSTB".into(),
-        vm: "GCSServer".into(),
-        source: "GCSHOSTA".into(),
-        target: "GCSHOSTB".into(),
-        replica: "GCSServer_Replica_GCSHOSTB".into(),
-        replica_path: "D:\\Replicas".into(),
-        monitor,
-    });
+    let create = Operation::CreateJob(guide_job(monitor));
     let update = |snapshots| Operation::UpdateJob {
         snapshots,
         job: "GCSServer to GCSHOSTB".into(),

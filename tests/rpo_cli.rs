@@ -16,14 +16,7 @@ fn rpo_site() -> Site {
 }
 
 fn rpo(site: &Site) -> (String, String) {
-    let s = site.status();
-    let c = s["sites"][0]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "RpoMet")
-        .cloned()
-        .unwrap();
+    let c = site.condition_of("RpoMet");
     (
         c["status"].as_str().unwrap().to_string(),
         c["reason"].as_str().unwrap().to_string(),

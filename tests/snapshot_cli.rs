@@ -31,17 +31,15 @@ fn snapshots(site: &Site) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Passes every 10 s until the lab's failover count reaches one (at most ten minutes).
-fn until_failed_over(site: &Site) -> String {
-    let mut log = String::new();
-    for _ in 0..60 {
-        log.push_str(&site.ok(&["apply", "--yes"]));
-        if site.failovers() > 0 {
-            break;
-        }
-        site.ok(&["sim", "advance", "10s"]);
-    }
-    log
+/// The id of the newest snapshot whose data was good.
+fn newest_good(site: &Site) -> String {
+    snapshots(site)
+        .into_iter()
+        .find(|s| s["good"] == true)
+        .expect("a good snapshot")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -75,13 +73,7 @@ fn a_person_should_fail_over_to_the_newest_good_snapshot_when_the_data_is_bad() 
     let site = with_snapshots("manual", "wait");
     site.ok(&["sim", "fault", "target-data-bad"]);
     site.passes("10m", 1);
-    let good = snapshots(&site)
-        .into_iter()
-        .find(|s| s["good"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let good = newest_good(&site);
     site.ok(&["sim", "fault", "host-down", A]);
     site.passes("30s", 12);
     // A snapshot that does not exist is refused, listing those that do.
@@ -125,15 +117,9 @@ fn an_automatic_failover_should_fall_back_to_the_newest_good_snapshot_only_when_
     let site = with_snapshots("automatic", "snapshot");
     site.ok(&["sim", "fault", "target-data-bad"]);
     site.passes("10m", 1);
-    let good = snapshots(&site)
-        .into_iter()
-        .find(|s| s["good"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let good = newest_good(&site);
     site.ok(&["sim", "fault", "host-down", A]);
-    let log = until_failed_over(&site);
+    let log = site.apply_until("10s", 60, |s| s.failovers() > 0);
     assert_eq!(site.failovers(), 1, "{log}");
     assert!(
         log.contains(&format!("the failover goes to snapshot {good}")),

@@ -394,8 +394,8 @@ pub struct FailoverSpec {
     /// How long after a failover (automatic or by `galaxy-ha failover`) replication waits
     /// before it resumes towards the old live host, so that the failover can still be rolled
     /// back: until then the old VM and its disks stay as they were. `galaxy-ha failover SITE
-    /// --commit` ends the window at once, `--rollback` undoes the failover inside it, and so
-    /// does setting `spec.primary` to the new live host (that commits). `0s`: no window,
+    /// --commit`, or setting `spec.primary` to the new live host, commits it at once;
+    /// `galaxy-ha failover SITE --rollback` undoes the failover inside it. `0s`: no window,
     /// replication resumes as soon as the old host is back. A planned switchover has none:
     /// it loses nothing and the manifest already names where System Galaxy goes. Under
     /// `spec.resume: approve` the person's `galaxy-ha resume` is the commit instead.

@@ -94,14 +94,21 @@ impl Site {
     }
 
     pub fn condition(&self, kind: &str) -> String {
-        let s = self.status();
-        s["sites"][0]["conditions"]
+        self.condition_of(kind)["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The condition of `kind` as `status --format json` gives it.
+    pub fn condition_of(&self, kind: &str) -> Value {
+        self.status()["sites"][0]["conditions"]
             .as_array()
             .unwrap()
             .iter()
             .find(|c| c["type"] == kind)
-            .map(|c| c["status"].as_str().unwrap().to_string())
-            .unwrap()
+            .cloned()
+            .unwrap_or_else(|| panic!("no condition {kind}"))
     }
 
     /// Converges from wherever the lab is.
@@ -114,6 +121,20 @@ impl Site {
         let mut log = String::new();
         for _ in 0..count {
             log.push_str(&self.ok(&["apply", "--yes"]));
+            self.ok(&["sim", "advance", step]);
+        }
+        log
+    }
+
+    /// A pass every `step` until `done` holds after one (at most `tries` passes); returns all
+    /// output.
+    pub fn apply_until(&self, step: &str, tries: usize, done: impl Fn(&Site) -> bool) -> String {
+        let mut log = String::new();
+        for _ in 0..tries {
+            log.push_str(&self.ok(&["apply", "--yes"]));
+            if done(self) {
+                break;
+            }
             self.ok(&["sim", "advance", step]);
         }
         log
