@@ -1,6 +1,6 @@
 //! How Windows PowerShell 5.1's `ConvertTo-Json` writes the model's objects, and what the
 //! observe script makes of them. The fake PowerShell ([`super::SimRunner`]) builds its
-//! answers here, so that parse.rs is tested against the shapes a real host prints: enums as
+//! answers here, so that the `parse` module is tested against the shapes a real host prints: enums as
 //! numbers, `DateTimeOffset` and `TimeSpan` as objects, `$null` for unset nullables, and the
 //! script's `[string]`, `.ToString('o')` and `.TotalSeconds` on top.
 //!

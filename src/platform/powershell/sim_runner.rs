@@ -192,7 +192,7 @@ fn service_doc(s: &ServiceState) -> ServiceDoc {
     }
 }
 
-/// Carbonite's high-level state for an activity (the inverse of parse.rs's table).
+/// Carbonite's high-level state for an activity (the inverse of `parse::HIGH_LEVEL_STATES`).
 fn state_name(j: &Job) -> &str {
     match j.activity {
         Activity::Provisioning => "Provisioning",
