@@ -408,6 +408,15 @@ impl Observed {
     }
 
     /// Hosts where System Galaxy runs live now.
+    /// System Galaxy's VM running live on `host`, when the controller reaches it.
+    pub fn live_vm(&self, host: &str) -> Option<&Vm> {
+        self.host(host)
+            .filter(|h| h.reachable)?
+            .vms
+            .iter()
+            .find(|v| v.is_live())
+    }
+
     pub fn live_hosts(&self) -> Vec<&HostName> {
         self.hosts
             .iter()

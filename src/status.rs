@@ -105,6 +105,22 @@ pub struct SiteStatus {
 }
 
 impl SiteStatus {
+    /// Where the last failover's commit stands, in one line: a rollback under way, or until
+    /// when the commit waits and what a person can do meanwhile.
+    pub fn commit_line(&self) -> Option<String> {
+        if let Some(to) = &self.rollback_to {
+            return Some(format!("rolling back to {to}"));
+        }
+        let until = self.commit_until?;
+        let now = self.observed_at.unwrap_or(until);
+        Some(format!(
+            "waiting until {} (in {}): galaxy-ha failover {} --commit, or --rollback to undo it",
+            moment(until, now),
+            crate::model::terms::whole_seconds(crate::model::terms::elapsed(now, until)),
+            self.name
+        ))
+    }
+
     /// The snapshots in one line: how many, how old the newest is, and the newest whose data
     /// was good when the newest's was not (what `failover --snapshot latest-good` takes).
     pub fn snapshots_line(&self) -> Option<String> {
@@ -351,7 +367,7 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
                     .map(|s| SnapshotStatus {
                         id: s.id.clone(),
                         at: s.at,
-                        age_s: u64::try_from(now.duration_since(s.at).as_secs()).unwrap_or(0),
+                        age_s: crate::model::terms::elapsed(s.at, now).as_secs(),
                         good: s.good,
                     })
                     .collect();
@@ -406,7 +422,7 @@ fn rpo_missed(plan: &Plan, now: Timestamp) -> u64 {
         .filter(|c| !c.status)
         .and_then(|c| c.last_transition)
         .map_or(0, |since| {
-            u64::try_from(now.duration_since(since).as_secs()).unwrap_or(0)
+            crate::model::terms::elapsed(since, now).as_secs()
         });
     ended + ongoing
 }

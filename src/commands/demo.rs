@@ -104,8 +104,7 @@ pub fn run(state_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
         lab.sleep(o.requeue_after);
     }
     let threshold = Duration::from_secs(300);
-    let waited =
-        failover_at.map(|t| Duration::try_from(t.duration_since(failed_at)).unwrap_or_default());
+    let waited = failover_at.map(|t| crate::model::terms::elapsed(failed_at, t));
     demo.check(
         &format!(
             "failover when the condition for failure is met, not before ({} after the failure; threshold 5m, interval 10s)",
@@ -240,7 +239,7 @@ impl Demo {
     }
 
     fn at(&self, platform: &dyn Platform) -> String {
-        let d = Duration::try_from(platform.now().duration_since(self.start)).unwrap_or_default();
+        let d = crate::model::terms::elapsed(self.start, platform.now());
         let s = d.as_secs();
         format!("+{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
     }

@@ -191,23 +191,8 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
     if let Some(line) = s.snapshots_line() {
         field(out, "snapshots", "Snapshots", &line);
     }
-    if let Some(to) = &s.rollback_to {
-        field(
-            out,
-            "commit",
-            "Failover commit",
-            &format!("rolling back to {to}"),
-        );
-    } else if let Some(until) = s.commit_until {
-        field(
-            out,
-            "commit",
-            "Failover commit",
-            &format!(
-                "waiting until {until}: galaxy-ha failover {} --commit, or --rollback to undo it",
-                s.name
-            ),
-        );
+    if let Some(line) = s.commit_line() {
+        field(out, "commit", "Failover commit", &line);
     }
     out.push_str("</dl>");
 

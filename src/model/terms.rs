@@ -7,6 +7,11 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The time from `from` to `to`; none when `to` is the earlier (a clock that moved back).
+pub fn elapsed(from: jiff::Timestamp, to: jiff::Timestamp) -> Duration {
+    Duration::try_from(to.duration_since(from)).unwrap_or_default()
+}
+
 /// A duration as the alerts and history write it, to the whole second (`5m 10s`).
 pub fn whole_seconds(d: Duration) -> String {
     humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()

@@ -46,14 +46,14 @@ pub fn open(spec: &SiteSpec, memory: &Memory, job: &Job) -> Option<Open> {
     Some(Open { failover, until })
 }
 
-/// Rule 8's gate: whether resuming replication after the failover of `job` waits for its
-/// commit (or for a rollback in progress). Commits the failover when the manifest names the
-/// new live host or the window has run out, System Galaxy running there.
-pub(crate) fn hold(b: &mut Builder, job: &Job, live_running: bool) -> bool {
+/// Rule 8's gate: whether resuming replication after the failover whose commit is `open`
+/// ([`open`]) waits for it (or for a rollback in progress). Commits the failover when the
+/// manifest names the new live host or the window has run out, System Galaxy running there.
+pub(crate) fn hold(b: &mut Builder, open: Option<Open>, live_running: bool) -> bool {
     if b.next.rollback.is_some() {
         return true;
     }
-    let Some(open) = open(b.spec, &b.next, job) else {
+    let Some(open) = open else {
         return false;
     };
     if b.spec.resume == ResumeMode::Approve {
@@ -92,10 +92,4 @@ pub(crate) fn commit(b: &mut Builder, open: &Open, by: CommitBy) {
         at: b.now,
         by,
     });
-}
-
-/// Words for how long ago `since` was, for what a rollback loses.
-pub(crate) fn ago(since: Timestamp, now: Timestamp) -> String {
-    let d = std::time::Duration::try_from(now.duration_since(since)).unwrap_or_default();
-    crate::model::terms::whole_seconds(d)
 }

@@ -194,7 +194,7 @@ fn drill_limit(b: &mut Builder, view: &View) {
         .map_or(crate::manifest::spec::DEFAULT_DRILL_MAX_DURATION, |d| {
             d.max_duration
         });
-    let ran = std::time::Duration::try_from(b.now.duration_since(started)).unwrap_or_default();
+    let ran = crate::model::terms::elapsed(started, b.now);
     if ran >= limit {
         b.act(
             Operation::EndTestFailover {

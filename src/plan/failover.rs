@@ -129,7 +129,7 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
         return;
     }
     if let Some(ended) = b.next.maintenance_ended {
-        let since = Duration::try_from(b.now.duration_since(ended)).unwrap_or_default();
+        let since = crate::model::terms::elapsed(ended, b.now);
         if since < threshold {
             // The failure was seen while maintenance held: the countdown starts again at its
             // end, so that ending maintenance never fails over at once.
@@ -166,7 +166,7 @@ fn both_views_failed(b: &mut Builder, job: &Job, live: &str, standby: &str, thre
                 s.id,
                 s.at,
                 crate::model::terms::whole_seconds(
-                    Duration::try_from(b.now.duration_since(s.at)).unwrap_or_default()
+                    crate::model::terms::elapsed(s.at, b.now)
                 )
             )
         });
@@ -346,7 +346,7 @@ fn blockers(
         match fallback {
             Some(s) => {
                 // A snapshot loses everything after it: maxDataLoss is measured from it.
-                let age = Duration::try_from(b.now.duration_since(s.at)).unwrap_or_default();
+                let age = crate::model::terms::elapsed(s.at, b.now);
                 if let Some(max) = b.spec.failover.max_data_loss
                     && age > max
                 {
@@ -535,32 +535,19 @@ pub fn approve_snapshot(
         return Err(format!("no snapshot {choice:?}: {have}"));
     };
     match approve_as(manifest, observed, memory, false, false)? {
-        Approval::Failover {
-            op:
-                Operation::Failover {
-                    job,
-                    target,
-                    mode,
-                    apply_queued_data,
-                    ..
-                },
-            from,
-            forced,
-        } => Ok(Approval::Failover {
-            op: Operation::Failover {
-                job,
-                target,
-                mode,
-                apply_queued_data,
-                snapshot: Some(snapshot.id.clone()),
-            },
-            from,
-            forced,
-        }),
         Approval::Switchover { from, .. } => Err(format!(
             "System Galaxy runs on {from}: a failover to a snapshot would throw away what it recorded since. To move it, switch over (galaxy-ha failover without --snapshot)"
         )),
-        other => Ok(other),
+        mut approval => {
+            if let Approval::Failover {
+                op: Operation::Failover { snapshot: to, .. },
+                ..
+            } = &mut approval
+            {
+                *to = Some(snapshot.id.clone());
+            }
+            Ok(approval)
+        }
     }
 }
 

@@ -24,8 +24,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     if let Some(s) = b.memory.switchover.clone() {
         if s.to == live {
             b.next.switchover = None;
-            b.next.last_switchover_downtime =
-                Some(Duration::try_from(b.now.duration_since(s.started)).unwrap_or_default());
+            b.next.last_switchover_downtime = Some(crate::model::terms::elapsed(s.started, b.now));
         } else if s.from == live {
             b.set(
                 ConditionType::ManifestStale,
@@ -91,7 +90,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     if let Some(window) = b.spec.switchover.as_ref().and_then(|s| s.window.as_ref())
         && let Some(opens) = window.next_opening(b.now)
     {
-        let wait = Duration::try_from(opens.timestamp().duration_since(b.now)).unwrap_or_default();
+        let wait = crate::model::terms::elapsed(b.now, opens.timestamp());
         let message = format!(
             "spec.primary asks to move System Galaxy from {live} to {primary} in the switchover window ({window}): it opens {}, in {}",
             opens.strftime("%a %Y-%m-%d %H:%M %Z"),
@@ -133,12 +132,7 @@ fn switchover(
         ));
         return false;
     }
-    let running_vm = b
-        .observed
-        .host(live)
-        .filter(|h| h.reachable)
-        .and_then(|h| h.vms.iter().find(|v| Vm::is_live(v)))
-        .map(|v| v.name.clone());
+    let running_vm = b.observed.live_vm(live).map(|v| v.name.clone());
     if in_progress.is_some()
         && let Some((stop, error)) = shutdown_failed(b, live)
     {

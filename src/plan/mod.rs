@@ -285,10 +285,7 @@ pub fn approved(
                 started: now,
             });
             b.next.backed_out = None;
-            let vm = observed
-                .host(from)
-                .and_then(|h| h.vms.iter().find(|v| v.is_live()))
-                .map(|v| v.name.clone());
+            let vm = observed.live_vm(from).map(|v| v.name.clone());
             if let Some(vm) = vm {
                 b.act(
                     Operation::StopVm {

@@ -42,7 +42,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 .last_failover
                 .as_ref()
                 .is_some_and(|f| f.cause == FailoverCause::Switchover);
-            let window = super::commit::open(b.spec, b.memory, &job)
+            let open = super::commit::open(b.spec, &b.next, &job);
+            let window = open
+                .as_ref()
                 .filter(|_| b.memory.rollback.is_none())
                 .map(|open| {
                     format!(
@@ -97,7 +99,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
                 ));
                 return;
             }
-            let held = super::commit::hold(b, &job, view.live_running);
+            let held = super::commit::hold(b, open, view.live_running);
             if !b.reachable(&old) {
                 b.wait(format!("waiting for {old} to return to resume replication"));
                 return;

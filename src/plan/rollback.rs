@@ -135,7 +135,7 @@ pub(crate) fn start(b: &mut Builder, open: &Open, old_vm: &VmName) {
     let lost = format!(
         "What System Galaxy recorded on {from} since the failover at {} ({} ago) is lost: the VM there is kept, with its disks, but replaced as the replica",
         open.failover.at,
-        commit::ago(open.failover.at, b.now)
+        crate::model::terms::whole_seconds(crate::model::terms::elapsed(open.failover.at, b.now))
     );
     b.alert(
         AlertKind::Rollback,
@@ -146,29 +146,37 @@ pub(crate) fn start(b: &mut Builder, open: &Open, old_vm: &VmName) {
         ),
         "rule 8b (rollback): approved by a person",
     );
-    shutdown(b, &from);
+    if let Some(stop) = clean_shutdown(b, &from) {
+        shut_down(b, stop, &from);
+    }
 }
 
-fn shutdown(b: &mut Builder, from: &str) {
-    let Some(vm) = running_on(b, from) else {
-        return;
-    };
+/// The clean shutdown of System Galaxy where it runs on `host`, if it does.
+fn clean_shutdown(b: &Builder, host: &str) -> Option<Operation> {
+    b.observed.live_vm(host).map(|v| Operation::StopVm {
+        host: host.into(),
+        vm: v.name.clone(),
+        turn_off: false,
+    })
+}
+
+fn shut_down(b: &mut Builder, stop: Operation, from: &str) {
     b.act(
-        Operation::StopVm {
-            host: from.into(),
-            vm,
-            turn_off: false,
-        },
+        stop,
         format!("rule 8b (rollback): shut System Galaxy down cleanly on {from} first"),
     );
 }
 
-fn running_on(b: &Builder, host: &str) -> Option<VmName> {
-    b.observed
-        .host(host)
-        .filter(|h| h.reachable)
-        .and_then(|h| h.vms.iter().find(|v| v.is_live()))
-        .map(|v| v.name.clone())
+/// The rollback ends without moving System Galaxy back, and the alert says why.
+fn stopped(b: &mut Builder, r: &Rollback, why: String, reason: &str) {
+    b.next.rollback = None;
+    b.alert(
+        AlertKind::Rollback,
+        Severity::Error,
+        format!("rollback-stopped/{}/{}", r.from, r.to),
+        format!("the rollback from {} to {} stopped: {why}", r.from, r.to),
+        format!("rule 8b (rollback): {reason}"),
+    );
 }
 
 /// A rollback in progress, each pass until System Galaxy runs on the old host again and the
@@ -188,7 +196,7 @@ pub(crate) fn plan(b: &mut Builder) {
     let failed_over = job
         .as_ref()
         .is_some_and(|j| j.activity == Activity::FailedOver && j.target == r.from);
-    if running_on(b, &r.to).is_some() {
+    if b.observed.live_vm(&r.to).is_some() {
         if !failed_over {
             // Rule 8 deleted the failed-over job: protection takes it from here.
             b.next.rollback = None;
@@ -196,40 +204,31 @@ pub(crate) fn plan(b: &mut Builder) {
         return;
     }
     if !failed_over {
-        b.next.rollback = None;
-        b.alert(
-            AlertKind::Rollback,
-            Severity::Error,
-            format!("rollback-stopped/{}/{}", r.from, r.to),
+        let what = job.map_or("no job".to_string(), |j| {
+            format!("job {:?} is {}", j.name, j.activity)
+        });
+        stopped(
+            b,
+            &r,
             format!(
-                "the rollback from {} to {} stopped: the failed-over job is no longer there to roll back ({}). Check the site (galaxy-ha status)",
-                r.from,
-                r.to,
-                job.map_or("no job".to_string(), |j| format!("job {:?} is {}", j.name, j.activity))
+                "the failed-over job is no longer there to roll back ({what}). Check the site (galaxy-ha status)"
             ),
-            "rule 8b (rollback): the job changed under it",
+            "the job changed under it",
         );
         return;
     }
-    let stop = running_on(b, &r.from).map(|vm| Operation::StopVm {
-        host: r.from.clone(),
-        vm,
-        turn_off: false,
-    });
-    if let Some(stop) = stop {
+    if let Some(stop) = clean_shutdown(b, &r.from) {
         if let Some(f) = b.failure(&stop) {
             let error = f.error.clone();
             b.forget_failure(&stop);
-            b.next.rollback = None;
-            b.alert(
-                AlertKind::Rollback,
-                Severity::Error,
-                format!("rollback-stopped/{}/{}", r.from, r.to),
+            stopped(
+                b,
+                &r,
                 format!(
-                    "the rollback from {} to {} stopped: System Galaxy's clean shutdown on {} failed ({error}). It still runs there and nothing was lost; the failover's commit is still open",
-                    r.from, r.to, r.from
+                    "System Galaxy's clean shutdown on {} failed ({error}). It still runs there and nothing was lost; the failover's commit is still open",
+                    r.from
                 ),
-                "rule 8b (rollback): the clean shutdown failed, and a rollback never turns System Galaxy off",
+                "the clean shutdown failed, and a rollback never turns System Galaxy off",
             );
             return;
         }
@@ -237,7 +236,7 @@ pub(crate) fn plan(b: &mut Builder) {
             "RollingBack",
             format!("rolling back: shutting System Galaxy down on {}", r.from),
         );
-        shutdown(b, &r.from);
+        shut_down(b, stop, &r.from);
         return;
     }
     b.degrade(
@@ -256,11 +255,11 @@ pub(crate) fn plan(b: &mut Builder) {
     }
     if !b.reachable(&r.to) {
         // System Galaxy is down and the old host went away: it starts again where it ran.
-        back_out(b, &r.from, &r.to);
+        back_out(b, &r);
         return;
     }
     let Some(vm) = old_vm(b.observed, &r.to) else {
-        back_out(b, &r.from, &r.to);
+        back_out(b, &r);
         return;
     };
     b.act(
@@ -277,12 +276,12 @@ pub(crate) fn plan(b: &mut Builder) {
 
 /// The old host cannot take System Galaxy back: it starts again on the host it was shut down
 /// on, and the rollback ends.
-fn back_out(b: &mut Builder, from: &str, to: &str) {
-    b.next.rollback = None;
+fn back_out(b: &mut Builder, r: &Rollback) {
+    let (from, to) = (&r.from, &r.to);
     if let Some(vm) = old_vm(b.observed, from) {
         b.act(
             Operation::StartVm {
-                host: from.into(),
+                host: from.clone(),
                 vm,
             },
             format!(
@@ -290,13 +289,12 @@ fn back_out(b: &mut Builder, from: &str, to: &str) {
             ),
         );
     }
-    b.alert(
-        AlertKind::Rollback,
-        Severity::Error,
-        format!("rollback-stopped/{from}/{to}"),
+    stopped(
+        b,
+        r,
         format!(
-            "the rollback from {from} to {to} stopped: {to} cannot be reached or has no System Galaxy VM to start. System Galaxy starts again on {from}, where it was shut down cleanly; nothing was lost, and the failover's commit is still open"
+            "{to} cannot be reached or has no System Galaxy VM to start. System Galaxy starts again on {from}, where it was shut down cleanly; nothing was lost, and the failover's commit is still open"
         ),
-        "rule 8b (rollback): the old host cannot take System Galaxy back",
+        "the old host cannot take System Galaxy back",
     );
 }

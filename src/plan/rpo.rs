@@ -4,12 +4,10 @@
 //! `spec.rpoGrace` (a job that protects and falls behind; not protecting at all has its own
 //! conditions and alerts); all the time spent outside the target is kept for the metric.
 
-use std::time::Duration;
-
 use super::builder::Builder;
 use super::view::View;
 use crate::model::operation::{AlertKind, Severity};
-use crate::model::terms::whole_seconds;
+use crate::model::terms::{elapsed, whole_seconds};
 use crate::observed::Activity;
 use crate::plan::ConditionType;
 
@@ -51,30 +49,30 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
     };
     let key = ConditionType::RpoMet.as_str();
     let was = b.memory.transitions.get(key);
-    // Since when the target has been missed, while it is (this pass, when it just began).
-    let missed_since = was.filter(|t| !t.status).map_or(b.now, |t| t.at);
-    if met {
-        if was.is_some_and(|t| !t.status) {
-            let spell = Duration::try_from(b.now.duration_since(missed_since)).unwrap_or_default();
-            let total = b.memory.rpo_missed.unwrap_or_default() + spell;
-            b.next.rpo_missed = Some(total);
+    // The spell outside the target: since when, and how long so far (it begins now when the
+    // target was met the pass before).
+    let earlier = was.filter(|t| !t.status).map(|t| t.at);
+    let since = earlier.unwrap_or(b.now);
+    let missed_for = elapsed(since, b.now);
+    match earlier {
+        Some(_) if met => {
+            b.next.rpo_missed = Some(b.memory.rpo_missed.unwrap_or_default() + missed_for);
         }
-    } else {
-        let missed_for = Duration::try_from(b.now.duration_since(missed_since)).unwrap_or_default();
         // Not protecting has its own conditions and alerts (a first mirror, a failover):
         // the RPO alert is for a job that protects and falls behind.
-        if reason == "LatencyAboveTarget" && missed_for >= b.spec.rpo_grace {
+        _ if !met && reason == "LatencyAboveTarget" && missed_for >= b.spec.rpo_grace => {
             b.alert(
                 AlertKind::RpoMissed,
                 Severity::Warning,
                 "rpo-missed".into(),
                 format!(
-                    "the recovery point objective is missed: {message}, for {} now (since {missed_since}). A failover now would lose more than the site accepts; see the job's queues and the link between the hosts",
+                    "the recovery point objective is missed: {message}, for {} now (since {since}). A failover now would lose more than the site accepts; see the job's queues and the link between the hosts",
                     whole_seconds(missed_for)
                 ),
                 "spec.rpoTarget: missed for longer than spec.rpoGrace",
             );
         }
+        _ => {}
     }
     b.set(ConditionType::RpoMet, met, reason, message);
 }

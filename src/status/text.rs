@@ -130,21 +130,8 @@ fn facts(out: &mut String, s: &SiteStatus) {
     if let Some(line) = s.snapshots_line() {
         row(out, "Snapshots", &line);
     }
-    if let Some(to) = &s.rollback_to {
-        row(out, "Rollback", &format!("in progress, back to {to}"));
-    } else if let Some(until) = s.commit_until {
-        row(
-            out,
-            "Failover commit",
-            &format!(
-                "waiting until {} (in {}): galaxy-ha failover {} --commit, or --rollback to undo it",
-                moment(until, now),
-                crate::model::terms::whole_seconds(
-                    Duration::try_from(until.duration_since(now)).unwrap_or_default()
-                ),
-                s.name
-            ),
-        );
+    if let Some(line) = s.commit_line() {
+        row(out, "Failover commit", &line);
     }
     if s.drill.running {
         let d = &s.drill;

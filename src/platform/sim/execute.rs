@@ -544,29 +544,21 @@ impl World {
                     job.test_until_ms = Some(ceil_second(now + test_len));
                 }
             }
-            FailoverKind::Live if snapshot.is_some() => {
-                let id = snapshot.unwrap_or_default();
-                self.revert_to_snapshot(id).map_err(carbonite)?;
-                self.failovers += 1;
-                if let Some(job) = self.job.as_mut() {
-                    job.phase = Phase::FailingOver {
-                        until_ms: ceil_second(now + failover_len),
-                    };
-                    job.missed_since_ms = None;
-                    job.failed_queries = 0;
-                    job.connected_since_ms = None;
-                }
-            }
             FailoverKind::Live => {
+                if let Some(id) = snapshot {
+                    self.revert_to_snapshot(id).map_err(carbonite)?;
+                }
                 self.failovers += 1;
                 if let Some(job) = self.job.as_mut() {
-                    // What the source had not sent will never reach the replica.
-                    self.ledger.lost += job.source_queue.clear();
-                    let queued = job.target_queue.clear();
-                    if apply {
-                        self.ledger.stored += queued;
-                    } else {
-                        self.ledger.lost += queued;
+                    if snapshot.is_none() {
+                        // What the source had not sent will never reach the replica.
+                        self.ledger.lost += job.source_queue.clear();
+                        let queued = job.target_queue.clear();
+                        if apply {
+                            self.ledger.stored += queued;
+                        } else {
+                            self.ledger.lost += queued;
+                        }
                     }
                     job.phase = Phase::FailingOver {
                         until_ms: ceil_second(now + failover_len),
