@@ -65,6 +65,18 @@ pub enum OutputFormat {
     Json,
 }
 
+/// How `galaxy-ha report` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown, for a ticket or a change record.
+    #[default]
+    Md,
+    /// One self-contained HTML page, fit to print.
+    Html,
+    /// JSON, for scripts.
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests: every problem of every file, each with FILE:LINE:COL.
@@ -196,6 +208,28 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         #[command(flatten)]
         coordination: crate::fleet::CoordinationArgs,
     },
+    /// Run reports for auditors: each failover, switchover, rollback, resume and drill with
+    /// who or what started it, its steps and times, System Galaxy's downtime, what could be
+    /// lost, the recovery point, how long the site was unprotected, the result and notes.
+    ///
+    /// Example: galaxy-ha report -m manifests/ --since 90d --format html --out drills.html
+    Report {
+        /// One run, by its id (as `report` lists them, e.g. drill-20261203T134500Z).
+        run: Option<String>,
+        #[command(flatten)]
+        site: SiteFlags,
+        /// Only runs that started in this last stretch of time (e.g. 90d).
+        #[arg(long, value_parser = crate::duration::parse)]
+        since: Option<Duration>,
+        #[arg(long, value_enum, default_value_t)]
+        format: ReportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        /// In a fleet the journal lives in etcd: read it there.
+        #[command(flatten)]
+        coordination: crate::fleet::CoordinationArgs,
+    },
     /// Fail a site over to its standby host now: a person's approval.
     ///
     /// When the live host failed, the replica goes live. When both hosts are healthy, it is a
@@ -216,6 +250,13 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// replication keeps protecting).
         #[arg(long, requires = "test")]
         end: bool,
+        /// With --test: notes for the drill's report (what was tested, who was there).
+        #[arg(long, value_name = "TEXT", requires = "test", conflicts_with = "end")]
+        notes: Option<String>,
+        /// With --test: once the drill's checks pass, keep its isolated replica running for a
+        /// person to look at, until --test --end or spec.drills.maxDuration.
+        #[arg(long, requires = "test", conflicts_with = "end")]
+        hold: bool,
         /// Fail over although the failover monitor on the standby host still reaches System
         /// Galaxy on the live host (only the controller lost it). System Galaxy may then run
         /// on both hosts: the site shows SplitBrainPending, and alerts, until the old live
@@ -240,6 +281,10 @@ Editors (yaml-language-server) use it through the first line of a manifest:
         /// live host that failed, when the newest data is not good.
         #[arg(long, value_name = "ID|latest|latest-good", conflicts_with_all = ["test", "commit", "rollback"])]
         snapshot: Option<String>,
+        /// When a controller runs: which right to ask with, `drill` or `operate` (by default
+        /// the widest this account may read; see docs/rights.md).
+        #[arg(long, env = "GALAXY_HA_RIGHT", value_parser = ["drill", "operate"])]
+        right: Option<String>,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -472,7 +517,12 @@ pub enum SimCommand {
     /// port-close HOST PORT, vm-start HOST, shutdown-fails HOST (the guest refuses its next
     /// clean shutdown), shutdown-times-out HOST (Stop-VM gives up on the next clean shutdown,
     /// which the guest finishes anyway), email-drift HOST, job-stop, target-data-bad (the replica's
-    /// data goes bad until a new job mirrors it), target-data-good.
+    /// data goes bad until a new job mirrors it), target-data-good, guest-silent HOST (the
+    /// guests of its VMs never answer: no heartbeat, nothing read inside; a drill's test
+    /// replica then fails its checks), guest-answers HOST, memory-low HOST / memory-ok HOST
+    /// (free memory on the host for System Galaxy's VM), disk-low HOST / disk-ok HOST (free
+    /// space for the replica), licence-invalid HOST / licence-valid HOST (Carbonite's
+    /// activation).
     ///
     /// Example: galaxy-ha sim fault host-down GCSHOSTA -m manifests/hq.yaml
     Fault(FaultArgs),
@@ -529,7 +579,8 @@ pub struct ChaosArgs {
 pub struct FaultArgs {
     /// The fault: host-down, host-up, link-down, link-up, service-stop, port-close,
     /// vm-start, shutdown-fails, shutdown-times-out, email-drift, job-stop, target-data-bad,
-    /// target-data-good.
+    /// target-data-good, guest-silent, guest-answers, memory-low, memory-ok, disk-low,
+    /// disk-ok, licence-invalid, licence-valid.
     #[arg(value_name = "KIND")]
     pub kind: String,
     /// The fault's arguments (host names, `controller`, a service name, a port).

@@ -2,6 +2,7 @@
 //! outcome after, keeps memory on disk after each disruptive step, and reports what was
 //! applied, what failed and what was skipped.
 
+use crate::model::drill::{Drill, DrillStart};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -176,6 +177,85 @@ impl<'a> Records<'a> {
 
 /// Applies a plan.
 ///
+/// Runs a step of `spec.hooks` on this machine, journals what it printed, and alerts when
+/// it failed: a hook never undoes the run it follows, and is not retried (a hook point is
+/// one pass).
+fn hook(
+    plan: &Plan,
+    action: &crate::model::Action,
+    now: jiff::Timestamp,
+    store: &mut Records,
+    alerts: &mut dyn AlertSink,
+    report: &mut ApplyReport,
+) -> Result<(), ExecuteError> {
+    let Operation::RunHook {
+        run,
+        kind,
+        step,
+        command,
+        timeout,
+        env,
+    } = &action.op
+    else {
+        return Ok(());
+    };
+    let mut logged = action.clone();
+    let event = match crate::hooks::run(command, env, *timeout) {
+        Ok(ran) => {
+            tracing::info!(site = %plan.site, run = %run, "hook spec.hooks.{}[{step}] ran in {}: {}", kind.as_str(), humantime::format_duration(ran.took), ran.output);
+            logged.description = format!("{}; it printed: {}", action.description, ran.output);
+            report.applied.push(action.clone());
+            Event::Done
+        }
+        Err(e) => {
+            let message = format!(
+                "the step spec.hooks.{}[{step}] after {run} failed: {e}. The {} itself is not undone; do by hand what the step does",
+                kind.as_str(),
+                kind.as_str()
+            );
+            let raised = Alert {
+                site: plan.site.clone(),
+                kind: AlertKind::HookFailed,
+                severity: crate::model::operation::Severity::Warning,
+                key: format!("hook-failed/{run}/{step}"),
+                message,
+                at: now,
+                action: Some("run the step by hand".into()),
+            };
+            let alert_event = match alerts.raise(&raised) {
+                Ok(()) => Event::Done,
+                Err(alert_error) => Event::Failed {
+                    error: alert_error.to_string(),
+                },
+            };
+            // The alert in history, as the planned ones are.
+            let alert_action = crate::model::Action {
+                id: format!("{}/alert/{}", plan.site, raised.key),
+                description: format!("{}: {}", AlertKind::HookFailed.as_str(), raised.message),
+                reason: action.reason.clone(),
+                disruptive: false,
+                op: Operation::Alert {
+                    alert: AlertKind::HookFailed,
+                    severity: raised.severity,
+                    key: raised.key.clone(),
+                    message: raised.message.clone(),
+                    action: raised.action.clone(),
+                },
+                failover: None,
+                decision: None,
+                drill: None,
+            };
+            store.journal(now, &alert_action, alert_event)?;
+            report.failed.push((action.clone(), e.to_string()));
+            Event::Failed {
+                error: e.to_string(),
+            }
+        }
+    };
+    store.journal(now, &logged, event)?;
+    Ok(())
+}
+
 /// # Guarantees
 /// A disruptive action is issued only after its intent is in memory (`in_flight`) and in the
 /// journal; memory is on disk after each one, so a crash never repeats it. No action is
@@ -260,6 +340,10 @@ pub fn execute(
             store.journal(now, &logged, event)?;
             continue;
         }
+        if let Operation::RunHook { .. } = &action.op {
+            hook(plan, action, now, store, alerts, &mut report)?;
+            continue;
+        }
         if action.disruptive {
             memory.in_flight = Some(InFlight {
                 action_id: action.id.clone(),
@@ -289,10 +373,21 @@ pub fn execute(
                 }
                 if let Operation::Failover {
                     mode: FailoverKind::Test,
+                    target,
                     ..
-                } = action.op
+                } = &action.op
                 {
                     memory.last_test_failover = Some(now);
+                    let start = action
+                        .drill
+                        .as_deref()
+                        .cloned()
+                        .unwrap_or_else(|| DrillStart {
+                            by: "not recorded".into(),
+                            notes: None,
+                            hold: false,
+                        });
+                    memory.drill = Some(Drill::new(target.clone(), now, start));
                 }
                 memory.failures.remove(&action.id);
                 report.applied.push(action.clone());

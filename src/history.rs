@@ -31,6 +31,9 @@ pub struct Item {
     pub details: Vec<String>,
 }
 
+/// The outcome of a run's end in the timeline: its what says which run and how it ended.
+pub const RUN_ENDED: &str = "run ended";
+
 /// Every kind of event `history --kind` filters on.
 pub const CATEGORIES: [&str; 10] = [
     "failover",
@@ -45,24 +48,36 @@ pub const CATEGORIES: [&str; 10] = [
     "baseline",
 ];
 
+/// What a person's ask is about.
+pub fn ask_category(ask: &Ask) -> &'static str {
+    match ask {
+        Ask::Failover | Ask::ForcedFailover | Ask::Commit | Ask::SnapshotFailover(_) => "failover",
+        Ask::Rollback => "rollback",
+        Ask::Test | Ask::Drill(_) | Ask::EndTest => "drill",
+        Ask::Resume => "resume",
+        Ask::Apply => "manifest",
+    }
+}
+
 /// What a journal entry is about, in an admin's words.
 fn category(entry: &Entry) -> &'static str {
     if let Event::Asked { ask, .. } = &entry.event {
-        return match ask {
-            Ask::Failover | Ask::ForcedFailover | Ask::Commit | Ask::SnapshotFailover(_) => {
-                "failover"
-            }
-            Ask::Rollback => "rollback",
-            Ask::Test | Ask::EndTest => "drill",
-            Ask::Resume => "resume",
-            Ask::Apply => "manifest",
-        };
+        return ask_category(ask);
+    }
+    if let Event::RunFinished { run } = &entry.event {
+        return run.kind.as_str();
     }
     let rule = |n: &str| entry.reason.starts_with(&format!("rule {n} "));
     if rule("8b") {
         return "rollback";
     }
     match entry.kind {
+        // A hook belongs to the run it follows: `rule 13 (hooks): spec.hooks.KIND[i] ...`.
+        Some(ActionKind::RunHook) => CATEGORIES
+            .iter()
+            .find(|c| entry.reason.contains(&format!("spec.hooks.{c}[")))
+            .copied()
+            .unwrap_or("job"),
         None => "manifest",
         Some(ActionKind::Failover) if rule("9") => "switchover",
         Some(ActionKind::Failover) => "failover",
@@ -145,6 +160,9 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
                     _ => {}
                 }
                 items.push(item("changed".into(), details));
+            }
+            Event::RunFinished { run } => {
+                items.push(item(RUN_ENDED.into(), vec![run.summary.clone()]));
             }
         }
     }

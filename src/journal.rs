@@ -49,6 +49,10 @@ pub enum Event {
         ask: Ask,
         user: String,
         host: String,
+        /// The right the running controller granted the request, by name (`drill` or
+        /// `operate`, see the `rights` module); none when the command acted itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        right: Option<String>,
     },
     /// The site's manifest changed since the last pass (a merge, a pull, an edit).
     ManifestChanged {
@@ -61,4 +65,6 @@ pub enum Event {
         /// What changed, in the manifest's words (e.g. `spec.primary: GCSHOSTA → GCSHOSTB`).
         changes: Vec<String>,
     },
+    /// A run (failover, switchover, rollback, resume, drill) ended: its facts for the report.
+    RunFinished { run: Box<crate::model::run::Run> },
 }

@@ -55,12 +55,15 @@ pub mod whatif;
 pub mod last_good;
 pub mod lock;
 pub mod requests;
+pub mod rights;
 pub mod store;
 // 8. Reconcile
 pub mod alert;
 pub mod execute;
 pub mod history;
+pub mod hooks;
 pub mod reconcile;
+pub mod report;
 pub mod status;
 // 9. Service
 pub mod allocator;

@@ -105,6 +105,32 @@ pub struct Memory {
         skip_serializing_if = "Option::is_none"
     )]
     pub rpo_missed: Option<std::time::Duration>,
+    /// The drill under way: its test replica, its checks so far and who started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<crate::model::drill::Drill>,
+    /// The last drill that finished, with its result: what status shows and what makes the
+    /// site verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<crate::model::drill::Drill>,
+    /// What the last drill that passed proved, so that a manifest change to the hosts, the VM
+    /// or the job makes the site `Unverified` until the next one passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<crate::model::drill::Verified>,
+    /// The last readiness check (`spec.readiness.every`): when, and what a failover would
+    /// lack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Readiness>,
+    /// When the last drill that passed started: what `DrillOverdue` counts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drill_passed: Option<Timestamp>,
+}
+
+/// See [`Memory::readiness`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    pub checked: Timestamp,
+    /// Why a failover now would fail or harm; empty when ready.
+    pub lacking: Vec<String>,
 }
 
 /// See [`Memory::committed`].
@@ -147,6 +173,9 @@ pub struct Rollback {
     /// The failover rolled back ([`FailoverRecord::at`]).
     pub failover_at: Timestamp,
     pub started: Timestamp,
+    /// When the controller first saw System Galaxy live on `to` again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_at: Option<Timestamp>,
 }
 
 /// See [`Memory::backed_out`].
@@ -173,6 +202,9 @@ pub struct Resuming {
     pub job: String,
     /// Why it was created, for the alert.
     pub why: String,
+    /// When the controller first saw the job being made, for the run's report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,6 +37,23 @@ pub struct HostState {
     /// or replica on the site until it is known again.
     #[serde(default = "known")]
     pub jobs_known: bool,
+    /// What a failover onto this host needs beyond the job: free memory and disk, and
+    /// Carbonite's licence; `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+}
+
+/// A host's room for System Galaxy's VM, and whether Carbonite may run there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// Physical memory free now.
+    pub memory_free_bytes: u64,
+    /// Free space on the volume of the replica's files (`spec.replication.replicaPath`).
+    pub disk_free_bytes: u64,
+    /// Carbonite's activation: valid, with what it says.
+    pub licence_valid: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub licence: String,
 }
 
 fn known() -> bool {
@@ -97,6 +114,7 @@ impl HostState {
             email: None,
             vms: Vec::new(),
             jobs_known: false,
+            capacity: None,
         }
     }
 }
@@ -160,6 +178,20 @@ pub struct Vm {
     /// configuration and leaves these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disks: Vec<String>,
+    /// Hyper-V's heartbeat integration service, as `Get-VMIntegrationService` describes it
+    /// (`OK` when the guest answers); `None` when the VM is off or it was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<String>,
+    /// Of the manifest's `spec.vm.ports`, those listening inside the guest; `None` when the
+    /// guest was not asked or did not answer. Read for a drill's test replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listening: Option<Vec<u32>>,
+    /// The memory it starts with and the size of its virtual disks, where read: what a
+    /// failover onto another host needs there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_bytes: Option<u64>,
 }
 
 impl Vm {

@@ -6,6 +6,7 @@
 //! that every caller journals a manifest change, keeps memory and issues actions the same
 //! way. The callers keep only what is theirs: when to pass again, what to show, whom to ask.
 
+use crate::model::drill::DrillStart;
 use std::path::Path;
 use std::time::Duration;
 
@@ -187,7 +188,9 @@ pub fn approve(
     }
     let approval = match ask {
         Ask::EndTest => plan::approve_end(&look.observed),
-        Ask::Test => plan::approve(&site.manifest, &look.observed, &look.memory, true),
+        Ask::Test | Ask::Drill(_) => {
+            plan::approve(&site.manifest, &look.observed, &look.memory, true)
+        }
         Ask::Failover => plan::approve(&site.manifest, &look.observed, &look.memory, false),
         Ask::ForcedFailover => plan::approve_forced(&site.manifest, &look.observed, &look.memory),
         Ask::Resume => plan::approve_resume(&look.observed),
@@ -211,6 +214,13 @@ pub fn approve(
     for action in &mut plan.actions {
         if let Operation::Alert { message, .. } = &mut action.op {
             message.push_str(&format!(" (asked by {by})"));
+        }
+        if let (Some(d), ActionKind::TestFailover) = (ask.drill(), action.kind()) {
+            action.drill = Some(Box::new(DrillStart {
+                by: by.to_string(),
+                notes: d.notes,
+                hold: d.hold,
+            }));
         }
     }
     Ok((approval, Look { plan, ..look }))
@@ -238,6 +248,7 @@ pub fn journal_ask(
             ask: ask.clone(),
             user: by.user.clone(),
             host: by.host.clone(),
+            right: by.right.map(|r| r.to_string()),
         },
     };
     Ok(store.append(site, &entry)?)
@@ -332,6 +343,32 @@ fn remember_manifest(
     Ok(())
 }
 
+/// Journals each run that ended in this pass, before the pass's memory is saved: a run
+/// journaled twice (the controller stopped in between) is one run to `galaxy-ha report`,
+/// one never journaled would be lost.
+fn journal_runs(
+    site: &Site,
+    plan: &Plan,
+    store: &dyn SiteStore,
+    now: jiff::Timestamp,
+) -> Result<(), ReconcileError> {
+    for run in &plan.finished_runs {
+        let entry = journal::Entry {
+            at: now,
+            action_id: String::new(),
+            kind: None,
+            decision: None,
+            description: format!("{} {} ended: {}", run.kind.as_str(), run.id, run.result),
+            reason: run.summary.clone(),
+            event: journal::Event::RunFinished {
+                run: Box::new(run.clone()),
+            },
+        };
+        store.append(&site.name, &entry)?;
+    }
+    Ok(())
+}
+
 /// Observes, plans, and (unless `mode` is a dry run) journals a changed manifest and carries
 /// the plan out.
 ///
@@ -368,6 +405,7 @@ pub fn reconcile(
     }
     ctx.store.knows(&memory);
     remember_manifest(site, &mut plan, ctx.store.backend(), platform.now())?;
+    journal_runs(site, &plan, ctx.store.backend(), platform.now())?;
     let report = execute::execute(&plan, platform, ctx.store, ctx.alerts)?;
     let requeue_after = if report.applied.is_empty() {
         come_back_after(&observed, interval)

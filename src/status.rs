@@ -102,6 +102,14 @@ pub struct SiteStatus {
     pub snapshots: Vec<SnapshotStatus>,
     /// The test failover (drill) running now, if one is.
     pub drill: Drill,
+    /// The last drill that finished: its run id, who started it, each check's outcome and
+    /// time, the cleanup, and its result (`pass` or `fail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<DrillRun>,
+    /// The last readiness check (`spec.readiness.every`): when, and what a failover would
+    /// lack (empty: ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<crate::memory::Readiness>,
 }
 
 impl SiteStatus {
@@ -164,6 +172,24 @@ pub struct Drill {
     pub host: Option<HostName>,
     /// What the running drill shows: whether its replica booted, which services run in it.
     pub result: Option<String>,
+    /// The run's id and who started it, with its checks so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::model::drill::DrillCheck>,
+}
+
+/// A finished drill as status shows it: the record, and its result in one word.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DrillRun {
+    /// `pass` or `fail`.
+    pub result: &'static str,
+    #[serde(flatten)]
+    pub drill: crate::model::drill::Drill,
 }
 
 impl SiteStatus {
@@ -346,15 +372,27 @@ pub fn site(site: &Site, look: &Look, now: Timestamp, alerts_pending: usize) -> 
             .hosts
             .iter()
             .find_map(|h| {
-                h.test_replica().map(|v| Drill {
-                    running: true,
-                    started: memory.last_test_failover,
-                    replica: Some(v.name.clone()),
-                    host: Some(h.name.clone()),
-                    result: h.drill_result(),
+                h.test_replica().map(|v| {
+                    let run = plan.memory.drill.as_ref().filter(|d| d.host == h.name);
+                    Drill {
+                        running: true,
+                        started: run.map(|d| d.started).or(memory.last_test_failover),
+                        replica: Some(v.name.clone()),
+                        host: Some(h.name.clone()),
+                        result: h.drill_result(),
+                        run: run.map(|d| d.run.clone()),
+                        by: run.map(|d| d.start.by.clone()),
+                        notes: run.and_then(|d| d.start.notes.clone()),
+                        checks: run.map(|d| d.checks.clone()).unwrap_or_default(),
+                    }
                 })
             })
             .unwrap_or_default(),
+        readiness: plan.memory.readiness.clone(),
+        last_drill: plan.memory.last_drill.as_ref().map(|d| DrillRun {
+            result: d.result(),
+            drill: d.clone(),
+        }),
         switchover_to: plan.memory.switchover.as_ref().map(|s| s.to.clone()),
         commit_until: plan.commit_until,
         rollback_to: plan.memory.rollback.as_ref().map(|r| r.to.clone()),

@@ -128,6 +128,10 @@ pub fn project(
                             isolated: false,
                             services: Vec::new(),
                             disks: Vec::new(),
+                            heartbeat: None,
+                            listening: None,
+                            memory_bytes: None,
+                            disk_bytes: None,
                         }),
                     }
                 }
@@ -145,6 +149,44 @@ pub fn project(
             Fault::TargetDataBad | Fault::TargetDataGood => {
                 if let Some(j) = o.job.as_mut() {
                     j.target_data_ok = *fault == Fault::TargetDataGood;
+                }
+            }
+            Fault::GuestSilent { host } | Fault::GuestAnswers { host } => {
+                let answers = matches!(fault, Fault::GuestAnswers { .. });
+                for vm in o
+                    .hosts
+                    .iter_mut()
+                    .filter(|h| h.name == *host && h.reachable)
+                    .flat_map(|h| h.vms.iter_mut())
+                    .filter(|v| v.state == VmState::Running)
+                {
+                    vm.heartbeat = Some(if answers { "OK" } else { "No Contact" }.into());
+                    if !answers && vm.isolated {
+                        vm.services.clear();
+                        vm.listening = None;
+                    }
+                }
+            }
+            // What a failover would find on a host shows at readiness's next check.
+            Fault::MemoryLow { host }
+            | Fault::MemoryOk { host }
+            | Fault::DiskLow { host }
+            | Fault::DiskOk { host }
+            | Fault::LicenceInvalid { host }
+            | Fault::LicenceValid { host } => {
+                if let Some(c) = o
+                    .hosts
+                    .iter_mut()
+                    .find(|h| h.name == *host && h.reachable)
+                    .and_then(|h| h.capacity.as_mut())
+                {
+                    match fault {
+                        Fault::MemoryLow { .. } => c.memory_free_bytes = 2 << 30,
+                        Fault::DiskLow { .. } => c.disk_free_bytes = 1 << 30,
+                        Fault::LicenceInvalid { .. } => c.licence_valid = false,
+                        Fault::LicenceValid { .. } => c.licence_valid = true,
+                        _ => {}
+                    }
                 }
             }
             // A host or link coming back shows only in a fresh observation; a guest that will

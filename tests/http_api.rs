@@ -316,3 +316,46 @@ fn a_non_loopback_listen_address_needs_protection_or_insecure_listen_and_a_warni
     wait_ready(port, &log, Duration::from_secs(20));
     assert_eq!(http_get(port, "/healthz").unwrap().body, "ok");
 }
+
+#[test]
+fn the_dashboard_should_link_the_last_runs_to_their_printable_reports() {
+    let c = Controller::start("manual", 60);
+    c.wait_site("protecting", Duration::from_secs(60), |s| {
+        s["activity"] == "Protecting"
+    });
+    let out = c.cli(&["failover", "hq", "--test", "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The drill verifies itself, ends, and its cleanup is checked.
+    let site = c.wait_site("drill finished", Duration::from_secs(60), |s| {
+        s["last_drill"]["result"] == "pass"
+    });
+    let run = site["last_drill"]["run"].as_str().unwrap().to_string();
+    let dashboard = http_get(c.port, "/").unwrap();
+    assert!(
+        dashboard.body.contains("data-field=\"runs\"")
+            && dashboard.body.contains(&format!(
+                "<a href=\"/reports/hq/{run}\">{run}</a> drill PASS"
+            )),
+        "{}",
+        dashboard.body
+    );
+    let report = http_get(c.port, &format!("/reports/hq/{run}")).unwrap();
+    assert_eq!(report.status, 200);
+    assert!(
+        report.body.starts_with("<!DOCTYPE html>"),
+        "{}",
+        report.body
+    );
+    assert!(report.body.contains("heartbeat"), "{}", report.body);
+    let missing = http_get(c.port, "/reports/hq/drill-19990101T000000Z").unwrap();
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("galaxy-ha report"),
+        "{}",
+        missing.body
+    );
+}

@@ -89,6 +89,7 @@ fn the_page_is_self_contained_phone_sized_and_marks_a_stale_card() {
         },
         plan_json: "{}".into(),
         recent: std::sync::Arc::from([]),
+        reports: std::sync::Arc::from([]),
         published,
         interval: Duration::from_secs(10),
     };

@@ -11,6 +11,8 @@ mod planner_commit;
 
 /// Table tests of a failover to a snapshot when the data is not good.
 mod planner_snapshot;
+// The pure planner's drill rule: checks, verdict, cleanup, the run's record.
+mod planner_drill;
 
 /// Property tests of the safety invariants over random observations and memories.
 mod planner_props;
@@ -60,6 +62,15 @@ mod commit_cli;
 mod snapshot_cli;
 // A recovery point objective: met, missed and alerted, met again.
 mod rpo_cli;
+// Verified drills: checks inside the test replica, the verdict, the cleanup.
+mod drill_cli;
+// Run reports: a drill and a failover in Markdown, printable HTML and JSON.
+mod report_cli;
+// Readiness, standing: memory, disk, licence on the standby.
+mod readiness_cli;
+// Steps after a run: commands with the run's facts, messages, a failing step.
+#[cfg(unix)]
+mod hooks_cli;
 // Engine scenarios through the library, for situations no fault verb makes.
 mod engine_lib;
 // Crash after every durable step of a failover and a resume: one failover each time.
@@ -96,6 +107,8 @@ mod run_support;
 mod run_service;
 // `galaxy-ha failover` while `run` runs: the request reaches the controller, which acts and answers.
 mod run_requests;
+// Rights to ask the running controller: drills apart from real failovers, tokens unseen.
+mod rights_cli;
 // Alert e-mails: `alert test`, subjects and bodies, the outbox across an outage and a restart.
 mod run_alerts;
 // Alerts of CLI commands through the outbox, over STARTTLS and AUTH to the real SMTP server.

@@ -27,12 +27,7 @@ fn after_failover(minutes: i64, cause: FailoverCause) -> Memory {
         live_host: Some(B.into()),
         acknowledged_primary: Some(A.into()),
         failover_latched: true,
-        last_failover: Some(FailoverRecord {
-            at: ago(minutes),
-            from: A.into(),
-            to: B.into(),
-            cause,
-        }),
+        last_failover: Some(FailoverRecord::new(ago(minutes), A.into(), B.into(), cause)),
         ..Memory::default()
     }
 }
@@ -185,6 +180,7 @@ fn rolling_back() -> Memory {
             to: A.into(),
             failover_at: ago(10),
             started: now(),
+            live_at: None,
         }),
         ..after_failover(10, FailoverCause::Automatic)
     }

@@ -137,13 +137,10 @@ fn memory() -> impl Strategy<Value = Memory> {
                 to: host_name(i).into(),
                 failover_at: now(),
                 started: now(),
+                live_at: None,
             }),
-            last_failover: latched.then(|| FailoverRecord {
-                at: now(),
-                from: A.into(),
-                to: B.into(),
-                cause: FailoverCause::Automatic,
-            }),
+            last_failover: latched
+                .then(|| FailoverRecord::new(now(), A.into(), B.into(), FailoverCause::Automatic)),
             ..Memory::default()
         })
 }

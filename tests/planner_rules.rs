@@ -698,12 +698,12 @@ fn rule9_manifest_stale_should_report_and_never_fail_back() {
     o.job = Some(job(B, A, Activity::Protecting));
     let mut m = adopted();
     m.live_host = Some(B.into());
-    m.last_failover = Some(FailoverRecord {
-        at: now(),
-        from: A.into(),
-        to: B.into(),
-        cause: FailoverCause::Automatic,
-    });
+    m.last_failover = Some(FailoverRecord::new(
+        now(),
+        A.into(),
+        B.into(),
+        FailoverCause::Automatic,
+    ));
     let p = run("automatic", &o, &m);
     assert!(cond(&p, ConditionType::ManifestStale));
     assert_eq!(kinds(&p), vec![ActionKind::Alert]);
@@ -1060,12 +1060,7 @@ fn recovery_should_not_repeat_a_failover_the_world_shows_started() {
     let mut o = live_host_down(Duration::from_secs(400));
     o.job.as_mut().unwrap().activity = Activity::FailingOver;
     let mut m = adopted();
-    let record = FailoverRecord {
-        at: now(),
-        from: A.into(),
-        to: B.into(),
-        cause: FailoverCause::Automatic,
-    };
+    let record = FailoverRecord::new(now(), A.into(), B.into(), FailoverCause::Automatic);
     m.in_flight = Some(InFlight {
         action_id: "hq/failover/GCSServer to GCSHOSTB".into(),
         op: Operation::Failover {
@@ -1217,11 +1212,17 @@ fn drills_should_raise_drill_overdue_and_run_a_scheduled_test_failover_only_whil
     let p = plan::plan(&m, &healthy(), &adopted(), now());
     assert!(kinds(&p).contains(&ActionKind::TestFailover));
 
+    // A drill that passed a day ago: up to date. One that only started does not count once
+    // it is over.
     let mut recent = adopted();
-    recent.last_test_failover = Some(now() - jiff::SignedDuration::from_hours(24));
+    recent.last_drill_passed = Some(now() - jiff::SignedDuration::from_hours(24));
     let p = plan::plan(&m, &healthy(), &recent, now());
     assert!(!cond(&p, ConditionType::DrillOverdue));
     assert!(p.actions.is_empty());
+    let mut started_only = adopted();
+    started_only.last_test_failover = Some(now() - jiff::SignedDuration::from_hours(24));
+    let p = plan::plan(&m, &healthy(), &started_only, now());
+    assert!(cond(&p, ConditionType::DrillOverdue));
 
     let mut syncing = healthy();
     syncing.job.as_mut().unwrap().activity = Activity::Synchronizing;
@@ -1262,7 +1263,7 @@ fn no_job_is_only_a_fact_when_every_hosts_double_take_answered() {
 }
 
 #[test]
-fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
+fn a_held_drill_should_end_by_itself_after_max_duration() {
     let mut o = healthy();
     let replica = o.hosts[1]
         .vms
@@ -1271,9 +1272,27 @@ fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
         .expect("a replica on the standby");
     replica.state = VmState::Running;
     replica.isolated = true;
+    // Verified and held for a person to look at it.
     let started = |ago: i64| {
         let mut m = adopted();
-        m.last_test_failover = Some(now() - jiff::SignedDuration::from_mins(ago));
+        let at = now() - jiff::SignedDuration::from_mins(ago);
+        let mut drill = galaxy_ha::model::drill::Drill::new(
+            B.into(),
+            at,
+            galaxy_ha::model::drill::DrillStart {
+                by: "admin on console".into(),
+                notes: None,
+                hold: true,
+            },
+        );
+        drill.verdict = Some(galaxy_ha::model::drill::Verdict {
+            passed: true,
+            at,
+            why: "every check passed".into(),
+            quiet: false,
+        });
+        m.drill = Some(drill);
+        m.last_test_failover = Some(at);
         m
     };
     let ends = |p: &Plan| kinds(p).contains(&ActionKind::EndTestFailover);
@@ -1286,8 +1305,13 @@ fn a_drill_the_controller_started_should_end_by_itself_after_max_duration() {
     let mut short = manifest("automatic");
     short.spec_mut().drills = serde_saphyr::from_str("maxDuration: 30m\n").unwrap();
     assert!(ends(&plan::plan(&short, &o, &started(31), now())));
-    // No drill runs: nothing to end.
-    assert!(!ends(&plan::plan(&short, &healthy(), &started(31), now())));
+    // No drill runs: nothing to end; the drill is finished instead.
+    let p = plan::plan(&short, &healthy(), &started(31), now());
+    assert!(!ends(&p));
+    assert_eq!(
+        p.memory.last_drill.as_ref().map(|d| d.result()),
+        Some("pass")
+    );
 }
 
 /// Windows compares host and VM names without case: a manifest spelled in lower case, hosts

@@ -8,7 +8,7 @@ use galaxy_ha::execute::Records;
 use galaxy_ha::manifest::Site;
 use galaxy_ha::manifest::spec::Manifest;
 use galaxy_ha::model::operation::{FailoverKind, MonitorOptions, Operation, SnapshotSchedule};
-use galaxy_ha::observed::{Activity, Snapshot};
+use galaxy_ha::observed::{Activity, ServiceStatus, Snapshot, VmState};
 use galaxy_ha::platform::Platform;
 use galaxy_ha::platform::powershell::{PowershellPlatform, SimRunner};
 use galaxy_ha::platform::sim::{Lab, World};
@@ -127,8 +127,17 @@ fn converge(site: &Site, s: &mut Subject, dir: &std::path::Path) -> usize {
 }
 
 /// Runs `scenario` on both platforms and asserts the same summaries.
-fn conform(scenario: impl Fn(&Site, &mut Subject, &std::path::Path) -> Vec<Summary>) {
-    let site = site();
+fn conform<T: PartialEq + std::fmt::Debug>(
+    scenario: impl Fn(&Site, &mut Subject, &std::path::Path) -> Vec<T>,
+) {
+    conform_on(site(), scenario);
+}
+
+/// [`conform`] on another site.
+fn conform_on<T: PartialEq + std::fmt::Debug>(
+    site: Site,
+    scenario: impl Fn(&Site, &mut Subject, &std::path::Path) -> Vec<T>,
+) {
     let [mut lab, mut ps] = Subject::both(&site);
     let (d1, d2) = (
         tempfile::tempdir().expect("dir"),
@@ -276,6 +285,125 @@ fn both_platforms_should_keep_snapshots_on_schedule_and_fail_over_to_one() {
             .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
         s.platform().sleep(Duration::from_secs(600));
         out.push(summary(s, 1));
+        out
+    });
+}
+
+/// What a drill checks in a running isolated VM (the test replica), as observed.
+#[derive(Debug, PartialEq)]
+struct TestReplica {
+    host: String,
+    name: String,
+    heartbeat: Option<String>,
+    services: Vec<(String, ServiceStatus)>,
+    listening: Option<Vec<u32>>,
+}
+
+fn test_replica(s: &mut Subject) -> Option<TestReplica> {
+    let observed = s.platform().observe().expect("observe");
+    observed.hosts.iter().find_map(|h| {
+        h.vms
+            .iter()
+            .find(|v| v.isolated && v.state == VmState::Running)
+            .map(|v| TestReplica {
+                host: h.name.to_string(),
+                name: v.name.to_string(),
+                heartbeat: v.heartbeat.clone(),
+                services: v
+                    .services
+                    .iter()
+                    .map(|s| (s.name.clone(), s.status))
+                    .collect(),
+                listening: v.listening.clone(),
+            })
+    })
+}
+
+/// The guide's site whose drills check one more guest service (a SQL Server's) and a port
+/// the firewall does not open: what is read in the test replica is `spec.vm`'s, not the
+/// site's services and firewall ports.
+fn drill_site() -> Site {
+    let mut site = site();
+    let spec = std::sync::Arc::make_mut(&mut site.manifest.spec);
+    spec.vm.services.push("MSSQLSERVER".into());
+    spec.vm.ports = vec![6320, 6325, 1433];
+    site
+}
+
+#[test]
+fn both_platforms_should_read_a_drills_checks_inside_the_test_replica_once_it_boots() {
+    conform_on(drill_site(), |site, s, dir| {
+        let n = converge(site, s, dir);
+        let job = s
+            .platform()
+            .observe()
+            .expect("observe")
+            .job
+            .expect("the job");
+        assert_eq!(test_replica(s), None, "{}: no drill yet", s.name());
+        s.platform()
+            .execute(&Operation::Failover {
+                snapshot: None,
+                job: job.name.clone(),
+                target: job.target.clone(),
+                mode: FailoverKind::Test,
+                apply_queued_data: false,
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+        // Booting: Hyper-V has no contact yet, and nothing can be read inside.
+        let booting = test_replica(s).expect("the test replica runs isolated");
+        assert_eq!(booting.host, job.target.to_string(), "{}", s.name());
+        assert_eq!(booting.name, job.replica.to_string(), "{}", s.name());
+        assert_eq!(
+            booting.heartbeat.as_deref(),
+            Some("No Contact"),
+            "{}",
+            s.name()
+        );
+        assert!(
+            booting.services.is_empty() && booting.listening.is_none(),
+            "{}: {booting:?}",
+            s.name()
+        );
+        let mut out = vec![(summary(s, n), Some(booting))];
+        // Past the guest's boot: every check of spec.vm reads, and passes.
+        s.platform().sleep(Duration::from_secs(61));
+        let booted = test_replica(s).expect("the test replica runs isolated");
+        assert_eq!(booted.heartbeat.as_deref(), Some("OK"), "{}", s.name());
+        let spec = &site.manifest.spec;
+        assert_eq!(
+            booted.listening.as_deref(),
+            Some(&spec.vm.ports[..]),
+            "{}",
+            s.name()
+        );
+        for name in &spec.vm.services {
+            assert!(
+                booted
+                    .services
+                    .iter()
+                    .any(|(n, st)| n == name && *st == ServiceStatus::Running),
+                "{}: {name} running in the test replica: {booted:?}",
+                s.name()
+            );
+        }
+        out.push((summary(s, n), Some(booted)));
+        // A guest that stops answering: no contact, nothing read, on both.
+        s.world(|w| w.guest_silent(&job.target, true))
+            .expect("guest silent");
+        let silent = test_replica(s).expect("the test replica runs isolated");
+        assert_eq!(
+            silent.heartbeat.as_deref(),
+            Some("No Contact"),
+            "{}",
+            s.name()
+        );
+        assert!(
+            silent.services.is_empty() && silent.listening.is_none(),
+            "{}: {silent:?}",
+            s.name()
+        );
+        out.push((summary(s, n), Some(silent)));
         out
     });
 }
@@ -486,4 +614,147 @@ fn a_job_being_deleted_should_be_left_alone() {
         );
         p.sleep(Duration::from_secs(10));
     }
+}
+
+/// What the readiness check reads of one reachable host, as observed: free memory and disk,
+/// whether Carbonite's licence is valid, and each VM's memory and disk sizes.
+#[derive(Debug, PartialEq)]
+struct Room {
+    host: String,
+    memory_free: u64,
+    disk_free: u64,
+    licence_valid: bool,
+    vms: Vec<(String, Option<u64>, Option<u64>)>,
+}
+
+fn room(s: &mut Subject) -> Vec<Room> {
+    let observed = s.platform().observe().expect("observe");
+    observed
+        .hosts
+        .iter()
+        .filter(|h| h.reachable)
+        .map(|h| {
+            let c = h
+                .capacity
+                .clone()
+                .unwrap_or_else(|| panic!("{}: {} has no capacity", s.name(), h.name));
+            assert!(!c.licence.is_empty(), "{}: the licence's words", s.name());
+            Room {
+                host: h.name.to_string(),
+                memory_free: c.memory_free_bytes,
+                disk_free: c.disk_free_bytes,
+                licence_valid: c.licence_valid,
+                vms: h
+                    .vms
+                    .iter()
+                    .map(|v| (v.name.to_string(), v.memory_bytes, v.disk_bytes))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The licence's words on `host`, as observed.
+fn licence_words(s: &mut Subject, host: &str) -> String {
+    let observed = s.platform().observe().expect("observe");
+    observed
+        .host(host)
+        .and_then(|h| h.capacity.as_ref())
+        .map(|c| c.licence.clone())
+        .unwrap_or_default()
+}
+
+/// The guide's site, its readiness checked every five minutes.
+fn readiness_site() -> Site {
+    let mut site = site();
+    let spec = std::sync::Arc::make_mut(&mut site.manifest.spec);
+    spec.readiness = Some(galaxy_ha::manifest::spec::ReadinessSpec {
+        every: Duration::from_secs(300),
+    });
+    site
+}
+
+/// What the last readiness check found lacking.
+fn lacking(site: &Site, s: &mut Subject, dir: &std::path::Path) -> Vec<String> {
+    let mut store = Records::new(dir, "hq");
+    let mut alerts = LogSink::default();
+    let mut last = Vec::new();
+    // Past the next check.
+    for _ in 0..4 {
+        s.platform().sleep(Duration::from_secs(120));
+        let o = reconcile::pass(site, s.platform(), &mut store, &mut alerts)
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+        last = o
+            .plan
+            .memory
+            .readiness
+            .map(|r| r.lacking)
+            .unwrap_or_default();
+    }
+    last
+}
+
+#[test]
+fn both_platforms_should_observe_the_same_room_for_a_failover() {
+    use galaxy_ha::platform::sim::Fault;
+    conform_on(readiness_site(), |site, s, dir| {
+        let n = converge(site, s, dir);
+        let healthy = room(s);
+        let b = healthy
+            .iter()
+            .find(|r| r.host == "GCSHOSTB")
+            .expect("GCSHOSTB");
+        assert!(
+            b.licence_valid && b.memory_free > 16 << 30 && b.disk_free > 40 << 30,
+            "{}: {b:?}",
+            s.name()
+        );
+        assert!(
+            healthy
+                .iter()
+                .flat_map(|r| &r.vms)
+                .all(|(_, m, d)| m.is_some() && d.is_some()),
+            "{}: every VM's sizes: {healthy:?}",
+            s.name()
+        );
+        assert_eq!(lacking(site, s, dir), Vec::<String>::new(), "{}", s.name());
+        let mut out = vec![(summary(s, n), healthy, Vec::new())];
+        // The standby loses its free memory, then its disk, then its licence.
+        for fault in ["memory-low", "disk-low", "licence-invalid"] {
+            let fault = Fault::parse(fault, &["GCSHOSTB".to_string()]).expect("a fault");
+            s.world(|w| w.inject(&fault))
+                .unwrap_or_else(|e| panic!("{}: {fault}: {e}", s.name()));
+            let now = room(s);
+            out.push((summary(s, n), now, lacking(site, s, dir)));
+        }
+        let (_, last, why) = out.last().expect("the last");
+        let b = last
+            .iter()
+            .find(|r| r.host == "GCSHOSTB")
+            .expect("GCSHOSTB");
+        assert_eq!(
+            (b.memory_free, b.disk_free, b.licence_valid),
+            (2 << 30, 1 << 30, false),
+            "{}",
+            s.name()
+        );
+        assert_eq!(why.len(), 3, "{}: memory, disk, licence: {why:?}", s.name());
+        // Each platform says why in its own words: the lab's, and Carbonite's activation
+        // code as the PowerShell platform reads it; both say it expired.
+        let words = licence_words(s, "GCSHOSTB");
+        assert!(words.contains("expired"), "{}: {words}", s.name());
+        // The licence's words are each platform's own; what is lacking otherwise agrees.
+        out.into_iter()
+            .map(|(sum, room, why)| {
+                let why: Vec<String> = why
+                    .into_iter()
+                    .map(|w| {
+                        w.split_once(" is not valid: ")
+                            .map_or(w.clone(), |(head, _)| head.to_string())
+                    })
+                    .collect();
+                (sum, room, why)
+            })
+            .collect::<Vec<_>>()
+    });
 }

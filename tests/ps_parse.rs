@@ -675,3 +675,369 @@ fn the_fake_powershells_snapshots_should_read_back_as_the_labs() {
         None
     );
 }
+
+/// PROTECTING_B with its replica running isolated (a drill's test replica), `fields` its
+/// heartbeat, guest services, listening ports and guest error as the script writes them.
+fn with_test_replica(fields: &str) -> String {
+    let vm = r#"{"name":"GCSServer_Replica_GCSHOSTB","state":3,"isolated":false,"guestServices":null,"guestError":null}"#;
+    assert!(PROTECTING_B.contains(vm));
+    PROTECTING_B.replace(
+        vm,
+        &format!(
+            r#"{{"name":"GCSServer_Replica_GCSHOSTB","state":"Running","isolated":true,{fields}}}"#
+        ),
+    )
+}
+
+#[test]
+fn a_drills_test_replica_should_read_its_heartbeat_services_and_listening_ports() {
+    let text = with_test_replica(
+        r#""heartbeat":"OK","guestServices":[{"name":"Double-Take","status":"Running","startType":"Automatic","startValue":2,"delayedAutoStart":false},{"name":"MSSQLSERVER","status":"Stopped","startType":"Manual","startValue":3,"delayedAutoStart":false}],"listening":[6320,6325],"guestError":null"#,
+    );
+    let (host, _) = read(&text).expect("reads");
+    let vm = &host.vms[0];
+    assert!(vm.isolated && vm.state == VmState::Running);
+    assert_eq!(vm.role, VmRole::Replica, "the job's replica, under test");
+    assert!(!vm.is_live(), "an isolated replica is never System Galaxy");
+    assert_eq!(vm.heartbeat.as_deref(), Some("OK"));
+    let services: Vec<(&str, ServiceStatus, Startup)> = vm
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.status, s.startup))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("Double-Take", ServiceStatus::Running, Startup::Automatic),
+            ("MSSQLSERVER", ServiceStatus::Stopped, Startup::Manual)
+        ]
+    );
+    assert_eq!(vm.listening, Some(vec![6320, 6325]));
+    // One port written as itself (5.1's one-element array), or as its digits.
+    for one in ["6330", r#""6330""#, r#"{"value":[6330],"Count":1}"#] {
+        let text = with_test_replica(&format!(
+            r#""heartbeat":"OK","guestServices":[],"listening":{one},"guestError":null"#
+        ));
+        let (host, _) = read(&text).unwrap_or_else(|e| panic!("{one}: {e}"));
+        assert_eq!(host.vms[0].listening, Some(vec![6330]), "{one}");
+    }
+    // None listening is an answer: the guest was read.
+    let text = with_test_replica(
+        r#""heartbeat":"OK","guestServices":[],"listening":[],"guestError":null"#,
+    );
+    let (host, _) = read(&text).expect("reads");
+    assert_eq!(host.vms[0].listening, Some(Vec::new()));
+    assert!(host.vms[0].services.is_empty());
+    // Another word from Hyper-V is kept as it is, for the drill to say.
+    let text = with_test_replica(
+        r#""heartbeat":"Lost Communication","guestServices":null,"listening":null,"guestError":null"#,
+    );
+    assert_eq!(
+        read(&text).expect("reads").0.vms[0].heartbeat.as_deref(),
+        Some("Lost Communication")
+    );
+}
+
+#[test]
+fn a_test_replica_that_was_not_read_should_have_no_heartbeat_and_no_ports() {
+    let not_read = [
+        // The guest did not answer (or a host before Windows Server 2016: no PowerShell
+        // Direct, and never the live guest's address instead).
+        r#""heartbeat":null,"guestServices":null,"listening":null,"guestError":"PowerShell Direct needs Windows Server 2016 or later: an isolated test replica cannot be reached over the network""#,
+        // A document made before the heartbeat and the ports were read.
+        r#""guestServices":null,"guestError":null"#,
+        // An empty heartbeat is none.
+        r#""heartbeat":"","guestServices":null,"listening":null,"guestError":null"#,
+    ];
+    for fields in not_read {
+        let (host, _) =
+            read(&with_test_replica(fields)).unwrap_or_else(|e| panic!("{fields}: {e}"));
+        let vm = &host.vms[0];
+        assert_eq!(vm.heartbeat, None, "{fields}");
+        assert_eq!(vm.listening, None, "{fields}");
+        assert!(vm.services.is_empty(), "{fields}");
+    }
+    // A VM that is off: nothing, whatever an older document held.
+    let (host, _) = read(PROTECTING_B).expect("reads");
+    assert_eq!(
+        (&host.vms[0].heartbeat, &host.vms[0].listening),
+        (&None, &None)
+    );
+    let off = PROTECTING_B.replace(
+        r#""guestServices":null"#,
+        r#""heartbeat":"OK","guestServices":null,"listening":[6320]"#,
+    );
+    let (host, _) = read(&off).expect("reads");
+    assert_eq!(host.vms[0].heartbeat, None, "not running: no heartbeat");
+    assert_eq!(host.vms[0].listening, None, "not running: no ports");
+}
+
+#[test]
+fn a_malformed_heartbeat_or_port_should_be_named_with_its_field() {
+    for bad in [
+        r#""http""#,
+        "0",
+        "70000",
+        "-1",
+        "6320.5",
+        "true",
+        "null",
+        "[6320]",
+    ] {
+        let (field, message) = bad_field(&with_test_replica(&format!(
+            r#""heartbeat":"OK","guestServices":[],"listening":[6320,{bad}],"guestError":null"#
+        )));
+        assert_eq!(field, "vms[0].listening[1]", "{bad}");
+        assert!(message.contains("not a port"), "{bad}: {message}");
+    }
+    for bad in ["3", "true", r#"["OK"]"#] {
+        let text = with_test_replica(&format!(
+            r#""heartbeat":{bad},"guestServices":[],"listening":[],"guestError":null"#
+        ));
+        let err = parse::document("GCSHOSTB", &text).expect_err("refused");
+        assert!(
+            matches!(&err, ParseError::Shape { field, .. } if field == "vms[0].heartbeat"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+/// The observe script's reads of what a failover onto GCSHOSTB needs: free memory, the
+/// replica volume and Carbonite's activation.
+const CAPACITY: &str = r#""memoryFreeBytes":51539607552,
+"replicaVolume":{"drive":"D:","freeBytes":536870912000,"error":null},
+"licence":{"isValid":true,"codes":[{"product":"Carbonite Availability","licenseType":"Site","isValid":true,"isExpired":false,"isEvaluation":false,"expires":"2027-01-05"}],"error":null}"#;
+
+/// PROTECTING_B with `fields` added to the document and `vm` to its VM.
+fn with_capacity(fields: &str, vm: &str) -> String {
+    let end = r#""doubleTakeError":null}"#;
+    let replica = r#""guestServices":null,"guestError":null}"#;
+    assert!(PROTECTING_B.ends_with(end) && PROTECTING_B.contains(replica));
+    let text = PROTECTING_B.replace(
+        replica,
+        &format!(r#""guestServices":null,"guestError":null{vm}}}"#),
+    );
+    text.replace(end, &format!(r#""doubleTakeError":null,{fields}}}"#))
+}
+
+const SIZES: &str = r#","memoryBytes":17179869184,"diskBytes":42949672960,"sizeError":null"#;
+
+#[test]
+fn capacity_and_vm_sizes_should_read_as_the_script_writes_them() {
+    let (host, _) = read(&with_capacity(CAPACITY, SIZES)).expect("reads");
+    let c = host.capacity.expect("capacity read");
+    assert_eq!(c.memory_free_bytes, 48 << 30);
+    assert_eq!(c.disk_free_bytes, 500 << 30);
+    assert!(c.licence_valid);
+    assert_eq!(
+        c.licence,
+        "activated: Carbonite Availability (Site licence, expires 2027-01-05)"
+    );
+    assert_eq!(host.vms[0].memory_bytes, Some(16 << 30));
+    assert_eq!(host.vms[0].disk_bytes, Some(40 << 30));
+    // Numbers as their digits, and one code written as itself (5.1's one-element array).
+    let text = with_capacity(
+        &CAPACITY
+            .replace("51539607552", r#""51539607552""#)
+            .replace(r#""codes":["#, r#""codes":"#)
+            .replace(r#""2027-01-05"}]"#, r#""2027-01-05"}"#),
+        &SIZES.replace("17179869184", r#""17179869184""#),
+    );
+    let (again, _) = read(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(
+        again.capacity.map(|c| (c.memory_free_bytes, c.licence)),
+        Some((
+            48 << 30,
+            "activated: Carbonite Availability (Site licence, expires 2027-01-05)".to_string()
+        ))
+    );
+    assert_eq!(again.vms[0].memory_bytes, Some(16 << 30));
+}
+
+#[test]
+fn a_document_without_capacity_or_sizes_should_read_them_as_not_read() {
+    // A document from before they were read.
+    let (host, _) = read(PROTECTING_B).expect("reads");
+    assert_eq!(host.capacity, None);
+    assert_eq!(
+        (host.vms[0].memory_bytes, host.vms[0].disk_bytes),
+        (None, None)
+    );
+    // A volume that could not be read: no capacity (half of it would read as room), but
+    // the VM's sizes still read; a VM whose disks could not be sized has no disk size.
+    let unread = CAPACITY.replace(
+        r#""freeBytes":536870912000,"error":null"#,
+        r#""freeBytes":null,"error":"no volume D: holds the replica path""#,
+    );
+    let sized = r#","memoryBytes":17179869184,"diskBytes":null,"sizeError":"a virtual disk has no file (a physical disk): its size is not read""#;
+    let (host, _) = read(&with_capacity(&unread, sized)).expect("reads");
+    assert_eq!(host.capacity, None);
+    assert_eq!(
+        (host.vms[0].memory_bytes, host.vms[0].disk_bytes),
+        (Some(16 << 30), None)
+    );
+    let no_memory = CAPACITY.replace("51539607552", "null");
+    assert_eq!(
+        read(&with_capacity(&no_memory, ""))
+            .expect("reads")
+            .0
+            .capacity,
+        None
+    );
+}
+
+#[test]
+fn a_licence_that_cannot_be_read_should_not_fail_the_host_nor_read_as_invalid() {
+    let failed = CAPACITY.replace(
+        &CAPACITY[CAPACITY.find(r#""licence":"#).expect("licence")..],
+        r#""licence":{"isValid":null,"codes":null,"error":"The term 'Get-DtActivationStatus' is not recognized"}"#,
+    );
+    let (host, jobs) = read(&with_capacity(&failed, SIZES)).expect("reads");
+    assert!(host.reachable && host.jobs_known && !jobs.is_empty());
+    let c = host.capacity.expect("memory and disk still count");
+    assert!(c.licence_valid, "not known is not invalid");
+    assert_eq!(c.memory_free_bytes, 48 << 30);
+    assert_eq!(
+        c.licence,
+        "not read: The term 'Get-DtActivationStatus' is not recognized"
+    );
+    // Double-Take not asked at all: the licence's words say why.
+    let text = with_capacity(
+        &CAPACITY.replace(
+            &CAPACITY[CAPACITY.find(r#""licence":"#).expect("licence")..],
+            r#""licence":null"#,
+        ),
+        "",
+    )
+    .replace(
+        r#""doubleTakeError":null"#,
+        r#""doubleTakeError":"the Double-Take service is stopped""#,
+    );
+    let c = read(&text).expect("reads").0.capacity.expect("capacity");
+    assert!(c.licence_valid);
+    assert_eq!(c.licence, "not read: the Double-Take service is stopped");
+    // Not valid without a single code: what the cmdlet would say if, called without -Code,
+    // it did not report the server's codes. Not known, until that is settled.
+    for codes in ["[]", "null"] {
+        let text = with_capacity(
+            &CAPACITY.replace(
+                &CAPACITY[CAPACITY.find(r#""licence":"#).expect("licence")..],
+                &format!(r#""licence":{{"isValid":false,"codes":{codes},"error":null}}"#),
+            ),
+            "",
+        );
+        let c = read(&text).expect("reads").0.capacity.expect("capacity");
+        assert!(c.licence_valid, "{codes}");
+        assert!(
+            c.licence
+                .starts_with("not read: Carbonite listed no activation code"),
+            "{codes}: {}",
+            c.licence
+        );
+    }
+}
+
+#[test]
+fn an_invalid_licence_should_say_why_in_carbonites_words() {
+    let cases = [
+        (
+            r#""isValid":false,"codes":[{"product":"Carbonite Availability","licenseType":"Site","isValid":false,"isExpired":true,"isEvaluation":false,"expires":"2026-01-04"}]"#,
+            "Carbonite Availability (Site licence, expired on 2026-01-04)",
+        ),
+        (
+            r#""isValid":false,"codes":[{"product":"Carbonite Availability","licenseType":"NotApplicable","isValid":false,"isExpired":false,"isEvaluation":true,"expires":"9999-12-31"}]"#,
+            "Carbonite Availability (evaluation, not valid)",
+        ),
+        // 5.1's unformatted DateTime, and DateTime.MinValue: no expiry.
+        (
+            r#""isValid":false,"codes":[{"product":"","licenseType":null,"isValid":false,"isExpired":true,"expires":"/Date(1767484800000)/"},{"product":"Add-on","isValid":true,"expires":"0001-01-01"}]"#,
+            "an activation code (expired on 2026-01-04); Add-on",
+        ),
+    ];
+    for (licence, words) in cases {
+        let text = with_capacity(
+            &CAPACITY.replace(
+                &CAPACITY[CAPACITY.find(r#""licence":"#).expect("licence")..],
+                &format!(r#""licence":{{{licence},"error":null}}"#),
+            ),
+            "",
+        );
+        let c = read(&text)
+            .unwrap_or_else(|e| panic!("{licence}: {e}"))
+            .0
+            .capacity
+            .expect("capacity");
+        assert!(!c.licence_valid, "{licence}");
+        assert_eq!(c.licence, words, "{licence}");
+    }
+}
+
+#[test]
+fn a_malformed_capacity_or_size_should_be_named_with_its_field() {
+    let cases: [(String, &str, &str); 8] = [
+        (
+            with_capacity(&CAPACITY.replace("51539607552", r#""lots""#), ""),
+            "memoryFreeBytes",
+            "not a number",
+        ),
+        (
+            with_capacity(&CAPACITY.replace("536870912000", "-1"), ""),
+            "replicaVolume.freeBytes",
+            "not a non-negative number",
+        ),
+        (
+            with_capacity(&CAPACITY.replace("536870912000", "true"), ""),
+            "replicaVolume.freeBytes",
+            "expected a number of bytes",
+        ),
+        (
+            with_capacity(CAPACITY, &SIZES.replace("17179869184", "true")),
+            "vms[0].memoryBytes",
+            "expected a number of bytes",
+        ),
+        (
+            with_capacity(CAPACITY, &SIZES.replace("42949672960", r#""40 GB""#)),
+            "vms[0].diskBytes",
+            "not a number",
+        ),
+        (
+            with_capacity(
+                &CAPACITY.replace(r#""isValid":true,"codes""#, r#""isValid":"yes","codes""#),
+                "",
+            ),
+            "licence.isValid",
+            "expected true or false",
+        ),
+        (
+            with_capacity(&CAPACITY.replace("2027-01-05", "next year"), ""),
+            "licence.codes[0].expires",
+            "not a date",
+        ),
+        (
+            with_capacity(
+                &CAPACITY.replace(r#""licenseType":"Site""#, r#""licenseType":3"#),
+                "",
+            ),
+            "licence.codes[0].licenseType",
+            "is a number",
+        ),
+    ];
+    for (text, want, words) in cases {
+        let (field, message) = bad_field(&text);
+        assert_eq!(field, want, "{text}");
+        assert!(message.contains(words), "{want}: {message}");
+    }
+    // A field of the wrong shape altogether is named by its path.
+    let text = with_capacity(
+        &CAPACITY.replace(
+            r#""replicaVolume":{"drive":"D:","freeBytes":536870912000,"error":null}"#,
+            r#""replicaVolume":{"drive":"D:","freeBytes":1,"error":7}"#,
+        ),
+        "",
+    );
+    let err = parse::document("GCSHOSTB", &text).expect_err("refused");
+    assert!(
+        matches!(&err, ParseError::Shape { field, .. } if field == "replicaVolume.error"),
+        "{err}"
+    );
+}

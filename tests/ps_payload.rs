@@ -491,3 +491,59 @@ fn a_failover_to_a_snapshot_should_travel_to_the_script_and_set_its_mode_and_id(
             < branch_at
     );
 }
+
+#[test]
+fn observe_and_capture_should_carry_what_a_drill_checks_in_the_test_replica() {
+    let mut spec = spec();
+    spec.vm.services = vec!["Double-Take".into(), "MSSQLSERVER".into()];
+    spec.vm.ports = vec![6320, 1433];
+    for call in [
+        payload::observe("hq", &spec, "GCSHOSTB"),
+        payload::capture("hq", &spec, "GCSHOSTB"),
+    ] {
+        // spec.vm's, beside the host's own services and firewall ports.
+        assert_eq!(
+            call.input["vmServices"],
+            serde_json::json!(["Double-Take", "MSSQLSERVER"]),
+            "{:?}",
+            call.kind
+        );
+        assert_eq!(
+            call.input["vmPorts"],
+            serde_json::json!([6320, 1433]),
+            "{:?}",
+            call.kind
+        );
+        assert_eq!(
+            call.input["services"],
+            serde_json::json!(["Double-Take", "Double-Take Management Service"])
+        );
+        assert_eq!(call.input["ports"], serde_json::json!(spec.firewall.ports));
+    }
+}
+
+#[test]
+fn observe_should_carry_where_a_replica_keeps_its_files_on_the_host() {
+    let mut spec = spec();
+    // The guide's default: the same folder on both hosts.
+    for host in ["GCSHOSTA", "GCSHOSTB"] {
+        assert_eq!(
+            payload::observe("hq", &spec, host).input["replicaPath"],
+            serde_json::json!(r"D:\HVRA_Replicas\10.100.0.45"),
+            "{host}"
+        );
+    }
+    // A template naming the target: each host gets the path of the job onto it, as the job
+    // that would fail over there was created.
+    spec.replication.replica_path = r"E:\Replicas\{target}\{vm} from {source}".into();
+    for (host, other) in [("GCSHOSTA", "GCSHOSTB"), ("GCSHOSTB", "GCSHOSTA")] {
+        let made = galaxy_ha::manifest::names::job_names("hq", &spec, other, host).replica_path;
+        assert_eq!(made, format!(r"E:\Replicas\{host}\GCSServer from {other}"));
+        for call in [
+            payload::observe("hq", &spec, host),
+            payload::capture("hq", &spec, host),
+        ] {
+            assert_eq!(call.input["replicaPath"], serde_json::json!(made), "{host}");
+        }
+    }
+}

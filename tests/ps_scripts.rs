@@ -202,3 +202,123 @@ fn in_a_warm_session_a_script_should_keep_its_double_take_connections_for_the_ne
         );
     }
 }
+
+/// The lines of `text` that hold `what`, trimmed.
+fn lines_with<'a>(text: &'a str, what: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.contains(what))
+        .collect()
+}
+
+#[test]
+fn observe_should_reach_an_isolated_test_replica_through_powershell_direct_only() {
+    let text = &script(ScriptKind::Observe).text;
+    // The helper: PowerShell Direct where there is one; otherwise, direct-only, an error
+    // before WinRM to the guest's address (the live System Galaxy VM's) is ever tried.
+    let helper = {
+        let start = text.find("function Invoke-InGuest {").expect("the helper");
+        &text[start..start + text[start..].find("\n}\n").expect("its end")]
+    };
+    assert!(
+        helper.contains("param($VmName, $Block, $Arguments, [switch]$DirectOnly)"),
+        "{helper}"
+    );
+    let direct = helper.find("-ge 14393) {").expect("the build check");
+    let refuse = helper.find("} elseif ($DirectOnly) {\n        throw 'PowerShell Direct needs Windows Server 2016 or later: an isolated test replica cannot be reached over the network'\n    } else {")
+        .expect("direct-only refuses");
+    let winrm = helper
+        .find("ComputerName = $in.vmAddress")
+        .expect("the WinRM fallback");
+    assert!(direct < refuse && refuse < winrm, "{helper}");
+    // The VM's isolation decides, and every read inside an isolated one is direct-only.
+    assert!(text.contains("$isolated = ($state -eq 'Running') -and ($connected -eq 0)"));
+    assert_eq!(
+        lines_with(text, "-Block $probe"),
+        [
+            "$raw = Invoke-InGuest -VmName $vm.Name -Block $probe -Arguments (,@($names)) -DirectOnly:$isolated"
+        ]
+    );
+    assert_eq!(
+        lines_with(text, "-Block $portProbe"),
+        [
+            "$found = Invoke-InGuest -VmName $vm.Name -Block $portProbe -Arguments (,@($in.vmPorts)) -DirectOnly"
+        ]
+    );
+    let isolated_names = text
+        .find("if ($isolated) { $names = $in.vmServices }")
+        .expect("spec.vm.services in an isolated VM");
+    let ports = text
+        .find("if ($isolated) {\n                $found = Invoke-InGuest")
+        .expect("ports only in an isolated VM");
+    let probe = text.find("$raw = Invoke-InGuest").expect("probe");
+    assert!(isolated_names < probe && probe < ports);
+    // The ports: TCP listeners and UDP endpoints inside the guest.
+    let port_probe = &text[text.find("$portProbe = {").expect("the port probe")..];
+    let port_probe = &port_probe[..port_probe.find("\n}\n").expect("its end")];
+    assert!(
+        port_probe.contains("Get-NetTCPConnection -State Listen -ErrorAction Stop")
+            && port_probe.contains("Get-NetUDPEndpoint -ErrorAction Stop")
+            && port_probe.contains("[int]$_.LocalPort"),
+        "{port_probe}"
+    );
+    // The heartbeat of every running VM, read from the host, in a try.
+    let beat = text
+        .find("$beat = Get-VMIntegrationService -VM $vm -Name 'Heartbeat'")
+        .expect("the heartbeat");
+    let running = text.find("if ($state -eq 'Running') {").expect("running");
+    assert!(running < beat && beat < probe);
+    assert!(text[..beat].trim_end().ends_with("try {"));
+    assert!(text.contains("$heartbeat = [string]$beat.PrimaryStatusDescription"));
+    assert_eq!(
+        lines_with(text, "$vms += "),
+        [
+            "$vms += [pscustomobject]@{ name = $vm.Name; state = $state; isolated = $isolated; heartbeat = $heartbeat; guestServices = $guest; listening = $listening; guestError = $guestError; disks = $disks; memoryBytes = $memory; diskBytes = $diskBytes; sizeError = $sizeError }"
+        ]
+    );
+}
+
+#[test]
+fn observe_should_read_what_a_failover_onto_the_host_needs() {
+    let text = &script(ScriptKind::Observe).text;
+    // Free memory: Win32_OperatingSystem's FreePhysicalMemory counts KB.
+    assert!(text.contains("$memoryFree = [uint64]$os.FreePhysicalMemory * [uint64]1024"));
+    // The replica path's volume: its drive, and that logical disk's free space, in a try.
+    let drive = text
+        .find("$drive = Split-Path -Path $in.replicaPath -Qualifier")
+        .expect("the replica path's drive");
+    let disk = text
+        .find("Get-CimInstance -ClassName Win32_LogicalDisk | Where-Object { [string]$_.DeviceID -eq $drive }")
+        .expect("its volume");
+    assert!(text[..drive].trim_end().ends_with("try {") && drive < disk);
+    assert!(text.contains("$volumeFree = [uint64]$volume[0].FreeSpace"));
+    // Each VM's memory at start and its disks' virtual size.
+    assert!(text.contains("$memory = [uint64]$vm.MemoryStartup"));
+    assert!(
+        text.contains("foreach ($vhd in @(Get-VHD -Path $disks)) { $total += [uint64]$vhd.Size }")
+    );
+    // The licence: read in a try of its own inside the Carbonite session, so that a failure
+    // leaves the jobs and e-mail settings readable.
+    let connect = text.find("$server = Connect-DoubleTake").expect("connect");
+    let status = text
+        .find("$activation = Get-DtActivationStatus -ServiceHost $server")
+        .expect("the activation status");
+    let jobs = text
+        .find("$all = @(Get-DtJob -ServiceHost $server)")
+        .expect("jobs");
+    assert!(connect < status && status < jobs);
+    assert!(text[..status].trim_end().ends_with("try {"));
+    assert!(text.contains(
+        "$licence = [pscustomobject]@{ isValid = $null; codes = @(); error = $_.Exception.Message }"
+    ));
+    // Nothing of the code itself (a licence key) is read.
+    assert!(!text.contains("$code.Code"));
+}
+
+#[test]
+fn capture_should_record_the_activation_without_the_licence_keys() {
+    let text = &script(ScriptKind::Capture).text;
+    assert!(text.contains("$activationStatus = Get-DtActivationStatus -ServiceHost $server"));
+    assert!(text.contains("-ExcludeProperty Code, SerialNumber"));
+    assert!(text.contains("ActivationStatus = $activation; ActivationError = $activationError"));
+}

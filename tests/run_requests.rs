@@ -30,8 +30,9 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
     assert!(said.contains("Site hq: 0 applied, 0 failed"), "{said}");
     assert!(said.contains("Site hq: converged"), "{said}");
 
-    // A drill, started and ended through the controller.
-    let out = c.cli(&["failover", "hq", "--test", "--yes"]);
+    // A drill, started and ended through the controller (held: once verified it would end
+    // by itself).
+    let out = c.cli(&["failover", "hq", "--test", "--hold", "--yes"]);
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("the request goes to it"), "{said}");
@@ -80,7 +81,7 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
         whats,
         [
             "galaxy-ha apply --site hq",
-            "galaxy-ha failover hq --test",
+            "galaxy-ha failover hq --test --hold",
             "galaxy-ha failover hq --test --end",
             "galaxy-ha failover hq"
         ],
@@ -95,6 +96,17 @@ fn a_drill_and_a_failover_approved_while_the_controller_runs_are_carried_out_by_
         .position(|i| i["what"] == "galaxy-ha failover hq")
         .unwrap();
     assert!(asked_at < failover_at, "{items:#?}");
+    // An account that may read both rights' tokens (here the controller's own) asks with the
+    // operate right unless told otherwise, and the journal says so.
+    let journal = std::fs::read_to_string(c.tmp.path().join("s/sites/hq/journal.jsonl")).unwrap();
+    let rights: Vec<serde_json::Value> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "asked")
+        .map(|e| e["right"].clone())
+        .collect();
+    assert_eq!(rights.len(), 4, "{journal}");
+    assert!(rights.iter().all(|r| r == "operate"), "{rights:?}");
 
     // A request the controller refuses comes back with why: nothing runs to fail over to.
     let out = c.cli(&["failover", "hq", "--test", "--end", "--yes"]);

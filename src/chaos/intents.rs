@@ -74,7 +74,8 @@ impl Intents {
                         ));
                     }
                 }
-                Event::ManifestChanged { .. } | Event::Asked { .. } => {}
+                Event::ManifestChanged { .. } | Event::Asked { .. } | Event::RunFinished { .. } => {
+                }
             }
         }
         (entries, problems)

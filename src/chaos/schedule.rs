@@ -299,8 +299,8 @@ impl Schedule {
         self
     }
 
-    /// The same schedule with, after about a quarter of its quiet spells and three quarters
-    /// of its hosts coming back, a person's `failover --commit` (one in three) or `failover
+    /// The same schedule with, after about a quarter of its quiet spells and every host
+    /// coming back, a person's `failover --commit` (one in three) or `failover
     /// --rollback`. Most fall where no failover
     /// waits for its commit and are refused; the others commit a failover before its window
     /// ends, or move System Galaxy back to the host it failed over from.
@@ -311,7 +311,7 @@ impl Schedule {
             // A quiet spell, or a host coming back: when a person looks at the site.
             let odds = match step {
                 Step::Quiet(_) => 0.25,
-                Step::Fault(Fault::HostUp { .. }) => 0.75,
+                Step::Fault(Fault::HostUp { .. }) => 1.0,
                 _ => 0.0,
             };
             steps.push(step);

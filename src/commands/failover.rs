@@ -19,16 +19,21 @@ pub fn run(
     name: &str,
     args: &SiteArgs,
     ask: Ask,
+    right: Option<&str>,
     yes: bool,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
+    let right = right
+        .map(str::parse::<crate::rights::Right>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--right: {e}"))?;
     let settings = args.resolve()?;
     let Some(site) = settings.sites.iter().find(|s| s.name == name) else {
         bail!("no site named {name:?} in {}", args.manifests.display());
     };
     let by = Requester::current();
     let Some(_lock) = super::ask::lock_or_controller(&settings.state_dir)? else {
-        return ask_the_controller(&settings.state_dir, site, ask, &by, yes, timeout);
+        return ask_the_controller(&settings.state_dir, site, ask, &by, right, yes, timeout);
     };
     let _pair = crate::lock::PairLock::acquire(site, &settings.state_dir)?;
     let mut platform =
@@ -98,9 +103,11 @@ fn approval(
                 Ask::Resume => "resume replication of",
                 Ask::Commit => "commit the failover of",
                 Ask::Rollback => "roll back the failover of",
-                Ask::Failover | Ask::ForcedFailover | Ask::Test | Ask::SnapshotFailover(_) => {
-                    "fail over"
-                }
+                Ask::Failover
+                | Ask::ForcedFailover
+                | Ask::Test
+                | Ask::Drill(_)
+                | Ask::SnapshotFailover(_) => "fail over",
                 Ask::Apply => "apply",
             };
             eprintln!("error: refusing to {what} site {}: {why}", site.name);
@@ -146,6 +153,7 @@ fn ask_the_controller(
     site: &Site,
     ask: Ask,
     by: &Requester,
+    right: Option<crate::rights::Right>,
     yes: bool,
     timeout: Duration,
 ) -> anyhow::Result<Exit> {
@@ -153,16 +161,40 @@ fn ask_the_controller(
         "The controller (galaxy-ha run) works on {}: the request goes to it, and it carries it out on its next pass.",
         state_dir.display()
     );
-    let mut platform =
-        crate::platform::open(site, state_dir).with_context(|| format!("site {}", site.name))?;
-    let look = reconcile::look(site, platform.as_mut(), state_dir)?;
-    let Some((approval, look)) = approval(site, look, &ask, by, platform.now()) else {
-        return Ok(Exit::Failed);
+    // The preview observes the hosts as this account. One given only a right to ask may
+    // not reach them (no host credential): the controller checks the request anyway.
+    let preview = crate::platform::open(site, state_dir)
+        .with_context(|| format!("site {}", site.name))
+        .and_then(|mut platform| {
+            let look = reconcile::look(site, platform.as_mut(), state_dir)?;
+            Ok((look, platform.now()))
+        });
+    let question = match preview {
+        Ok((look, now)) => {
+            let Some((approval, look)) = approval(site, look, &ask, by, now) else {
+                return Ok(Exit::Failed);
+            };
+            print!("{}", render::text(std::slice::from_ref(&look.plan)));
+            question(&approval)
+        }
+        Err(e) => {
+            eprintln!(
+                "note: the plan cannot be shown from this account ({}); the controller checks the request and answers",
+                super::message::render(&e)
+            );
+            format!("Ask the controller: {}?", ask.command(&site.name))
+        }
     };
-    print!("{}", render::text(std::slice::from_ref(&look.plan)));
-    if !prompt::confirm(&question(&approval), yes)? {
+    if !prompt::confirm(&question, yes)? {
         println!("Failover cancelled; nothing was asked.");
         return Ok(Exit::Failed);
     }
-    super::ask::controller(state_dir, &site.name, ask, by, timeout)
+    super::ask::controller_with(
+        state_dir,
+        &site.name,
+        ask,
+        by,
+        right.or(super::ask::right_from_env()?),
+        timeout,
+    )
 }

@@ -8,6 +8,25 @@ use crate::fleet::CoordinationArgs;
 use crate::history::{self, Item};
 use crate::settings::SiteArgs;
 
+/// The site's journal, saying how many damaged lines were skipped.
+///
+/// # Errors
+/// The store cannot be read.
+pub(super) fn journal(
+    store: &dyn crate::store::SiteStore,
+    site: &str,
+    state_dir: &std::path::Path,
+) -> anyhow::Result<Vec<crate::journal::Entry>> {
+    let (entries, skipped) = store.journal(site)?;
+    if skipped > 0 {
+        eprintln!(
+            "warning: site {site}: {skipped} damaged journal line(s) skipped in {}",
+            crate::store::files::journal_path(state_dir, site).display()
+        );
+    }
+    Ok(entries)
+}
+
 pub fn run(
     args: &SiteArgs,
     since: Option<Duration>,
@@ -24,14 +43,7 @@ pub fn run(
     };
     let mut items: Vec<Item> = Vec::new();
     for site in &settings.sites {
-        let (entries, skipped) = store.journal(&site.name)?;
-        if skipped > 0 {
-            eprintln!(
-                "warning: site {}: {skipped} damaged journal line(s) skipped in {}",
-                site.name,
-                crate::store::files::journal_path(&settings.state_dir, &site.name).display()
-            );
-        }
+        let entries = journal(store, &site.name, &settings.state_dir)?;
         // "Since" counts back from the site's own clock (the lab's virtual one, or now).
         let cutoff = match since {
             Some(d) => {

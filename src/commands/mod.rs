@@ -11,6 +11,7 @@ mod history;
 pub mod message;
 mod plan;
 mod prompt;
+mod report;
 mod run;
 pub mod schema;
 mod service;
@@ -95,16 +96,20 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             site,
             test,
             end,
+            notes,
+            hold,
             force,
             commit,
             rollback,
             snapshot,
+            right,
             yes,
             timeout,
         } => failover::run(
             &name,
             &site.locate()?,
-            failover::Ask::of(test, end, force, commit, rollback, snapshot),
+            failover::Ask::of(test, end, force, commit, rollback, snapshot).with_drill(notes, hold),
+            right.as_deref(),
             yes,
             timeout,
         ),
@@ -113,7 +118,14 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             site,
             yes,
             timeout,
-        } => failover::run(&name, &site.locate()?, failover::Ask::Resume, yes, timeout),
+        } => failover::run(
+            &name,
+            &site.locate()?,
+            failover::Ask::Resume,
+            None,
+            yes,
+            timeout,
+        ),
         Command::Demo { state_dir } => demo::run(state_dir),
         Command::History {
             site,
@@ -122,6 +134,23 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
             format,
             coordination,
         } => history::run(&site.locate()?, since, &kind, format, &coordination),
+        Command::Report {
+            run,
+            site,
+            since,
+            format,
+            out,
+            coordination,
+        } => report::run(
+            &site.locate()?,
+            &report::Options {
+                run,
+                since,
+                format,
+                out,
+            },
+            &coordination,
+        ),
         Command::Sim { command } => sim::run(command),
         Command::Doctor { site, capture } => doctor::run(&site.locate()?, capture.as_deref()),
         Command::Run {

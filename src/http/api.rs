@@ -40,6 +40,35 @@ pub async fn plan(State(shared): State<Shared>, Path(site): Path<String>) -> Res
     }
 }
 
+/// One of the site's last runs as its printable report (`galaxy-ha report RUN --format
+/// html`); older runs are in `galaxy-ha report`.
+pub async fn report(
+    State(shared): State<Shared>,
+    Path((site, run)): Path<(String, String)>,
+) -> Response {
+    let found = shared
+        .view(&site)
+        .and_then(|v| v.reports.iter().find(|r| r.run.id == run).cloned());
+    match found {
+        Some(r) => (
+            [(axum::http::header::CACHE_CONTROL, "no-store")],
+            axum::response::Html(crate::report::html(
+                &format!("galaxy-ha run report: {run}"),
+                jiff::Timestamp::now(),
+                std::slice::from_ref(&r),
+            )),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "no recent run {run:?} for site {site:?}; galaxy-ha report {run} -m MANIFESTS has every run\n"
+            ),
+        )
+            .into_response(),
+    }
+}
+
 /// The site's last journal items, as `history --format json` shapes them.
 pub async fn history(State(shared): State<Shared>, Path(site): Path<String>) -> Response {
     match shared.planned_view(&site) {

@@ -47,21 +47,7 @@ pub fn render(shared: &Shared, now: SystemTime) -> String {
         .replace("{{SITES}}", &cards)
 }
 
-/// Text for HTML: `<`, `>`, `&` and quotes escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::report::escape;
 
 fn field(out: &mut String, name: &str, label: &str, value: &str) {
     let _ = write!(
@@ -180,6 +166,9 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
             &format!("running isolated on {on}"),
         );
     }
+    if let Some(last) = &s.last_drill {
+        field(out, "last_drill", "Last drill", &last.drill.line());
+    }
     if let Some(to) = &s.switchover_to {
         field(
             out,
@@ -238,6 +227,7 @@ fn card(out: &mut String, s: &SiteStatus, view: Option<&SiteView>, now: SystemTi
 
     if let Some(v) = view {
         pending(out, v);
+        runs(out, v, &s.name);
         recent(out, v);
     }
     out.push_str("</section>");
@@ -395,6 +385,25 @@ fn pending(out: &mut String, view: &SiteView) {
             out,
             "<li class=\"muted\">… {}</li>",
             escape(w.as_str().unwrap_or_default())
+        );
+    }
+    out.push_str("</ul>");
+}
+
+/// The site's last runs, each linked to its printable report.
+fn runs(out: &mut String, view: &SiteView, site: &str) {
+    if view.reports.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Last runs</h3><ul data-field=\"runs\">");
+    for r in view.reports.iter().rev() {
+        let _ = write!(
+            out,
+            "<li><a href=\"/reports/{site}/{id}\">{id}</a> {kind} {result}</li>",
+            site = escape(site),
+            id = escape(&r.run.id),
+            kind = r.run.kind.as_str(),
+            result = escape(&r.run.result.to_uppercase())
         );
     }
     out.push_str("</ul>");

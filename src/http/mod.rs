@@ -60,6 +60,9 @@ pub struct SiteView {
     /// The last [`RECENT`] journal items, oldest first: shared with the site's task, which
     /// reads the journal again only when it grew.
     pub recent: std::sync::Arc<[Item]>,
+    /// The site's last [`crate::report::RECENT_RUNS`] run reports, oldest first: the
+    /// dashboard links them.
+    pub reports: std::sync::Arc<[crate::report::Report]>,
     /// When the pass published it (the controller's wall clock): the dashboard shows its
     /// age, so a hung controller does not look fresh.
     pub published: std::time::SystemTime,
@@ -76,6 +79,7 @@ impl SiteView {
             status,
             plan_json: String::new(),
             recent: std::sync::Arc::from([]),
+            reports: std::sync::Arc::from([]),
             published: std::time::SystemTime::now(),
             interval: std::time::Duration::from_secs(10),
         }
@@ -393,6 +397,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/sites/{site}/plan", get(api::plan))
         .route("/api/v1/sites/{site}/history", get(api::history))
+        .route("/reports/{site}/{run}", get(api::report))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
@@ -422,6 +427,7 @@ mod tests {
             },
             plan_json: "{}".into(),
             recent: std::sync::Arc::from([]),
+            reports: std::sync::Arc::from([]),
             published: std::time::SystemTime::now(),
             interval: std::time::Duration::from_secs(10),
         }

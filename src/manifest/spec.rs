@@ -121,6 +121,16 @@ pub struct SiteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// While set (and `until` not passed): observe, plan and alert, act on nothing else, never fail over. When it ends, a failure seen during it gets a fresh countdown of the failover monitor's threshold.
     pub maintenance: Option<MaintenanceSpec>,
+    /// How often the controller checks what a failover needs beyond the job (the replica on
+    /// the standby host, its free memory and disk, Carbonite's services and licence, the
+    /// failover monitor): `FailoverReady` carries each reason, and a change to not ready
+    /// alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<ReadinessSpec>,
+    /// Steps after a run: the admin's commands and messages to run after a failover,
+    /// switchover, rollback, resume or drill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<HooksSpec>,
 }
 
 /// Which platform drives the hosts.
@@ -305,6 +315,21 @@ pub struct VmSpec {
     /// The VM's static IP address (the third of the guide's three addresses).
     #[schemars(extend("pattern" = IP_ADDRESS))]
     pub address: String,
+    /// Windows services a drill checks running inside the test replica: System Galaxy's own,
+    /// SQL Server's, and the guide's Double-Take services, which run "in the live Hyper-V
+    /// session" too. The default is the Double-Take two; add System Galaxy's.
+    #[serde(default = "default_vm_services")]
+    #[schemars(inner(regex(pattern = NOT_BLANK)), extend("uniqueItems" = true))]
+    pub services: Vec<String>,
+    /// Ports a drill checks listening (TCP) or bound (UDP) inside the test replica. The
+    /// default is the guide's Double-Take ports.
+    #[serde(default = "default_ports")]
+    #[schemars(inner(range(min = 1, max = 65535)), extend("uniqueItems" = true))]
+    pub ports: Vec<u32>,
+}
+
+fn default_vm_services() -> Vec<String> {
+    default_services().into_iter().map(|s| s.name).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -549,6 +574,94 @@ pub struct DrillsSpec {
     #[serde(default = "default_drill_max_duration", with = "super::duration")]
     #[schemars(with = "super::duration::PositiveDurationText")]
     pub max_duration: Duration,
+    /// How long the checks inside the test replica (heartbeat, `spec.vm.services`,
+    /// `spec.vm.ports`) may take to pass after it boots. A drill whose checks have not all
+    /// passed by then fails, alerts, and ends.
+    #[serde(default = "default_verify_within", with = "super::duration")]
+    #[schemars(with = "super::duration::PositiveDurationText")]
+    pub verify_within: Duration,
+}
+
+/// How long a drill's checks may take when the manifest does not say: a Windows guest with
+/// SQL Server boots and starts its services well within it.
+pub const DEFAULT_DRILL_VERIFY_WITHIN: Duration = Duration::from_secs(15 * 60);
+
+fn default_verify_within() -> Duration {
+    DEFAULT_DRILL_VERIFY_WITHIN
+}
+
+/// See [`SiteSpec::readiness`].
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReadinessSpec {
+    /// Time between two readiness checks.
+    #[serde(default = "default_readiness_every", with = "super::duration")]
+    #[schemars(with = "super::duration::PositiveDurationText")]
+    pub every: Duration,
+}
+
+/// How often readiness is checked when the manifest does not say.
+pub const DEFAULT_READINESS_EVERY: Duration = Duration::from_secs(12 * 3600);
+
+fn default_readiness_every() -> Duration {
+    DEFAULT_READINESS_EVERY
+}
+
+/// Steps after each kind of run, in order. A failover's and a switchover's steps run once
+/// System Galaxy is seen running on the new host; a rollback's, a resume's and a drill's once
+/// the run has ended. A step that fails alerts (`hook-failed`) and never undoes the run.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HooksSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failover: Vec<HookStep>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub switchover: Vec<HookStep>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollback: Vec<HookStep>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resume: Vec<HookStep>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drill: Vec<HookStep>,
+}
+
+/// One step: a command to run on the controller's machine, or a message to e-mail on-call.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HookStep {
+    /// The program and its arguments, run without a shell, with the run's facts in
+    /// `GALAXY_HA_SITE`, `GALAXY_HA_RUN`, `GALAXY_HA_KIND` (failover, switchover, rollback,
+    /// resume, drill), `GALAXY_HA_REAL` (`false` for a drill), `GALAXY_HA_FROM`,
+    /// `GALAXY_HA_TO` and `GALAXY_HA_RESULT`. E.g. `[powershell.exe, -File,
+    /// C:\galaxy-ha\repoint.ps1]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run: Vec<String>,
+    /// How long the command may run before it is stopped (and counted failed).
+    #[serde(default = "default_hook_timeout", with = "super::duration")]
+    #[schemars(with = "super::duration::PositiveDurationText")]
+    pub timeout: Duration,
+    /// A text e-mailed to on-call (through `spec.notifications`) instead of a command, e.g.
+    /// "call the panel integrator to re-point the loops".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+fn default_hook_timeout() -> Duration {
+    Duration::from_secs(5 * 60)
+}
+
+impl HooksSpec {
+    /// The steps after a run of `kind` (`failover`, `switchover`, ...).
+    pub fn steps(&self, kind: &str) -> &[HookStep] {
+        match kind {
+            "failover" => &self.failover,
+            "switchover" => &self.switchover,
+            "rollback" => &self.rollback,
+            "resume" => &self.resume,
+            "drill" => &self.drill,
+            _ => &[],
+        }
+    }
 }
 
 /// How long a drill may run when the manifest does not say.

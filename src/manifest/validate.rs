@@ -43,6 +43,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     templates(&mut p, &manifest.metadata.name, spec);
     services(&mut p, spec);
     ports(&mut p, spec);
+    hooks(&mut p, spec);
     if let Some(email) = spec.notifications.as_ref().and_then(|n| n.email.as_ref()) {
         email_rules(&mut p, email);
     }
@@ -424,10 +425,18 @@ fn templates(p: &mut Problems, site: &str, spec: &SiteSpec) {
 }
 
 fn services(p: &mut Problems, spec: &SiteSpec) {
+    let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+    service_list(p, "spec.services", ".name", &names);
+    let names: Vec<&str> = spec.vm.services.iter().map(String::as_str).collect();
+    service_list(p, "spec.vm.services", "", &names);
+}
+
+/// Windows service names: none blank, none twice (Windows compares them without case).
+fn service_list(p: &mut Problems, field: &str, suffix: &str, names: &[&str]) {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, s) in spec.services.iter().enumerate() {
-        let path = format!("spec.services[{i}].name");
-        let name = s.name.trim();
+    for (i, name) in names.iter().enumerate() {
+        let path = format!("{field}[{i}]{suffix}");
+        let name = name.trim();
         if name.is_empty() {
             p.add(
                 path,
@@ -436,12 +445,44 @@ fn services(p: &mut Problems, spec: &SiteSpec) {
         } else if let Some(first) = seen.get(&name.to_lowercase()) {
             p.add(
                 path,
-                format!(
-                    "{name:?} is already listed as spec.services[{first}]; list each service once"
-                ),
+                format!("{name:?} is already listed as {field}[{first}]; list each service once"),
             );
         } else {
             seen.insert(name.to_lowercase(), i);
+        }
+    }
+}
+
+/// Each step is a command or a message, not both and not neither.
+fn hooks(p: &mut Problems, spec: &SiteSpec) {
+    let Some(hooks) = &spec.hooks else {
+        return;
+    };
+    for kind in ["failover", "switchover", "rollback", "resume", "drill"] {
+        for (i, step) in hooks.steps(kind).iter().enumerate() {
+            let path = format!("spec.hooks.{kind}[{i}]");
+            match (step.run.is_empty(), &step.message) {
+                (true, None) => p.add(
+                    path.clone(),
+                    "empty; give `run: [PROGRAM, ARGS...]` or `message: TEXT`",
+                ),
+                (false, Some(_)) => p.add(
+                    path.clone(),
+                    "has both `run` and `message`; make them two steps",
+                ),
+                (false, None) if step.run[0].trim().is_empty() => p.add(
+                    format!("{path}.run[0]"),
+                    "empty; the first item is the program to run, e.g. powershell.exe",
+                ),
+                (true, Some(m)) if m.trim().is_empty() => p.add(
+                    format!("{path}.message"),
+                    "empty; write what on-call should do",
+                ),
+                _ => {}
+            }
+            if step.timeout.is_zero() {
+                p.add(format!("{path}.timeout"), "must be more than 0s, e.g. 5m");
+            }
         }
     }
 }
@@ -451,17 +492,20 @@ fn port_ok(port: u32) -> bool {
 }
 
 fn ports(p: &mut Problems, spec: &SiteSpec) {
+    port_list(p, "spec.firewall.ports", &spec.firewall.ports);
+    port_list(p, "spec.vm.ports", &spec.vm.ports);
+}
+
+fn port_list(p: &mut Problems, field: &str, ports: &[u32]) {
     let mut seen: HashMap<u32, usize> = HashMap::new();
-    for (i, &port) in spec.firewall.ports.iter().enumerate() {
-        let path = format!("spec.firewall.ports[{i}]");
+    for (i, &port) in ports.iter().enumerate() {
+        let path = format!("{field}[{i}]");
         if !port_ok(port) {
             p.add(path, format!("{port} is not a port; ports run from 1 to 65535 (the guide's are 6320, 6325, 6330, 6332)"));
         } else if let Some(first) = seen.get(&port) {
             p.add(
                 path,
-                format!(
-                    "{port} is already listed as spec.firewall.ports[{first}]; list each port once"
-                ),
+                format!("{port} is already listed as {field}[{first}]; list each port once"),
             );
         } else {
             seen.insert(port, i);

@@ -15,6 +15,9 @@ pub enum Ask {
     ForcedFailover,
     /// A test failover (a drill).
     Test,
+    /// A test failover with what the person adds: notes for its report, and whether its
+    /// verified replica is held running for a look (`--notes`, `--hold`).
+    Drill(DrillAsk),
     /// The end of the running test failover.
     EndTest,
     /// Resuming replication after a failover (`spec.resume: approve`).
@@ -29,7 +32,34 @@ pub enum Ask {
     Apply,
 }
 
+/// See [`Ask::Drill`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DrillAsk {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hold: bool,
+}
+
 impl Ask {
+    /// A test failover's ask with the person's notes and hold: [`Ask::Drill`] when either is
+    /// given, so that a plain `--test` is journaled as before.
+    pub fn with_drill(self, notes: Option<String>, hold: bool) -> Ask {
+        match self {
+            Ask::Test if notes.is_some() || hold => Ask::Drill(DrillAsk { notes, hold }),
+            other => other,
+        }
+    }
+
+    /// A test failover, with or without the person's additions.
+    pub fn drill(&self) -> Option<DrillAsk> {
+        match self {
+            Ask::Test => Some(DrillAsk::default()),
+            Ask::Drill(d) => Some(d.clone()),
+            _ => None,
+        }
+    }
+
     /// The ask of `galaxy-ha failover`'s flags (clap keeps the exclusive ones apart).
     pub fn of(
         test: bool,
@@ -56,6 +86,14 @@ impl Ask {
             Ask::Failover => format!("galaxy-ha failover {site}"),
             Ask::ForcedFailover => format!("galaxy-ha failover {site} --force"),
             Ask::Test => format!("galaxy-ha failover {site} --test"),
+            Ask::Drill(d) => format!(
+                "galaxy-ha failover {site} --test{}{}",
+                if d.hold { " --hold" } else { "" },
+                d.notes
+                    .as_ref()
+                    .map(|n| format!(" --notes {n:?}"))
+                    .unwrap_or_default()
+            ),
             Ask::EndTest => format!("galaxy-ha failover {site} --test --end"),
             Ask::Resume => format!("galaxy-ha resume {site}"),
             Ask::Commit => format!("galaxy-ha failover {site} --commit"),

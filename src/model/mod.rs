@@ -3,8 +3,10 @@
 
 pub mod ask;
 pub mod decision;
+pub mod drill;
 pub mod names;
 pub mod operation;
+pub mod run;
 pub mod terms;
 
 pub use decision::Decision;

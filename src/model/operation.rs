@@ -29,11 +29,13 @@ pub enum ActionKind {
     TestFailover,
     EndTestFailover,
     Alert,
+    /// A step of `spec.hooks`: the admin's command, run on the controller's machine.
+    RunHook,
 }
 
 impl ActionKind {
     /// Every kind, in the order above: the one list of what the controller can do.
-    pub const ALL: [ActionKind; 14] = [
+    pub const ALL: [ActionKind; 15] = [
         ActionKind::StartService,
         ActionKind::SetServiceStartup,
         ActionKind::OpenFirewallPort,
@@ -48,6 +50,7 @@ impl ActionKind {
         ActionKind::TestFailover,
         ActionKind::EndTestFailover,
         ActionKind::Alert,
+        ActionKind::RunHook,
     ];
 
     /// Failover, VM stop and start, job delete and replica removal disrupt the site: they
@@ -80,6 +83,7 @@ impl ActionKind {
             ActionKind::TestFailover => "test-failover",
             ActionKind::EndTestFailover => "end-test-failover",
             ActionKind::Alert => "alert",
+            ActionKind::RunHook => "run-hook",
         }
     }
 }
@@ -167,6 +171,14 @@ pub enum AlertKind {
     Rollback,
     /// The recovery point latency has been above `spec.rpoTarget` for `spec.rpoGrace`.
     RpoMissed,
+    /// A drill's checks or its cleanup failed: the replica did not prove it can take over.
+    DrillFailed,
+    /// A step of `spec.hooks` failed (exit code, timeout, or it could not start).
+    HookFailed,
+    /// A `message` step of `spec.hooks`: the manifest's text for on-call.
+    Message,
+    /// The standing readiness check found what a failover needs lacking.
+    NotReady,
     ManifestStale,
     ManifestInvalid,
     WrongDirection,
@@ -179,7 +191,7 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// Every kind, for the runbook's completeness test.
-    pub const ALL: [AlertKind; 17] = [
+    pub const ALL: [AlertKind; 21] = [
         AlertKind::FailureDetected,
         AlertKind::ConditionMet,
         AlertKind::FailoverStarted,
@@ -197,6 +209,10 @@ impl AlertKind {
         AlertKind::AllClear,
         AlertKind::Rollback,
         AlertKind::RpoMissed,
+        AlertKind::DrillFailed,
+        AlertKind::HookFailed,
+        AlertKind::Message,
+        AlertKind::NotReady,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -211,6 +227,10 @@ impl AlertKind {
             AlertKind::SplitBrainPending => "split-brain-pending",
             AlertKind::Rollback => "rollback",
             AlertKind::RpoMissed => "rpo-missed",
+            AlertKind::DrillFailed => "drill-failed",
+            AlertKind::HookFailed => "hook-failed",
+            AlertKind::Message => "message",
+            AlertKind::NotReady => "not-ready",
             AlertKind::ManifestStale => "manifest-stale",
             AlertKind::ManifestInvalid => "manifest-invalid",
             AlertKind::WrongDirection => "wrong-direction",
@@ -243,6 +263,10 @@ impl AlertKind {
     /// | 4114 | split-brain-pending |
     /// | 4115 | rollback |
     /// | 4116 | rpo-missed |
+    /// | 4117 | drill-failed |
+    /// | 4118 | hook-failed |
+    /// | 4119 | message |
+    /// | 4120 | not-ready |
     ///
     /// Its section of the runbook: what it means and what to do.
     pub fn runbook(self) -> &'static str {
@@ -268,6 +292,10 @@ impl AlertKind {
             AlertKind::SplitBrainPending => 4114,
             AlertKind::Rollback => 4115,
             AlertKind::RpoMissed => 4116,
+            AlertKind::DrillFailed => 4117,
+            AlertKind::HookFailed => 4118,
+            AlertKind::Message => 4119,
+            AlertKind::NotReady => 4120,
         }
     }
 }
@@ -355,6 +383,20 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<String>,
     },
+    /// A step of `spec.hooks` after a run: the program and its arguments, run without a shell
+    /// on the controller's machine with the run's facts in its environment.
+    RunHook {
+        /// The run it follows (`failover-20261203T134500Z`).
+        run: String,
+        kind: crate::model::run::RunKind,
+        /// Its place in `spec.hooks.KIND`.
+        step: usize,
+        command: Vec<String>,
+        #[serde(with = "humantime_serde")]
+        timeout: std::time::Duration,
+        /// `GALAXY_HA_*`: the run's facts.
+        env: std::collections::BTreeMap<String, String>,
+    },
 }
 
 impl Operation {
@@ -380,6 +422,7 @@ impl Operation {
             } => ActionKind::TestFailover,
             Operation::EndTestFailover { .. } => ActionKind::EndTestFailover,
             Operation::Alert { .. } => ActionKind::Alert,
+            Operation::RunHook { .. } => ActionKind::RunHook,
         }
     }
 
@@ -401,7 +444,7 @@ impl Operation {
             | Operation::EndTestFailover { target, .. } => {
                 vec![target]
             }
-            Operation::Alert { .. } => vec![],
+            Operation::Alert { .. } | Operation::RunHook { .. } => vec![],
         }
     }
 
@@ -428,6 +471,9 @@ pub struct Action {
     /// the evidence, journaled with its intent. Boxed: most actions have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Box<crate::model::Decision>>,
+    /// For a test failover: who started the drill and how, kept in memory once it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<Box<crate::model::drill::DrillStart>>,
 }
 
 impl Action {
@@ -455,4 +501,40 @@ pub struct FailoverRecord {
     pub from: HostName,
     pub to: HostName,
     pub cause: FailoverCause,
+    /// Since when System Galaxy was missed on `from` (the failover monitor's count), for the
+    /// run's downtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_since: Option<Timestamp>,
+    /// When the controller first saw System Galaxy live on `to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_at: Option<Timestamp>,
+    /// The job's replication queue and recovery point latency when the failover was decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_bytes: Option<u64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "humantime_serde"
+    )]
+    pub latency: Option<std::time::Duration>,
+    /// The snapshot failed over to, if not the newest data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+}
+
+impl FailoverRecord {
+    /// A failover with none of the facts a report adds yet.
+    pub fn new(at: Timestamp, from: HostName, to: HostName, cause: FailoverCause) -> Self {
+        FailoverRecord {
+            at,
+            from,
+            to,
+            cause,
+            down_since: None,
+            live_at: None,
+            queue_bytes: None,
+            latency: None,
+            snapshot: None,
+        }
+    }
 }

@@ -76,3 +76,8 @@ pub struct SnapshotSchedule {
     pub every: Duration,
     pub keep: u32,
 }
+
+/// A run's id: its kind and its start time to the second, e.g. `drill-20261203T134500Z`.
+pub fn run_id(kind: &str, at: jiff::Timestamp) -> String {
+    format!("{kind}-{}", at.strftime("%Y%m%dT%H%M%SZ"))
+}

@@ -39,6 +39,10 @@ pub(crate) struct Builder<'a> {
     pub resume_awaits_person: bool,
     /// See [`Plan::commit_until`].
     pub commit_until: Option<Timestamp>,
+    /// See [`Plan::finished_runs`].
+    pub finished_runs: Vec<crate::model::run::Run>,
+    /// The moments in this pass after which `spec.hooks` run.
+    pub hook_points: Vec<crate::model::run::HookPoint>,
 }
 
 impl<'a> Builder<'a> {
@@ -67,6 +71,8 @@ impl<'a> Builder<'a> {
             resume_approved: false,
             resume_awaits_person: false,
             commit_until: None,
+            finished_runs: Vec::new(),
+            hook_points: Vec::new(),
         };
         // The pass that sees maintenance over marks when it ended (rule 7 counts from then).
         let was_in_maintenance = memory
@@ -113,6 +119,10 @@ impl<'a> Builder<'a> {
                 .host(target)
                 .is_some_and(|h| h.test_replica().is_some())
         {
+            let now = self.now;
+            if let Some(d) = self.next.drill.as_mut() {
+                d.end_on_purpose(now, "ended for a real failover to its host");
+            }
             self.act(
                 Operation::EndTestFailover {
                     job: job.clone(),
@@ -124,11 +134,25 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
+        let job = self.observed.job.as_ref();
+        let missed = job.map(|j| j.monitor_status.missed_for);
         let record = FailoverRecord {
             at: self.now,
             from: from.into(),
             to,
             cause,
+            down_since: missed.and_then(|m| {
+                self.now
+                    .checked_sub(jiff::SignedDuration::try_from(m).ok()?)
+                    .ok()
+            }),
+            live_at: None,
+            queue_bytes: job.map(|j| j.replication_queue_bytes),
+            latency: job.map(|j| j.recovery_point_latency),
+            snapshot: match &op {
+                Operation::Failover { snapshot, .. } => snapshot.clone(),
+                _ => None,
+            },
         };
         self.act_with(op, reason, Some(record))
     }
@@ -151,6 +175,7 @@ impl<'a> Builder<'a> {
             op,
             failover,
             decision: None,
+            drill: None,
         });
         self.actions.last_mut()
     }
@@ -166,6 +191,7 @@ impl<'a> Builder<'a> {
                 op,
                 failover: None,
                 decision: None,
+                drill: None,
             },
             note,
         ));
@@ -236,6 +262,11 @@ impl<'a> Builder<'a> {
 
     pub fn degrade(&mut self, reason: &str, message: impl Into<String>) {
         self.degraded.push((reason.to_string(), message.into()));
+    }
+
+    /// An action of `kind` is planned in this pass.
+    pub fn plans(&self, kind: crate::model::operation::ActionKind) -> bool {
+        self.actions.iter().any(|a| a.kind() == kind)
     }
 
     pub fn wait(&mut self, why: impl Into<String>) {
@@ -346,6 +377,7 @@ impl<'a> Builder<'a> {
                         },
                         failover: None,
                         decision: None,
+                        drill: None,
                     });
                 }
             }
@@ -469,6 +501,7 @@ impl<'a> Builder<'a> {
             maintenance_host,
             resume_awaits_person: self.resume_awaits_person,
             commit_until: self.commit_until,
+            finished_runs: self.finished_runs,
         }
     }
 }
@@ -515,7 +548,8 @@ fn all_clear(key: &str) -> Option<String> {
                 parts.join(" to ")
             )
         }
-        "drill-overdue" => "a test failover ran; drills are up to date".to_string(),
+        "not-ready" => "the readiness check found nothing lacking for a failover".to_string(),
+        "drill-overdue" => "a drill passed or runs; drills are up to date".to_string(),
         _ => return None,
     })
 }
@@ -543,6 +577,7 @@ fn action_id(site: &str, op: &Operation) -> String {
         | Operation::StopVm { host, vm, .. }
         | Operation::StartVm { host, vm } => format!("{host}/{vm}"),
         Operation::Alert { key, .. } => key.clone(),
+        Operation::RunHook { run, step, .. } => format!("{run}/{step}"),
     };
     format!("{site}/{kind}/{rest}")
 }
@@ -638,6 +673,17 @@ fn describe(op: &Operation) -> String {
         Operation::Alert {
             alert, severity, ..
         } => format!("alert {} ({severity:?})", alert.as_str()),
+        Operation::RunHook {
+            run,
+            kind,
+            step,
+            command,
+            ..
+        } => format!(
+            "run hook spec.hooks.{}[{step}] after {run}: {}",
+            kind.as_str(),
+            command.join(" ")
+        ),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::builder::Builder;
 use super::view::View;
-use crate::model::operation::{AlertKind, FailoverKind, Operation, Severity};
+use crate::model::operation::{AlertKind, Severity};
 use crate::observed::{Activity, Job};
 use crate::plan::ConditionType;
 
@@ -129,9 +129,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             );
         }
     }
-    drills(b, view);
-    drill_limit(b, view);
+    super::drill::plan(b, view);
     super::rpo::plan(b, view);
+    super::readiness::plan(b, view);
 }
 
 /// A job created to protect System Galaxy again protects now: the one moment replication
@@ -173,121 +173,4 @@ fn standby_can_take_over(b: &Builder, view: &View, job: &Job, standby: &str) -> 
             .observed
             .host(standby)
             .is_some_and(|h| h.vms.iter().any(|v| v.is_live()))
-}
-
-/// A drill the controller started ends by itself after `spec.drills.maxDuration`.
-fn drill_limit(b: &mut Builder, view: &View) {
-    let Some(job) = view.job_forward() else {
-        return;
-    };
-    let running = b
-        .observed
-        .host(&job.target)
-        .is_some_and(|h| h.test_replica().is_some());
-    let Some(started) = b.memory.last_test_failover.filter(|_| running) else {
-        return;
-    };
-    let limit = b
-        .spec
-        .drills
-        .as_ref()
-        .map_or(crate::manifest::spec::DEFAULT_DRILL_MAX_DURATION, |d| {
-            d.max_duration
-        });
-    let ran = crate::model::terms::elapsed(started, b.now);
-    if ran >= limit {
-        b.act(
-            Operation::EndTestFailover {
-                job: job.name.clone(),
-                target: job.target.clone(),
-            },
-            format!(
-                "spec.drills.maxDuration: the test failover started at {started} has run {}; {}",
-                humantime::format_duration(limit),
-                b.observed.drill_result_on(&job.target)
-            ),
-        );
-    }
-}
-
-/// A drill the manifest asks the controller to perform: a test failover of a protecting job.
-fn scheduled_drill(b: &mut Builder, view: &View) {
-    if !b.spec.drills.as_ref().is_some_and(|d| d.scheduled) {
-        return;
-    }
-    let (Some(job), Some(standby)) = (view.job_forward(), view.standby.clone()) else {
-        return;
-    };
-    if job.activity != Activity::Protecting || !b.reachable(&standby) {
-        b.wait("the scheduled test failover waits for the job to be protecting");
-        return;
-    }
-    b.act(
-        Operation::Failover {
-            snapshot: None,
-            job: job.name.clone(),
-            target: standby.clone(),
-            mode: FailoverKind::Test,
-            apply_queued_data: true,
-        },
-        "spec.drills: a test failover is due and the manifest lets the controller run it",
-    );
-}
-
-fn drills(b: &mut Builder, view: &View) {
-    let Some(every) = b.spec.drills.as_ref().and_then(|d| d.test_failover_every) else {
-        b.set(
-            ConditionType::DrillOverdue,
-            false,
-            "NoSchedule",
-            "no drill schedule (spec.drills)",
-        );
-        return;
-    };
-    // Whole days as an admin writes them (`90d`), not humantime's months of 30.44 days.
-    let every_text = if every.as_secs() % 86_400 == 0 {
-        format!("{}d", every.as_secs() / 86_400)
-    } else {
-        humantime::format_duration(every).to_string()
-    };
-    let overdue = match b.memory.last_test_failover {
-        None => Some("no test failover recorded".to_string()),
-        Some(at) => {
-            let due = at.checked_add(
-                jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX),
-            );
-            match due {
-                Ok(due) if b.now <= due => None,
-                _ => Some(format!("the last test failover was at {at}")),
-            }
-        }
-    };
-    match overdue {
-        Some(why) => {
-            let message = format!(
-                "{why}; drills are due every {every_text}: galaxy-ha failover {} --test",
-                b.site
-            );
-            b.set(
-                ConditionType::DrillOverdue,
-                true,
-                "DrillOverdue",
-                message.clone(),
-            );
-            b.alert(
-                AlertKind::DrillOverdue,
-                Severity::Warning,
-                "drill-overdue".into(),
-                message,
-                "spec.drills.testFailoverEvery",
-            );
-            scheduled_drill(b, view);
-        }
-        None => b.set(
-            ConditionType::DrillOverdue,
-            false,
-            "DrillRecent",
-            format!("a test failover ran within {every_text}"),
-        ),
-    }
 }

@@ -9,15 +9,19 @@ mod baseline;
 mod builder;
 mod commit;
 mod conditions;
+mod drill;
 mod failover;
 mod fence;
+mod hooks;
 mod intent;
 mod protect;
+mod readiness;
 mod recover;
 pub mod render;
 mod resume;
 mod rollback;
 mod rpo;
+mod runs;
 mod view;
 
 use std::borrow::Cow;
@@ -70,6 +74,9 @@ pub struct Plan {
     /// then (`spec.failover.commitWindow`); until then it may be rolled back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_until: Option<Timestamp>,
+    /// The runs that end in this pass, for the journal (`galaxy-ha report`).
+    #[serde(skip)]
+    pub finished_runs: Vec<crate::model::run::Run>,
 }
 
 impl Plan {
@@ -102,10 +109,12 @@ pub enum ConditionType {
     Degraded,
     /// The job's recovery point latency is within `spec.rpoTarget`.
     RpoMet,
+    /// No drill has passed since the manifest last changed the hosts, the VM or the job.
+    Unverified,
 }
 
 impl ConditionType {
-    pub const ALL: [ConditionType; 8] = [
+    pub const ALL: [ConditionType; 9] = [
         ConditionType::Ready,
         ConditionType::Protected,
         ConditionType::FailoverReady,
@@ -114,6 +123,7 @@ impl ConditionType {
         ConditionType::DrillOverdue,
         ConditionType::Degraded,
         ConditionType::RpoMet,
+        ConditionType::Unverified,
     ];
 
     /// Its section of the runbook.
@@ -131,6 +141,7 @@ impl ConditionType {
             ConditionType::DrillOverdue => "DrillOverdue",
             ConditionType::Degraded => "Degraded",
             ConditionType::RpoMet => "RpoMet",
+            ConditionType::Unverified => "Unverified",
         }
     }
 }
@@ -175,6 +186,8 @@ pub fn plan(manifest: &Manifest, observed: &Observed, memory: &Memory, now: Time
     resume::plan(&mut b, &view);
     intent::plan(&mut b, &view);
     conditions::plan(&mut b, &view);
+    runs::plan(&mut b);
+    hooks::plan(&mut b);
     b.finish()
 }
 
@@ -214,6 +227,12 @@ pub fn approved(
             );
         }
         Approval::EndTest { op } => {
+            if let Some(d) = b.next.drill.as_mut() {
+                d.end_on_purpose(
+                    now,
+                    "ended by a person (galaxy-ha failover --test --end) before every check passed",
+                );
+            }
             b.act(
                 op.clone(),
                 format!(
@@ -316,5 +335,7 @@ pub fn approved(
         Approval::Rollback { open, old_vm } => rollback::start(&mut b, open, old_vm),
     }
     conditions::plan(&mut b, &view);
+    runs::plan(&mut b);
+    hooks::plan(&mut b);
     b.finish()
 }

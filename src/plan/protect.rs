@@ -213,6 +213,7 @@ fn recreate(b: &mut Builder, job: &crate::observed::Job, live: &str, standby: &s
             "job {:?} was {}: replication had stopped, and the job was recreated from {live} to {standby}",
             job.name, job.activity
         ),
+        since: Some(b.now),
     });
     b.act(
         Operation::CreateJob(new),

@@ -151,6 +151,7 @@ mod tests {
             op,
             failover: None,
             decision: None,
+            drill: None,
         }
     }
 
@@ -159,6 +160,7 @@ mod tests {
         let plan = Plan {
             resume_awaits_person: false,
             commit_until: None,
+            finished_runs: Vec::new(),
             maintenance_host: None,
             site: "hq".into(),
             actions: vec![

@@ -145,6 +145,7 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             b.next.resuming = Some(Resuming {
                 job: new.name.clone(),
                 why: format!("after the failover of job {:?} to {new_live}", job.name),
+                since: Some(b.now),
             });
             b.act(
                 Operation::CreateJob(new),

@@ -131,6 +131,7 @@ pub(crate) fn start(b: &mut Builder, open: &Open, old_vm: &VmName) {
         to: to.clone(),
         failover_at: open.failover.at,
         started: b.now,
+        live_at: None,
     });
     let lost = format!(
         "What System Galaxy recorded on {from} since the failover at {} ({} ago) is lost: the VM there is kept, with its disks, but replaced as the replica",

@@ -711,6 +711,7 @@ struct Carry {
     /// The journal's length when `recent` was read: it is read again only when it grew.
     journal_len: Option<u64>,
     recent: Arc<[Item]>,
+    reports: Arc<[crate::report::Report]>,
 }
 
 /// One site: a pass every monitor interval and at once after its manifest changes, until
@@ -917,6 +918,9 @@ fn publish(
                 let items = history::timeline(&site.name, &entries);
                 let skip = items.len().saturating_sub(http::RECENT);
                 carry.recent = items.into_iter().skip(skip).collect::<Vec<_>>().into();
+                let runs = crate::report::runs(&site.name, &entries, &look.plan.memory, now);
+                let skip = runs.len().saturating_sub(crate::report::RECENT_RUNS);
+                carry.reports = runs.into_iter().skip(skip).collect::<Vec<_>>().into();
                 carry.journal_len = len;
             }
             Err(e) => tracing::warn!("cannot read the journal for the dashboard: {e}"),
@@ -929,6 +933,7 @@ fn publish(
         status,
         plan_json: render::json(std::slice::from_ref(&look.plan)),
         recent: Arc::clone(&carry.recent),
+        reports: Arc::clone(&carry.reports),
         published: std::time::SystemTime::now(),
         interval: interval(site),
     });

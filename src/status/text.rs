@@ -150,6 +150,16 @@ fn facts(out: &mut String, s: &SiteStatus) {
         if let Some(result) = &d.result {
             row(out, "Drill so far", result);
         }
+        if !d.checks.is_empty() {
+            row(
+                out,
+                "Drill checks",
+                &crate::model::drill::checks_line(&d.checks),
+            );
+        }
+    }
+    if let Some(last) = &s.last_drill {
+        row(out, "Last drill", &last.drill.line());
     }
     row(out, "Observed", &moment(now, now));
     out.push_str("  Hosts (Hyper-V):\n");

@@ -71,6 +71,22 @@ fn running(s: &SiteStatus, host: &str) -> (CheckState, String) {
         }
     }
     if let Some(c) = s
+        .condition(ConditionType::FailoverReady)
+        .filter(|c| c.status == "False" && c.reason == "NotReady")
+    {
+        notes.push(format!("not ready: {}", c.message));
+        state = state.max(CheckState::Warning);
+    }
+    // A site that never drilled is not warned about here (DrillOverdue, with a schedule,
+    // is); one whose manifest changed what its last drill proved is.
+    if let Some(c) = s
+        .condition(ConditionType::Unverified)
+        .filter(|c| c.status == "True" && c.reason == "ChangedSinceDrill")
+    {
+        notes.push(format!("Unverified: {}", c.message));
+        state = state.max(CheckState::Warning);
+    }
+    if let Some(c) = s
         .condition(ConditionType::RpoMet)
         .filter(|c| c.status == "False")
     {

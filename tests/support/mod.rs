@@ -68,6 +68,10 @@ pub fn sg_vm(name: &str, state: VmState) -> Vm {
             vec![]
         },
         disks: vec![],
+        heartbeat: None,
+        listening: None,
+        memory_bytes: None,
+        disk_bytes: None,
     }
 }
 
@@ -79,6 +83,10 @@ pub fn replica_vm(name: &str) -> Vm {
         isolated: false,
         services: vec![],
         disks: vec![],
+        heartbeat: None,
+        listening: None,
+        memory_bytes: None,
+        disk_bytes: None,
     }
 }
 
@@ -91,6 +99,7 @@ pub fn host(name: &str, vms: Vec<Vm>) -> HostState {
         email: None,
         vms,
         jobs_known: true,
+        capacity: None,
     }
 }
 

@@ -124,11 +124,19 @@ words!(
     [FailoverKind::Live, FailoverKind::Test]
 );
 
-/// `observe` and `capture`: the services and ports to report.
+/// `observe` and `capture`: the services and ports to report on the host (and the services
+/// in the live guest), what a drill checks inside an isolated test replica: the guest's
+/// services (`spec.vm.services`) and the ports listening there (`spec.vm.ports`), and where
+/// a replica's files go on this host (`spec.replication.replicaPath` rendered with this host
+/// as the target), whose volume's free space observe reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Observe {
     pub services: Vec<String>,
     pub ports: Vec<u32>,
+    pub vm_services: Vec<String>,
+    pub vm_ports: Vec<u32>,
+    pub replica_path: String,
 }
 
 /// `doctor`: the services to check.
@@ -431,7 +439,9 @@ impl Input {
             ScriptKind::Act(ActionKind::Failover | ActionKind::TestFailover) => {
                 Input::Failover(read(value)?)
             }
-            ScriptKind::Act(ActionKind::Alert) => return Err("an alert runs no script".into()),
+            ScriptKind::Act(ActionKind::Alert | ActionKind::RunHook) => {
+                return Err("an alert or a hook runs no script on a host".into());
+            }
         })
     }
 

@@ -202,6 +202,28 @@ pub const NAMES: &[Name] = &[
         "TargetStates flags with Good = 0: a snapshot is read as good only when Good; whether Carbonite records other flags (Mirroring, RestoreRequired, ...) with a snapshot whose data is usable is not documented",
     ),
     doc("SNAPSHOT_REASON", "Reason"),
+    // Carbonite's activation on a host (ActivationStatus and its ActivationCode list): what
+    // the readiness check reads of a failover's target besides memory and disk.
+    open(
+        "GET_DT_ACTIVATION_STATUS",
+        "Get-DtActivationStatus",
+        "the model says it calls IManagementService.ValidateActivationParameters with -Code and -AdditionalCode (neither mandatory); that called without -Code it reports the codes installed on the server, rather than validates none, is not confirmed (an answer not valid that lists no code is read as not read, not as an invalid licence)",
+    ),
+    doc("ACT_IS_VALID", "IsValid"),
+    doc("ACT_CODES", "Codes"),
+    doc("CODE_IS_VALID", "IsValid"),
+    doc("CODE_IS_EXPIRED", "IsExpired"),
+    doc("CODE_IS_EVALUATION", "IsEvaluation"),
+    doc("CODE_PRODUCT", "ProductName"),
+    doc("CODE_LICENSE_TYPE", "LicenseType"),
+    // The code itself (a licence key) and its serial number: left out of captures.
+    doc("CODE_KEY", "Code"),
+    doc("CODE_SERIAL", "SerialNumber"),
+    open(
+        "CODE_EXPIRATION",
+        "ExpirationDate",
+        "a DateTime; what a code that never expires holds is not documented (DateTime.MinValue and MaxValue are read as no expiry)",
+    ),
     // Failover options: (Get-DtRecommendedFailoverOptions).FailoverOptions.
     doc("REC_FAILOVER_OPTIONS", "FailoverOptions"),
     doc("REC_TEST_SUPPORTED", "IsTestFailoverSupported"),

@@ -124,22 +124,44 @@ fn services(spec: &SiteSpec) -> Vec<String> {
     spec.services.iter().map(|s| s.name.clone()).collect()
 }
 
-/// The observe script's data for one host.
-pub fn observe(site: &str, spec: &SiteSpec, host: &str) -> Call {
-    let input = input::Observe {
+/// Where the replica of a job onto `host` keeps its files: `spec.replication.replicaPath`
+/// rendered with the other host as the source and `host` as the target, as the job that
+/// would fail over onto `host` is created.
+pub fn replica_path(site: &str, spec: &SiteSpec, host: &str) -> String {
+    let source = spec.other_host(host).map_or("", |h| h.name.as_str());
+    job_names(site, spec, source, host).replica_path
+}
+
+/// What the observe and capture scripts read: the host's services and firewall ports, what
+/// a drill checks inside the test replica, and where a replica's files go on `host`.
+fn observe_input(site: &str, spec: &SiteSpec, host: &str) -> input::Observe {
+    input::Observe {
         services: services(spec),
         ports: spec.firewall.ports.clone(),
-    };
-    call(site, spec, host, &Input::Observe(input))
+        vm_services: spec.vm.services.clone(),
+        vm_ports: spec.vm.ports.clone(),
+        replica_path: replica_path(site, spec, host),
+    }
+}
+
+/// The observe script's data for one host.
+pub fn observe(site: &str, spec: &SiteSpec, host: &str) -> Call {
+    call(
+        site,
+        spec,
+        host,
+        &Input::Observe(observe_input(site, spec, host)),
+    )
 }
 
 /// The capture script's data for one host (read-only cmdlets only).
 pub fn capture(site: &str, spec: &SiteSpec, host: &str) -> Call {
-    let input = input::Observe {
-        services: services(spec),
-        ports: spec.firewall.ports.clone(),
-    };
-    call(site, spec, host, &Input::Capture(input))
+    call(
+        site,
+        spec,
+        host,
+        &Input::Capture(observe_input(site, spec, host)),
+    )
 }
 
 /// The `HighLevelState` names a failover of this mode was planned on: the script refuses if
@@ -294,7 +316,7 @@ pub fn operation(
             target.as_str(),
             Input::EndTestFailover(input::Job { job: job.clone() }),
         ),
-        Operation::Alert { .. } => return None,
+        Operation::Alert { .. } | Operation::RunHook { .. } => return None,
     };
     Some(call(site, spec, host, &input))
 }

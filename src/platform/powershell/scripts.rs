@@ -13,7 +13,9 @@
 //! No credential ever makes a second WinRM hop: every Double-Take server (each host, and the
 //! System Galaxy guest that is a job's source) gets its own `New-DtServer` session with its
 //! own credential, and the guest's services are read with the guest's credential (PowerShell
-//! Direct on Windows Server 2016 and later, WinRM to the guest's address on 2012 R2).
+//! Direct on Windows Server 2016 and later, WinRM to the guest's address on 2012 R2). A
+//! drill's isolated test replica is read through PowerShell Direct only: the guest's address
+//! is the live VM's, so on 2012 R2 the replica's checks fail rather than read the live guest.
 //! Carbonite's asynchronous cmdlets return an `ActivityToken`; every one is waited on.
 
 use std::sync::LazyLock;
@@ -36,7 +38,7 @@ impl ScriptKind {
     /// is the failover script with `mode: test` in its input, and an alert runs no script.
     pub fn of(kind: ActionKind) -> Option<ScriptKind> {
         match kind {
-            ActionKind::Alert => None,
+            ActionKind::Alert | ActionKind::RunHook => None,
             ActionKind::TestFailover => Some(ScriptKind::Act(ActionKind::Failover)),
             kind => Some(ScriptKind::Act(kind)),
         }
@@ -90,7 +92,9 @@ impl ScriptKind {
                 ActionKind::StartVm => START_VM,
                 ActionKind::Failover | ActionKind::TestFailover => FAILOVER,
                 ActionKind::EndTestFailover => END_TEST_FAILOVER,
-                ActionKind::Alert => unreachable!("an alert runs no script (`ScriptKind::of`)"),
+                ActionKind::Alert | ActionKind::RunHook => {
+                    unreachable!("an alert or a hook runs no script (`ScriptKind::of`)")
+                }
             },
         }
     }
@@ -149,9 +153,11 @@ const HELPERS: &str = include_str!("scripts/helpers.ps1");
 /// Closes the body and runs it here or on the host; prints what it returned.
 const POSTAMBLE: &str = include_str!("scripts/postamble.ps1");
 
-/// Everything `Observed` holds about one host, as one JSON document. Enums are written as
-/// their names (`[string]`), `DateTimeOffset` with `.ToString('o')`, `TimeSpan` as
-/// `.TotalSeconds`: Windows PowerShell 5.1's `ConvertTo-Json` would write numbers and objects.
+/// Everything `Observed` holds about one host, as one JSON document: with each running VM,
+/// Hyper-V's heartbeat and what is read inside its guest (in an isolated test replica,
+/// `spec.vm.services` and which of `spec.vm.ports` listen). Enums are written as their names
+/// (`[string]`), `DateTimeOffset` with `.ToString('o')`, `TimeSpan` as `.TotalSeconds`:
+/// Windows PowerShell 5.1's `ConvertTo-Json` would write numbers and objects.
 const OBSERVE: &str = include_str!("scripts/observe.ps1");
 
 /// What a host needs, each check with how to fix it.
@@ -203,7 +209,11 @@ mod tests {
     fn every_operation_kind_but_an_alert_has_a_script_and_every_script_one_name() {
         for kind in ActionKind::ALL {
             let script_kind = ScriptKind::of(kind);
-            assert_eq!(script_kind.is_none(), kind == ActionKind::Alert, "{kind:?}");
+            assert_eq!(
+                script_kind.is_none(),
+                matches!(kind, ActionKind::Alert | ActionKind::RunHook),
+                "{kind:?}"
+            );
             if let Some(s) = script_kind {
                 assert!(ScriptKind::all().contains(&s), "{kind:?}");
                 assert!(!script(s).text.is_empty());
@@ -212,7 +222,7 @@ mod tests {
         let names: std::collections::BTreeSet<&str> =
             ScriptKind::all().iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), ScriptKind::all().len());
-        assert_eq!(ScriptKind::all().len(), 3 + ActionKind::ALL.len() - 2);
+        assert_eq!(ScriptKind::all().len(), 3 + ActionKind::ALL.len() - 3);
         assert_eq!(
             script(ScriptKind::Act(ActionKind::TestFailover)).kind,
             ScriptKind::Act(ActionKind::Failover)

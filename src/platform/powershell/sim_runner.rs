@@ -12,15 +12,18 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::input::{Input, level_name, protocol_name};
+use super::input::{Input, Observe, level_name, protocol_name};
 use super::latency::{Latency, Opened};
-use super::parse::{EmailDoc, FirewallDoc, HostDoc, JobDoc, ServiceDoc, VmDoc};
+use super::parse::{
+    ActivationCodeDoc, EmailDoc, FirewallDoc, HostDoc, JobDoc, LicenceDoc, ServiceDoc, VmDoc,
+    VolumeDoc,
+};
 use super::ps51;
 use super::runner::{HostTarget, RunError, Runner};
 use super::scripts::{Script, ScriptKind, script};
 use crate::manifest::spec::{SessionMode, SmtpSecurity, Startup, Threshold};
 use crate::model::operation::Operation;
-use crate::observed::{Activity, Health, Job, ServiceState, ServiceStatus, VmState};
+use crate::observed::{Activity, Capacity, Health, Job, ServiceState, ServiceStatus, Vm, VmState};
 use crate::platform::PlatformError;
 use crate::platform::sim::World;
 
@@ -136,7 +139,13 @@ impl SimRunner {
         input: &Value,
     ) -> Result<String, RunError> {
         match kind {
-            ScriptKind::Observe => Ok(observe_document(world, &host.name).to_string()),
+            ScriptKind::Observe => match Input::decode(kind, input) {
+                Ok(Input::Observe(asked)) => {
+                    Ok(observe_document(world, &host.name, &asked).to_string())
+                }
+                Ok(_) => Err(failed(host, kind, "bad input: not the observe script's")),
+                Err(m) => Err(failed(host, kind, &format!("bad input: {m}"))),
+            },
             ScriptKind::Capture => Ok(capture_document(world, &host.name).to_string()),
             ScriptKind::Doctor => Ok(json!({
                 "computerName": host.name,
@@ -413,6 +422,13 @@ pub fn capture_document(world: &World, host: &str) -> Value {
             json!({ "JobId": j["Id"], "Options": options })
         })
         .collect();
+    let activation = world
+        .observe()
+        .host(host)
+        .and_then(|h| h.capacity.clone())
+        .map_or(Value::Null, |c| {
+            captured_activation(&raw_activation(&c, world.now()))
+        });
     json!({
         "computerName": host,
         "psVersionTable": { "PSVersion": "5.1.17763.1", "PSEdition": "Desktop" },
@@ -423,13 +439,192 @@ pub fn capture_document(world: &World, host: &str) -> Value {
             "RecommendedFailoverOptions": failover,
             "Snapshots": snapshots,
             "EmailNotificationOptions": raw_email(world, host),
+            "ActivationStatus": activation,
+            "ActivationError": null,
         },
         "doubleTakeError": null,
     })
 }
 
-/// The document the observe script prints on this host of the world.
-pub fn observe_document(world: &World, host: &str) -> Value {
+/// A VM as the observe script writes it, from what the lab observes: the heartbeat of every
+/// running VM; inside a live guest its services; inside an isolated one (a drill's test
+/// replica, reached through PowerShell Direct once it has booted) those of `asked`'s
+/// `vmServices` found there, under the names asked, and which of `vmPorts` listen.
+fn vm_doc(v: &Vm, asked: &Observe) -> VmDoc {
+    let running = v.state == VmState::Running;
+    // The lab reads an isolated guest's ports exactly when the guest answers.
+    let answers = running && (!v.isolated || v.listening.is_some());
+    let guest_services = answers.then(|| {
+        if v.isolated {
+            asked
+                .vm_services
+                .iter()
+                .filter_map(|n| {
+                    v.services
+                        .iter()
+                        .find(|s| s.name.eq_ignore_ascii_case(n))
+                        .map(|s| ServiceDoc {
+                            name: n.clone(),
+                            ..service_doc(s)
+                        })
+                })
+                .collect()
+        } else {
+            v.services.iter().map(service_doc).collect()
+        }
+    });
+    let listening = v
+        .listening
+        .as_ref()
+        .filter(|_| running && v.isolated)
+        .map(|open| {
+            asked
+                .vm_ports
+                .iter()
+                .filter(|p| open.contains(p))
+                .map(|p| json!(p))
+                .collect()
+        });
+    VmDoc {
+        name: v.name.to_string(),
+        state: json!(match v.state {
+            VmState::Running => "Running",
+            VmState::Off => "Off",
+            VmState::Starting => "Starting",
+            VmState::Stopping => "Stopping",
+        }),
+        isolated: v.isolated,
+        heartbeat: if running { v.heartbeat.clone() } else { None },
+        guest_services,
+        listening,
+        guest_error: (running && !answers).then(|| {
+            format!(
+                "the virtual machine {} did not answer through PowerShell Direct (simulated)",
+                v.name
+            )
+        }),
+        disks: Vec::new(),
+        // The lab keeps no disk files, only their total: what Get-VHD's sizes add up to.
+        memory_bytes: v.memory_bytes.map_or(Value::Null, |b| json!(b)),
+        disk_bytes: v.disk_bytes.map_or(Value::Null, |b| json!(b)),
+        size_error: None,
+    }
+}
+
+/// `Get-DtActivationStatus` as 5.1 writes it, from what the lab says of the host's licence:
+/// one site licence, valid for a year yet, or expired the day before `now`.
+pub fn raw_activation(c: &Capacity, now: Timestamp) -> Value {
+    let day = jiff::SignedDuration::from_hours(24);
+    let expires = if c.licence_valid {
+        now.checked_add(day * 365)
+    } else {
+        now.checked_sub(day)
+    }
+    .unwrap_or(now);
+    let given = json!({
+        "IsValid": c.licence_valid,
+        "IsNodeLocked": false,
+        "Codes": [{
+            "Code": "LAB00-00000-00000-00000",
+            "ProductName": "Carbonite Availability",
+            "LicenseType": enum_value("LicenseType", "Site"),
+            "IsValid": c.licence_valid,
+            "IsExpired": !c.licence_valid,
+            "IsEvaluation": false,
+            "IsNodeLocked": false,
+            "ExpirationDate": format!("/Date({})/", expires.as_millisecond()),
+            "MajorVersion": 8,
+            "MinorVersion": 1,
+        }],
+        "AddOnCodes": [],
+    });
+    super::model::model().map_or(given.clone(), |m| {
+        ps51::instance(m, "ActivationStatus", Some(&given), ps51::DEPTH)
+    })
+}
+
+/// The codes of an `ActivationStatus` written by 5.1.
+fn activation_codes(raw: &Value) -> Vec<Value> {
+    match &raw["Codes"] {
+        Value::Array(codes) => codes.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    }
+}
+
+/// What the observe script makes of `Get-DtActivationStatus`: each code's enum by name and
+/// its `ExpirationDate` as `yyyy-MM-dd`.
+fn observed_licence(raw: &Value) -> LicenceDoc {
+    let codes = activation_codes(raw)
+        .iter()
+        .map(|code| ActivationCodeDoc {
+            product: code["ProductName"].as_str().unwrap_or("").to_string(),
+            license_type: super::model::model().map_or(Value::Null, |m| {
+                ps51::enum_name(m, "LicenseType", &code["LicenseType"])
+            }),
+            is_valid: code["IsValid"].as_bool().unwrap_or(false),
+            is_expired: code["IsExpired"].as_bool().unwrap_or(false),
+            is_evaluation: code["IsEvaluation"].as_bool().unwrap_or(false),
+            expires: match super::parse::date(&code["ExpirationDate"]) {
+                Ok(Some(t)) => json!(t.strftime("%Y-%m-%d").to_string()),
+                _ => json!("0001-01-01"),
+            },
+        })
+        .collect();
+    LicenceDoc {
+        is_valid: json!(raw["IsValid"].as_bool().unwrap_or(false)),
+        codes,
+        error: None,
+    }
+}
+
+/// What the capture script records of `Get-DtActivationStatus`: its validity and codes,
+/// without the codes themselves and their serial numbers.
+fn captured_activation(raw: &Value) -> Value {
+    let codes: Vec<Value> = activation_codes(raw)
+        .into_iter()
+        .map(|mut code| {
+            if let Some(map) = code.as_object_mut() {
+                map.remove("Code");
+                map.remove("SerialNumber");
+            }
+            code
+        })
+        .collect();
+    json!({ "IsValid": raw["IsValid"], "Codes": codes })
+}
+
+/// `Split-Path -Qualifier`: a path's drive (`D:`), or the error it gives for a path without
+/// one.
+fn qualifier(path: &str) -> Result<String, String> {
+    let mut chars = path.chars();
+    match (chars.next(), chars.next()) {
+        (Some(letter), Some(':')) if letter.is_ascii_alphabetic() => Ok(format!("{letter}:")),
+        _ => Err(format!(
+            "Cannot parse path because path '{path}' does not have a qualifier specified."
+        )),
+    }
+}
+
+/// The replica path's volume as the observe script reads it on a host with `capacity`.
+fn replica_volume(capacity: &Capacity, replica_path: &str) -> VolumeDoc {
+    match qualifier(replica_path) {
+        Ok(drive) => VolumeDoc {
+            drive: Some(drive),
+            free_bytes: json!(capacity.disk_free_bytes),
+            error: None,
+        },
+        Err(e) => VolumeDoc {
+            drive: None,
+            free_bytes: Value::Null,
+            error: Some(e),
+        },
+    }
+}
+
+/// The document the observe script prints on this host of the world, given the script's
+/// data.
+pub fn observe_document(world: &World, host: &str, asked: &Observe) -> Value {
     let observed = world.observe();
     let Some(h) = observed.host(host) else {
         return Value::Null;
@@ -459,24 +654,7 @@ pub fn observe_document(world: &World, host: &str) -> Value {
                 protocol: protocol_name(r.protocol).into(),
             })
             .collect(),
-        vms: h
-            .vms
-            .iter()
-            .map(|v| VmDoc {
-                name: v.name.to_string(),
-                state: json!(match v.state {
-                    VmState::Running => "Running",
-                    VmState::Off => "Off",
-                    VmState::Starting => "Starting",
-                    VmState::Stopping => "Stopping",
-                }),
-                isolated: v.isolated,
-                guest_services: (v.state == VmState::Running && !v.isolated)
-                    .then(|| v.services.iter().map(service_doc).collect()),
-                guest_error: None,
-                disks: Vec::new(),
-            })
-            .collect(),
+        vms: h.vms.iter().map(|v| vm_doc(v, asked)).collect(),
         email: h.email.as_ref().map(|e| EmailDoc {
             server: e.server.clone(),
             port: json!(e.port),
@@ -502,6 +680,19 @@ pub fn observe_document(world: &World, host: &str) -> Value {
         }),
         jobs,
         double_take_error: None,
+        // FreePhysicalMemory counts whole KB.
+        memory_free_bytes: h
+            .capacity
+            .as_ref()
+            .map_or(Value::Null, |c| json!(c.memory_free_bytes / 1024 * 1024)),
+        replica_volume: h
+            .capacity
+            .as_ref()
+            .map(|c| replica_volume(c, &asked.replica_path)),
+        licence: h
+            .capacity
+            .as_ref()
+            .map(|c| observed_licence(&raw_activation(c, world.now()))),
     };
     serde_json::to_value(doc).unwrap_or(Value::Null)
 }

@@ -28,9 +28,7 @@ fn windows(message: impl Into<String>) -> PlatformError {
     refused("Windows", message)
 }
 
-fn ms(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+use super::world::ms;
 
 impl World {
     /// Carries out one operation.
@@ -94,7 +92,8 @@ impl World {
             } => self.failover(job, target, *mode, *apply_queued_data, snapshot.as_deref()),
             Operation::EndTestFailover { job, target } => self.end_test_failover(job, target),
             // Alerts are the controller's business, not the hosts'.
-            Operation::Alert { .. } => Ok(()),
+            // The controller runs hooks itself, on its own machine.
+            Operation::Alert { .. } | Operation::RunHook { .. } => Ok(()),
         }
     }
 
@@ -248,6 +247,8 @@ impl World {
                 .collect(),
             refuses_shutdown: false,
             shutdown_times_out: false,
+            guest_silent: false,
+            guest_ports: vm.guest_ports.clone(),
         };
         let job = SimJob {
             name: new.name.clone(),

@@ -81,11 +81,43 @@ pub enum Fault {
     TargetDataBad,
     /// The replica's data is good again (a person mirrored it anew).
     TargetDataGood,
+    /// The guests of the host's VMs never answer: no heartbeat, nothing read inside them.
+    GuestSilent {
+        host: String,
+    },
+    /// The guests of the host's VMs answer again.
+    GuestAnswers {
+        host: String,
+    },
+    /// Almost no physical memory is free on the host (2 GiB): System Galaxy's VM would not start there.
+    MemoryLow {
+        host: String,
+    },
+    /// The host's free memory is back.
+    MemoryOk {
+        host: String,
+    },
+    /// Almost no space is free on the host's replica volume (1 GiB).
+    DiskLow {
+        host: String,
+    },
+    /// The replica volume's free space is back.
+    DiskOk {
+        host: String,
+    },
+    /// Carbonite's activation code on the host is no longer valid (expired).
+    LicenceInvalid {
+        host: String,
+    },
+    /// A valid activation code again.
+    LicenceValid {
+        host: String,
+    },
 }
 
 impl Fault {
     /// The fault verbs, as the CLI spells them.
-    pub const KINDS: [&'static str; 13] = [
+    pub const KINDS: [&'static str; 21] = [
         "host-down",
         "host-up",
         "link-down",
@@ -99,6 +131,14 @@ impl Fault {
         "job-stop",
         "target-data-bad",
         "target-data-good",
+        "guest-silent",
+        "guest-answers",
+        "memory-low",
+        "memory-ok",
+        "disk-low",
+        "disk-ok",
+        "licence-invalid",
+        "licence-valid",
     ];
 
     /// Reads `KIND ARGS...`.
@@ -157,6 +197,14 @@ impl Fault {
             "shutdown-fails" => Fault::ShutdownFails { host: one("HOST")? },
             "shutdown-times-out" => Fault::ShutdownTimesOut { host: one("HOST")? },
             "email-drift" => Fault::EmailDrift { host: one("HOST")? },
+            "guest-silent" => Fault::GuestSilent { host: one("HOST")? },
+            "guest-answers" => Fault::GuestAnswers { host: one("HOST")? },
+            "memory-low" => Fault::MemoryLow { host: one("HOST")? },
+            "memory-ok" => Fault::MemoryOk { host: one("HOST")? },
+            "disk-low" => Fault::DiskLow { host: one("HOST")? },
+            "disk-ok" => Fault::DiskOk { host: one("HOST")? },
+            "licence-invalid" => Fault::LicenceInvalid { host: one("HOST")? },
+            "licence-valid" => Fault::LicenceValid { host: one("HOST")? },
             "job-stop" if args.is_empty() => Fault::JobStop,
             "job-stop" => return Err(usage("")),
             "target-data-bad" if args.is_empty() => Fault::TargetDataBad,
@@ -190,6 +238,14 @@ impl std::fmt::Display for Fault {
             Fault::JobStop => write!(f, "job-stop"),
             Fault::TargetDataBad => write!(f, "target-data-bad"),
             Fault::TargetDataGood => write!(f, "target-data-good"),
+            Fault::GuestSilent { host } => write!(f, "guest-silent {host}"),
+            Fault::GuestAnswers { host } => write!(f, "guest-answers {host}"),
+            Fault::MemoryLow { host } => write!(f, "memory-low {host}"),
+            Fault::MemoryOk { host } => write!(f, "memory-ok {host}"),
+            Fault::DiskLow { host } => write!(f, "disk-low {host}"),
+            Fault::DiskOk { host } => write!(f, "disk-ok {host}"),
+            Fault::LicenceInvalid { host } => write!(f, "licence-invalid {host}"),
+            Fault::LicenceValid { host } => write!(f, "licence-valid {host}"),
         }
     }
 }
@@ -214,6 +270,18 @@ impl World {
             Fault::JobStop => self.job_stop(),
             Fault::TargetDataBad => self.target_data(false),
             Fault::TargetDataGood => self.target_data(true),
+            Fault::GuestSilent { host } => self.guest_silent(host, true),
+            Fault::GuestAnswers { host } => self.guest_silent(host, false),
+            Fault::MemoryLow { host } => self.capacity(host, |h| h.memory_free_bytes = 2 << 30),
+            Fault::MemoryOk { host } => {
+                self.capacity(host, |h| h.memory_free_bytes = super::host::MEMORY_FREE)
+            }
+            Fault::DiskLow { host } => self.capacity(host, |h| h.disk_free_bytes = 1 << 30),
+            Fault::DiskOk { host } => {
+                self.capacity(host, |h| h.disk_free_bytes = super::host::DISK_FREE)
+            }
+            Fault::LicenceInvalid { host } => self.capacity(host, |h| h.licence_valid = false),
+            Fault::LicenceValid { host } => self.capacity(host, |h| h.licence_valid = true),
         }
     }
 
@@ -393,6 +461,32 @@ impl World {
     /// As [`World::shutdown_fails`].
     pub fn shutdown_times_out(&mut self, host: &str) -> Result<(), FaultError> {
         self.running_vm(host)?.shutdown_times_out = true;
+        Ok(())
+    }
+
+    /// The guests of every VM on `host` stop (or start again) answering: Hyper-V's heartbeat
+    /// and PowerShell Direct get nothing from them, as with a guest hung at boot. A replica
+    /// made later on the host answers.
+    ///
+    /// # Errors
+    /// An unknown host, or one that is down.
+    pub fn guest_silent(&mut self, host: &str, silent: bool) -> Result<(), FaultError> {
+        let (_, h) = self.up_host(host)?;
+        h.vms.iter_mut().for_each(|v| v.guest_silent = silent);
+        Ok(())
+    }
+
+    /// Changes what a failover onto `host` would find there (memory, disk, licence).
+    ///
+    /// # Errors
+    /// An unknown host, or one that is down.
+    pub fn capacity(
+        &mut self,
+        host: &str,
+        change: impl FnOnce(&mut super::host::Host),
+    ) -> Result<(), FaultError> {
+        let (_, h) = self.up_host(host)?;
+        change(h);
         Ok(())
     }
 

@@ -56,6 +56,14 @@ pub struct SimVm {
     /// shutdown-times-out`): Stop-VM gives up with an error, and the guest goes off anyway.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shutdown_times_out: bool,
+    /// Its guest never answers (`sim fault guest-silent`): no heartbeat, and nothing can be
+    /// read inside it, until `sim fault guest-answers`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guest_silent: bool,
+    /// The ports its guest listens on while its services run (the manifest's `spec.vm.ports`
+    /// when the lab was made).
+    #[serde(default)]
+    pub guest_ports: Vec<u32>,
 }
 
 impl SimVm {
@@ -70,6 +78,11 @@ impl SimVm {
         self.isolated = isolated;
         self.started_at_ms = now_ms;
         self.guest_services.iter_mut().for_each(SimService::boot);
+    }
+
+    /// The guest answers its heartbeat: running, booted for `boot_ms`, and not silent.
+    pub fn guest_answers(&self, now_ms: u64, boot_ms: u64) -> bool {
+        self.running && !self.guest_silent && now_ms.saturating_sub(self.started_at_ms) >= boot_ms
     }
 
     /// Powers the VM off (clean or not: the difference is in the replication queue).
@@ -96,6 +109,32 @@ pub struct Host {
     pub firewall: BTreeSet<FirewallRule>,
     pub email: Option<EmailSettings>,
     pub vms: Vec<SimVm>,
+    /// Physical memory free for VMs (`sim fault memory-low` takes it away).
+    #[serde(default = "default_memory_free")]
+    pub memory_free_bytes: u64,
+    /// Free space on the replicas' volume (`sim fault disk-low`).
+    #[serde(default = "default_disk_free")]
+    pub disk_free_bytes: u64,
+    /// Carbonite's activation is valid (`sim fault licence-invalid`).
+    #[serde(default = "valid")]
+    pub licence_valid: bool,
+}
+
+/// A Galaxy host's free memory with nothing else running: room for System Galaxy's VM.
+pub const MEMORY_FREE: u64 = 48 << 30;
+/// A Galaxy host's free space for replicas.
+pub const DISK_FREE: u64 = 500 << 30;
+
+fn default_memory_free() -> u64 {
+    MEMORY_FREE
+}
+
+fn default_disk_free() -> u64 {
+    DISK_FREE
+}
+
+fn valid() -> bool {
+    true
 }
 
 impl Host {
@@ -116,6 +155,20 @@ impl Host {
     /// Every named service exists here and runs.
     pub fn runs_all(&self, names: &[String]) -> bool {
         runs_all(&self.services, names)
+    }
+
+    /// What a failover onto this host needs of it, as the controller reads it.
+    pub fn capacity(&self) -> crate::observed::Capacity {
+        crate::observed::Capacity {
+            memory_free_bytes: self.memory_free_bytes,
+            disk_free_bytes: self.disk_free_bytes,
+            licence_valid: self.licence_valid,
+            licence: if self.licence_valid {
+                "activated".into()
+            } else {
+                "the activation code is not valid (expired)".into()
+            },
+        }
     }
 
     /// The VM running System Galaxy live on this host, if any.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::world::World;
+use super::world::{World, ms};
 use crate::observed::{HostState, Job, MirrorRun, Observed, Vm, VmState};
 
 impl World {
@@ -27,26 +27,45 @@ impl World {
                     services: h.services.iter().map(|s| s.observed()).collect(),
                     firewall: h.firewall.iter().copied().collect(),
                     jobs_known: true,
+                    capacity: Some(h.capacity()),
                     email: h.email.clone(),
                     vms: h
                         .vms
                         .iter()
-                        .map(|v| Vm {
-                            name: v.name.clone(),
-                            state: if v.running {
-                                VmState::Running
-                            } else {
-                                VmState::Off
-                            },
-                            role: v.role,
-                            isolated: v.isolated,
-                            // An isolated guest has no network to be asked through.
-                            services: if v.running && !v.isolated {
-                                v.guest_services.iter().map(|s| s.observed()).collect()
-                            } else {
-                                Vec::new()
-                            },
-                            disks: Vec::new(),
+                        .map(|v| {
+                            let answers =
+                                v.guest_answers(self.clock_ms, ms(self.params.guest_boot));
+                            // An isolated guest has no network: only PowerShell Direct reaches
+                            // it, once it has booted and if it answers at all.
+                            let readable = v.running && (!v.isolated || answers);
+                            Vm {
+                                name: v.name.clone(),
+                                state: if v.running {
+                                    VmState::Running
+                                } else {
+                                    VmState::Off
+                                },
+                                role: v.role,
+                                isolated: v.isolated,
+                                services: if readable {
+                                    v.guest_services.iter().map(|s| s.observed()).collect()
+                                } else {
+                                    Vec::new()
+                                },
+                                disks: Vec::new(),
+                                heartbeat: v
+                                    .running
+                                    .then(|| if answers { "OK" } else { "No Contact" }.to_string()),
+                                memory_bytes: Some(self.params.vm_memory_bytes),
+                                disk_bytes: Some(self.params.vm_disk_bytes),
+                                listening: (v.isolated && answers).then(|| {
+                                    if v.guest_services.iter().all(|s| s.running) {
+                                        v.guest_ports.clone()
+                                    } else {
+                                        Vec::new()
+                                    }
+                                }),
+                            }
                         })
                         .collect(),
                 }

@@ -74,9 +74,7 @@ pub struct JobView {
     pub remaining_ms: u64,
 }
 
-fn ms(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+use super::world::ms;
 
 impl World {
     pub fn snapshot(&self) -> Snapshot {

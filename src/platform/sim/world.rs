@@ -29,6 +29,8 @@ pub struct Params {
     pub provisioning: Duration,
     /// The System Galaxy VM's disk, mirrored while `Synchronizing`.
     pub vm_disk_bytes: u64,
+    /// The memory the System Galaxy VM starts with.
+    pub vm_memory_bytes: u64,
     /// Mirror speed while synchronizing.
     pub mirror_bytes_per_sec: u64,
     /// Host↔host link speed: how fast the replication queue drains to the target.
@@ -43,6 +45,10 @@ pub struct Params {
     /// How long a test failover's isolated replica stays up unless stopped earlier.
     #[serde(with = "humantime_serde")]
     pub test_failover: Duration,
+    /// How long a guest takes to boot: its heartbeat answers, and its services can be read,
+    /// this long after it starts.
+    #[serde(with = "humantime_serde")]
+    pub guest_boot: Duration,
     /// Events the panels produce per second (all panels together).
     pub event_rate_per_sec: u32,
     /// Per-second jitter of production, in percent of the rate.
@@ -56,17 +62,24 @@ impl Default for Params {
         Self {
             provisioning: Duration::from_secs(180),
             vm_disk_bytes: 40 << 30,
+            vm_memory_bytes: 16 << 30,
             mirror_bytes_per_sec: 100 << 20,
             link_bytes_per_sec: 12_500_000,
             apply_bytes_per_sec: 50 << 20,
             memory_queue_bytes: 64 << 20,
             failover: Duration::from_secs(120),
             test_failover: Duration::from_secs(600),
+            guest_boot: Duration::from_secs(60),
             event_rate_per_sec: 1,
             event_jitter_percent: 20,
             event_bytes: 2048,
         }
     }
+}
+
+/// A duration in the lab's clock unit.
+pub(crate) fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Params {
@@ -134,6 +147,18 @@ impl World {
             .or(spec.hosts.first())
             .map(|h| h.name.clone())
             .unwrap_or_default();
+        // System Galaxy's own services come installed and automatic; the Double-Take ones
+        // are set up by the guide's steps.
+        let mut guest = stopped.clone();
+        for name in &spec.vm.services {
+            if !guest.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
+                guest.push(SimService {
+                    name: name.clone(),
+                    running: true,
+                    startup: Startup::Automatic,
+                });
+            }
+        }
         let hosts = spec
             .hosts
             .iter()
@@ -144,6 +169,9 @@ impl World {
                 services: stopped.clone(),
                 firewall: BTreeSet::new(),
                 email: None,
+                memory_free_bytes: super::host::MEMORY_FREE,
+                disk_free_bytes: super::host::DISK_FREE,
+                licence_valid: true,
                 vms: if h.name == primary {
                     vec![SimVm {
                         name: spec.vm.name.clone(),
@@ -151,9 +179,11 @@ impl World {
                         running: true,
                         isolated: false,
                         started_at_ms: 0,
-                        guest_services: stopped.clone(),
+                        guest_services: guest.clone(),
                         refuses_shutdown: false,
                         shutdown_times_out: false,
+                        guest_silent: false,
+                        guest_ports: spec.vm.ports.clone(),
                     }]
                 } else {
                     Vec::new()

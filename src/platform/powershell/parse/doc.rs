@@ -64,15 +64,85 @@ pub struct VmDoc {
     pub state: Value,
     #[serde(default)]
     pub isolated: bool,
-    /// `null` when the guest could not be asked.
+    /// Hyper-V's heartbeat integration service (`Get-VMIntegrationService`'s
+    /// `PrimaryStatusDescription`, e.g. `OK`); `null` when the VM is not running or it could
+    /// not be read, absent from documents made before it was read.
+    #[serde(default)]
+    pub heartbeat: Option<String>,
+    /// `null` when the guest could not be asked: the site's services in a VM with its
+    /// network, `spec.vm.services` in an isolated one (a drill's test replica).
     #[serde(default)]
     pub guest_services: Option<Vec<ServiceDoc>>,
+    /// Of `spec.vm.ports`, those listening (TCP) or bound (UDP) inside an isolated VM;
+    /// `null` when the guest was not asked or did not answer.
+    #[serde(default)]
+    pub listening: Option<Vec<Value>>,
     /// Why the guest could not be asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_error: Option<String>,
     /// `Get-VMHardDiskDrive`'s paths.
     #[serde(default)]
     pub disks: Vec<String>,
+    /// `Get-VM`'s `MemoryStartup`, in bytes; `null` when not read, absent from documents
+    /// made before it was read.
+    #[serde(default)]
+    pub memory_bytes: Value,
+    /// The sum of `Get-VHD`'s `Size` (virtual size) over `disks`, in bytes; `null` when a
+    /// disk's size could not be read (`sizeError` says why).
+    #[serde(default)]
+    pub disk_bytes: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_error: Option<String>,
+}
+
+/// The volume of this host's replica path (`Win32_LogicalDisk` whose `DeviceID` is the
+/// path's drive).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeDoc {
+    /// The drive, e.g. `D:`; `null` when the path has none.
+    #[serde(default)]
+    pub drive: Option<String>,
+    /// `FreeSpace`, in bytes; `null` when not read (`error` says why).
+    #[serde(default)]
+    pub free_bytes: Value,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// One of `Get-DtActivationStatus`'s `Codes` (an `ActivationCode`), without the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivationCodeDoc {
+    /// `ProductName`.
+    #[serde(default)]
+    pub product: String,
+    /// `LicenseType` by name (`Site`, `Single`, ...).
+    #[serde(default)]
+    pub license_type: Value,
+    #[serde(default)]
+    pub is_valid: bool,
+    #[serde(default)]
+    pub is_expired: bool,
+    #[serde(default)]
+    pub is_evaluation: bool,
+    /// `ExpirationDate` as `yyyy-MM-dd`.
+    #[serde(default)]
+    pub expires: Value,
+}
+
+/// `Get-DtActivationStatus`'s answer, or why there is none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenceDoc {
+    /// `IsValid`; `null` when not read.
+    #[serde(default)]
+    pub is_valid: Value,
+    #[serde(default)]
+    pub codes: Vec<ActivationCodeDoc>,
+    /// Why the activation could not be read.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// `EmailNotificationOptions` as the script projects it: `To` and the filters are the
@@ -224,6 +294,16 @@ pub struct HostDoc {
     /// Why Double-Take could not be asked (its services stopped, the module missing).
     #[serde(default)]
     pub double_take_error: Option<String>,
+    /// What a failover onto this host needs of it, absent from documents made before they
+    /// were read: `Win32_OperatingSystem.FreePhysicalMemory` in bytes (`null` when not
+    /// read), the replica path's volume, and Carbonite's activation (`null` when Double-Take
+    /// was not asked).
+    #[serde(default)]
+    pub memory_free_bytes: Value,
+    #[serde(default)]
+    pub replica_volume: Option<VolumeDoc>,
+    #[serde(default)]
+    pub licence: Option<LicenceDoc>,
 }
 
 /// Builds field errors for one host.
@@ -256,6 +336,27 @@ impl Ctx<'_> {
                 ),
             )),
             other => Err(self.bad(field, format!("expected the {what}'s name, found {other}"))),
+        }
+    }
+
+    /// A port number (1 to 65535), as a number or its digits.
+    pub(super) fn port(&self, field: &str, v: &Value) -> Result<u32, ParseError> {
+        let n = match v {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        n.and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (1..=65535).contains(n))
+            .ok_or_else(|| self.bad(field, format!("{v} is not a port number (1 to 65535)")))
+    }
+
+    /// A count of bytes that may not have been read: `null` is none.
+    pub(super) fn bytes(&self, field: &str, v: &Value) -> Result<Option<u64>, ParseError> {
+        match v {
+            Value::Null => Ok(None),
+            Value::Number(_) | Value::String(_) => self.count(field, v).map(Some),
+            other => Err(self.bad(field, format!("expected a number of bytes, found {other}"))),
         }
     }
 

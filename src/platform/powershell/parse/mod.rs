@@ -26,8 +26,8 @@ pub use values::{date, normalize, seconds};
 use crate::manifest::spec::Startup;
 use crate::model::names::VmName;
 use crate::observed::{
-    Activity, FirewallRule, HostState, Job, Protocol, ServiceState, ServiceStatus, Vm, VmRole,
-    VmState,
+    Activity, Capacity, FirewallRule, HostState, Job, Protocol, ServiceState, ServiceStatus, Vm,
+    VmRole, VmState,
 };
 
 /// Reads the document a host's observe script printed.
@@ -221,14 +221,35 @@ pub fn host(
         } else {
             VmRole::Replica
         };
+        // A running guest's services: the live one's, or (isolated) a drill's test replica's.
         let services = match &v.guest_services {
-            Some(list) if state == VmState::Running && !v.isolated => {
+            Some(list) if state == VmState::Running => {
                 services(&c, &format!("{field}.guestServices"), list)?
             }
             _ => Vec::new(),
         };
+        let listening = match &v.listening {
+            Some(list) if state == VmState::Running => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, p)| c.port(&format!("{field}.listening[{i}]"), p))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            _ => None,
+        };
+        let heartbeat = v
+            .heartbeat
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| state == VmState::Running && !h.is_empty())
+            .map(str::to_string);
         if let Some(e) = &v.guest_error {
-            tracing::warn!(host = name, vm = %v.name, error = %e, "the guest's services could not be read");
+            tracing::warn!(host = name, vm = %v.name, error = %e, "the guest could not be read");
+        }
+        let memory_bytes = c.bytes(&format!("{field}.memoryBytes"), &v.memory_bytes)?;
+        let disk_bytes = c.bytes(&format!("{field}.diskBytes"), &v.disk_bytes)?;
+        if let Some(e) = &v.size_error {
+            tracing::warn!(host = name, vm = %v.name, error = %e, "the size of the VM's virtual disks could not be read");
         }
         vms.push(Vm {
             name: VmName::from(&v.name),
@@ -237,12 +258,17 @@ pub fn host(
             isolated: v.isolated,
             services,
             disks: v.disks.clone(),
+            heartbeat,
+            listening,
+            memory_bytes,
+            disk_bytes,
         });
     }
     let email = match &doc.email {
         None => None,
         Some(e) => Some(email(&c, e)?),
     };
+    let capacity = capacity(&c, doc)?;
     Ok((
         HostState {
             name: name.into(),
@@ -252,9 +278,150 @@ pub fn host(
             email,
             vms,
             jobs_known,
+            capacity,
         },
         jobs,
     ))
+}
+
+/// What a failover onto the host needs of it: free memory and free space on the replica's
+/// volume, both read, or `None` (an older document, or a read that failed: logged). A
+/// malformed value is an error naming its field, whatever else was read.
+fn capacity(c: &Ctx, doc: &HostDoc) -> Result<Option<Capacity>, ParseError> {
+    let licence = doc.licence.as_ref().map(|l| licence(c, l)).transpose()?;
+    let memory = c.bytes("memoryFreeBytes", &doc.memory_free_bytes)?;
+    let disk = match &doc.replica_volume {
+        None => None,
+        Some(v) => c.bytes("replicaVolume.freeBytes", &v.free_bytes)?,
+    };
+    let (Some(memory_free_bytes), Some(disk_free_bytes)) = (memory, disk) else {
+        if memory.is_some() || doc.replica_volume.is_some() {
+            let volume = doc.replica_volume.as_ref();
+            tracing::warn!(
+                host = c.host,
+                memory_read = memory.is_some(),
+                drive = volume.and_then(|v| v.drive.as_deref()).unwrap_or("?"),
+                error = volume.and_then(|v| v.error.as_deref()).unwrap_or(""),
+                "the host's free memory or the replica volume's free space could not be read: what a failover onto it needs is not known"
+            );
+        }
+        return Ok(None);
+    };
+    // A licence that could not be read is reported valid, with why in its words, and a
+    // warning: `Capacity`'s licence is not optional, and "not known" must not raise the
+    // readiness check's "not valid" alarm. Memory and disk, which were read, still count.
+    let (licence_valid, licence) = match licence {
+        Some(Ok(read)) => read,
+        not_read => {
+            let why = match not_read {
+                Some(Err(why)) => why,
+                _ => doc
+                    .double_take_error
+                    .clone()
+                    .unwrap_or_else(|| "the observe script did not read it".into()),
+            };
+            tracing::warn!(host = c.host, error = %why, "Carbonite's licence could not be read; it is reported valid until it is");
+            (true, format!("not read: {why}"))
+        }
+    };
+    Ok(Some(Capacity {
+        memory_free_bytes,
+        disk_free_bytes,
+        licence_valid,
+        licence,
+    }))
+}
+
+/// Carbonite's activation as `Get-DtActivationStatus` gave it: whether it is valid, and in
+/// words; `Err` with why it was not read.
+fn licence(c: &Ctx, l: &LicenceDoc) -> Result<Result<(bool, String), String>, ParseError> {
+    let mut codes = Vec::new();
+    for (i, code) in l.codes.iter().enumerate() {
+        let field = format!("licence.codes[{i}]");
+        let kind = match &code.license_type {
+            Value::Null => "",
+            v => c.name(&format!("{field}.licenseType"), v, "licence type")?,
+        };
+        let expires = expiry(c, &format!("{field}.expires"), &code.expires)?;
+        let mut about = Vec::new();
+        if !kind.is_empty() && kind != "NotApplicable" {
+            about.push(format!("{kind} licence"));
+        }
+        if code.is_evaluation {
+            about.push("evaluation".to_string());
+        }
+        match (code.is_expired, expires) {
+            (true, Some(d)) => about.push(format!("expired on {d}")),
+            (true, None) => about.push("expired".to_string()),
+            (false, Some(d)) => about.push(format!("expires {d}")),
+            (false, None) => {}
+        }
+        if !code.is_valid && !code.is_expired {
+            about.push("not valid".to_string());
+        }
+        let product = if code.product.trim().is_empty() {
+            "an activation code"
+        } else {
+            code.product.trim()
+        };
+        codes.push(if about.is_empty() {
+            product.to_string()
+        } else {
+            format!("{product} ({})", about.join(", "))
+        });
+    }
+    if let Some(e) = &l.error {
+        return Ok(Err(e.clone()));
+    }
+    let valid = match &l.is_valid {
+        Value::Bool(b) => *b,
+        Value::Null => return Ok(Err("Carbonite gave no IsValid".into())),
+        other => {
+            return Err(c.bad(
+                "licence.isValid",
+                format!("expected true or false, found {other}"),
+            ));
+        }
+    };
+    let words = match (valid, codes.is_empty()) {
+        (true, true) => "activated".to_string(),
+        (true, false) => format!("activated: {}", codes.join("; ")),
+        // Not valid with no code at all is also what the cmdlet would answer if, called
+        // without -Code, it validated nothing rather than the server's codes (names.rs marks
+        // it unverified): not known, rather than an alarm on every host. An expired or
+        // revoked code is listed, and reads as not valid below.
+        (false, true) => {
+            return Ok(Err(
+                "Carbonite listed no activation code; called without -Code it may not report the server's own (unverified)"
+                    .into(),
+            ));
+        }
+        (false, false) => codes.join("; "),
+    };
+    Ok(Ok((valid, words)))
+}
+
+/// An activation code's `ExpirationDate` as the script writes it (`yyyy-MM-dd`, or
+/// unformatted `/Date(ms)/`): the date, or none for `null` and for `DateTime.MinValue` and
+/// `MaxValue` (what a code that never expires is taken to hold).
+fn expiry(c: &Ctx, field: &str, v: &Value) -> Result<Option<String>, ParseError> {
+    let day: jiff::civil::Date = match v {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::String(s) if s.starts_with("/Date(") => {
+            match date(v).map_err(|e| c.bad(field, e))? {
+                None => return Ok(None),
+                Some(t) => t.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            }
+        }
+        Value::String(s) => s
+            .trim()
+            .get(..10)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| c.bad(field, format!("{s:?} is not a date (yyyy-MM-dd)")))?,
+        other => return Err(c.bad(field, format!("expected a date, found {other}"))),
+    };
+    Ok((day.year() > 1 && day.year() < 9999).then(|| day.to_string()))
 }
 
 /// Carbonite's comma-separated lists.

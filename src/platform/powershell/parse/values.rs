@@ -14,8 +14,10 @@ const LISTS: &[(&str, bool)] = &[
     ("jobs", false),
     ("checks", false),
     ("guestServices", true),
+    ("listening", true),
     ("disks", false),
     ("snapshots", false),
+    ("codes", false),
 ];
 
 /// Undoes Windows PowerShell 5.1's ways of writing lists and wrapped values.

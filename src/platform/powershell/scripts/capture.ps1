@@ -16,7 +16,9 @@ foreach ($f in @(Get-NetFirewallPortFilter -All -PolicyStore ActiveStore)) {
     $rules += [pscustomobject]@{ displayName = [string]$rule.DisplayName; enabled = [string]$rule.Enabled; direction = [string]$rule.Direction; action = [string]$rule.Action; profile = [string]$rule.Profile; protocol = [string]$f.Protocol; localPort = @($f.LocalPort) }
 }
 $system = 'Hyper-V'
-$vms = @(Get-VM | Where-Object { $in.vmNames -contains $_.Name } | ForEach-Object { [pscustomobject]@{ Name = $_.Name; State = $_.State; Generation = $_.Generation; Version = [string]$_.Version; Switches = @(Get-VMNetworkAdapter -VM $_ | ForEach-Object { [string]$_.SwitchName }) } })
+# Every integration service with its status words, as this host's Hyper-V (and language)
+# writes them: observe reads the one named 'Heartbeat' and its PrimaryStatusDescription.
+$vms = @(Get-VM | Where-Object { $in.vmNames -contains $_.Name } | ForEach-Object { [pscustomobject]@{ Name = $_.Name; State = $_.State; Generation = $_.Generation; Version = [string]$_.Version; Switches = @(Get-VMNetworkAdapter -VM $_ | ForEach-Object { [string]$_.SwitchName }); IntegrationServices = @(Get-VMIntegrationService -VM $_ -ErrorAction SilentlyContinue | Select-Object -Property Name, Id, Enabled, PrimaryStatusDescription, PrimaryOperationalStatus, SecondaryStatusDescription, SecondaryOperationalStatus) } })
 $guestServices = $null
 $guestError = $null
 $running = @($vms | Where-Object { [string]$_.State -eq 'Running' })
@@ -41,7 +43,22 @@ try {
             try { $entries = @(%%GET_DT_SNAPSHOT%% -ServiceHost $server -JobId $j.%%JOB_ID%%) } catch { $snapshotError = $_.Exception.Message }
             $snapshots += [pscustomobject]@{ JobId = [string]$j.%%JOB_ID%%; Entries = $entries; Error = $snapshotError }
         }
-        $carbonite = [pscustomobject]@{ Jobs = $all; RecommendedFailoverOptions = $failover; Snapshots = $snapshots; EmailNotificationOptions = $mail }
+        # What observe reads of Carbonite's activation, unformatted, without the activation
+        # codes themselves (licence keys) and their serial numbers.
+        $activation = $null
+        $activationError = $null
+        try {
+            $activationStatus = %%GET_DT_ACTIVATION_STATUS%% -ServiceHost $server
+            if ($null -ne $activationStatus) {
+                $activation = [pscustomobject]@{
+                    %%ACT_IS_VALID%% = $activationStatus.%%ACT_IS_VALID%%
+                    %%ACT_CODES%% = @(@($activationStatus.%%ACT_CODES%%) | Where-Object { $null -ne $_ } | Select-Object -Property * -ExcludeProperty %%CODE_KEY%%, %%CODE_SERIAL%%)
+                }
+            }
+        } catch {
+            $activationError = $_.Exception.Message
+        }
+        $carbonite = [pscustomobject]@{ Jobs = $all; RecommendedFailoverOptions = $failover; Snapshots = $snapshots; EmailNotificationOptions = $mail; ActivationStatus = $activation; ActivationError = $activationError }
     } finally {
         Disconnect-DoubleTake -Server $server
     }

@@ -130,14 +130,19 @@ function Find-Vm {
     return $found[0]
 }
 
+# -DirectOnly: PowerShell Direct or nothing. An isolated test replica has no network, and
+# the guest address WinRM would use is the live System Galaxy VM's: reaching it would read
+# the live guest and report it as the replica's.
 function Invoke-InGuest {
-    param($VmName, $Block, $Arguments)
+    param($VmName, $Block, $Arguments, [switch]$DirectOnly)
     if ($null -eq $guestCred) {
         throw 'reaching the System Galaxy guest needs the guest credential: set spec.platform.powershell.guestUsername and guestCredentialFrom'
     }
     if ((Get-OsBuild) -ge 14393) {
         $key = 'vm|' + $VmName
         $open = @{ VMName = $VmName; Credential = $guestCred }
+    } elseif ($DirectOnly) {
+        throw 'PowerShell Direct needs Windows Server 2016 or later: an isolated test replica cannot be reached over the network'
     } else {
         # Windows Server 2012 R2 has no PowerShell Direct: WinRM to the guest's own address,
         # with the guest's credential given explicitly (nothing is delegated).

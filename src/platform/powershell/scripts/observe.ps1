@@ -1,6 +1,44 @@
 
+# Of $ports, those a guest listens on (TCP) or has bound (UDP), in the order asked.
+$portProbe = {
+    param($ports)
+    $tcp = @()
+    $udp = @()
+    # No listener at all is an answer (ObjectNotFound), not a failure.
+    try {
+        $tcp = @(Get-NetTCPConnection -State Listen -ErrorAction Stop | ForEach-Object { [int]$_.LocalPort })
+    } catch {
+        if ([string]$_.CategoryInfo.Category -ne 'ObjectNotFound') { throw }
+    }
+    try {
+        $udp = @(Get-NetUDPEndpoint -ErrorAction Stop | ForEach-Object { [int]$_.LocalPort })
+    } catch {
+        if ([string]$_.CategoryInfo.Category -ne 'ObjectNotFound') { throw }
+    }
+    foreach ($p in $ports) {
+        if (($tcp -contains [int]$p) -or ($udp -contains [int]$p)) { [int]$p }
+    }
+}
+
 $os = Get-CimInstance -ClassName Win32_OperatingSystem
 $services = @(& $probe $in.services)
+
+# Room for a failover here: physical memory free now (FreePhysicalMemory is in KB), and free
+# space on the volume of the replica's files, the drive of this host's replicaPath (D:).
+$memoryFree = $null
+if ($null -ne $os.FreePhysicalMemory) { $memoryFree = [uint64]$os.FreePhysicalMemory * [uint64]1024 }
+$drive = $null
+$volumeFree = $null
+$volumeError = $null
+try {
+    $drive = Split-Path -Path $in.replicaPath -Qualifier
+    $volume = @(Get-CimInstance -ClassName Win32_LogicalDisk | Where-Object { [string]$_.DeviceID -eq $drive })
+    if ($volume.Count -eq 0 -or $null -eq $volume[0].FreeSpace) { throw ('no volume ' + $drive + ' holds the replica path') }
+    $volumeFree = [uint64]$volume[0].FreeSpace
+} catch {
+    $volumeError = $_.Exception.Message
+}
+$replicaVolume = [pscustomobject]@{ drive = $drive; freeBytes = $volumeFree; error = $volumeError }
 
 $firewall = @()
 foreach ($f in @(Get-NetFirewallPortFilter -All -PolicyStore ActiveStore)) {
@@ -20,28 +58,82 @@ foreach ($vm in @(Get-VM)) {
     $state = [string]$vm.State
     $connected = @(Get-VMNetworkAdapter -VM $vm | Where-Object { $_.SwitchName }).Count
     $isolated = ($state -eq 'Running') -and ($connected -eq 0)
+    $heartbeat = $null
     $guest = $null
+    $listening = $null
     $guestError = $null
-    if ($state -eq 'Running' -and -not $isolated) {
+    if ($state -eq 'Running') {
+        # Hyper-V's own word on the guest ('OK' once it answers), read from the host.
         try {
-            $raw = Invoke-InGuest -VmName $vm.Name -Block $probe -Arguments (,@($in.services))
+            $beat = Get-VMIntegrationService -VM $vm -Name 'Heartbeat'
+            if ($null -ne $beat -and $beat.PrimaryStatusDescription) { $heartbeat = [string]$beat.PrimaryStatusDescription }
+        } catch {
+            $heartbeat = $null
+        }
+        # A VM with its network is System Galaxy: the site's services. An isolated one is a
+        # drill's test replica: what the drill checks (spec.vm.services and spec.vm.ports),
+        # through PowerShell Direct only, for the guest's address is the live VM's.
+        $names = $in.services
+        if ($isolated) { $names = $in.vmServices }
+        try {
+            $raw = Invoke-InGuest -VmName $vm.Name -Block $probe -Arguments (,@($names)) -DirectOnly:$isolated
             $guest = @($raw | ForEach-Object { [pscustomobject]@{ name = [string]$_.name; status = [string]$_.status; startType = [string]$_.startType; startValue = $_.startValue; delayedAutoStart = [bool]$_.delayedAutoStart } })
+            if ($isolated) {
+                $found = Invoke-InGuest -VmName $vm.Name -Block $portProbe -Arguments (,@($in.vmPorts)) -DirectOnly
+                $listening = @($found | ForEach-Object { [int]$_ })
+            }
         } catch {
             $guestError = $_.Exception.Message
         }
     }
     $disks = @(Get-VMHardDiskDrive -VM $vm | ForEach-Object { [string]$_.Path })
-    $vms += [pscustomobject]@{ name = $vm.Name; state = $state; isolated = $isolated; guestServices = $guest; guestError = $guestError; disks = $disks }
+    # What the VM needs wherever it runs: the memory it starts with, and its virtual disks'
+    # virtual size (Get-VHD's Size). A disk without a file (a physical disk) leaves it unknown.
+    $memory = $null
+    if ($null -ne $vm.MemoryStartup) { $memory = [uint64]$vm.MemoryStartup }
+    $diskBytes = $null
+    $sizeError = $null
+    try {
+        if (@($disks | Where-Object { -not $_ }).Count -gt 0) { throw 'a virtual disk has no file (a physical disk): its size is not read' }
+        $total = [uint64]0
+        if ($disks.Count -gt 0) {
+            foreach ($vhd in @(Get-VHD -Path $disks)) { $total += [uint64]$vhd.Size }
+        }
+        $diskBytes = $total
+    } catch {
+        $sizeError = $_.Exception.Message
+    }
+    $vms += [pscustomobject]@{ name = $vm.Name; state = $state; isolated = $isolated; heartbeat = $heartbeat; guestServices = $guest; listening = $listening; guestError = $guestError; disks = $disks; memoryBytes = $memory; diskBytes = $diskBytes; sizeError = $sizeError }
 }
 
 $system = 'Carbonite'
 $email = $null
 $jobs = @()
+$licence = $null
 $dtError = $null
 try {
     Import-DoubleTake -InstallPath $in.installPath
     $server = Connect-DoubleTake -Address $in.address -Credential $cred
     try {
+        # Carbonite's activation here. One that cannot be read leaves the rest readable.
+        try {
+            $activation = %%GET_DT_ACTIVATION_STATUS%% -ServiceHost $server
+            if ($null -eq $activation) { throw '%%GET_DT_ACTIVATION_STATUS%% answered nothing' }
+            $codes = @()
+            foreach ($code in $activation.%%ACT_CODES%%) {
+                $codes += [pscustomobject]@{
+                    product = [string]$code.%%CODE_PRODUCT%%
+                    licenseType = [string]$code.%%CODE_LICENSE_TYPE%%
+                    isValid = [bool]$code.%%CODE_IS_VALID%%
+                    isExpired = [bool]$code.%%CODE_IS_EXPIRED%%
+                    isEvaluation = [bool]$code.%%CODE_IS_EVALUATION%%
+                    expires = $code.%%CODE_EXPIRATION%%.ToString('yyyy-MM-dd', [System.Globalization.CultureInfo]::InvariantCulture)
+                }
+            }
+            $licence = [pscustomobject]@{ isValid = [bool]$activation.%%ACT_IS_VALID%%; codes = $codes; error = $null }
+        } catch {
+            $licence = [pscustomobject]@{ isValid = $null; codes = @(); error = $_.Exception.Message }
+        }
         $mail = %%GET_DT_EMAIL_OPTIONS%% -ServiceHost $server
         if ($null -ne $mail -and $mail.%%MAIL_ENABLED%%) {
             $login = [bool]$mail.%%MAIL_LOGIN%%
@@ -180,5 +272,8 @@ $doc = [pscustomobject]@{
     email = $email
     jobs = $jobs
     doubleTakeError = $dtError
+    memoryFreeBytes = $memoryFree
+    replicaVolume = $replicaVolume
+    licence = $licence
 }
 return (ConvertTo-Json -InputObject $doc -Depth 6 -Compress)
