@@ -56,20 +56,7 @@ impl Latency {
         let p = Profile::of(kind);
         let calls = self.per_cmdlet * p.cmdlets;
         let Some(opened) = warm else {
-            return self.process_start
-                + self.remote_session
-                + if p.double_take {
-                    self.module_import
-                } else {
-                    Duration::ZERO
-                }
-                + self.dt_connect * p.connects
-                + if p.guest {
-                    self.guest_session
-                } else {
-                    Duration::ZERO
-                }
-                + calls;
+            return self.opening(kind) + calls;
         };
         let mut cost = self.per_request + calls;
         if !opened.process {
@@ -91,6 +78,26 @@ impl Latency {
             opened.guest = true;
         }
         cost
+    }
+
+    /// What a script of `kind` run alone pays before its first call: the process, the
+    /// remote session, the module, its connections, the guest's session. A warm session pays
+    /// it once.
+    pub fn opening(&self, kind: ScriptKind) -> Duration {
+        let p = Profile::of(kind);
+        self.process_start
+            + self.remote_session
+            + if p.double_take {
+                self.module_import
+            } else {
+                Duration::ZERO
+            }
+            + self.dt_connect * p.connects
+            + if p.guest {
+                self.guest_session
+            } else {
+                Duration::ZERO
+            }
     }
 
     /// [`Latency::cost`] by the runner's mode.
@@ -312,20 +319,17 @@ mod tests {
             // session saves is exactly what opening costs.
             let calls = l.per_cmdlet * p.cmdlets;
             assert_eq!(next, l.per_request + calls, "{kind:?}");
-            let opening = l.process_start
-                + l.remote_session
-                + if p.double_take {
-                    l.module_import
-                } else {
-                    Duration::ZERO
-                }
-                + l.dt_connect * p.connects
-                + if p.guest {
-                    l.guest_session
-                } else {
-                    Duration::ZERO
-                };
+            // Opening, counted by hand: the process, the session, the module, each
+            // connection, the guest.
+            let mut opening = l.process_start + l.remote_session + l.dt_connect * p.connects;
+            if p.double_take {
+                opening += l.module_import;
+            }
+            if p.guest {
+                opening += l.guest_session;
+            }
             assert_eq!(alone - calls, opening, "{kind:?}");
+            assert_eq!(l.opening(kind), opening, "{kind:?}");
         }
         // Observe runs on every host every pass: warm, it costs at most a third of a
         // process of its own, the benchmark's criterion for an observe pass
