@@ -145,8 +145,17 @@ pub fn timeline(site: &str, entries: &[Entry]) -> Vec<Item> {
                     None => items.push(item(outcome, vec![])),
                 }
             }
-            Event::Asked { user, host, .. } => {
-                items.push(item(format!("asked by {user} on {host}").into(), vec![]));
+            Event::Asked {
+                user, host, right, ..
+            } => {
+                let with = right
+                    .as_ref()
+                    .map(|r| format!(" with the {r} right"))
+                    .unwrap_or_default();
+                items.push(item(
+                    format!("asked by {user} on {host}{with}").into(),
+                    vec![],
+                ));
             }
             Event::ManifestChanged {
                 commit,

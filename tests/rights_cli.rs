@@ -195,6 +195,10 @@ fn the_drill_right_starts_a_drill_but_not_a_failover_which_the_operate_right_may
     });
     assert_eq!(failovers(&c).0, 1);
 
+    let history = c.cli(&["history", "--kind", "drill"]);
+    let history = String::from_utf8_lossy(&history.stdout).into_owned();
+    assert!(history.contains("with the drill right"), "{history}");
+
     // The journal says which right asked what; the refused requests are not in it.
     let some = |s: &str| Some(s.to_string());
     assert_eq!(

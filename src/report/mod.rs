@@ -174,15 +174,23 @@ fn started_by(site: &str, entries: &[Entry], run: &Run) -> StartedBy {
             && matches!(&e.event, Event::Asked { ask, .. } if categories.contains(&history::ask_category(ask)))
     });
     if let Some(Entry {
-        event: Event::Asked {
-            ask, user, host, ..
-        },
+        event:
+            Event::Asked {
+                ask,
+                user,
+                host,
+                right,
+            },
         ..
     }) = asked
     {
         let person = format!("{user} on {host}");
+        let with = right
+            .as_ref()
+            .map(|r| format!(" with the {r} right"))
+            .unwrap_or_default();
         return StartedBy {
-            words: format!("{person} ran {}", ask.command(site)),
+            words: format!("{person} ran {}{with}", ask.command(site)),
             person: Some(person),
             command: Some(ask.command(site)),
             decision: Vec::new(),
