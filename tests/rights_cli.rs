@@ -280,9 +280,12 @@ fn request_as_file(
         || answer.exists(),
     );
     let doc = serde_json::from_slice(&std::fs::read(&answer).unwrap()).unwrap();
-    assert!(
-        !dir.join(format!("{id}.request.json")).exists(),
-        "{id} was answered and removed"
+    // The controller writes the answer, then removes the request.
+    let request = dir.join(format!("{id}.request.json"));
+    eventually(
+        Duration::from_secs(30),
+        &format!("{id} answered and removed"),
+        || !request.exists(),
     );
     doc
 }
