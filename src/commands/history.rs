@@ -27,6 +27,38 @@ pub(super) fn journal(
     Ok(entries)
 }
 
+/// Runs `f` on where the journals live: the state dir's files, or etcd in a fleet.
+///
+/// # Errors
+/// etcd cannot be reached, or `f`'s.
+pub(super) fn with_store<T>(
+    state_dir: &std::path::Path,
+    coordination: &CoordinationArgs,
+    f: impl FnOnce(&dyn crate::store::SiteStore) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let fleet = super::status::connect(coordination)?;
+    let files = crate::store::FileStore::new(state_dir);
+    match &fleet {
+        Some((_, f_store)) => f(f_store),
+        None => f(&files),
+    }
+}
+
+/// The instant `since` before `now` (the site's own clock); past the start of time counts
+/// from the start: everything.
+///
+/// # Errors
+/// `since` is beyond what a timestamp can hold.
+pub(super) fn back_from(
+    now: jiff::Timestamp,
+    since: Option<Duration>,
+) -> anyhow::Result<Option<jiff::Timestamp>> {
+    Ok(match since {
+        Some(d) => now.checked_sub(jiff::SignedDuration::try_from(d)?).ok(),
+        None => None,
+    })
+}
+
 pub fn run(
     args: &SiteArgs,
     since: Option<Duration>,
@@ -35,29 +67,25 @@ pub fn run(
     coordination: &CoordinationArgs,
 ) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
-    let fleet = super::status::connect(coordination)?;
-    let files = crate::store::FileStore::new(&settings.state_dir);
-    let store: &dyn crate::store::SiteStore = match &fleet {
-        Some((_, f)) => f,
-        None => &files,
-    };
     let mut items: Vec<Item> = Vec::new();
-    for site in &settings.sites {
-        let entries = journal(store, &site.name, &settings.state_dir)?;
-        // "Since" counts back from the site's own clock (the lab's virtual one, or now).
-        let cutoff = match since {
-            Some(d) => {
-                let now = crate::platform::open(site, &settings.state_dir)?.now();
-                // Past the start of time counts from the start: everything.
-                now.checked_sub(jiff::SignedDuration::try_from(d)?).ok()
-            }
-            None => None,
-        };
-        items.extend(history::since(
-            history::timeline(&site.name, &entries),
-            cutoff,
-        ));
-    }
+    with_store(&settings.state_dir, coordination, |store| {
+        for site in &settings.sites {
+            let entries = journal(store, &site.name, &settings.state_dir)?;
+            // "Since" counts back from the site's own clock (the lab's virtual one, or now).
+            let cutoff = match since {
+                Some(_) => back_from(
+                    crate::platform::open(site, &settings.state_dir)?.now(),
+                    since,
+                )?,
+                None => None,
+            };
+            items.extend(history::since(
+                history::timeline(&site.name, &entries),
+                cutoff,
+            ));
+        }
+        Ok(())
+    })?;
     items.retain(|i| kinds.is_empty() || kinds.iter().any(|k| k == i.category));
     items.sort_by_key(|i| i.at);
     match format {

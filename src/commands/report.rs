@@ -21,30 +21,22 @@ pub struct Options {
 
 pub fn run(args: &SiteArgs, o: &Options, coordination: &CoordinationArgs) -> anyhow::Result<Exit> {
     let settings = args.resolve()?;
-    let fleet = super::status::connect(coordination)?;
-    let files = crate::store::FileStore::new(&settings.state_dir);
-    let store: &dyn crate::store::SiteStore = match &fleet {
-        Some((_, f)) => f,
-        None => &files,
-    };
     let mut reports: Vec<Report> = Vec::new();
     let mut generated = jiff::Timestamp::now();
-    for site in &settings.sites {
-        let entries = super::history::journal(store, &site.name, &settings.state_dir)?;
-        let memory = store.load(&site.name)?;
-        // The site's own clock: the lab's virtual one, or now.
-        let now = crate::platform::open(site, &settings.state_dir)?.now();
-        generated = now;
-        let since = match o.since {
-            Some(d) => now.checked_sub(jiff::SignedDuration::try_from(d)?).ok(),
-            None => None,
-        };
-        reports.extend(report::between(
-            report::runs(&site.name, &entries, &memory, now),
-            since,
-            None,
-        ));
-    }
+    super::history::with_store(&settings.state_dir, coordination, |store| {
+        for site in &settings.sites {
+            let entries = super::history::journal(store, &site.name, &settings.state_dir)?;
+            let memory = store.load(&site.name)?;
+            // The site's own clock: the lab's virtual one, or now.
+            let now = crate::platform::open(site, &settings.state_dir)?.now();
+            generated = now;
+            reports.extend(report::since(
+                report::runs(&site.name, &entries, &memory, now),
+                super::history::back_from(now, o.since)?,
+            ));
+        }
+        Ok(())
+    })?;
     if let Some(id) = &o.run {
         reports.retain(|r| r.run.id == *id);
         if reports.is_empty() {

@@ -52,12 +52,9 @@ pub(crate) fn plan(b: &mut Builder, view: &View) {
             lacking,
         });
     }
-    let Some(r) = b.next.readiness.clone() else {
+    let Some(r) = b.next.readiness.as_ref().filter(|r| !r.lacking.is_empty()) else {
         return;
     };
-    if r.lacking.is_empty() {
-        return;
-    }
     let message = format!(
         "the readiness check at {} found what a failover needs lacking: {}",
         r.checked,

@@ -83,16 +83,11 @@ pub fn runs(site: &str, entries: &[Entry], memory: &Memory, now: Timestamp) -> V
     out
 }
 
-/// Keeps the reports of runs that started in `[since, until]`.
-pub fn between(
-    reports: Vec<Report>,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
-) -> Vec<Report> {
+/// Keeps the reports of runs that started at or after `since`.
+pub fn since(reports: Vec<Report>, since: Option<Timestamp>) -> Vec<Report> {
     reports
         .into_iter()
         .filter(|r| since.is_none_or(|s| r.run.started >= s))
-        .filter(|r| until.is_none_or(|u| r.run.started <= u))
         .collect()
 }
 
